@@ -1,0 +1,99 @@
+// sluice — anonymous pipes (CreatePipe): one-way byte pipes, mostly a child process's stdio.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "sluice/named_pipe.hpp"
+#include "sluice/result.hpp"
+
+namespace sluice {
+
+/// The read end of an anonymous pipe: the *server* end of a one-instance byte pipe, as on Windows.
+/// It is a kernel pipe underneath, so any Linux program can read and write it as fd 0/1/2.
+/// Move-only; destroying it closes the descriptor.
+///
+/// Thread safety: reads from several threads are safe (the kernel serialises them); do not destroy
+/// it while another thread uses it.
+class AnonReadEnd {
+ public:
+  AnonReadEnd() noexcept = default;
+  explicit AnonReadEnd(int fd, std::uint32_t size) noexcept;
+  AnonReadEnd(AnonReadEnd&&) noexcept;
+  AnonReadEnd& operator=(AnonReadEnd&&) noexcept;
+  ~AnonReadEnd();
+
+  /// Reads what is there, up to buffer.size(); waits while the pipe is empty (blocking mode).
+  /// A zero-byte read waits for data and leaves it there. Errors: kBrokenPipe (every write end
+  /// closed and nothing left), kNoData (no-wait mode and nothing there).
+  Result<std::size_t> read(std::span<std::byte> buffer);
+  /// Copies without removing (bytes_left_this_message follows Windows' byte-pipe arithmetic).
+  /// Errors: kBrokenPipe (every write end closed and nothing left).
+  Result<PeekResult> peek(std::span<std::byte> buffer = {});
+  /// Flags 1 (server end), both buffer sizes = the requested size (4096 for 0), 1 instance.
+  PipeInfo info() const noexcept;
+  /// Byte-read mode, current wait mode, 1 instance.
+  HandleState state() const noexcept;
+  /// Only the wait mode can change: ReadMode::kMessage gives kInvalidParameter.
+  Result<void> set_state(ReadMode read_mode, WaitMode wait_mode);
+  /// Whether the descriptor survives exec into a child (HANDLE_FLAG_INHERIT).
+  Result<void> set_inheritable(bool inheritable);
+  bool inheritable() const noexcept;
+  /// The kernel descriptor (still owned by this object).
+  int native_handle() const noexcept { return fd_; }
+  /// Gives up ownership of the descriptor and returns it.
+  int release() noexcept;
+  bool is_open() const noexcept { return fd_ >= 0; }
+  void close() noexcept;
+
+ private:
+  int fd_ = -1;
+  std::uint32_t size_ = 0;
+  WaitMode wait_mode_ = WaitMode::kWait;
+};
+
+/// The write end of an anonymous pipe: the client end. Same conventions as AnonReadEnd.
+class AnonWriteEnd {
+ public:
+  AnonWriteEnd() noexcept = default;
+  explicit AnonWriteEnd(int fd, std::uint32_t size) noexcept;
+  AnonWriteEnd(AnonWriteEnd&&) noexcept;
+  AnonWriteEnd& operator=(AnonWriteEnd&&) noexcept;
+  ~AnonWriteEnd();
+
+  /// Writes all of `data` (waits while the pipe is full). A zero-byte write does nothing. In
+  /// no-wait mode writes all or nothing and returns the count. Errors: kNoData (every read end
+  /// closed; SIGPIPE is never raised), kBrokenPipe (the reader closed while this write waited).
+  Result<std::size_t> write(std::span<const std::byte> data);
+  /// Waits until the reader has taken everything written.
+  Result<void> flush();
+  /// Flags 0 (client end, byte pipe), both buffer sizes = the requested size, 1 instance.
+  PipeInfo info() const noexcept;
+  HandleState state() const noexcept;
+  Result<void> set_state(ReadMode read_mode, WaitMode wait_mode);
+  Result<void> set_inheritable(bool inheritable);
+  bool inheritable() const noexcept;
+  int native_handle() const noexcept { return fd_; }
+  int release() noexcept;
+  bool is_open() const noexcept { return fd_ >= 0; }
+  void close() noexcept;
+
+ private:
+  int fd_ = -1;
+  std::uint32_t size_ = 0;
+  WaitMode wait_mode_ = WaitMode::kWait;
+};
+
+/// Both ends of a new anonymous pipe.
+struct AnonymousPipe {
+  AnonReadEnd read;
+  AnonWriteEnd write;
+
+  /// Creates a pipe whose quota is `size` bytes (0 means 4096), reported back verbatim.
+  /// `inheritable` decides for both ends whether a spawned child inherits them.
+  /// Errors: kTooManyOpenFiles, kNotEnoughMemory.
+  static Result<AnonymousPipe> create(std::uint32_t size = 0, bool inheritable = false);
+};
+
+}  // namespace sluice

@@ -1,0 +1,244 @@
+// sluice — named pipes: `\\.\pipe\NAME` servers and clients with Windows semantics.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "sluice/registry.hpp"
+#include "sluice/result.hpp"
+
+namespace sluice {
+
+namespace core {
+class PipeEndCore;
+}
+
+/// Direction of a pipe, relative to the server (PIPE_ACCESS_* values).
+enum class PipeAccess : std::uint32_t { kInbound = 1, kOutbound = 2, kDuplex = 3 };
+/// Whether write boundaries are kept (PIPE_TYPE_* values).
+enum class PipeType : std::uint32_t { kByte = 0, kMessage = 4 };
+/// Whether a read honours message boundaries (PIPE_READMODE_* values). Per end.
+enum class ReadMode : std::uint32_t { kByte = 0, kMessage = 2 };
+/// Whether an operation that cannot finish now waits or returns (PIPE_WAIT / PIPE_NOWAIT). Per end.
+enum class WaitMode : std::uint32_t { kWait = 0, kNoWait = 1 };
+
+/// Access rights a client asks for (Windows values; combine with |).
+namespace rights {
+inline constexpr std::uint32_t kReadData = 0x0001;
+inline constexpr std::uint32_t kWriteData = 0x0002;
+inline constexpr std::uint32_t kReadAttributes = 0x0080;
+inline constexpr std::uint32_t kWriteAttributes = 0x0100;
+/// GENERIC_READ as mapped for pipes: read data and attributes.
+inline constexpr std::uint32_t kRead = 0x00120089;
+/// GENERIC_WRITE as mapped for pipes: write data and attributes.
+inline constexpr std::uint32_t kWrite = 0x00120116;
+}  // namespace rights
+
+/// PIPE_UNLIMITED_INSTANCES: no limit but resources (at least 300 instances work).
+inline constexpr std::uint32_t kUnlimitedInstances = 255;
+/// For wait_for_instance and call: use the pipe's default time-out.
+inline constexpr std::chrono::milliseconds kUseDefaultWait{0};
+/// For wait_for_instance and call: wait without a time-out.
+inline constexpr std::chrono::milliseconds kWaitForever = std::chrono::milliseconds::max();
+
+/// How CreateNamedPipe's arguments look in C++. The defaults give a duplex byte pipe.
+struct ServerOptions {
+  PipeAccess access = PipeAccess::kDuplex;
+  PipeType type = PipeType::kByte;
+  ReadMode read_mode = ReadMode::kByte;
+  WaitMode wait_mode = WaitMode::kWait;
+  /// 1..255; 255 is unlimited. Only the first instance's value counts for the name.
+  std::uint32_t max_instances = kUnlimitedInstances;
+  /// Quota of the server→client direction, reported back verbatim. 0 is legal: every write then
+  /// waits until the reader has taken it.
+  std::uint32_t out_buffer_size = 65536;
+  /// Quota of the client→server direction.
+  std::uint32_t in_buffer_size = 65536;
+  /// Used by wait_for_instance / call with kUseDefaultWait; 0 means 50 ms.
+  std::chrono::milliseconds default_timeout{50};
+  /// Fail with kAccessDenied if the name exists already (FILE_FLAG_FIRST_PIPE_INSTANCE).
+  bool first_instance = false;
+  /// Stored and reported; no effect on a local pipe.
+  bool write_through = false;
+  /// Stored; there are no remote clients.
+  bool reject_remote_clients = false;
+};
+
+/// How CreateFile's arguments look in C++ for a pipe client.
+struct ClientOptions {
+  /// rights::kRead, rights::kWrite, both, specific rights, or 0 (connects without data access).
+  std::uint32_t desired_access = rights::kRead | rights::kWrite;
+  bool write_through = false;
+};
+
+/// What a read transferred. more_data is ERROR_MORE_DATA: the message was longer than the buffer;
+/// `bytes` were transferred and the rest of the message stays for the next read.
+struct ReadResult {
+  std::size_t bytes = 0;
+  bool more_data = false;
+};
+
+/// PeekNamedPipe's three outputs, with Windows' 32-bit arithmetic (on a byte pipe
+/// bytes_left_this_message is 0 − bytes_read, e.g. 0xFFFFFFFC after peeking 4 bytes).
+struct PeekResult {
+  std::uint32_t bytes_read = 0;
+  std::uint32_t total_available = 0;
+  std::uint32_t bytes_left_this_message = 0;
+};
+
+/// GetNamedPipeInfo's outputs.
+struct PipeInfo {
+  bool server_end = false;
+  PipeType type = PipeType::kByte;
+  std::uint32_t out_buffer_size = 0;
+  std::uint32_t in_buffer_size = 0;
+  std::uint32_t max_instances = 0;
+};
+
+/// GetNamedPipeHandleState's outputs.
+struct HandleState {
+  ReadMode read_mode = ReadMode::kByte;
+  WaitMode wait_mode = WaitMode::kWait;
+  /// Instances of the pipe that exist now, capped at 255 (0 once the name is gone).
+  std::uint32_t current_instances = 0;
+};
+
+/// How ServerEnd::connect found its client.
+enum class ConnectStatus {
+  kConnected,         ///< a client connected during the call
+  kAlreadyConnected,  ///< a client had connected before the call (ERROR_PIPE_CONNECTED)
+};
+
+/// One end of a named pipe instance: what servers and clients share. Move-only; closing (or
+/// destroying) the object closes the end, and the peer sees it as Windows peers do (reads drain
+/// then kBrokenPipe, writes kNoData).
+///
+/// Thread safety: any thread may call any member; I/O on one end is serialised (a blocked read
+/// holds back a write on the same end, as on a synchronous Windows handle). Do not destroy or
+/// move an end while another thread uses it.
+///
+/// Errors common to every operation: kInvalidHandle on a closed or moved-from end;
+/// kAccessDenied when the end lacks the right; kPipeNotConnected after the server disconnected
+/// the instance; kPipeListening on a server end without a client (read, write).
+class PipeEnd {
+ public:
+  PipeEnd() noexcept;
+  PipeEnd(PipeEnd&&) noexcept;
+  PipeEnd& operator=(PipeEnd&&) noexcept;
+  ~PipeEnd();
+
+  /// Reads what is there, up to buffer.size(); waits (blocking wait mode) until some data is
+  /// there. Message-read mode returns at most one message; more_data when it did not fit.
+  /// A zero-byte read waits for data and leaves it there. Errors: kBrokenPipe (peer closed and
+  /// nothing left), kNoData (no-wait mode, nothing there).
+  Result<ReadResult> read(std::span<std::byte> buffer);
+
+  /// Writes all of `data` as one write (one message on a message pipe; a zero-length write is an
+  /// empty message there and does nothing on a byte pipe). Returns once the data fits the
+  /// direction's quota (data-transfer.md §2). In no-wait mode never waits and may return fewer
+  /// bytes (0 when the data does not fit). Errors: kNoData (peer closed).
+  Result<std::size_t> write(std::span<const std::byte> data);
+
+  /// Copies without removing. An empty buffer peeks nothing but still reports the counts. Never
+  /// waits for data. Errors: kBadPipe (server end without a client), kBrokenPipe (peer closed,
+  /// nothing left).
+  Result<PeekResult> peek(std::span<std::byte> buffer = {});
+
+  /// Writes `request` as one message and reads one reply message. Needs a duplex pipe and this
+  /// end in message-read mode (else kBadPipe) with nothing unread (else kPipeBusy).
+  Result<ReadResult> transact(std::span<const std::byte> request, std::span<std::byte> reply);
+
+  /// Waits until the peer has read everything this end wrote. Errors: kBrokenPipe (peer closed
+  /// while waiting).
+  Result<void> flush();
+
+  /// Pipe type, buffer sizes, maximum instances, which end this is.
+  Result<PipeInfo> info() const;
+  /// Read mode, wait mode and the current number of instances.
+  Result<HandleState> state() const;
+  /// Sets the read and wait mode of this end (every handle to it sees the change). Errors:
+  /// kInvalidParameter (message-read mode on a byte pipe).
+  Result<void> set_state(ReadMode read_mode, WaitMode wait_mode);
+
+  /// Process id of the client / server of this instance (kNotFound on a server end without a
+  /// client; kPipeNotConnected on a client end after disconnect).
+  Result<std::uint32_t> client_process_id() const;
+  Result<std::uint32_t> server_process_id() const;
+  /// Session ids: the audit session of the process (0 where the kernel has none).
+  Result<std::uint32_t> client_session_id() const;
+  Result<std::uint32_t> server_session_id() const;
+
+  /// Whether this object holds an end.
+  bool is_open() const noexcept;
+  /// Closes the end now (the destructor does the same).
+  void close() noexcept;
+
+  /// The engine object behind this end (internal use by the Win32 layer).
+  const std::shared_ptr<core::PipeEndCore>& core() const noexcept { return end_; }
+
+ protected:
+  explicit PipeEnd(std::shared_ptr<core::PipeEndCore> end) noexcept;
+  std::shared_ptr<core::PipeEndCore> end_;
+};
+
+/// The server end of one instance (CreateNamedPipe). A new instance is listening at once: a
+/// client may connect before connect() is called.
+class ServerEnd : public PipeEnd {
+ public:
+  ServerEnd() noexcept = default;
+
+  /// Creates an instance of `name` (`\\.\pipe\NAME`, case-insensitive, < 260 characters).
+  /// Errors: kInvalidName (not a local pipe name), kFilenameExcedRange (too long),
+  /// kInvalidParameter (bad options), kPipeBusy (instance limit reached), kAccessDenied (access
+  /// mode differs from the existing instances', or first_instance and the name exists).
+  static Result<ServerEnd> create(Registry& registry, std::string_view name,
+                                  const ServerOptions& options = {});
+
+  /// Waits for a client (ConnectNamedPipe). A disconnected instance starts listening again.
+  /// Returns kAlreadyConnected when a client came first. Errors: kNoData (the client already
+  /// closed; disconnect first), kPipeListening (no-wait mode, no client yet).
+  Result<ConnectStatus> connect();
+
+  /// Like connect(), but gives up after `timeout` with kSemTimeout (a sluice extension).
+  Result<ConnectStatus> connect_for(std::chrono::milliseconds timeout);
+
+  /// Ends the connection: unread data in both directions is discarded and the client end dies
+  /// (kPipeNotConnected). Errors: kPipeNotConnected (already disconnected).
+  Result<void> disconnect();
+
+ private:
+  using PipeEnd::PipeEnd;
+};
+
+/// The client end of a named pipe (CreateFile on a pipe name). Starts in byte-read, blocking mode.
+class ClientEnd : public PipeEnd {
+ public:
+  ClientEnd() noexcept = default;
+
+  /// Connects to the instance that has been listening longest. Errors: kFileNotFound (no such
+  /// pipe), kPipeBusy (no instance listening), kAccessDenied (direction not offered),
+  /// kBadNetpath (a remote server name), kFilenameExcedRange.
+  static Result<ClientEnd> open(Registry& registry, std::string_view name,
+                                const ClientOptions& options = {});
+
+ private:
+  using PipeEnd::PipeEnd;
+};
+
+/// Waits until an instance of `name` is listening (WaitNamedPipe). Does not reserve it.
+/// Errors: kFileNotFound (no such pipe; at once), kSemTimeout, kBadPathname.
+Result<void> wait_for_instance(Registry& registry, std::string_view name,
+                               std::chrono::milliseconds timeout = kUseDefaultWait);
+
+/// Opens `name` (waiting up to `timeout` for an instance), switches to message-read mode,
+/// transacts once and closes (CallNamedPipe). A reply that does not fit is cut (more_data).
+/// Errors: kInvalidParameter (byte pipe), kAccessDenied (not duplex), kSemTimeout, as open().
+Result<ReadResult> call(Registry& registry, std::string_view name,
+                        std::span<const std::byte> request, std::span<std::byte> reply,
+                        std::chrono::milliseconds timeout = kUseDefaultWait);
+
+}  // namespace sluice

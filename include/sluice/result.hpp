@@ -1,0 +1,64 @@
+// sluice — Result<T>: a value or a std::error_code (std::expected is C++23; we target C++20).
+#pragma once
+
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "sluice/error.hpp"
+
+namespace sluice {
+
+/// A T or an error. Expected outcomes (busy, broken, timeout, ...) are errors here, not
+/// exceptions. value() throws std::system_error when there is no value: that is the throwing
+/// wrapper for callers who prefer exceptions.
+template <class T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  Result(std::error_code error) : v_(std::in_place_index<1>, error) {}  // NOLINT
+  Result(errc error) : v_(std::in_place_index<1>, make_error_code(error)) {}  // NOLINT
+
+  bool has_value() const noexcept { return v_.index() == 0; }
+  explicit operator bool() const noexcept { return has_value(); }
+
+  T& value() & { check(); return std::get<0>(v_); }
+  const T& value() const& { check(); return std::get<0>(v_); }
+  T&& value() && { check(); return std::get<0>(std::move(v_)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+
+  /// The error; a default (zero) error_code when there is a value.
+  std::error_code error() const noexcept { return has_value() ? std::error_code{} : std::get<1>(v_); }
+
+ private:
+  void check() const {
+    if (!has_value()) throw std::system_error(std::get<1>(v_));
+  }
+  std::variant<T, std::error_code> v_;
+};
+
+/// Success or an error.
+template <>
+class [[nodiscard]] Result<void> {
+ public:
+  Result() = default;
+  Result(std::error_code error) : error_(error) {}  // NOLINT
+  Result(errc error) : error_(make_error_code(error)) {}  // NOLINT
+
+  bool has_value() const noexcept { return !error_; }
+  explicit operator bool() const noexcept { return has_value(); }
+  void value() const {
+    if (error_) throw std::system_error(error_);
+  }
+  std::error_code error() const noexcept { return error_; }
+
+ private:
+  std::error_code error_;
+};
+
+}  // namespace sluice
