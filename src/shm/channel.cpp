@@ -52,12 +52,12 @@ Result<void> Channel::attach_peer(int peer_fd) {
 
 // ---- writing ----
 
-Result<std::size_t> Channel::fragment_room() {
+Result<std::int64_t> Channel::fragment_room() {
   std::uint64_t peer_read = peer().read_pos.load(std::memory_order_acquire);
   if (peer_read > write_end_ || write_end_ - peer_read > capacity_) return errc::kBadPipe;
   std::uint64_t free = capacity_ - (write_end_ - peer_read);
-  if (free < kFragmentHeaderSize) return std::size_t{0};
-  return static_cast<std::size_t>((free - kFragmentHeaderSize) & ~std::uint64_t{7});
+  if (free < kFragmentHeaderSize) return std::int64_t{-1};
+  return static_cast<std::int64_t>((free - kFragmentHeaderSize) & ~std::uint64_t{7});
 }
 
 void Channel::append(const std::byte* data, std::size_t size, std::uint32_t flags) {

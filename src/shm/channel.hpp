@@ -45,9 +45,9 @@ class Channel {
 
   // ---- writing this side's ring ----
 
-  /// Largest payload one fragment can carry now (0 if not even an empty fragment fits: check
-  /// can_append_empty). kBadPipe if the peer's read position is corrupt.
-  Result<std::size_t> fragment_room();
+  /// Largest payload one fragment can carry now; -1 when not even an empty fragment fits.
+  /// kBadPipe if the peer's read position is corrupt.
+  Result<std::int64_t> fragment_room();
   /// Appends one fragment of exactly `size` bytes (size <= fragment_room()) and publishes it.
   void append(const std::byte* data, std::size_t size, std::uint32_t flags);
   /// Payload bytes written and not yet read by the peer. kBadPipe if the peer lies.
