@@ -4,9 +4,8 @@
 
 namespace sluice::os {
 
-void UniqueFd::reset(int fd) noexcept {
-  if (fd_ >= 0) ::close(fd_);  // Linux frees the descriptor even when close reports EINTR.
-  fd_ = fd;
+void close_fd(int fd) noexcept {
+  if (fd >= 0) (void)::close(fd);
 }
 
 }  // namespace sluice::os
