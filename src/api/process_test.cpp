@@ -28,7 +28,8 @@ std::string read_until_broken(AnonReadEnd& end, Process& child) {
     std::vector<std::byte> buffer(4096);
     for (;;) {
       auto n = end.read(buffer);
-      if (!n) return n.error() == errc::kBrokenPipe ? all : all + "<error " + n.error().message() + ">";
+      if (!n)
+        return n.error() == errc::kBrokenPipe ? all : all + "<error " + n.error().message() + ">";
       all.append(reinterpret_cast<const char*>(buffer.data()), *n);
     }
   });
