@@ -56,7 +56,8 @@ bool is_inheritable(int fd) {
 }
 
 std::uint32_t clamp32(std::size_t n) {
-  return static_cast<std::uint32_t>(std::min<std::size_t>(n, std::numeric_limits<std::uint32_t>::max()));
+  return static_cast<std::uint32_t>(
+      std::min<std::size_t>(n, std::numeric_limits<std::uint32_t>::max()));
 }
 
 }  // namespace
@@ -88,9 +89,12 @@ Result<std::size_t> AnonReadEnd::read(std::span<std::byte> buffer) {
     auto ready = os::wait_readable(fd_, wait_mode_ == WaitMode::kWait ? -1ms : 0ms);
     if (!ready) return ready.error();
     switch (*ready) {
-      case os::Readiness::kData: return std::size_t{0};
-      case os::Readiness::kWritersGone: return errc::kBrokenPipe;
-      case os::Readiness::kEmpty: break;
+      case os::Readiness::kData:
+        return std::size_t{0};
+      case os::Readiness::kWritersGone:
+        return errc::kBrokenPipe;
+      case os::Readiness::kEmpty:
+        break;
     }
     return errc::kNoData;
   }
@@ -139,8 +143,7 @@ void AnonReadEnd::close() noexcept { os::close_fd(std::exchange(fd_, -1)); }
 
 // ---- write end -------------------------------------------------------------------------------
 
-AnonWriteEnd::AnonWriteEnd(int fd, std::uint32_t size) noexcept
-    : fd_(fd), size_(quota_for(size)) {}
+AnonWriteEnd::AnonWriteEnd(int fd, std::uint32_t size) noexcept : fd_(fd), size_(quota_for(size)) {}
 
 AnonWriteEnd::AnonWriteEnd(AnonWriteEnd&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)), size_(other.size_), wait_mode_(other.wait_mode_) {}
@@ -204,7 +207,8 @@ Result<void> AnonWriteEnd::flush() {
   // room, i.e. almost at once), so poll FIONREAD. Each pause is a poll that returns at once if
   // the last reader closes; it grows from 50 us to 5 ms, bounding both the added latency and the
   // CPU spent on a slow reader.
-  for (auto pause = std::chrono::microseconds(50);; pause = std::min(pause * 2, std::chrono::microseconds(5000))) {
+  for (auto pause = std::chrono::microseconds(50);;
+       pause = std::min(pause * 2, std::chrono::microseconds(5000))) {
     auto queued = os::bytes_queued(fd_);
     if (!queued) return queued.error();
     if (*queued == 0) return {};

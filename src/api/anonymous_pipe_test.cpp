@@ -359,8 +359,8 @@ TEST(AnonymousPipeAcrossProcesses, ReaderSeesBrokenPipeWhenTheWriterClosesInAnot
   auto hold = make_pipe();  // the child's stdin; only this process can end it
   SpawnOptions options;
   options.stdin_fd = hold.read.native_handle();
-  auto child = testing::spawn_helper(
-      "write_then_close", {std::to_string(data.write.native_handle())}, options);
+  auto child = testing::spawn_helper("write_then_close",
+                                     {std::to_string(data.write.native_handle())}, options);
   ASSERT_TRUE(child) << child.error().message();
   data.write.close();  // Windows pitfall: our copy would keep the pipe alive
   hold.read.close();

@@ -117,7 +117,8 @@ Result<bool> wait_child_exit(int pidfd, std::chrono::milliseconds timeout) {
     int wait_ms = -1;
     if (!forever) {
       auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
-      wait_ms = left.count() <= 0 ? 0 : static_cast<int>(std::min<long long>(left.count(), INT_MAX));
+      wait_ms =
+          left.count() <= 0 ? 0 : static_cast<int>(std::min<long long>(left.count(), INT_MAX));
     }
     pollfd entry{pidfd, POLLIN, 0};
     int n = ::poll(&entry, 1, wait_ms);

@@ -27,8 +27,7 @@ struct Child {
 /// stdio, an empty signal mask and default SIGPIPE. With `inherit_fds` the child keeps every
 /// descriptor without FD_CLOEXEC; without, it gets only 0, 1 and 2.
 /// Errors: kInvalidParameter (empty argv), kFileNotFound, kAccessDenied, resource errors.
-Result<Child> spawn_child(const std::vector<std::string>& argv, ChildStdio stdio,
-                          bool inherit_fds);
+Result<Child> spawn_child(const std::vector<std::string>& argv, ChildStdio stdio, bool inherit_fds);
 
 /// Waits up to `timeout` (milliseconds::max(): forever) for the child to exit; returns whether
 /// it has. Does not reap it.

@@ -133,11 +133,10 @@ Result<std::size_t> peek(int fd, std::span<std::byte> buffer) {
   // tee(2) duplicates buffer references into another pipe without consuming; reading that
   // scratch pipe then gives the copy. The scratch pipe needs as many slots as the source.
   // TODO(perf): keep one scratch pipe per read end instead of two descriptors per peek.
-  auto scratch = create_pipe(0, false);
-  if (!scratch) return scratch.error();
   auto capacity = pipe_capacity(fd);
   if (!capacity) return capacity.error();
-  if (*capacity > 65536) (void)::fcntl(scratch->read.get(), F_SETPIPE_SZ, static_cast<int>(*capacity));
+  auto scratch = create_pipe(*capacity, false);
+  if (!scratch) return scratch.error();
   ssize_t copied = -1;
   do {
     copied = ::tee(fd, scratch->write.get(), buffer.size(), SPLICE_F_NONBLOCK);
