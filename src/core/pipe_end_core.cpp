@@ -194,7 +194,7 @@ void PipeEndCore::accept_clients() {
 void PipeEndCore::handshake(os::UniqueFd socket) {
   // The client sends its Hello right after connect(); a silent one is dropped after a bound.
   // TODO(security): a hostile client can stall this agent for kAgentHelloTimeout per connection.
-  if (!os::wait_readable(socket.get(), kAgentHelloTimeout)) return;
+  if (!os::socket_wait_readable(socket.get(), kAgentHelloTimeout)) return;
   os::UniqueFd client_segment;
   auto hello = transport::receive_hello(socket.get(), &client_segment);
   if (!hello) return;
@@ -270,7 +270,7 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_
     transport::Hello hello;
     hello.desired_access = o.desired_access;
     if (!transport::send_hello(socket->get(), hello, channel->own_fd())) continue;
-    if (!os::wait_readable(socket->get(), kHandshakeTimeout)) continue;
+    if (!os::socket_wait_readable(socket->get(), kHandshakeTimeout)) continue;
     os::UniqueFd server_segment;
     auto reply = transport::receive_reply(socket->get(), &server_segment);
     if (!reply) continue;

@@ -126,7 +126,7 @@ Result<std::size_t> receive_message(int fd, void* data, std::size_t size, Unique
   return static_cast<std::size_t>(n);
 }
 
-bool wait_readable(int fd, std::chrono::milliseconds timeout) {
+bool socket_wait_readable(int fd, std::chrono::milliseconds timeout) {
   if (fd < 0) return false;
   pollfd p{fd, POLLIN, 0};
   int rc;

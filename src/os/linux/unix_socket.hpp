@@ -34,7 +34,7 @@ Result<std::size_t> receive_message(int fd, void* data, std::size_t size, Unique
                                     int max_fds, int* fd_count);
 
 /// Waits until `fd` is readable or hung up. false on time-out.
-bool wait_readable(int fd, std::chrono::milliseconds timeout);
+bool socket_wait_readable(int fd, std::chrono::milliseconds timeout);
 
 /// Whether the connected peer of `fd` has hung up (non-blocking check).
 bool peer_hung_up(int fd);
