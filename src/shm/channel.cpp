@@ -121,6 +121,7 @@ Result<Channel::Fragment> Channel::fragment_at(std::uint64_t pos, std::uint64_t 
 }
 
 void Channel::copy_out(std::uint64_t pos, std::byte* out, std::size_t size) const {
+  if (size == 0) return;  // `out` may be null then, and memcpy(null, _, 0) is undefined
   std::uint64_t at = pos & (peer_capacity_ - 1);
   std::size_t first = std::min<std::size_t>(size, peer_capacity_ - at);
   std::memcpy(out, peer_ring_ + at, first);
