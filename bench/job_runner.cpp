@@ -51,6 +51,28 @@ void arm_alarm(const JobSpec& spec) {
   ::alarm(static_cast<unsigned>(seconds + 5));
 }
 
+std::string describe_exit(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    return std::string("killed by signal ") + std::to_string(WTERMSIG(status)) + " (" +
+           ::strsignal(WTERMSIG(status)) + ")";
+  }
+  return "ended with wait status " + std::to_string(status);
+}
+
+/// " (follower killed by signal 6 (Aborted))" when the follower ended within a moment, else "".
+std::string follower_fate(pid_t follower) {
+  constexpr int kPolls = 20;  // 20 × 10 ms
+  for (int i = 0; i < kPolls; ++i) {
+    int status;
+    const pid_t pid = ::waitpid(follower, &status, WNOHANG);
+    if (pid == follower) return " (follower " + describe_exit(status) + ")";
+    if (pid < 0 && errno != EINTR) return "";
+    ::usleep(10'000);
+  }
+  return "";
+}
+
 int follower_main(const JobSpec& spec, Transport& transport, ControlLink link, int result_fd) {
   try {
     pin_to(spec, 1);
@@ -105,7 +127,10 @@ int leader_main(const JobSpec& spec, Transport& transport, const std::string& sc
     report_result(result_fd, Reporter::kLeader, result);
     link.send(Command{Op::kQuit, 0, 0});
   } catch (const std::exception& e) {
-    report_error(result_fd, Reporter::kLeader, e.what());
+    // Often the follower's death is the cause (a broken pipe here); say how it ended.
+    std::string message = e.what();
+    if (follower > 0) message += follower_fate(follower);
+    report_error(result_fd, Reporter::kLeader, message);
     return 1;  // the runner kills the group
   }
   channel.reset();
@@ -113,15 +138,6 @@ int leader_main(const JobSpec& spec, Transport& transport, const std::string& sc
   while (::waitpid(follower, &status, 0) < 0 && errno == EINTR) {
   }
   return 0;
-}
-
-std::string describe_exit(int status) {
-  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) {
-    return std::string("killed by signal ") + std::to_string(WTERMSIG(status)) + " (" +
-           ::strsignal(WTERMSIG(status)) + ")";
-  }
-  return "ended with wait status " + std::to_string(status);
 }
 
 JobResult error_result(std::string message) {
