@@ -110,13 +110,15 @@ class PipeTransport final : public Transport {
     to_follower_read_.reset();
     to_leader_write_.reset();
     follower_may_connect();
-    return std::make_unique<StreamChannel>(std::move(to_leader_read_), std::move(to_follower_write_));
+    return std::make_unique<StreamChannel>(std::move(to_leader_read_),
+                                           std::move(to_follower_write_));
   }
 
   std::unique_ptr<Channel> open_follower() override {
     to_follower_write_.reset();
     to_leader_read_.reset();
-    return std::make_unique<StreamChannel>(std::move(to_follower_read_), std::move(to_leader_write_));
+    return std::make_unique<StreamChannel>(std::move(to_follower_read_),
+                                           std::move(to_leader_write_));
   }
 
  private:

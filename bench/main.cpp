@@ -107,7 +107,8 @@ Options parse_options(int argc, char** argv) {
       options.pin = false;
     } else if (arg == "--rounds") {
       const std::string_view value = next();
-      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), options.rounds);
+      const auto [end, ec] =
+          std::from_chars(value.data(), value.data() + value.size(), options.rounds);
       if (ec != std::errc() || end != value.data() + value.size() || options.rounds < 1 ||
           options.rounds > 1000) {
         usage_error("bad --rounds '" + std::string(value) + "'");
@@ -116,7 +117,8 @@ Options parse_options(int argc, char** argv) {
       const std::string value(next());
       char* end = nullptr;
       options.timeout_seconds = std::strtod(value.c_str(), &end);
-      if (*end != '\0' || !(options.timeout_seconds > 0)) usage_error("bad --timeout '" + value + "'");
+      if (*end != '\0' || !(options.timeout_seconds > 0))
+        usage_error("bad --timeout '" + value + "'");
     } else if (arg == "--transports") {
       options.transports = split(next());
       for (const std::string& name : options.transports) {
@@ -190,8 +192,8 @@ int run(int argc, char** argv) {
   base.round_seconds = options.quick ? 0.05 : 0.3;
   base.pingpong_samples = options.quick ? 2000 : 20000;
   base.cpus = cpus;
-  const double timeout = options.timeout_seconds > 0 ? options.timeout_seconds
-                                                     : 15.0 + 2.0 * options.rounds;
+  const double timeout =
+      options.timeout_seconds > 0 ? options.timeout_seconds : 15.0 + 2.0 * options.rounds;
   base.timeout = std::chrono::milliseconds(static_cast<long long>(timeout * 1000));
 
   std::vector<JobSpec> specs;

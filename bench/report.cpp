@@ -27,10 +27,18 @@ std::string json_string(std::string_view text) {
   std::string out = "\"";
   for (const char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char escaped[8];
@@ -46,9 +54,12 @@ std::string json_string(std::string_view text) {
 
 const char* status_word(JobStatus status) {
   switch (status) {
-    case JobStatus::kOk: return "ok";
-    case JobStatus::kError: return "ERROR";
-    case JobStatus::kSkipped: return "skipped";
+    case JobStatus::kOk:
+      return "ok";
+    case JobStatus::kError:
+      return "ERROR";
+    case JobStatus::kSkipped:
+      return "skipped";
   }
   return "?";
 }
@@ -75,8 +86,8 @@ RunInfo collect_run_info(const std::vector<int>& cpus, int rounds, bool quick) {
   if (::uname(&name) == 0) info.kernel = std::string(name.sysname) + " " + name.release;
   info.compiler = std::string("g++ ") + __VERSION__ + ", " + SLUICE_BENCH_BUILD_FLAGS;
   if (cpus.size() >= 2) {
-    info.pinning = "leader on CPU " + std::to_string(cpus[0]) + ", follower on CPU " +
-                   std::to_string(cpus[1]);
+    info.pinning =
+        "leader on CPU " + std::to_string(cpus[0]) + ", follower on CPU " + std::to_string(cpus[1]);
   } else {
     info.pinning = "not pinned (fewer than 2 CPUs available, or --no-pin)";
   }
@@ -99,8 +110,9 @@ void print_table(std::FILE* out, const std::vector<Row>& rows, const RunInfo& in
   }
 
   if (any_throughput) {
-    std::fprintf(out, "one-way throughput (leader writes, follower reads whole messages and "
-                      "checksums every byte; MB = 10^6 bytes)\n");
+    std::fprintf(out,
+                 "one-way throughput (leader writes, follower reads whole messages and "
+                 "checksums every byte; MB = 10^6 bytes)\n");
     std::fprintf(out, "%-15s %8s %11s %13s %10s %11s\n", "transport", "size", "MB/s", "msgs/s",
                  "vs pipe", "msgs/round");
     for (const Row& row : rows) {
@@ -124,8 +136,9 @@ void print_table(std::FILE* out, const std::vector<Row>& rows, const RunInfo& in
   }
 
   if (any_pingpong) {
-    std::fprintf(out, "ping-pong round trip in microseconds (leader times send + echo; max is "
-                      "over all rounds; \"vs pipe\" is p50 / pipe's p50, lower is better)\n");
+    std::fprintf(out,
+                 "ping-pong round trip in microseconds (leader times send + echo; max is "
+                 "over all rounds; \"vs pipe\" is p50 / pipe's p50, lower is better)\n");
     std::fprintf(out, "%-15s %8s %9s %9s %9s %9s %9s %9s\n", "transport", "size", "p50", "p99",
                  "p99.9", "max", "vs pipe", "samples");
     for (const Row& row : rows) {
@@ -141,9 +154,9 @@ void print_table(std::FILE* out, const std::vector<Row>& rows, const RunInfo& in
       if (pipe != nullptr) {
         std::snprintf(ratio, sizeof ratio, "%.2fx", row.result.p50_us / pipe->result.p50_us);
       }
-      std::fprintf(out, "%-15s %8s %9.2f %9.2f %9.2f %9.1f %9s %9llu\n",
-                   row.spec.transport.c_str(), size.c_str(), row.result.p50_us, row.result.p99_us,
-                   row.result.p999_us, row.result.max_us, ratio,
+      std::fprintf(out, "%-15s %8s %9.2f %9.2f %9.2f %9.1f %9s %9llu\n", row.spec.transport.c_str(),
+                   size.c_str(), row.result.p50_us, row.result.p99_us, row.result.p999_us,
+                   row.result.max_us, ratio,
                    static_cast<unsigned long long>(row.result.messages_per_round));
     }
   }
@@ -159,7 +172,8 @@ void print_json(std::FILE* out, const std::vector<Row>& rows) {
                  row.spec.size_bytes);
     separator = ",\n";
     if (row.result.status != JobStatus::kOk) {
-      std::fprintf(out, ", \"%s\": %s}", row.result.status == JobStatus::kSkipped ? "skipped" : "error",
+      std::fprintf(out, ", \"%s\": %s}",
+                   row.result.status == JobStatus::kSkipped ? "skipped" : "error",
                    json_string(row.result.error).c_str());
       continue;
     }
@@ -167,7 +181,8 @@ void print_json(std::FILE* out, const std::vector<Row>& rows) {
       std::fprintf(out, ", \"mb_per_s\": %.1f, \"msgs_per_s\": %.0f}", row.result.mb_per_s,
                    row.result.msgs_per_s);
     } else {
-      std::fprintf(out, ", \"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f}",
+      std::fprintf(out,
+                   ", \"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f}",
                    row.result.p50_us, row.result.p99_us, row.result.p999_us, row.result.max_us);
     }
   }

@@ -82,7 +82,8 @@ class SluiceTransport final : public Transport {
     options.out_buffer_size = buffer_size_;
     options.in_buffer_size = buffer_size_;
     options.first_instance = true;
-    ServerEnd server = checked(ServerEnd::create(registry, pipe_name_, options), "ServerEnd::create");
+    ServerEnd server =
+        checked(ServerEnd::create(registry, pipe_name_, options), "ServerEnd::create");
     follower_may_connect();
     (void)checked(server.connect(), "ServerEnd::connect");
     if (message_mode_) {

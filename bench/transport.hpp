@@ -53,7 +53,8 @@ class Transport {
   virtual void prepare(const TransportConfig& config) = 0;
   /// In the leader, after the fork; calls `follower_may_connect` once the follower may open its
   /// end, then returns the leader's end of the connection.
-  virtual std::unique_ptr<Channel> open_leader(const std::function<void()>& follower_may_connect) = 0;
+  virtual std::unique_ptr<Channel> open_leader(
+      const std::function<void()>& follower_may_connect) = 0;
   /// In the follower, after the fork and after the leader's signal.
   virtual std::unique_ptr<Channel> open_follower() = 0;
 };
