@@ -1,0 +1,251 @@
+// Anonymous pipes are plain kernel pipes (DESIGN.md decision 10): the ends mostly become a
+// child's stdio, read by programs that know nothing of sluice. The Windows view (quota, server
+// end, wait mode) is metadata kept in the end objects.
+#include "sluice/anonymous_pipe.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <utility>
+
+#include "os/linux/kernel_pipe.hpp"
+
+namespace sluice {
+namespace {
+
+using namespace std::chrono_literals;
+
+// CreatePipe's nSize = 0 gives a 4096-byte quota (measured on Windows).
+constexpr std::uint32_t kDefaultQuota = 4096;
+
+std::uint32_t quota_for(std::uint32_t requested) {
+  return requested == 0 ? kDefaultQuota : requested;
+}
+
+PipeInfo info_for(bool server_end, std::uint32_t quota) {
+  // Only one direction carries data, but Windows reports the quota for both.
+  return PipeInfo{server_end, PipeType::kByte, quota, quota, 1};
+}
+
+HandleState state_for(int fd, WaitMode wait_mode) {
+  return HandleState{ReadMode::kByte, wait_mode, fd >= 0 ? 1u : 0u};
+}
+
+Result<void> change_wait_mode(int fd, ReadMode read_mode, WaitMode wait_mode, WaitMode& stored) {
+  if (fd < 0) return errc::kInvalidHandle;
+  // An anonymous pipe is a byte pipe, and Windows refuses message-read mode on those.
+  if (read_mode != ReadMode::kByte) return errc::kInvalidParameter;
+  if (wait_mode != WaitMode::kWait && wait_mode != WaitMode::kNoWait) {
+    return errc::kInvalidParameter;
+  }
+  // Kept per object, not as O_NONBLOCK: that flag would switch the child sharing the
+  // descriptor too.
+  stored = wait_mode;
+  return {};
+}
+
+Result<void> change_inheritable(int fd, bool inheritable) {
+  if (fd < 0) return errc::kInvalidHandle;
+  return os::set_inheritable(fd, inheritable);
+}
+
+bool is_inheritable(int fd) {
+  if (fd < 0) return false;
+  auto inheritable = os::inheritable(fd);
+  return inheritable && *inheritable;
+}
+
+std::uint32_t clamp32(std::size_t n) {
+  return static_cast<std::uint32_t>(
+      std::min<std::size_t>(n, std::numeric_limits<std::uint32_t>::max()));
+}
+
+}  // namespace
+
+// ---- read end --------------------------------------------------------------------------------
+
+AnonReadEnd::AnonReadEnd(int fd, std::uint32_t size) noexcept : fd_(fd), size_(quota_for(size)) {}
+
+AnonReadEnd::AnonReadEnd(AnonReadEnd&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), size_(other.size_), wait_mode_(other.wait_mode_) {}
+
+AnonReadEnd& AnonReadEnd::operator=(AnonReadEnd&& other) noexcept {
+  if (this != &other) {
+    close();
+    fd_ = std::exchange(other.fd_, -1);
+    size_ = other.size_;
+    wait_mode_ = other.wait_mode_;
+  }
+  return *this;
+}
+
+AnonReadEnd::~AnonReadEnd() { close(); }
+
+Result<std::size_t> AnonReadEnd::read(std::span<std::byte> buffer) {
+  if (fd_ < 0) return errc::kInvalidHandle;
+  if (buffer.empty()) {
+    // read(2) of 0 bytes returns at once even on an empty pipe; Windows waits for data and
+    // leaves it, so wait for readability instead.
+    auto ready = os::wait_readable(fd_, wait_mode_ == WaitMode::kWait ? -1ms : 0ms);
+    if (!ready) return ready.error();
+    switch (*ready) {
+      case os::Readiness::kData:
+        return std::size_t{0};
+      case os::Readiness::kWritersGone:
+        return errc::kBrokenPipe;
+      case os::Readiness::kEmpty:
+        break;
+    }
+    return errc::kNoData;
+  }
+  return wait_mode_ == WaitMode::kWait ? os::read_wait(fd_, buffer) : os::read_nowait(fd_, buffer);
+}
+
+Result<PeekResult> AnonReadEnd::peek(std::span<std::byte> buffer) {
+  if (fd_ < 0) return errc::kInvalidHandle;
+  auto copied = os::peek(fd_, buffer);
+  if (!copied) return copied.error();
+  auto queued = os::bytes_queued(fd_);
+  if (!queued) return queued.error();
+  if (*copied == 0 && *queued == 0) {
+    auto ready = os::wait_readable(fd_, 0ms);
+    if (!ready) return ready.error();
+    if (*ready == os::Readiness::kWritersGone) return errc::kBrokenPipe;
+  }
+  PeekResult result;
+  result.bytes_read = clamp32(*copied);
+  // A writer may add data between tee and FIONREAD, never remove it; the max keeps
+  // total_available >= bytes_read even against a concurrent reader.
+  result.total_available = clamp32(std::max(*queued, *copied));
+  // Windows computes "left in this message" for byte pipes as message length 0 minus the bytes
+  // read, in 32-bit arithmetic; programs see e.g. 0xFFFFFFFC after peeking 4 bytes.
+  result.bytes_left_this_message = 0u - result.bytes_read;
+  return result;
+}
+
+PipeInfo AnonReadEnd::info() const noexcept { return info_for(true, size_); }
+
+HandleState AnonReadEnd::state() const noexcept { return state_for(fd_, wait_mode_); }
+
+Result<void> AnonReadEnd::set_state(ReadMode read_mode, WaitMode wait_mode) {
+  return change_wait_mode(fd_, read_mode, wait_mode, wait_mode_);
+}
+
+Result<void> AnonReadEnd::set_inheritable(bool inheritable) {
+  return change_inheritable(fd_, inheritable);
+}
+
+bool AnonReadEnd::inheritable() const noexcept { return is_inheritable(fd_); }
+
+int AnonReadEnd::release() noexcept { return std::exchange(fd_, -1); }
+
+void AnonReadEnd::close() noexcept { os::close_fd(std::exchange(fd_, -1)); }
+
+// ---- write end -------------------------------------------------------------------------------
+
+AnonWriteEnd::AnonWriteEnd(int fd, std::uint32_t size) noexcept : fd_(fd), size_(quota_for(size)) {}
+
+AnonWriteEnd::AnonWriteEnd(AnonWriteEnd&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), size_(other.size_), wait_mode_(other.wait_mode_) {}
+
+AnonWriteEnd& AnonWriteEnd::operator=(AnonWriteEnd&& other) noexcept {
+  if (this != &other) {
+    close();
+    fd_ = std::exchange(other.fd_, -1);
+    size_ = other.size_;
+    wait_mode_ = other.wait_mode_;
+  }
+  return *this;
+}
+
+AnonWriteEnd::~AnonWriteEnd() { close(); }
+
+Result<std::size_t> AnonWriteEnd::write(std::span<const std::byte> data) {
+  if (fd_ < 0) return errc::kInvalidHandle;
+  // Windows: a zero-byte write on a byte pipe does nothing and wakes nobody.
+  if (data.empty()) return std::size_t{0};
+
+  if (wait_mode_ == WaitMode::kNoWait) {
+    // All or nothing against the quota, as Windows does (data-transfer.md §2.2), bounded by what
+    // the kernel buffer can take. A reader already waiting in read(2) is invisible here, so the
+    // Windows hand-off to waiting readers (k > 0) does not happen.
+    auto capacity = os::pipe_capacity(fd_);
+    if (!capacity) return capacity.error();
+    auto queued = os::bytes_queued(fd_);
+    if (!queued) return queued.error();
+    std::size_t limit = std::min<std::size_t>(size_, *capacity);
+    std::size_t free = limit > *queued ? limit - *queued : 0;
+    if (data.size() > free) {
+      auto gone = os::wait_readers_gone(fd_, 0us);
+      if (!gone) return gone.error();
+      return *gone ? Result<std::size_t>(errc::kNoData) : Result<std::size_t>(std::size_t{0});
+    }
+    // TODO(compat): the kernel counts 4 KiB page slots, not bytes; after many tiny writes the
+    // slots can run out before the bytes do, and then this returns a partial count.
+    return os::write_nowait(fd_, data);
+  }
+
+  // Try without waiting first: EPIPE now means the reader was gone before this call
+  // (kNoData); EPIPE once we had to wait means it closed under us, which Windows reports as
+  // kBrokenPipe for the pending write.
+  auto taken = os::write_nowait(fd_, data);
+  if (!taken) return taken.error();
+  if (*taken < data.size()) {
+    auto rest = os::write_wait(fd_, data.subspan(*taken));
+    if (!rest) return rest.error() == errc::kNoData ? errc::kBrokenPipe : rest.error();
+  }
+  return data.size();
+}
+
+Result<void> AnonWriteEnd::flush() {
+  if (fd_ < 0) return errc::kInvalidHandle;
+  auto gone = os::wait_readers_gone(fd_, 0us);
+  if (!gone) return gone.error();
+  // Windows discards unread data once the reader has closed, so there is nothing to wait for.
+  if (*gone) return {};
+  // A kernel pipe raises no event when it becomes empty (readers wake writers only when there is
+  // room, i.e. almost at once), so poll FIONREAD. Each pause is a poll that returns at once if
+  // the last reader closes; it grows from 50 us to 5 ms, bounding both the added latency and the
+  // CPU spent on a slow reader.
+  for (auto pause = std::chrono::microseconds(50);;
+       pause = std::min(pause * 2, std::chrono::microseconds(5000))) {
+    auto queued = os::bytes_queued(fd_);
+    if (!queued) return queued.error();
+    if (*queued == 0) return {};
+    gone = os::wait_readers_gone(fd_, pause);
+    if (!gone) return gone.error();
+    if (*gone) return errc::kBrokenPipe;
+  }
+}
+
+PipeInfo AnonWriteEnd::info() const noexcept { return info_for(false, size_); }
+
+HandleState AnonWriteEnd::state() const noexcept { return state_for(fd_, wait_mode_); }
+
+Result<void> AnonWriteEnd::set_state(ReadMode read_mode, WaitMode wait_mode) {
+  return change_wait_mode(fd_, read_mode, wait_mode, wait_mode_);
+}
+
+Result<void> AnonWriteEnd::set_inheritable(bool inheritable) {
+  return change_inheritable(fd_, inheritable);
+}
+
+bool AnonWriteEnd::inheritable() const noexcept { return is_inheritable(fd_); }
+
+int AnonWriteEnd::release() noexcept { return std::exchange(fd_, -1); }
+
+void AnonWriteEnd::close() noexcept { os::close_fd(std::exchange(fd_, -1)); }
+
+// ---- creation --------------------------------------------------------------------------------
+
+Result<AnonymousPipe> AnonymousPipe::create(std::uint32_t size, bool inheritable) {
+  std::uint32_t quota = quota_for(size);
+  // The kernel buffer must hold the whole quota: Windows never blocks a write of nSize bytes or
+  // fewer into an empty pipe.
+  auto kernel = os::create_pipe(quota, inheritable);
+  if (!kernel) return kernel.error();
+  return AnonymousPipe{AnonReadEnd(kernel->read.release(), quota),
+                       AnonWriteEnd(kernel->write.release(), quota)};
+}
+
+}  // namespace sluice

@@ -1,0 +1,135 @@
+#include "sluice/named_pipe.hpp"
+
+#include "core/pipe_end_core.hpp"
+
+namespace sluice {
+
+PipeEnd::PipeEnd() noexcept = default;
+PipeEnd::PipeEnd(std::shared_ptr<core::PipeEndCore> end) noexcept : end_(std::move(end)) {}
+PipeEnd::PipeEnd(PipeEnd&&) noexcept = default;
+PipeEnd& PipeEnd::operator=(PipeEnd&& other) noexcept {
+  if (this != &other) {
+    close();
+    end_ = std::move(other.end_);
+  }
+  return *this;
+}
+PipeEnd::~PipeEnd() { close(); }
+
+bool PipeEnd::is_open() const noexcept { return end_ != nullptr; }
+
+void PipeEnd::close() noexcept {
+  if (end_) end_->close();
+  end_.reset();
+}
+
+Result<ReadResult> PipeEnd::read(std::span<std::byte> buffer) {
+  if (!end_) return errc::kInvalidHandle;
+  return end_->read(buffer);
+}
+
+Result<std::size_t> PipeEnd::write(std::span<const std::byte> data) {
+  if (!end_) return errc::kInvalidHandle;
+  return end_->write(data);
+}
+
+Result<PeekResult> PipeEnd::peek(std::span<std::byte> buffer) {
+  if (!end_) return errc::kInvalidHandle;
+  return end_->peek(buffer);
+}
+
+Result<ReadResult> PipeEnd::transact(std::span<const std::byte> request,
+                                     std::span<std::byte> reply) {
+  if (!end_) return errc::kInvalidHandle;
+  return end_->transact(request, reply);
+}
+
+Result<void> PipeEnd::flush() {
+  if (!end_) return errc::kInvalidHandle;
+  return end_->flush();
+}
+
+Result<PipeInfo> PipeEnd::info() const {
+  if (!end_) return errc::kInvalidHandle;
+  return end_->info();
+}
+
+Result<HandleState> PipeEnd::state() const {
+  if (!end_) return errc::kInvalidHandle;
+  return end_->state();
+}
+
+Result<void> PipeEnd::set_state(ReadMode read_mode, WaitMode wait_mode) {
+  if (!end_) return errc::kInvalidHandle;
+  return end_->set_state(read_mode, wait_mode);
+}
+
+Result<std::uint32_t> PipeEnd::client_process_id() const {
+  if (!end_) return errc::kInvalidHandle;
+  return end_->client_process_id();
+}
+
+Result<std::uint32_t> PipeEnd::server_process_id() const {
+  if (!end_) return errc::kInvalidHandle;
+  return end_->server_process_id();
+}
+
+Result<std::uint32_t> PipeEnd::client_session_id() const {
+  if (!end_) return errc::kInvalidHandle;
+  return end_->client_session_id();
+}
+
+Result<std::uint32_t> PipeEnd::server_session_id() const {
+  if (!end_) return errc::kInvalidHandle;
+  return end_->server_session_id();
+}
+
+Result<ServerEnd> ServerEnd::create(Registry& registry, std::string_view name,
+                                    const ServerOptions& options) {
+  auto end = core::PipeEndCore::create_server(registry.engine(), name, options);
+  if (!end) return end.error();
+  return ServerEnd(std::move(*end));
+}
+
+Result<ConnectStatus> ServerEnd::connect() {
+  if (!end_) return errc::kInvalidHandle;
+  return end_->connect(std::nullopt);
+}
+
+Result<ConnectStatus> ServerEnd::connect_for(std::chrono::milliseconds timeout) {
+  if (!end_) return errc::kInvalidHandle;
+  return end_->connect(std::chrono::steady_clock::now() + timeout);
+}
+
+Result<void> ServerEnd::disconnect() {
+  if (!end_) return errc::kInvalidHandle;
+  return end_->disconnect();
+}
+
+Result<ClientEnd> ClientEnd::open(Registry& registry, std::string_view name,
+                                  const ClientOptions& options) {
+  auto end = core::PipeEndCore::open_client(registry.engine(), name, options);
+  if (!end) return end.error();
+  return ClientEnd(std::move(*end));
+}
+
+Result<void> wait_for_instance(Registry& registry, std::string_view name,
+                               std::chrono::milliseconds timeout) {
+  return core::PipeEndCore::wait_for_instance(registry.engine(), name, timeout);
+}
+
+Result<ReadResult> call(Registry& registry, std::string_view name,
+                        std::span<const std::byte> request, std::span<std::byte> reply,
+                        std::chrono::milliseconds timeout) {
+  auto client = ClientEnd::open(registry, name);
+  if (!client && client.error() == errc::kPipeBusy) {
+    auto waited = wait_for_instance(registry, name, timeout);
+    if (!waited) return waited.error();
+    client = ClientEnd::open(registry, name);
+  }
+  if (!client) return client.error();
+  if (auto mode = client->set_state(ReadMode::kMessage, WaitMode::kWait); !mode) return mode.error();
+  return client->transact(request, reply);
+}
+
+}  // namespace sluice

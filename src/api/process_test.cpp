@@ -1,0 +1,183 @@
+#include "sluice/process.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "helper_process.hpp"
+#include "sluice/anonymous_pipe.hpp"
+
+namespace sluice {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::span<const std::byte> bytes(const std::string& text) { return std::as_bytes(std::span(text)); }
+
+// Reads `end` until the last writer is gone. Bounded: if that takes longer than 10 s the child
+// is killed, which closes its ends and frees the reader, and the result says so.
+std::string read_until_broken(AnonReadEnd& end, Process& child) {
+  auto reader = std::async(std::launch::async, [&] {
+    std::string all;
+    std::vector<std::byte> buffer(4096);
+    for (;;) {
+      auto n = end.read(buffer);
+      if (!n)
+        return n.error() == errc::kBrokenPipe ? all : all + "<error " + n.error().message() + ">";
+      all.append(reinterpret_cast<const char*>(buffer.data()), *n);
+    }
+  });
+  if (reader.wait_for(10s) != std::future_status::ready) {
+    (void)child.kill();
+    return reader.get() + "<timed out>";
+  }
+  return reader.get();
+}
+
+TEST(Process, SearchesPathAndReportsTheExitCode) {
+  auto child = Process::spawn({.argv = {"sh", "-c", "exit 7"}});
+  ASSERT_TRUE(child) << child.error().message();
+  EXPECT_GT(child->pid(), 0u);
+  EXPECT_EQ(child->wait(10s).value(), 7);
+  EXPECT_EQ(child->wait(0ms).value(), 7) << "a reaped child keeps its exit code";
+}
+
+TEST(Process, SpawnOfAMissingProgramFailsWithFileNotFound) {
+  EXPECT_EQ(Process::spawn({.argv = {"sluice-no-such-program"}}).error(), errc::kFileNotFound);
+  EXPECT_EQ(Process::spawn({.argv = {"./sluice/no/such/program"}}).error(), errc::kFileNotFound);
+}
+
+TEST(Process, SpawnWithoutAProgramFailsWithInvalidParameter) {
+  EXPECT_EQ(Process::spawn({}).error(), errc::kInvalidParameter);
+}
+
+TEST(Process, WaitTimesOutWhileTheChildRunsAndKillReportsTheSignal) {
+  auto child = Process::spawn({.argv = {"sleep", "60"}});
+  ASSERT_TRUE(child) << child.error().message();
+  EXPECT_EQ(child->wait(50ms).error(), errc::kWaitTimeout);
+  ASSERT_TRUE(child->kill());
+  EXPECT_EQ(child->wait(10s).value(), 128 + 9);
+  EXPECT_TRUE(child->kill()) << "killing a finished child is harmless";
+}
+
+TEST(Process, ChildSortReadsStdinFromOnePipeAndWritesStdoutToAnother) {
+  auto to_child = AnonymousPipe::create();
+  auto from_child = AnonymousPipe::create();
+  ASSERT_TRUE(to_child && from_child);
+  auto child = Process::spawn({.argv = {"sort"},
+                               .stdin_fd = to_child->read.native_handle(),
+                               .stdout_fd = from_child->write.native_handle(),
+                               .inherit_handles = false});
+  ASSERT_TRUE(child) << child.error().message();
+  // The parent's copies must go, or sort never sees end of input and we never see its end.
+  to_child->read.close();
+  from_child->write.close();
+
+  ASSERT_TRUE(to_child->write.write(bytes("pear\napple\nfig\n")));
+  to_child->write.close();
+  EXPECT_EQ(read_until_broken(from_child->read, *child), "apple\nfig\npear\n");
+  EXPECT_EQ(child->wait(10s).value(), 0);
+}
+
+TEST(Process, StdioSourcesThatAreThemselvesStandardDescriptorsAreNotClobbered) {
+  // The child's stdout is the pipe and its stderr our fd 1. Copying the pipe onto 1 first and
+  // then 1 onto 2 would send stderr into the pipe too.
+  auto out = AnonymousPipe::create();
+  ASSERT_TRUE(out);
+  auto child = Process::spawn(
+      {.argv = {"sh", "-c", "echo to-stdout; echo '(expected line from a sluice test child)' >&2"},
+       .stdout_fd = out->write.native_handle(),
+       .stderr_fd = 1,
+       .inherit_handles = false});
+  ASSERT_TRUE(child) << child.error().message();
+  out->write.close();
+  EXPECT_EQ(read_until_broken(out->read, *child), "to-stdout\n");
+  EXPECT_EQ(child->wait(10s).value(), 0);
+}
+
+// Prints "NUMBER TARGET" for each open descriptor, one per line (targets of pipes look like
+// "pipe:[INODE]", so numbers reused by the child cannot pass for an inherited pipe).
+SLUICE_TEST_HELPER(list_fds) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ignored;
+    std::printf("%s %s\n", entry.path().filename().c_str(),
+                std::filesystem::read_symlink(entry.path(), ignored).c_str());
+  }
+  return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
+using FdTable = std::map<int, std::string>;
+
+std::string target_of(int fd) {
+  return std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd)).string();
+}
+
+// Whether the child had `fd` open as the same file as we have it.
+bool has_same(const FdTable& child, int fd) {
+  auto it = child.find(fd);
+  return it != child.end() && it->second == target_of(fd);
+}
+
+// Whether the child had the pipe behind `fd` open under any number.
+bool has_pipe_of(const FdTable& child, int fd) {
+  std::string target = target_of(fd);
+  for (const auto& [number, what] : child) {
+    if (what == target) return true;
+  }
+  return false;
+}
+
+FdTable list_child_fds(bool inherit_handles) {
+  auto out = AnonymousPipe::create();
+  EXPECT_TRUE(out);
+  if (!out) return {};
+  SpawnOptions options;
+  options.stdout_fd = out->write.native_handle();
+  options.inherit_handles = inherit_handles;
+  auto child = testing::spawn_helper("list_fds", {}, options);
+  EXPECT_TRUE(child) << child.error().message();
+  if (!child) return {};
+  out->write.close();
+  std::string listing = read_until_broken(out->read, *child);
+  EXPECT_EQ(child->wait(10s).value(), 0) << listing;
+  FdTable table;
+  std::istringstream lines(listing);
+  int fd = -1;
+  std::string target;
+  while (lines >> fd >> target) table[fd] = target;
+  EXPECT_EQ(table.count(1), 1u) << listing;
+  return table;
+}
+
+TEST(ProcessInheritance, ChildGetsInheritableDescriptorsAtTheSameNumbersAndNoOthers) {
+  auto inherited = AnonymousPipe::create(0, true);
+  auto private_pipe = AnonymousPipe::create(0, false);
+  auto made_inheritable = AnonymousPipe::create(0, false);
+  ASSERT_TRUE(inherited && private_pipe && made_inheritable);
+  ASSERT_TRUE(made_inheritable->write.set_inheritable(true));
+
+  FdTable child = list_child_fds(true);
+  EXPECT_TRUE(has_same(child, inherited->read.native_handle()));
+  EXPECT_TRUE(has_same(child, inherited->write.native_handle()));
+  EXPECT_TRUE(has_same(child, made_inheritable->write.native_handle()));
+  EXPECT_FALSE(has_same(child, made_inheritable->read.native_handle()));
+  EXPECT_FALSE(has_pipe_of(child, private_pipe->read.native_handle()));
+}
+
+TEST(ProcessInheritance, ChildGetsOnlyItsStandardDescriptorsWhenHandlesAreNotInherited) {
+  auto inherited = AnonymousPipe::create(0, true);
+  ASSERT_TRUE(inherited);
+  FdTable child = list_child_fds(false);
+  EXPECT_FALSE(has_pipe_of(child, inherited->read.native_handle()));
+  // Beyond 0, 1, 2 only the descriptor of the directory being listed may be open.
+  EXPECT_LE(child.size(), 4u);
+}
+
+}  // namespace
+}  // namespace sluice

@@ -1,0 +1,31 @@
+#include "sluice/registry.hpp"
+
+#include <cstdlib>
+
+#include "core/engine.hpp"
+
+namespace sluice {
+namespace {
+constexpr const char* kDefaultDirectory = "/tmp/sluice-pipes";
+}
+
+Result<Registry> Registry::open(std::string directory) {
+  if (directory.empty()) {
+    const char* env = std::getenv("SLUICE_PIPE_DIR");
+    directory = env && *env ? env : kDefaultDirectory;
+  }
+  auto engine = core::Engine::create(std::move(directory));
+  if (!engine) return engine.error();
+  return Registry(std::move(*engine));
+}
+
+Registry::Registry(std::shared_ptr<core::Engine> engine) : engine_(std::move(engine)) {}
+Registry::Registry(Registry&&) noexcept = default;
+Registry& Registry::operator=(Registry&&) noexcept = default;
+Registry::~Registry() = default;
+
+const std::string& Registry::directory() const noexcept { return engine_->names().path(); }
+
+Result<std::vector<std::string>> Registry::list() const { return engine_->names().list(); }
+
+}  // namespace sluice

@@ -1,0 +1,754 @@
+#include "core/pipe_end_core.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <thread>
+
+#include "os/linux/dir_watch.hpp"
+#include "os/linux/directory.hpp"
+#include "os/linux/futex.hpp"
+#include "os/linux/unix_socket.hpp"
+#include "registry/pipe_name.hpp"
+#include "transport/handshake.hpp"
+
+namespace sluice::core {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// Rights as Windows grants them (named-pipes.md §3.1).
+constexpr std::uint32_t kReadData = 0x0001;
+constexpr std::uint32_t kWriteData = 0x0002;
+constexpr std::uint32_t kReadEa = 0x0008;
+constexpr std::uint32_t kWriteEa = 0x0010;
+constexpr std::uint32_t kAppendData = 0x0004;
+constexpr std::uint32_t kReadAttributes = 0x0080;
+constexpr std::uint32_t kWriteAttributes = 0x0100;
+constexpr std::uint32_t kReadControl = 0x00020000;
+constexpr std::uint32_t kSynchronize = 0x00100000;
+constexpr std::uint32_t kInboundServerRights =
+    kReadData | kReadEa | kReadAttributes | kReadControl | kSynchronize;
+constexpr std::uint32_t kOutboundServerRights =
+    kWriteData | kAppendData | kWriteEa | kWriteAttributes | kReadControl | kSynchronize;
+
+constexpr std::uint32_t kAccessInbound = 1;
+constexpr std::uint32_t kAccessOutbound = 2;
+constexpr std::uint32_t kAccessDuplex = 3;
+
+constexpr auto kHandshakeTimeout = 2000ms;
+constexpr auto kAgentHelloTimeout = 200ms;
+constexpr std::uint64_t kMinSpinNs = 2000;
+constexpr std::uint64_t kMaxSpinNs = 50000;
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+std::uint32_t server_rights(std::uint32_t access) {
+  std::uint32_t r = 0;
+  if (access & kAccessInbound) r |= kInboundServerRights;
+  if (access & kAccessOutbound) r |= kOutboundServerRights;
+  return r;
+}
+
+// What a client that asked for `desired` gets (0 still connects, with read-attributes only).
+std::uint32_t client_rights(std::uint32_t desired) {
+  return desired == 0 ? (kReadAttributes | kSynchronize) : desired;
+}
+
+bool client_access_fits(std::uint32_t pipe_access, std::uint32_t desired) {
+  if ((desired & kWriteData) && !(pipe_access & kAccessInbound)) return false;
+  if ((desired & kReadData) && !(pipe_access & kAccessOutbound)) return false;
+  return true;
+}
+
+std::uint32_t clamp32(std::uint64_t v) {
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(v, 0xFFFFFFFFu));
+}
+
+}  // namespace
+
+PipeEndCore::PipeEndCore(std::shared_ptr<Engine> engine, bool server)
+    : engine_(std::move(engine)), server_(server), own_pid_(os::current_process_id()) {
+  own_session_ = os::session_id_of(own_pid_);
+}
+
+PipeEndCore::~PipeEndCore() { close(); }
+
+// ---------------------------------------------------------------------------------------------
+// Creation, listening, the handshake
+
+Result<std::shared_ptr<PipeEndCore>> PipeEndCore::create_server(
+    const std::shared_ptr<Engine>& engine, std::string_view name, const ServerOptions& o) {
+  registry::PipeName parsed;
+  if (auto problem = registry::parse_pipe_name(name, &parsed); problem != registry::NameProblem::kNone)
+    return registry::error_for_server(problem);
+  auto access = static_cast<std::uint32_t>(o.access);
+  if (access < 1 || access > 3 || o.max_instances == 0 || o.max_instances > 255 ||
+      (o.type == PipeType::kByte && o.read_mode == ReadMode::kMessage) ||
+      (o.type != PipeType::kByte && o.type != PipeType::kMessage) ||
+      (o.read_mode != ReadMode::kByte && o.read_mode != ReadMode::kMessage) ||
+      (o.wait_mode != WaitMode::kWait && o.wait_mode != WaitMode::kNoWait) ||
+      o.default_timeout.count() < 0)
+    return errc::kInvalidParameter;
+
+  registry::PipeAttributes wanted;
+  wanted.access = access;
+  wanted.type = static_cast<std::uint32_t>(o.type);
+  wanted.max_instances = o.max_instances;
+  wanted.default_timeout_ms = o.default_timeout.count() == 0
+                                  ? 50u
+                                  : clamp32(static_cast<std::uint64_t>(o.default_timeout.count()));
+  auto slot = engine->names().create_instance(parsed, wanted, o.first_instance);
+  if (!slot) return slot.error();
+
+  std::shared_ptr<PipeEndCore> end(new PipeEndCore(engine, true));
+  end->access_ = slot->pipe.access;
+  end->type_ = static_cast<PipeType>(slot->pipe.type);
+  end->max_instances_ = slot->pipe.max_instances;
+  end->out_quota_ = o.out_buffer_size;
+  end->in_quota_ = o.in_buffer_size;
+  end->granted_ = server_rights(end->access_);
+  end->read_mode_ = end->type_ == PipeType::kByte ? ReadMode::kByte : o.read_mode;
+  end->wait_mode_ = o.wait_mode;
+  end->name_dir_ = std::move(slot->name_dir);
+  end->slot_lock_ = std::move(slot->lock);
+  end->slot_ = slot->slot;
+  std::lock_guard lock(end->state_mu_);
+  if (auto listening = end->start_listening_locked(); !listening) return listening.error();
+  return end;
+}
+
+Result<void> PipeEndCore::start_listening_locked() {
+  if (!next_channel_) {
+    auto channel = shm::Channel::create(out_quota_);
+    if (!channel) return channel.error();
+    next_channel_.emplace(std::move(*channel));
+  }
+  std::string file = registry::PipeNamespace::listener_name(slot_, in_quota_);
+  auto listener = os::listen_at(name_dir_.get(), file, 0600);  // TODO(security): pipe DACLs
+  if (!listener) return listener.error();
+  auto key = engine_->watch(listener->get(), weak_from_this());
+  if (!key) {
+    os::unlink_at(name_dir_.get(), file);
+    return key.error();
+  }
+  listener_ = std::move(*listener);
+  listener_file_ = std::move(file);
+  listener_key_ = *key;
+  state_ = InstanceState::kListening;
+  return {};
+}
+
+void PipeEndCore::stop_listening_locked() noexcept {
+  if (!listener_) return;
+  engine_->unwatch(listener_.get(), listener_key_);
+  // Unlink first: a client that finds the file then gets a refused connection and moves on.
+  os::unlink_at(name_dir_.get(), listener_file_);
+  listener_.reset();
+  listener_file_.clear();
+  listener_key_ = 0;
+}
+
+void PipeEndCore::on_ready(std::uint64_t key, bool readable, bool hung_up) {
+  bool is_listener;
+  {
+    std::lock_guard lock(state_mu_);
+    is_listener = listener_ && key == listener_key_;
+    if (!is_listener) {
+      if (!conn_ || key != conn_->watch_key) return;  // an old connection's event
+      if (!(hung_up || readable)) return;
+      // The peer's socket has no traffic after the handshake: readable means hung up.
+      engine_->unwatch(conn_->socket.get(), conn_->watch_key);
+      conn_->watch_key = 0;
+    }
+  }
+  if (is_listener) {
+    if (readable) accept_clients();
+    return;
+  }
+  peer_hung_up_.store(true);
+  abort_waiters();
+  state_cv_.notify_all();
+}
+
+void PipeEndCore::accept_clients() {
+  for (;;) {
+    int listener;
+    {
+      std::lock_guard lock(state_mu_);
+      if (!listener_) return;
+      listener = listener_.get();
+    }
+    auto socket = os::accept_from(listener);
+    if (!socket) return;  // none pending (or out of descriptors: the client times out)
+    handshake(std::move(*socket));
+  }
+}
+
+void PipeEndCore::handshake(os::UniqueFd socket) {
+  // The client sends its Hello right after connect(); a silent one is dropped after a bound.
+  // TODO(security): a hostile client can stall this agent for kAgentHelloTimeout per connection.
+  if (!os::socket_wait_readable(socket.get(), kAgentHelloTimeout)) return;
+  os::UniqueFd client_segment;
+  auto hello = transport::receive_hello(socket.get(), &client_segment);
+  if (!hello) return;
+  auto creds = os::peer_credentials(socket.get());
+  if (!creds) return;
+
+  transport::Reply reply;
+  std::unique_lock lock(state_mu_);
+  reply.access = access_;
+  reply.type = static_cast<std::uint32_t>(type_);
+  reply.out_quota = out_quota_;
+  reply.in_quota = in_quota_;
+  reply.max_instances = max_instances_;
+  if (state_ != InstanceState::kListening || !next_channel_) {
+    reply.status = static_cast<std::uint32_t>(errc::kPipeBusy);
+    (void)transport::send_reply(socket.get(), reply, -1);
+    return;
+  }
+  if (!client_access_fits(access_, hello->desired_access)) {
+    reply.status = static_cast<std::uint32_t>(errc::kAccessDenied);
+    (void)transport::send_reply(socket.get(), reply, -1);
+    return;
+  }
+  auto conn = std::make_unique<Connection>();
+  conn->channel = std::move(*next_channel_);
+  next_channel_.reset();
+  if (!conn->channel.attach_peer(client_segment.get())) {
+    reply.status = static_cast<std::uint32_t>(errc::kBadPipe);
+    (void)transport::send_reply(socket.get(), reply, -1);
+    next_channel_.emplace(std::move(conn->channel));
+    return;
+  }
+  if (!transport::send_reply(socket.get(), reply, conn->channel.own_fd())) {
+    // The client gave up (time-out); a fresh segment keeps its mapping away from the next one.
+    auto fresh = shm::Channel::create(out_quota_);
+    if (fresh) next_channel_.emplace(std::move(*fresh));
+    return;
+  }
+  conn->peer_pid = creds->pid;
+  conn->peer_session = os::session_id_of(creds->pid);
+  conn->socket = std::move(socket);
+  auto key = engine_->watch(conn->socket.get(), weak_from_this());
+  conn->watch_key = key ? *key : 0;
+  peer_hung_up_.store(false);
+  stop_listening_locked();
+  conn_ = std::move(conn);
+  had_client_ = true;
+  state_ = InstanceState::kConnected;
+  lock.unlock();
+  state_cv_.notify_all();
+}
+
+Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_ptr<Engine>& engine,
+                                                             std::string_view name,
+                                                             const ClientOptions& o) {
+  registry::PipeName parsed;
+  if (auto problem = registry::parse_pipe_name(name, &parsed); problem != registry::NameProblem::kNone)
+    return registry::error_for_client(problem);
+  registry::PipeAttributes pipe;
+  auto dir = engine->names().open_existing(parsed, &pipe);
+  if (!dir) return dir.error();
+  if (!client_access_fits(pipe.access, o.desired_access)) return errc::kAccessDenied;
+
+  for (const auto& listener : registry::PipeNamespace::listeners(dir->get())) {
+    auto socket = os::connect_at(dir->get(), listener.file);
+    if (!socket) {
+      if (socket.error() == errc::kPipeBusy && !os::process_exists(listener.pid))
+        os::unlink_at(dir->get(), listener.file);  // left behind by a server that was killed
+      continue;
+    }
+    auto channel = shm::Channel::create(listener.in_quota);
+    if (!channel) return channel.error();
+    transport::Hello hello;
+    hello.desired_access = o.desired_access;
+    if (!transport::send_hello(socket->get(), hello, channel->own_fd())) continue;
+    if (!os::socket_wait_readable(socket->get(), kHandshakeTimeout)) continue;
+    os::UniqueFd server_segment;
+    auto reply = transport::receive_reply(socket->get(), &server_segment);
+    if (!reply) continue;
+    if (reply->status == static_cast<std::uint32_t>(errc::kAccessDenied)) return errc::kAccessDenied;
+    if (reply->status != 0) continue;
+    if (!channel->attach_peer(server_segment.get())) continue;
+    auto creds = os::peer_credentials(socket->get());
+    if (!creds) continue;
+
+    std::shared_ptr<PipeEndCore> end(new PipeEndCore(engine, false));
+    end->access_ = reply->access;
+    end->type_ = reply->type == static_cast<std::uint32_t>(PipeType::kMessage) ? PipeType::kMessage
+                                                                               : PipeType::kByte;
+    end->out_quota_ = reply->out_quota;
+    end->in_quota_ = reply->in_quota;
+    end->max_instances_ = reply->max_instances;
+    end->granted_ = client_rights(o.desired_access);
+    auto conn = std::make_unique<Connection>();
+    conn->channel = std::move(*channel);
+    conn->peer_pid = creds->pid;
+    conn->peer_session = os::session_id_of(creds->pid);
+    conn->socket = std::move(*socket);
+    {
+      std::lock_guard lock(end->state_mu_);
+      auto key = engine->watch(conn->socket.get(), end->weak_from_this());
+      conn->watch_key = key ? *key : 0;
+      end->conn_ = std::move(conn);
+      end->state_ = InstanceState::kConnected;
+    }
+    end->client_name_dir_ = std::move(*dir);
+    return end;
+  }
+  return errc::kPipeBusy;
+}
+
+Result<void> PipeEndCore::wait_for_instance(const std::shared_ptr<Engine>& engine,
+                                            std::string_view name,
+                                            std::chrono::milliseconds timeout) {
+  registry::PipeName parsed;
+  if (auto problem = registry::parse_pipe_name(name, &parsed); problem != registry::NameProblem::kNone)
+    return registry::error_for_wait(problem);
+  registry::PipeAttributes pipe;
+  auto dir = engine->names().open_existing(parsed, &pipe);
+  if (!dir) return dir.error();
+  auto watch = os::DirWatch::create(dir->get());
+  if (!watch) return watch.error();
+  if (timeout == kUseDefaultWait) timeout = std::chrono::milliseconds(pipe.default_timeout_ms);
+  Deadline deadline;
+  if (timeout != kWaitForever) deadline = Clock::now() + timeout;
+  for (;;) {
+    if (!registry::PipeNamespace::exists(dir->get())) return errc::kFileNotFound;
+    for (const auto& l : registry::PipeNamespace::listeners(dir->get()))
+      if (os::process_exists(l.pid)) return {};
+    int wait_ms = -1;
+    if (deadline) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
+      if (left <= 0ms) return errc::kSemTimeout;
+      wait_ms = static_cast<int>(std::min<std::int64_t>(left.count(), 1000));
+    } else {
+      wait_ms = 1000;  // re-check existence now and then: a vanished name sends no event
+    }
+    watch->wait(wait_ms);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// States, waiting
+
+void PipeEndCore::abort_waiters() noexcept {
+  abort_word_.fetch_add(1, std::memory_order_seq_cst);
+  os::futex_wake_all(&abort_word_, false);
+}
+
+bool PipeEndCore::peer_gone() const noexcept {
+  return peer_hung_up_.load(std::memory_order_acquire) ||
+         (conn_ && conn_->channel.peer_state() != shm::EndState::kOpen);
+}
+
+bool PipeEndCore::disconnected() const noexcept {
+  if (server_) {
+    std::lock_guard lock(state_mu_);
+    return state_ == InstanceState::kDisconnected;
+  }
+  return !conn_ || conn_->channel.peer_state() == shm::EndState::kDisconnected;
+}
+
+std::error_code PipeEndCore::io_state_error(bool for_read) const {
+  if (server_) {
+    std::lock_guard lock(state_mu_);
+    if (state_ == InstanceState::kClosed) return errc::kInvalidHandle;
+    if (state_ == InstanceState::kListening) return errc::kPipeListening;
+    if (state_ == InstanceState::kDisconnected) return errc::kPipeNotConnected;
+  } else if (disconnected()) {
+    return errc::kPipeNotConnected;
+  }
+  (void)for_read;
+  return {};
+}
+
+PipeEndCore::WaitToken PipeEndCore::wait_token(WaitFor what) const noexcept {
+  const shm::SegmentHeader& peer = conn_->channel.peer();
+  WaitToken t;
+  t.abort = abort_word_.load(std::memory_order_seq_cst);
+  t.peer_seq = (what == WaitFor::kData ? peer.data_seq : peer.read_seq).load(std::memory_order_seq_cst);
+  return t;
+}
+
+bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
+  shm::Channel& ch = conn_->channel;
+  const auto& peer_word = what == WaitFor::kData ? ch.peer().data_seq : ch.peer().read_seq;
+  auto changed = [&] {
+    return peer_word.load(std::memory_order_acquire) != token.peer_seq ||
+           abort_word_.load(std::memory_order_acquire) != token.abort;
+  };
+  // Spin first: a wake-up costs 13–25 us here, far more than a busy peer needs to answer.
+  auto start = Clock::now();
+  for (std::uint32_t i = 1;; ++i) {
+    if (changed()) {
+      spin_ns_ = std::min(spin_ns_ * 2, kMaxSpinNs);
+      return true;
+    }
+    cpu_relax();
+    if ((i & 63) == 0) {
+      auto now = Clock::now();
+      if (deadline && now >= *deadline) return false;
+      if (static_cast<std::uint64_t>((now - start).count()) > spin_ns_) break;
+    }
+  }
+  spin_ns_ = std::max(spin_ns_ / 2, kMinSpinNs);
+  auto& flag = what == WaitFor::kData ? ch.own().waiting_for_data : ch.own().waiting_for_space;
+  flag.store(1, std::memory_order_seq_cst);
+  bool in_time = true;
+  if (!changed()) {
+    os::FutexWaiter waiters[2] = {{&peer_word, token.peer_seq, true},
+                                  {&abort_word_, token.abort, false}};
+    in_time = os::futex_wait_any(waiters, 2, deadline);
+  }
+  flag.store(0, std::memory_order_relaxed);
+  return in_time || changed();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data operations
+
+Result<ReadResult> PipeEndCore::read(std::span<std::byte> buffer) {
+  std::lock_guard io(io_mu_);
+  if (!has(kReadData)) return errc::kAccessDenied;
+  if (auto e = io_state_error(true)) return e;
+  bool message_mode = read_mode_.load() == ReadMode::kMessage;
+  return read_locked(buffer, message_mode, wait_mode_.load() == WaitMode::kWait);
+}
+
+Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool message_mode,
+                                            bool may_wait) {
+  shm::Channel& ch = conn_->channel;
+  std::size_t total = 0;
+  auto& pending = ch.own().pending_read;
+  struct ClearPending {
+    std::atomic<std::uint64_t>& p;
+    ~ClearPending() { p.store(0, std::memory_order_relaxed); }
+  } clear{pending};
+  for (;;) {
+    WaitToken token = wait_token(WaitFor::kData);
+    if (disconnected()) return errc::kPipeNotConnected;
+    if (message_mode) {
+      auto t = ch.read_message(buffer.data() + total, buffer.size() - total);
+      if (!t) return t.error();
+      total += t->bytes;
+      if (t->message_done) return ReadResult{total, false};
+      if (total == buffer.size() && (t->consumed || ch.has_fragment()))
+        return ReadResult{total, true};
+      // A message still streaming in: keep its first part and wait for the rest.
+    } else {
+      auto t = ch.read_bytes(buffer.data(), buffer.size());
+      if (!t) return t.error();
+      if (t->consumed || (buffer.empty() && ch.has_fragment())) return ReadResult{t->bytes, false};
+    }
+    if (!ch.has_fragment() && peer_gone()) return errc::kBrokenPipe;
+    if (!may_wait && total == 0) return errc::kNoData;
+    pending.store(shm::kPendingRead | (message_mode ? shm::kPendingMessage : 0) |
+                      (buffer.size() - total),
+                  std::memory_order_seq_cst);
+    wait(WaitFor::kData, token, std::nullopt);
+  }
+}
+
+Result<std::size_t> PipeEndCore::write(std::span<const std::byte> data) {
+  std::lock_guard io(io_mu_);
+  if (!has(kWriteData)) return errc::kAccessDenied;
+  if (auto e = io_state_error(false)) return e;
+  if (peer_gone()) return errc::kNoData;
+  if (data.empty() && type_ == PipeType::kByte) return std::size_t{0};
+  if (wait_mode_.load() == WaitMode::kNoWait) return write_nowait_locked(data);
+  return write_locked(data, true);
+}
+
+Result<std::size_t> PipeEndCore::write_locked(std::span<const std::byte> data,
+                                              bool wait_for_quota) {
+  shm::Channel& ch = conn_->channel;
+  std::size_t done = 0;
+  bool first = true;
+  // Queue the whole write (in fragments when the ring is short of room), then wait for quota.
+  // TODO(compat): a write larger than the free ring space becomes visible piece by piece; out-of-
+  // line segments (DESIGN.md decision 6) would make it visible whole at once, as on Windows.
+  while (first || done < data.size()) {
+    WaitToken token = wait_token(WaitFor::kSpace);
+    if (disconnected()) return errc::kPipeNotConnected;
+    if (peer_gone()) return errc::kBrokenPipe;
+    auto room = ch.fragment_room();
+    if (!room) return room.error();
+    std::size_t left = data.size() - done;
+    std::size_t chunk = *room < 0 ? 0 : std::min(left, static_cast<std::size_t>(*room));
+    if (chunk > 0 || (left == 0 && *room >= 0)) {
+      std::uint32_t flags = 0;
+      if (type_ == PipeType::kByte) {
+        flags = shm::kFirst | shm::kLast;
+      } else {
+        flags = (first ? shm::kFirst : 0) | (chunk == left ? shm::kLast : 0);
+      }
+      ch.append(data.data() + done, chunk, flags);
+      done += chunk;
+      first = false;
+      continue;
+    }
+    wait(WaitFor::kSpace, token, std::nullopt);
+  }
+  if (!wait_for_quota) return done;
+  std::uint64_t target = ch.payload_written();
+  std::uint64_t quota = own_quota();
+  for (;;) {
+    WaitToken token = wait_token(WaitFor::kSpace);
+    auto unread = ch.unread_by_peer();
+    if (!unread) return unread.error();
+    if (ch.peer_payload_read() + quota >= target) return done;
+    if (disconnected()) return errc::kPipeNotConnected;
+    if (peer_gone()) return errc::kBrokenPipe;
+    wait(WaitFor::kSpace, token, std::nullopt);
+  }
+}
+
+Result<std::size_t> PipeEndCore::write_nowait_locked(std::span<const std::byte> data) {
+  shm::Channel& ch = conn_->channel;
+  auto queued = ch.unread_by_peer();
+  if (!queued) return queued.error();
+  std::uint64_t handoff = 0;
+  std::uint64_t pending = ch.peer().pending_read.load(std::memory_order_seq_cst);
+  if (*queued == 0 && (pending & shm::kPendingRead))
+    handoff = std::min<std::uint64_t>(data.size(), pending & 0xFFFFFFFFu);
+  std::uint64_t rest = data.size() - handoff;
+  std::uint64_t quota = own_quota();
+  std::uint64_t free = *queued >= quota ? 0 : quota - *queued;
+  auto room = ch.fragment_room();
+  if (!room) return room.error();
+  std::uint32_t whole = shm::kFirst | shm::kLast;
+  if (rest <= free && *room >= 0 && data.size() <= static_cast<std::uint64_t>(*room)) {
+    ch.append(data.data(), data.size(), whole);
+    return data.size();
+  }
+  // Data-transfer.md §2.2: the buffered part is all or nothing; a byte pipe still hands bytes
+  // to readers that wait, a message pipe serves nobody.
+  if (type_ == PipeType::kByte && handoff > 0 && *room >= 0 &&
+      handoff <= static_cast<std::uint64_t>(*room)) {
+    ch.append(data.data(), handoff, whole);
+    return static_cast<std::size_t>(handoff);
+  }
+  return std::size_t{0};
+}
+
+Result<PeekResult> PipeEndCore::peek(std::span<std::byte> buffer) {
+  std::lock_guard io(io_mu_);
+  if (!has(kReadData)) return errc::kAccessDenied;
+  if (auto e = io_state_error(true)) {
+    return e == errc::kPipeNotConnected && !server_ ? e : make_error_code(errc::kBadPipe);
+  }
+  shm::Channel& ch = conn_->channel;
+  bool message_pipe = type_ == PipeType::kMessage;
+  auto p = ch.peek(buffer.empty() ? nullptr : buffer.data(), buffer.size(), message_pipe);
+  if (!p) return p.error();
+  if (p->total_available == 0 && !ch.has_fragment() && peer_gone()) return errc::kBrokenPipe;
+  PeekResult r;
+  r.bytes_read = clamp32(p->bytes);
+  r.total_available = clamp32(p->total_available);
+  std::uint32_t message_length = message_pipe ? clamp32(p->head_message) : 0;
+  r.bytes_left_this_message = message_length - r.bytes_read;  // 32-bit wrap, as Windows does
+  return r;
+}
+
+Result<ReadResult> PipeEndCore::transact(std::span<const std::byte> request,
+                                         std::span<std::byte> reply) {
+  std::lock_guard io(io_mu_);
+  if (!has(kReadData | kWriteData)) return errc::kAccessDenied;
+  if (!server_ && disconnected()) return errc::kPipeNotConnected;
+  if (io_state_error(true) || peer_gone()) return errc::kBadPipe;
+  if (access_ != kAccessDuplex || read_mode_.load() != ReadMode::kMessage) return errc::kBadPipe;
+  shm::Channel& ch = conn_->channel;
+  auto available = ch.available();
+  if (!available) return available.error();
+  if (*available > 0 || ch.has_fragment()) return errc::kPipeBusy;
+  auto written = write_locked(request, false);
+  if (!written) return written.error();
+  return read_locked(reply, true, true);
+}
+
+Result<void> PipeEndCore::flush() {
+  std::lock_guard io(io_mu_);
+  if (!has(kWriteData)) return errc::kAccessDenied;
+  if (auto e = io_state_error(false)) {
+    if (e == errc::kPipeNotConnected && !server_) return e;
+    return {};  // a server end without a client has nothing to deliver
+  }
+  if (peer_gone()) return {};
+  shm::Channel& ch = conn_->channel;
+  for (;;) {
+    WaitToken token = wait_token(WaitFor::kSpace);
+    auto unread = ch.unread_by_peer();
+    if (!unread) return unread.error();
+    if (*unread == 0) return {};
+    if (disconnected()) return errc::kPipeNotConnected;
+    if (peer_gone()) return errc::kBrokenPipe;
+    wait(WaitFor::kSpace, token, std::nullopt);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries and modes
+
+Result<PipeInfo> PipeEndCore::info() {
+  if (!has(kReadAttributes)) return errc::kAccessDenied;
+  if (!server_ && disconnected()) return errc::kPipeNotConnected;
+  PipeInfo i;
+  i.server_end = server_;
+  i.type = type_;
+  i.out_buffer_size = out_quota_;
+  i.in_buffer_size = in_quota_;
+  i.max_instances = max_instances_;
+  return i;
+}
+
+Result<HandleState> PipeEndCore::state() {
+  if (!has(kReadAttributes)) return errc::kAccessDenied;
+  if (!server_ && disconnected()) return errc::kPipeNotConnected;
+  HandleState s;
+  s.read_mode = read_mode_.load();
+  s.wait_mode = wait_mode_.load();
+  int dir = server_ ? name_dir_.get() : client_name_dir_.get();
+  s.current_instances = dir >= 0 ? registry::PipeNamespace::count_instances(dir) : 0;
+  return s;
+}
+
+Result<void> PipeEndCore::set_state(ReadMode read_mode, WaitMode wait_mode) {
+  if (!has(kWriteAttributes)) return errc::kAccessDenied;
+  if (!server_ && disconnected()) return errc::kPipeNotConnected;
+  if (read_mode != ReadMode::kByte && read_mode != ReadMode::kMessage) return errc::kInvalidParameter;
+  if (wait_mode != WaitMode::kWait && wait_mode != WaitMode::kNoWait) return errc::kInvalidParameter;
+  if (read_mode == ReadMode::kMessage && type_ != PipeType::kMessage) return errc::kInvalidParameter;
+  read_mode_.store(read_mode);
+  wait_mode_.store(wait_mode);
+  return {};
+}
+
+Result<std::uint32_t> PipeEndCore::client_process_id() {
+  if (!server_) {
+    if (disconnected()) return errc::kPipeNotConnected;
+    return own_pid_;
+  }
+  std::lock_guard lock(state_mu_);
+  if (!had_client_ || !conn_) return errc::kNotFound;
+  return conn_->peer_pid;
+}
+
+Result<std::uint32_t> PipeEndCore::server_process_id() {
+  if (server_) return own_pid_;
+  if (disconnected()) return errc::kPipeNotConnected;
+  return conn_->peer_pid;
+}
+
+Result<std::uint32_t> PipeEndCore::client_session_id() {
+  if (!server_) {
+    if (disconnected()) return errc::kPipeNotConnected;
+    return own_session_;
+  }
+  std::lock_guard lock(state_mu_);
+  if (!had_client_ || !conn_) return errc::kNotFound;
+  return conn_->peer_session;
+}
+
+Result<std::uint32_t> PipeEndCore::server_session_id() {
+  if (server_) return own_session_;
+  if (disconnected()) return errc::kPipeNotConnected;
+  return conn_->peer_session;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connect, disconnect, close
+
+Result<ConnectStatus> PipeEndCore::connect(Deadline deadline) {
+  if (!server_) return errc::kInvalidFunction;
+  std::lock_guard io(io_mu_);
+  std::unique_lock lock(state_mu_);
+  switch (state_) {
+    case InstanceState::kClosed: return errc::kInvalidHandle;
+    case InstanceState::kConnected:
+      if (peer_gone()) return errc::kNoData;
+      return ConnectStatus::kAlreadyConnected;
+    case InstanceState::kDisconnected:
+      if (auto listening = start_listening_locked(); !listening) return listening.error();
+      break;
+    case InstanceState::kListening: break;
+  }
+  if (wait_mode_.load() == WaitMode::kNoWait) return errc::kPipeListening;
+  auto done = [&] { return state_ != InstanceState::kListening; };
+  if (deadline) {
+    if (!state_cv_.wait_until(lock, *deadline, done)) return errc::kSemTimeout;
+  } else {
+    state_cv_.wait(lock, done);
+  }
+  if (state_ == InstanceState::kConnected) return ConnectStatus::kConnected;
+  if (state_ == InstanceState::kDisconnected) return errc::kPipeNotConnected;
+  return errc::kBrokenPipe;
+}
+
+Result<void> PipeEndCore::disconnect() {
+  if (!server_) return errc::kInvalidFunction;
+  {
+    std::lock_guard lock(state_mu_);
+    switch (state_) {
+      case InstanceState::kClosed: return errc::kInvalidHandle;
+      case InstanceState::kDisconnected: return errc::kPipeNotConnected;
+      case InstanceState::kListening:
+        // Open question Q3: we follow the spec's recommendation (success).
+        stop_listening_locked();
+        state_ = InstanceState::kDisconnected;
+        state_cv_.notify_all();
+        return {};
+      case InstanceState::kConnected:
+        conn_->channel.publish_state(shm::EndState::kDisconnected);
+        os::shutdown_socket(conn_->socket.get());
+        state_ = InstanceState::kDisconnected;
+        had_client_ = false;
+        break;
+    }
+  }
+  abort_waiters();
+  state_cv_.notify_all();
+  // Operations in flight see the state and leave; then the connection can go.
+  std::lock_guard io(io_mu_);
+  teardown_connection();
+  return {};
+}
+
+void PipeEndCore::teardown_connection() noexcept {
+  std::unique_ptr<Connection> old;
+  {
+    std::lock_guard lock(state_mu_);
+    old = std::move(conn_);
+    if (old && old->watch_key) engine_->unwatch(old->socket.get(), old->watch_key);
+    peer_hung_up_.store(false);
+  }
+  // `old` unmaps both segments: the client keeps its own mapping of ours, so it still reads
+  // the disconnected state, and the next client gets fresh segments.
+}
+
+void PipeEndCore::close() noexcept {
+  {
+    std::lock_guard lock(state_mu_);
+    if (state_ == InstanceState::kClosed) return;
+    if (conn_) conn_->channel.publish_state(shm::EndState::kClosed);
+    if (server_) stop_listening_locked();
+    state_ = InstanceState::kClosed;
+  }
+  abort_waiters();
+  state_cv_.notify_all();
+  std::lock_guard io(io_mu_);
+  teardown_connection();
+  next_channel_.reset();
+  slot_lock_.reset();  // the instance is gone; the name with it if this was the last
+  name_dir_.reset();
+  client_name_dir_.reset();
+}
+
+}  // namespace sluice::core

@@ -1,0 +1,147 @@
+// PipeEndCore: one end of a named pipe instance (server or client) and every synchronous
+// operation on it, with the states, quotas and error codes of spec/.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "core/engine.hpp"
+#include "os/linux/unique_fd.hpp"
+#include "shm/channel.hpp"
+#include "sluice/named_pipe.hpp"
+
+namespace sluice::core {
+
+/// Where an instance is in its life (README.md "Instance state machine"). CLOSING is
+/// kConnected with the peer gone.
+enum class InstanceState { kListening, kConnected, kDisconnected, kClosed };
+
+using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+
+/// Thread safety: every member may be called from any thread. I/O operations are serialised per
+/// end by io_mu_ (the Windows rule for synchronous handles); state changes take state_mu_.
+/// Lock order: io_mu_ before state_mu_.
+class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndCore> {
+ public:
+  ~PipeEndCore() override;
+
+  static Result<std::shared_ptr<PipeEndCore>> create_server(const std::shared_ptr<Engine>& engine,
+                                                            std::string_view name,
+                                                            const ServerOptions& options);
+  static Result<std::shared_ptr<PipeEndCore>> open_client(const std::shared_ptr<Engine>& engine,
+                                                          std::string_view name,
+                                                          const ClientOptions& options);
+  static Result<void> wait_for_instance(const std::shared_ptr<Engine>& engine,
+                                        std::string_view name, std::chrono::milliseconds timeout);
+
+  Result<ReadResult> read(std::span<std::byte> buffer);
+  Result<std::size_t> write(std::span<const std::byte> data);
+  Result<PeekResult> peek(std::span<std::byte> buffer);
+  Result<ReadResult> transact(std::span<const std::byte> request, std::span<std::byte> reply);
+  Result<void> flush();
+  Result<PipeInfo> info();
+  Result<HandleState> state();
+  Result<void> set_state(ReadMode read_mode, WaitMode wait_mode);
+  Result<ConnectStatus> connect(Deadline deadline);
+  Result<void> disconnect();
+  Result<std::uint32_t> client_process_id();
+  Result<std::uint32_t> server_process_id();
+  Result<std::uint32_t> client_session_id();
+  Result<std::uint32_t> server_session_id();
+
+  /// Closes the end: the peer sees it closed (drain, then kBrokenPipe), the instance's slot and
+  /// listener go away. Idempotent.
+  void close() noexcept;
+
+  bool is_server() const noexcept { return server_; }
+
+  void on_ready(std::uint64_t key, bool readable, bool hung_up) override;
+
+ private:
+  struct Connection {
+    os::UniqueFd socket;
+    std::uint64_t watch_key = 0;
+    shm::Channel channel;
+    std::uint32_t peer_pid = 0;
+    std::uint32_t peer_session = 0;
+  };
+  enum class WaitFor { kData, kSpace };
+  struct WaitToken {
+    std::uint32_t peer_seq;
+    std::uint32_t abort;
+  };
+
+  PipeEndCore(std::shared_ptr<Engine> engine, bool server);
+
+  // Server side: start listening (new listener file, new segment ready for the next client).
+  Result<void> start_listening_locked();
+  void stop_listening_locked() noexcept;
+  void accept_clients();
+  void handshake(os::UniqueFd socket);
+  // Wake every thread of ours that sleeps on this end.
+  void abort_waiters() noexcept;
+  void teardown_connection() noexcept;
+
+  // Checks shared by the data operations; kSuccess when the operation may go on.
+  std::error_code io_state_error(bool for_read) const;
+  bool peer_gone() const noexcept;
+  bool disconnected() const noexcept;
+
+  WaitToken wait_token(WaitFor what) const noexcept;
+  bool wait(WaitFor what, WaitToken token, Deadline deadline);
+
+  Result<std::size_t> write_locked(std::span<const std::byte> data, bool wait_for_quota);
+  Result<std::size_t> write_nowait_locked(std::span<const std::byte> data);
+  Result<ReadResult> read_locked(std::span<std::byte> buffer, bool message_mode, bool may_wait);
+
+  std::uint32_t own_quota() const noexcept { return server_ ? out_quota_ : in_quota_; }
+  bool has(std::uint32_t right) const noexcept { return (granted_ & right) == right; }
+
+  const std::shared_ptr<Engine> engine_;
+  const bool server_;
+
+  // Pipe-wide and instance attributes (fixed once the end exists).
+  std::uint32_t access_ = 3;
+  PipeType type_ = PipeType::kByte;
+  std::uint32_t out_quota_ = 0;
+  std::uint32_t in_quota_ = 0;
+  std::uint32_t max_instances_ = 255;
+  std::uint32_t granted_ = 0;
+  std::uint32_t own_pid_ = 0;
+  std::uint32_t own_session_ = 0;
+
+  // Per-end modes: every handle to the end sees one value.
+  std::atomic<ReadMode> read_mode_{ReadMode::kByte};
+  std::atomic<WaitMode> wait_mode_{WaitMode::kWait};
+
+  std::mutex io_mu_;
+  mutable std::mutex state_mu_;
+  std::condition_variable state_cv_;
+  InstanceState state_ = InstanceState::kListening;  // guarded by state_mu_
+  std::unique_ptr<Connection> conn_;  // replaced under io_mu_ + state_mu_; read under either
+  std::atomic<bool> peer_hung_up_{false};
+  std::atomic<std::uint32_t> abort_word_{0};
+  std::uint64_t spin_ns_ = 20000;  // adaptive spin budget, guarded by io_mu_
+
+  // Server side.
+  os::UniqueFd name_dir_;
+  os::UniqueFd slot_lock_;  // holds the instance slot and "the name exists" while open
+  std::uint32_t slot_ = 0;
+  os::UniqueFd listener_;
+  std::string listener_file_;
+  std::uint64_t listener_key_ = 0;
+  std::optional<shm::Channel> next_channel_;  // made ahead so a client connects fast
+  bool had_client_ = false;  // guarded by state_mu_: client pid queries answer until disconnect
+
+  // Client side.
+  os::UniqueFd client_name_dir_;
+};
+
+}  // namespace sluice::core

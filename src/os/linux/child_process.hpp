@@ -1,0 +1,42 @@
+// Starting, waiting for and killing child processes (posix_spawn + pidfd).
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "os/linux/unique_fd.hpp"
+#include "sluice/result.hpp"
+
+namespace sluice::os {
+
+/// Descriptors that become the child's 0, 1 and 2; -1 keeps the parent's.
+struct ChildStdio {
+  int in = -1;
+  int out = -1;
+  int err = -1;
+};
+
+/// A started child: its pid and a pidfd that becomes readable when it exits.
+struct Child {
+  int pid = -1;
+  UniqueFd pidfd;
+};
+
+/// Starts argv[0] (searched in PATH when it has no slash) with this environment, the given
+/// stdio, an empty signal mask and default SIGPIPE. With `inherit_fds` the child keeps every
+/// descriptor without FD_CLOEXEC; without, it gets only 0, 1 and 2.
+/// Errors: kInvalidParameter (empty argv), kFileNotFound, kAccessDenied, resource errors.
+Result<Child> spawn_child(const std::vector<std::string>& argv, ChildStdio stdio, bool inherit_fds);
+
+/// Waits up to `timeout` (milliseconds::max(): forever) for the child to exit; returns whether
+/// it has. Does not reap it.
+Result<bool> wait_child_exit(int pidfd, std::chrono::milliseconds timeout);
+
+/// Reaps an exited child and returns its exit status, or 128 + the signal that killed it.
+Result<int> reap_child(int pid);
+
+/// Sends SIGKILL. A child that has exited already is not an error.
+Result<void> kill_child(int pidfd);
+
+}  // namespace sluice::os

@@ -1,0 +1,137 @@
+#include "os/linux/directory.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "os/linux/errno_map.hpp"
+
+namespace sluice::os {
+
+Result<UniqueFd> open_directory(const std::string& path, unsigned mode, bool create) {
+  if (create && ::mkdir(path.c_str(), mode) == 0) ::chmod(path.c_str(), mode);  // umask-free
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return errno == ENOENT ? make_error_code(errc::kPathNotFound) : last_errno();
+  return fd;
+}
+
+Result<UniqueFd> open_subdirectory(int dir_fd, const std::string& name, unsigned mode,
+                                   bool create) {
+  if (create && ::mkdirat(dir_fd, name.c_str(), mode) == 0) ::fchmodat(dir_fd, name.c_str(), mode, 0);
+  UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return last_errno();
+  return fd;
+}
+
+Result<void> check_directory_is_safe(int dir_fd) {
+  struct stat st{};
+  if (::fstat(dir_fd, &st) != 0) return last_errno();
+  if (st.st_uid != 0 && st.st_uid != ::geteuid()) return errc::kAccessDenied;
+  bool others_may_write = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+  if (others_may_write && !(st.st_mode & S_ISVTX)) return errc::kAccessDenied;
+  return {};
+}
+
+Result<UniqueFd> open_file_at(int dir_fd, const std::string& name, unsigned mode, bool create) {
+  int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0);
+  UniqueFd fd(::openat(dir_fd, name.c_str(), flags, mode));
+  if (!fd && errno == EACCES && !create)
+    fd.reset(::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return last_errno();
+  return fd;
+}
+
+Result<std::string> read_small_file(int fd, std::size_t limit) {
+  std::string out(limit, '\0');
+  ssize_t n = ::pread(fd, out.data(), limit, 0);
+  if (n < 0) return last_errno();
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+Result<void> rewrite_small_file(int fd, const std::string& contents) {
+  if (::ftruncate(fd, 0) != 0) return last_errno();
+  ssize_t n = ::pwrite(fd, contents.data(), contents.size(), 0);
+  if (n != static_cast<ssize_t>(contents.size())) return last_errno();
+  return {};
+}
+
+Result<std::vector<std::string>> list_directory(int dir_fd, const std::string& prefix) {
+  int copy = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (copy < 0) return last_errno();
+  DIR* dir = ::fdopendir(copy);
+  if (!dir) {
+    ::close(copy);
+    return last_errno();
+  }
+  std::vector<std::string> names;
+  while (dirent* entry = ::readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name.compare(0, prefix.size(), prefix) == 0 && name != "." && name != "..")
+      names.push_back(std::move(name));
+  }
+  ::closedir(dir);
+  return names;
+}
+
+void unlink_at(int dir_fd, const std::string& name) noexcept {
+  ::unlinkat(dir_fd, name.c_str(), 0);
+}
+
+Result<bool> lock_byte(int fd, std::uint64_t offset, bool exclusive, bool wait) {
+  struct flock fl{};
+  fl.l_type = static_cast<short>(exclusive ? F_WRLCK : F_RDLCK);
+  fl.l_whence = SEEK_SET;
+  fl.l_start = static_cast<off_t>(offset);
+  fl.l_len = 1;
+  for (;;) {
+    if (::fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) == 0) return true;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EACCES) return false;
+    return last_errno();
+  }
+}
+
+void unlock_byte(int fd, std::uint64_t offset) noexcept {
+  struct flock fl{};
+  fl.l_type = F_UNLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = static_cast<off_t>(offset);
+  fl.l_len = 1;
+  ::fcntl(fd, F_OFD_SETLK, &fl);
+}
+
+bool byte_is_locked(int fd, std::uint64_t offset) {
+  struct flock fl{};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = static_cast<off_t>(offset);
+  fl.l_len = 1;
+  if (::fcntl(fd, F_OFD_GETLK, &fl) != 0) return false;
+  return fl.l_type != F_UNLCK;
+}
+
+bool process_exists(std::uint32_t pid) noexcept {
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+std::uint32_t current_process_id() noexcept { return static_cast<std::uint32_t>(::getpid()); }
+
+std::uint32_t session_id_of(std::uint32_t pid) noexcept {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%u/sessionid", pid);
+  FILE* f = std::fopen(path, "re");
+  if (!f) return 0;
+  unsigned long long id = 0;
+  int got = std::fscanf(f, "%llu", &id);
+  std::fclose(f);
+  // 4294967295 is the kernel's "unset" audit session.
+  return got == 1 && id != 0xFFFFFFFFull ? static_cast<std::uint32_t>(id) : 0;
+}
+
+}  // namespace sluice::os

@@ -1,0 +1,58 @@
+// Directories and small files of the pipe namespace, and the open-file-description locks that
+// count instances (they vanish with the last descriptor, SIGKILL included).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "os/linux/unique_fd.hpp"
+#include "sluice/result.hpp"
+
+namespace sluice::os {
+
+/// Opens (creating with `mode` when missing) the directory `path` without following a final
+/// symbolic link.
+Result<UniqueFd> open_directory(const std::string& path, unsigned mode, bool create);
+
+/// Opens (creating when missing) the subdirectory `name` of `dir_fd`.
+Result<UniqueFd> open_subdirectory(int dir_fd, const std::string& name, unsigned mode,
+                                   bool create);
+
+/// Checks that a namespace directory is safe to share: owned by root or by us, and sticky when
+/// others may write it. Errors: kAccessDenied.
+Result<void> check_directory_is_safe(int dir_fd);
+
+/// Opens the file `name` in `dir_fd` read-write, creating it with `mode` when missing.
+Result<UniqueFd> open_file_at(int dir_fd, const std::string& name, unsigned mode, bool create);
+
+/// Reads a whole small file (at most `limit` bytes).
+Result<std::string> read_small_file(int fd, std::size_t limit);
+/// Replaces the contents of a small file.
+Result<void> rewrite_small_file(int fd, const std::string& contents);
+
+/// Names of the entries of `dir_fd` that start with `prefix`.
+Result<std::vector<std::string>> list_directory(int dir_fd, const std::string& prefix);
+
+/// Removes the file `name` in `dir_fd`; missing files are fine.
+void unlink_at(int dir_fd, const std::string& name) noexcept;
+
+/// Takes an open-file-description lock on byte `offset` of `fd`: shared or exclusive, waiting
+/// or not. Returns false when another description holds a conflicting lock (no-wait).
+Result<bool> lock_byte(int fd, std::uint64_t offset, bool exclusive, bool wait);
+/// Releases this description's lock on byte `offset`.
+void unlock_byte(int fd, std::uint64_t offset) noexcept;
+/// Whether another open file description holds any lock on byte `offset` (fd's own locks are
+/// not seen).
+bool byte_is_locked(int fd, std::uint64_t offset);
+
+/// Whether a process with this id exists.
+bool process_exists(std::uint32_t pid) noexcept;
+
+/// This process's id.
+std::uint32_t current_process_id() noexcept;
+
+/// The audit session id of process `pid` (from /proc), 0 when the kernel has none.
+std::uint32_t session_id_of(std::uint32_t pid) noexcept;
+
+}  // namespace sluice::os

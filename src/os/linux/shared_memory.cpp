@@ -1,0 +1,61 @@
+#include "os/linux/shared_memory.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "os/linux/errno_map.hpp"
+
+namespace sluice::os {
+namespace {
+constexpr int kSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL;
+}
+
+Mapping::Mapping(Mapping&& other) noexcept
+    : address_(std::exchange(other.address_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+
+Mapping& Mapping::operator=(Mapping&& other) noexcept {
+  if (this != &other) {
+    reset();
+    address_ = std::exchange(other.address_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+Mapping::~Mapping() { reset(); }
+
+void Mapping::reset() noexcept {
+  if (address_) ::munmap(address_, size_);
+  address_ = nullptr;
+  size_ = 0;
+}
+
+Result<OwnedSegment> create_sealed_segment(const char* debug_name, std::size_t size) {
+  UniqueFd fd(::memfd_create(debug_name, MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!fd) return last_errno();
+  if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) return last_errno();
+  void* address = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  if (address == MAP_FAILED) return last_errno();
+  Mapping map(address, size);
+  // FUTURE_WRITE keeps our own writable mapping valid but refuses any new writable one.
+  if (::fcntl(fd.get(), F_ADD_SEALS, kSeals) != 0) return last_errno();
+  return OwnedSegment{std::move(fd), std::move(map)};
+}
+
+Result<Mapping> map_peer_segment(int fd, std::size_t min_size, std::size_t max_size) {
+  int seals = ::fcntl(fd, F_GET_SEALS);
+  if (seals < 0 || (seals & kSeals) != kSeals) return errc::kBadPipe;
+  struct stat st{};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return errc::kBadPipe;
+  auto size = static_cast<std::size_t>(st.st_size);
+  if (size < min_size || size > max_size) return errc::kBadPipe;
+  void* address = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  if (address == MAP_FAILED) return last_errno();
+  return Mapping(address, size);
+}
+
+}  // namespace sluice::os

@@ -1,0 +1,48 @@
+// Sealed memfd segments: created and written by one process, mapped read-only by its peer.
+#pragma once
+
+#include <cstddef>
+#include <system_error>
+
+#include "os/linux/unique_fd.hpp"
+#include "sluice/result.hpp"
+
+namespace sluice::os {
+
+/// A mapping of a shared memory segment; unmapped on destruction. Move-only.
+class Mapping {
+ public:
+  Mapping() noexcept = default;
+  Mapping(void* address, std::size_t size) noexcept : address_(address), size_(size) {}
+  Mapping(Mapping&& other) noexcept;
+  Mapping& operator=(Mapping&& other) noexcept;
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  ~Mapping();
+
+  void* address() const noexcept { return address_; }
+  std::size_t size() const noexcept { return size_; }
+  explicit operator bool() const noexcept { return address_ != nullptr; }
+  void reset() noexcept;
+
+ private:
+  void* address_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+/// A segment this process produces: writable here, sealed so that the peer can only map it
+/// read-only and nobody can resize it (a peer-truncated memfd would SIGBUS every mapper).
+struct OwnedSegment {
+  UniqueFd fd;
+  Mapping map;
+};
+
+/// Creates a zero-filled segment of `size` bytes, maps it read-write, then seals it
+/// (SHRINK | GROW | FUTURE_WRITE | SEAL).
+Result<OwnedSegment> create_sealed_segment(const char* debug_name, std::size_t size);
+
+/// Checks that `fd` is a memfd sealed as create_sealed_segment does, whose size is between
+/// `min_size` and `max_size`, and maps it read-only. Errors: kBadPipe for anything else.
+Result<Mapping> map_peer_segment(int fd, std::size_t min_size, std::size_t max_size);
+
+}  // namespace sluice::os

@@ -1,0 +1,153 @@
+#include "os/linux/unix_socket.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "os/linux/errno_map.hpp"
+
+namespace sluice::os {
+namespace {
+
+Result<sockaddr_un> address_in(int dir_fd, const std::string& name) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::string path = "/proc/self/fd/" + std::to_string(dir_fd) + "/" + name;
+  if (path.size() >= sizeof addr.sun_path) return errc::kFilenameExcedRange;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  return addr;
+}
+
+}  // namespace
+
+Result<UniqueFd> listen_at(int dir_fd, const std::string& name, unsigned mode) {
+  auto addr = address_in(dir_fd, name);
+  if (!addr) return addr.error();
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) return last_errno();
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0)
+    return last_errno();
+  ::fchmodat(dir_fd, name.c_str(), mode, 0);
+  if (::listen(fd.get(), 16) != 0) return last_errno();
+  return fd;
+}
+
+Result<UniqueFd> connect_at(int dir_fd, const std::string& name) {
+  auto addr = address_in(dir_fd, name);
+  if (!addr) return addr.error();
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) return last_errno();
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0) {
+    int e = errno;
+    if (e == ENOENT) return errc::kFileNotFound;
+    if (e == ECONNREFUSED || e == EAGAIN) return errc::kPipeBusy;
+    return from_errno(e);
+  }
+  return fd;
+}
+
+Result<UniqueFd> accept_from(int listen_fd) {
+  int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd < 0) return errno == EAGAIN ? errc::kNoData : last_errno();
+  return UniqueFd(fd);
+}
+
+Result<void> send_message(int fd, const void* data, std::size_t size, const int* fds,
+                          int fd_count) {
+  iovec iov{const_cast<void*>(data), size};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)] = {};
+  if (fd_count > 0) {
+    if (fd_count > 4) return errc::kInvalidParameter;
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * static_cast<unsigned>(fd_count));
+    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int) * static_cast<unsigned>(fd_count));
+    std::memcpy(CMSG_DATA(cm), fds, sizeof(int) * static_cast<unsigned>(fd_count));
+  }
+  for (;;) {
+    ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (n == static_cast<ssize_t>(size)) return {};
+    if (n >= 0) return errc::kBrokenPipe;  // handshake messages are tiny; a short send is a peer bug
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) {
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, 1000) > 0) continue;
+      return errc::kPipeBusy;
+    }
+    return errno == EPIPE || errno == ECONNRESET ? make_error_code(errc::kBrokenPipe)
+                                                 : last_errno();
+  }
+}
+
+Result<std::size_t> receive_message(int fd, void* data, std::size_t size, UniqueFd* fds,
+                                    int max_fds, int* fd_count) {
+  iovec iov{data, size};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 8)] = {};
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  if (fd_count) *fd_count = 0;
+  ssize_t n;
+  do {
+    n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN) return errc::kNoData;
+    if (errno == ECONNRESET) return std::size_t{0};
+    return last_errno();
+  }
+  for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
+    std::size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < count; ++i) {
+      int received;
+      std::memcpy(&received, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+      if (fds && fd_count && *fd_count < max_fds) {
+        fds[(*fd_count)++].reset(received);
+      } else {
+        ::close(received);  // a hostile peer must not make us leak descriptors
+      }
+    }
+  }
+  if (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) return errc::kBadPipe;
+  return static_cast<std::size_t>(n);
+}
+
+bool socket_wait_readable(int fd, std::chrono::milliseconds timeout) {
+  if (fd < 0) return false;
+  pollfd p{fd, POLLIN, 0};
+  int rc;
+  do {
+    rc = ::poll(&p, 1, static_cast<int>(timeout.count()));
+  } while (rc < 0 && errno == EINTR);
+  return rc > 0;
+}
+
+bool peer_hung_up(int fd) {
+  pollfd p{fd, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+void shutdown_socket(int fd) noexcept { ::shutdown(fd, SHUT_RDWR); }
+
+Result<PeerCredentials> peer_credentials(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return last_errno();
+  return PeerCredentials{static_cast<std::uint32_t>(cred.pid), cred.uid, cred.gid};
+}
+
+}  // namespace sluice::os

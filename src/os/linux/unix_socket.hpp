@@ -1,0 +1,53 @@
+// AF_UNIX stream sockets: listeners bound in a directory, connections that carry descriptors.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "os/linux/unique_fd.hpp"
+#include "sluice/result.hpp"
+
+namespace sluice::os {
+
+/// Binds a non-blocking listening socket at `name` inside the directory `dir_fd` with file mode
+/// `mode`. Binding goes through /proc/self/fd/N/name, so long directory paths never hit
+/// sun_path's 108 bytes.
+Result<UniqueFd> listen_at(int dir_fd, const std::string& name, unsigned mode);
+
+/// Connects without blocking to the listener `name` in `dir_fd` (a blocking connect to a full
+/// listener would sleep). Errors: kFileNotFound (no such socket), kPipeBusy (refused: nobody
+/// listens any more, or its backlog is full).
+Result<UniqueFd> connect_at(int dir_fd, const std::string& name);
+
+/// Accepts one pending connection (non-blocking, close-on-exec). kNoData when none is pending.
+Result<UniqueFd> accept_from(int listen_fd);
+
+/// Sends one datagram-like message (bytes plus up to 4 descriptors) without raising SIGPIPE.
+Result<void> send_message(int fd, const void* data, std::size_t size, const int* fds = nullptr,
+                          int fd_count = 0);
+
+/// Receives one message sent by send_message. Descriptors beyond `max_fds` are closed. Returns
+/// the byte count (0 = the peer hung up). kNoData when nothing is there (non-blocking socket).
+Result<std::size_t> receive_message(int fd, void* data, std::size_t size, UniqueFd* fds,
+                                    int max_fds, int* fd_count);
+
+/// Waits until `fd` is readable or hung up. false on time-out.
+bool socket_wait_readable(int fd, std::chrono::milliseconds timeout);
+
+/// Whether the connected peer of `fd` has hung up (non-blocking check).
+bool peer_hung_up(int fd);
+
+/// Shuts a connected socket down in both directions (the peer sees a hang-up).
+void shutdown_socket(int fd) noexcept;
+
+/// Credentials of the peer captured when the connection was made.
+struct PeerCredentials {
+  std::uint32_t pid = 0;
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+};
+Result<PeerCredentials> peer_credentials(int fd);
+
+}  // namespace sluice::os

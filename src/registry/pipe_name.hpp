@@ -1,0 +1,31 @@
+// Pipe names: parsing `\\.\pipe\NAME`, Win32 normalisation, case folding and the on-disk key.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "sluice/result.hpp"
+
+namespace sluice::registry {
+
+/// A parsed local pipe name.
+struct PipeName {
+  std::string display;  ///< `\\.\pipe\` + the pipe name as given (after normalisation)
+  std::string folded;   ///< the pipe name upper-cased: what "the same pipe" compares
+  std::string key;      ///< 32 hex digits naming the pipe's directory in the namespace
+};
+
+/// Why a name is not usable; each caller maps it to its own Windows error.
+enum class NameProblem { kNone, kEmpty, kTooLong, kNotAPipe, kRemote };
+
+/// Parses `name`. Accepts `\\.\pipe\X` and `\\?\pipe\X` (any case); `\\.\` names get Win32 path
+/// normalisation (`/` as `\`, `.` and `..` resolved, trailing dots and spaces of the last
+/// component removed). A name of 260 or more characters is kTooLong; `\\host\pipe\X` kRemote.
+NameProblem parse_pipe_name(std::string_view name, PipeName* out);
+
+/// The error each call reports for a problem (named-pipes.md §1.2).
+std::error_code error_for_server(NameProblem problem);  // CreateNamedPipe
+std::error_code error_for_client(NameProblem problem);  // CreateFile, CallNamedPipe
+std::error_code error_for_wait(NameProblem problem);    // WaitNamedPipe
+
+}  // namespace sluice::registry

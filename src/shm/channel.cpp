@@ -1,0 +1,245 @@
+#include "shm/channel.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <new>
+
+#include "os/linux/directory.hpp"
+#include "os/linux/futex.hpp"
+
+namespace sluice::shm {
+namespace {
+
+constexpr std::uint64_t padded(std::uint64_t n) { return (n + 7) & ~std::uint64_t{7}; }
+
+}  // namespace
+
+std::uint64_t ring_capacity_for(std::uint32_t quota) noexcept {
+  std::uint64_t want = std::max<std::uint64_t>(kMinRingCapacity, 2ull * quota + 4096);
+  return std::min(std::bit_ceil(want), kMaxRingCapacity);
+}
+
+Result<Channel> Channel::create(std::uint32_t quota) {
+  Channel c;
+  c.capacity_ = ring_capacity_for(quota);
+  auto seg = os::create_sealed_segment("sluice-ring", kHeaderSize + c.capacity_);
+  if (!seg) return seg.error();
+  c.own_ = std::move(*seg);
+  auto* header = new (c.own_.map.address()) SegmentHeader{};
+  header->magic = kSegmentMagic;
+  header->version = kLayoutVersion;
+  header->ring_capacity = c.capacity_;
+  header->producer_pid = os::current_process_id();
+  c.own_ring_ = static_cast<std::byte*>(c.own_.map.address()) + kHeaderSize;
+  return c;
+}
+
+Result<void> Channel::attach_peer(int peer_fd) {
+  auto map = os::map_peer_segment(peer_fd, kHeaderSize + kMinRingCapacity,
+                                  kHeaderSize + kMaxRingCapacity);
+  if (!map) return map.error();
+  const auto* header = static_cast<const SegmentHeader*>(map->address());
+  std::uint64_t capacity = header->ring_capacity;
+  if (header->magic != kSegmentMagic || header->version != kLayoutVersion ||
+      !std::has_single_bit(capacity) || capacity + kHeaderSize != map->size())
+    return errc::kBadPipe;
+  peer_capacity_ = capacity;
+  peer_map_ = std::move(*map);
+  peer_ring_ = static_cast<const std::byte*>(peer_map_.address()) + kHeaderSize;
+  return {};
+}
+
+// ---- writing ----
+
+Result<std::int64_t> Channel::fragment_room() {
+  std::uint64_t peer_read = peer().read_pos.load(std::memory_order_acquire);
+  if (peer_read > write_end_ || write_end_ - peer_read > capacity_) return errc::kBadPipe;
+  std::uint64_t free = capacity_ - (write_end_ - peer_read);
+  if (free < kFragmentHeaderSize) return std::int64_t{-1};
+  return static_cast<std::int64_t>((free - kFragmentHeaderSize) & ~std::uint64_t{7});
+}
+
+void Channel::append(const std::byte* data, std::size_t size, std::uint32_t flags) {
+  Fragment f{static_cast<std::uint32_t>(size), flags};
+  std::uint64_t pos = write_end_ & (capacity_ - 1);
+  // Positions are 8-aligned and the capacity is a multiple of 8, so a header never wraps.
+  std::memcpy(own_ring_ + pos, &f, sizeof f);
+  pos = (pos + kFragmentHeaderSize) & (capacity_ - 1);
+  std::size_t first = std::min<std::size_t>(size, capacity_ - pos);
+  if (size) {
+    std::memcpy(own_ring_ + pos, data, first);
+    if (first < size) std::memcpy(own_ring_, data + first, size - first);
+  }
+  write_end_ += kFragmentHeaderSize + padded(size);
+  written_ += size;
+  SegmentHeader& h = own();
+  h.write_end.store(write_end_, std::memory_order_release);
+  h.payload_written.store(written_, std::memory_order_release);
+  signal_data();
+}
+
+void Channel::signal_data() noexcept {
+  SegmentHeader& h = own();
+  h.data_seq.fetch_add(1, std::memory_order_seq_cst);
+  // Pairs with the reader's store of waiting_for_data before its last check: either it sees
+  // our data or we see it sleeping.
+  if (peer().waiting_for_data.load(std::memory_order_seq_cst))
+    os::futex_wake_all(&h.data_seq, true);
+}
+
+Result<std::uint64_t> Channel::unread_by_peer() const {
+  std::uint64_t peer_read = peer_payload_read();
+  if (peer_read > written_) return errc::kBadPipe;
+  return written_ - peer_read;
+}
+
+std::uint64_t Channel::peer_payload_read() const noexcept {
+  return peer().payload_read.load(std::memory_order_acquire);
+}
+
+// ---- reading ----
+
+Result<std::uint64_t> Channel::available() const {
+  std::uint64_t written = peer().payload_written.load(std::memory_order_acquire);
+  if (written < read_) return errc::kBadPipe;
+  return written - read_;
+}
+
+bool Channel::has_fragment() const noexcept {
+  return peer().write_end.load(std::memory_order_acquire) != read_pos_;
+}
+
+Result<Channel::Fragment> Channel::fragment_at(std::uint64_t pos, std::uint64_t end) const {
+  if (end < pos || end - pos > peer_capacity_ || end - pos < kFragmentHeaderSize)
+    return errc::kBadPipe;
+  Fragment f;
+  std::memcpy(&f, peer_ring_ + (pos & (peer_capacity_ - 1)), sizeof f);
+  if (f.flags & ~(kFirst | kLast) || kFragmentHeaderSize + padded(f.length) > end - pos)
+    return errc::kBadPipe;
+  return f;
+}
+
+void Channel::copy_out(std::uint64_t pos, std::byte* out, std::size_t size) const {
+  std::uint64_t at = pos & (peer_capacity_ - 1);
+  std::size_t first = std::min<std::size_t>(size, peer_capacity_ - at);
+  std::memcpy(out, peer_ring_ + at, first);
+  if (first < size) std::memcpy(out + first, peer_ring_, size - first);
+}
+
+void Channel::consume(std::uint64_t new_read_pos, std::size_t payload) noexcept {
+  read_pos_ = new_read_pos;
+  read_ += payload;  // payload_read moves with every byte: the writer's quota counts bytes read
+  SegmentHeader& h = own();
+  h.read_pos.store(read_pos_, std::memory_order_release);
+  h.payload_read.store(read_, std::memory_order_release);
+  h.read_seq.fetch_add(1, std::memory_order_seq_cst);
+  if (peer().waiting_for_space.load(std::memory_order_seq_cst))
+    os::futex_wake_all(&h.read_seq, true);
+}
+
+Result<Taken> Channel::read_message(std::byte* out, std::size_t size) {
+  Taken t;
+  std::uint64_t end = peer().write_end.load(std::memory_order_acquire);
+  std::uint64_t pos = read_pos_;
+  std::uint32_t offset = fragment_offset_;
+  while (pos != end) {
+    auto f = fragment_at(pos, end);
+    if (!f) return f.error();
+    std::size_t take = std::min<std::size_t>(f->length - offset, size - t.bytes);
+    copy_out(pos + kFragmentHeaderSize + offset, out + t.bytes, take);
+    t.bytes += take;
+    offset += static_cast<std::uint32_t>(take);
+    t.consumed = t.consumed || take > 0 || offset == f->length;
+    if (offset < f->length) break;  // buffer full inside this fragment
+    pos += kFragmentHeaderSize + padded(f->length);
+    offset = 0;
+    if (f->flags & kLast) {
+      t.message_done = true;
+      break;
+    }
+    if (t.bytes == size) break;  // buffer full at a fragment boundary; the message goes on
+  }
+  fragment_offset_ = offset;
+  if (t.consumed) consume(pos, t.bytes);
+  return t;
+}
+
+Result<Taken> Channel::read_bytes(std::byte* out, std::size_t size) {
+  Taken t;
+  std::uint64_t end = peer().write_end.load(std::memory_order_acquire);
+  std::uint64_t pos = read_pos_;
+  std::uint32_t offset = fragment_offset_;
+  while (pos != end && (t.bytes < size || size == 0)) {
+    auto f = fragment_at(pos, end);
+    if (!f) return f.error();
+    if (size == 0 && f->length != offset) break;  // a zero-byte read leaves data in place
+    std::size_t take = std::min<std::size_t>(f->length - offset, size - t.bytes);
+    copy_out(pos + kFragmentHeaderSize + offset, out + t.bytes, take);
+    t.bytes += take;
+    offset += static_cast<std::uint32_t>(take);
+    t.consumed = t.consumed || take > 0 || offset == f->length;
+    if (offset < f->length) break;
+    pos += kFragmentHeaderSize + padded(f->length);
+    offset = 0;
+  }
+  fragment_offset_ = offset;
+  if (t.consumed) consume(pos, t.bytes);
+  return t;
+}
+
+Result<Peeked> Channel::peek(std::byte* out, std::size_t size, bool message_pipe) const {
+  Peeked p;
+  auto avail = available();
+  if (!avail) return avail.error();
+  p.total_available = *avail;
+  std::uint64_t end = peer().write_end.load(std::memory_order_acquire);
+  std::uint64_t pos = read_pos_;
+  std::uint32_t offset = fragment_offset_;
+  while (pos != end) {
+    auto f = fragment_at(pos, end);
+    if (!f) return f.error();
+    std::size_t unread = f->length - offset;
+    std::size_t take = std::min<std::size_t>(unread, size - p.bytes);
+    if (out && take) copy_out(pos + kFragmentHeaderSize + offset, out + p.bytes, take);
+    p.bytes += take;
+    if (message_pipe) {
+      p.head_message += unread;
+      if (f->flags & kLast) break;
+    } else if (p.bytes == size) {
+      break;
+    }
+    pos += kFragmentHeaderSize + padded(f->length);
+    offset = 0;
+  }
+  return p;
+}
+
+void Channel::discard_all() noexcept {
+  if (!attached()) return;
+  std::uint64_t end = peer().write_end.load(std::memory_order_acquire);
+  std::uint64_t written = peer().payload_written.load(std::memory_order_acquire);
+  if (end < read_pos_ || end - read_pos_ > peer_capacity_ || written < read_) return;
+  fragment_offset_ = 0;
+  read_ = written;
+  consume(end, 0);
+}
+
+void Channel::publish_state(EndState state) noexcept {
+  SegmentHeader& h = own();
+  h.state.store(static_cast<std::uint32_t>(state), std::memory_order_seq_cst);
+  // Wake every sleeper of the peer whatever it waits for: the state changes all outcomes.
+  h.data_seq.fetch_add(1, std::memory_order_seq_cst);
+  h.read_seq.fetch_add(1, std::memory_order_seq_cst);
+  os::futex_wake_all(&h.data_seq, true);
+  os::futex_wake_all(&h.read_seq, true);
+}
+
+EndState Channel::peer_state() const noexcept {
+  std::uint32_t s = peer().state.load(std::memory_order_acquire);
+  if (s == static_cast<std::uint32_t>(EndState::kOpen)) return EndState::kOpen;
+  if (s == static_cast<std::uint32_t>(EndState::kDisconnected)) return EndState::kDisconnected;
+  return EndState::kClosed;
+}
+
+}  // namespace sluice::shm

@@ -1,0 +1,103 @@
+// Channel: both data segments of one connection, seen from one side, and the non-blocking ring
+// operations on them. Waiting, pipe states and error policy belong to core.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "os/linux/shared_memory.hpp"
+#include "shm/segment_layout.hpp"
+#include "sluice/result.hpp"
+
+namespace sluice::shm {
+
+/// What a non-blocking read took from the peer's ring.
+struct Taken {
+  std::size_t bytes = 0;        ///< payload bytes copied (and consumed)
+  bool consumed = false;        ///< anything at all was consumed (also empty messages)
+  bool message_done = false;    ///< message mode: the message's last byte was consumed
+};
+
+/// What a peek saw.
+struct Peeked {
+  std::size_t bytes = 0;              ///< copied into the buffer
+  std::uint64_t total_available = 0;  ///< unread payload bytes of the peer's ring
+  std::uint64_t head_message = 0;     ///< unread bytes of the head message (message pipes)
+};
+
+/// Thread safety: one writer and one reader at a time (core serialises I/O per end). The
+/// status and counter accessors may be called from any thread.
+class Channel {
+ public:
+  Channel() = default;
+
+  /// Makes this side's segment for a direction with `quota`.
+  static Result<Channel> create(std::uint32_t quota);
+  /// Validates and maps the peer's segment (received as a descriptor). Errors: kBadPipe.
+  Result<void> attach_peer(int peer_fd);
+
+  bool attached() const noexcept { return static_cast<bool>(peer_map_); }
+  int own_fd() const noexcept { return own_.fd.get(); }
+  SegmentHeader& own() noexcept { return *static_cast<SegmentHeader*>(own_.map.address()); }
+  const SegmentHeader& peer() const noexcept {
+    return *static_cast<const SegmentHeader*>(peer_map_.address());
+  }
+
+  // ---- writing this side's ring ----
+
+  /// Largest payload one fragment can carry now; -1 when not even an empty fragment fits.
+  /// kBadPipe if the peer's read position is corrupt.
+  Result<std::int64_t> fragment_room();
+  /// Appends one fragment of exactly `size` bytes (size <= fragment_room()) and publishes it.
+  void append(const std::byte* data, std::size_t size, std::uint32_t flags);
+  /// Payload bytes written and not yet read by the peer. kBadPipe if the peer lies.
+  Result<std::uint64_t> unread_by_peer() const;
+  /// Payload bytes this side has written in total.
+  std::uint64_t payload_written() const noexcept { return written_; }
+  /// The peer's read counter (validated by unread_by_peer).
+  std::uint64_t peer_payload_read() const noexcept;
+
+  // ---- reading the peer's ring ----
+
+  /// Unread payload bytes in the peer's ring; kBadPipe if its counters are corrupt.
+  Result<std::uint64_t> available() const;
+  /// Whether any fragment (even an empty message) is waiting.
+  bool has_fragment() const noexcept;
+  /// Message-read: copies up to `size` bytes of the head message and consumes them.
+  Result<Taken> read_message(std::byte* out, std::size_t size);
+  /// Byte-read: copies up to `size` bytes across fragments, consuming empty messages on the way.
+  Result<Taken> read_bytes(std::byte* out, std::size_t size);
+  /// Copies without consuming: across fragments, or (message pipe) from the head message only.
+  Result<Peeked> peek(std::byte* out, std::size_t size, bool message_pipe) const;
+  /// Drops everything unread (DisconnectNamedPipe).
+  void discard_all() noexcept;
+
+  /// Sets this side's end state and wakes the peer's sleepers.
+  void publish_state(EndState state) noexcept;
+  /// The peer's end state (unknown values read as kClosed: a lying peer is a dead peer).
+  EndState peer_state() const noexcept;
+
+ private:
+  struct Fragment {
+    std::uint32_t length;
+    std::uint32_t flags;
+  };
+  Result<Fragment> fragment_at(std::uint64_t pos, std::uint64_t end) const;
+  void copy_out(std::uint64_t pos, std::byte* out, std::size_t size) const;
+  void consume(std::uint64_t new_read_pos, std::size_t payload) noexcept;
+  void signal_data() noexcept;
+
+  os::OwnedSegment own_;
+  os::Mapping peer_map_;
+  std::byte* own_ring_ = nullptr;
+  const std::byte* peer_ring_ = nullptr;
+  std::uint64_t capacity_ = 0;       // own ring
+  std::uint64_t peer_capacity_ = 0;  // peer ring
+  std::uint64_t write_end_ = 0;      // mirrors own().write_end (only we write it)
+  std::uint64_t written_ = 0;        // mirrors own().payload_written
+  std::uint64_t read_pos_ = 0;       // mirrors own().read_pos
+  std::uint64_t read_ = 0;           // mirrors own().payload_read
+  std::uint32_t fragment_offset_ = 0;  // bytes of the fragment at read_pos_ already consumed
+};
+
+}  // namespace sluice::shm

@@ -1,0 +1,84 @@
+// The wire format of a data segment: what one side of a connection publishes to the other.
+//
+// Each side of a connection owns one segment (a sealed memfd) and maps its peer's read-only:
+//
+//   offset 0      SegmentHeader (one page)
+//     line 0      identity: magic, version, ring capacity, producer pid      (immutable)
+//     line 1      producer:  write_end, payload_written, data_seq             (this side's ring)
+//     line 2      consumer:  read_pos, payload_read, read_seq                  (the PEER's ring)
+//     line 3      waiters and state: waiting flags, pending read, end state
+//   offset 4096   ring of `capacity` bytes holding fragments:
+//                   [u32 length][u32 flags][payload][pad to 8]
+//
+// A write is one or more fragments; a message is the fragments from kFirst to kLast. Offsets
+// are monotonic 64-bit counts; ring position = offset & (capacity - 1). Only the owner writes
+// its segment; every value read from the peer's segment is validated before use.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace sluice::shm {
+
+inline constexpr std::uint32_t kSegmentMagic = 0x534C5543;  // "SLUC"
+inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::size_t kHeaderSize = 4096;
+inline constexpr std::size_t kFragmentHeaderSize = 8;
+inline constexpr std::uint64_t kMinRingCapacity = 64 * 1024;
+inline constexpr std::uint64_t kMaxRingCapacity = 64ull * 1024 * 1024;
+
+/// Fragment flags.
+inline constexpr std::uint32_t kFirst = 1;
+inline constexpr std::uint32_t kLast = 2;
+
+/// The state of the end that owns the segment, as its peer sees it.
+enum class EndState : std::uint32_t {
+  kOpen = 0,
+  kClosed = 1,        ///< the end closed its last handle: drain, then kBrokenPipe
+  kDisconnected = 2,  ///< the server disconnected the instance: kPipeNotConnected
+};
+
+struct alignas(64) SegmentHeader {
+  // line 0: identity, written before the segment is sealed and shared.
+  std::uint32_t magic;
+  std::uint32_t version;
+  std::uint64_t ring_capacity;
+  std::uint32_t producer_pid;
+  std::uint32_t reserved0;
+
+  // line 1: this side's ring, as producer.
+  alignas(64) std::atomic<std::uint64_t> write_end;        ///< ring bytes published
+  std::atomic<std::uint64_t> payload_written;              ///< payload bytes published
+  std::atomic<std::uint32_t> data_seq;                     ///< futex: bumped per publish
+
+  // line 2: the peer's ring, as consumer.
+  alignas(64) std::atomic<std::uint64_t> read_pos;         ///< ring bytes of the peer's ring freed
+  std::atomic<std::uint64_t> payload_read;                 ///< payload bytes of the peer's ring read
+  std::atomic<std::uint32_t> read_seq;                     ///< futex: bumped per consumption
+
+  // line 3: who sleeps, what a waiting read wants, and the end state.
+  alignas(64) std::atomic<std::uint32_t> waiting_for_data;   ///< sleeps on peer.data_seq
+  std::atomic<std::uint32_t> waiting_for_space;              ///< sleeps on peer.read_seq
+  /// A read waiting for data: kPendingRead | (message mode ? kPendingMessage : 0) | size. The
+  /// peer's no-wait writes hand bytes to it (data-transfer.md §2.2).
+  std::atomic<std::uint64_t> pending_read;
+  std::atomic<std::uint32_t> state;  ///< EndState
+  std::atomic<std::uint32_t> spinning;  ///< a thread of this side is spinning for the peer
+};
+
+inline constexpr std::uint64_t kPendingRead = 1ull << 63;
+inline constexpr std::uint64_t kPendingMessage = 1ull << 62;
+
+static_assert(sizeof(SegmentHeader) <= kHeaderSize);
+static_assert(offsetof(SegmentHeader, write_end) == 64);
+static_assert(offsetof(SegmentHeader, read_pos) == 128);
+static_assert(offsetof(SegmentHeader, waiting_for_data) == 192);
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
+
+/// The ring capacity used for a direction whose quota is `quota`: room for a whole quota of
+/// small messages with their headers, at least 64 KiB, a power of two.
+std::uint64_t ring_capacity_for(std::uint32_t quota) noexcept;
+
+}  // namespace sluice::shm

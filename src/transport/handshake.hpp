@@ -1,0 +1,49 @@
+// The opening handshake, one round trip on a fresh AF_UNIX connection:
+//
+//   client → server  Hello  + the client's segment (its ring, sized for the instance's inbound
+//                             quota, which the listener's file name carries)
+//   server → client  Reply  + the server's segment when status is 0
+//
+// The server's agent answers at once, whether or not the server called ConnectNamedPipe yet.
+// Identity comes from SO_PEERCRED on the socket, never from these bytes.
+#pragma once
+
+#include <cstdint>
+
+#include "os/linux/unique_fd.hpp"
+#include "sluice/result.hpp"
+
+namespace sluice::transport {
+
+inline constexpr std::uint32_t kHelloMagic = 0x53484C4F;  // "SHLO"
+inline constexpr std::uint32_t kReplyMagic = 0x53524550;  // "SREP"
+inline constexpr std::uint32_t kProtocolVersion = 1;
+
+struct Hello {
+  std::uint32_t magic = kHelloMagic;
+  std::uint32_t version = kProtocolVersion;
+  std::uint32_t desired_access = 0;  ///< access rights the client asks for
+  std::uint32_t reserved = 0;
+};
+
+struct Reply {
+  std::uint32_t magic = kReplyMagic;
+  std::uint32_t status = 0;  ///< 0, or a sluice errc value (kPipeBusy, kAccessDenied)
+  std::uint32_t access = 0;  ///< pipe-wide PIPE_ACCESS_* value
+  std::uint32_t type = 0;    ///< pipe-wide PIPE_TYPE_* value
+  std::uint32_t out_quota = 0;
+  std::uint32_t in_quota = 0;
+  std::uint32_t max_instances = 0;
+  std::uint32_t default_timeout_ms = 0;
+};
+
+/// Sends a Hello with the client's segment.
+Result<void> send_hello(int socket, const Hello& hello, int segment_fd);
+/// Receives a Hello; kBadPipe for anything malformed.
+Result<Hello> receive_hello(int socket, os::UniqueFd* segment);
+/// Sends a Reply (with the server's segment when status is 0).
+Result<void> send_reply(int socket, const Reply& reply, int segment_fd);
+/// Receives a Reply; kBadPipe for anything malformed, kPipeBusy if the server hung up.
+Result<Reply> receive_reply(int socket, os::UniqueFd* segment);
+
+}  // namespace sluice::transport

@@ -1,0 +1,43 @@
+#include "pipe_fixture.hpp"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace sluice::testing {
+
+int open_descriptor_count() {
+  int count = 0;
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (!dir) return -1;
+  while (dirent* e = ::readdir(dir)) count += e->d_name[0] != '.';
+  ::closedir(dir);
+  return count - 1;  // the directory stream itself
+}
+
+void PipeTest::SetUp() {
+  descriptors_at_start_ = open_descriptor_count();
+  char pattern[] = "/tmp/sluice-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  directory_ = pattern;
+  auto reg = Registry::open(directory_);
+  ASSERT_TRUE(reg) << reg.error().message();
+  registry_.emplace(std::move(*reg));
+}
+
+void PipeTest::TearDown() {
+  registry_.reset();
+  std::error_code ignored;
+  std::filesystem::remove_all(directory_, ignored);
+  EXPECT_EQ(open_descriptor_count(), descriptors_at_start_) << "descriptor leak";
+}
+
+std::string PipeTest::pipe_name(std::string_view suffix) const {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  return std::string("\\\\.\\pipe\\") + info->test_suite_name() + "." + info->name() + "-" +
+         std::string(suffix);
+}
+
+}  // namespace sluice::testing
