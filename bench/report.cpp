@@ -52,6 +52,13 @@ std::string json_string(std::string_view text) {
   return out + "\"";
 }
 
+/// Two decimals, or two significant digits below 0.1 (sluice latencies are ~1/100 of pipe's).
+std::string format_ratio(double ratio) {
+  char text[32];
+  std::snprintf(text, sizeof text, ratio < 0.1 ? "%.2gx" : "%.2fx", ratio);
+  return text;
+}
+
 const char* status_word(JobStatus status) {
   switch (status) {
     case JobStatus::kOk:
@@ -124,12 +131,10 @@ void print_table(std::FILE* out, const std::vector<Row>& rows, const RunInfo& in
         continue;
       }
       const Row* pipe = find_pipe_row(rows, row);
-      char ratio[16] = "-";
-      if (pipe != nullptr) {
-        std::snprintf(ratio, sizeof ratio, "%.2fx", row.result.mb_per_s / pipe->result.mb_per_s);
-      }
+      const std::string ratio =
+          pipe != nullptr ? format_ratio(row.result.mb_per_s / pipe->result.mb_per_s) : "-";
       std::fprintf(out, "%-15s %8s %11.1f %13.0f %10s %11llu\n", row.spec.transport.c_str(),
-                   size.c_str(), row.result.mb_per_s, row.result.msgs_per_s, ratio,
+                   size.c_str(), row.result.mb_per_s, row.result.msgs_per_s, ratio.c_str(),
                    static_cast<unsigned long long>(row.result.messages_per_round));
     }
     std::fprintf(out, "\n");
@@ -150,13 +155,11 @@ void print_table(std::FILE* out, const std::vector<Row>& rows, const RunInfo& in
         continue;
       }
       const Row* pipe = find_pipe_row(rows, row);
-      char ratio[16] = "-";
-      if (pipe != nullptr) {
-        std::snprintf(ratio, sizeof ratio, "%.2fx", row.result.p50_us / pipe->result.p50_us);
-      }
+      const std::string ratio =
+          pipe != nullptr ? format_ratio(row.result.p50_us / pipe->result.p50_us) : "-";
       std::fprintf(out, "%-15s %8s %9.2f %9.2f %9.2f %9.1f %9s %9llu\n", row.spec.transport.c_str(),
                    size.c_str(), row.result.p50_us, row.result.p99_us, row.result.p999_us,
-                   row.result.max_us, ratio,
+                   row.result.max_us, ratio.c_str(),
                    static_cast<unsigned long long>(row.result.messages_per_round));
     }
   }
