@@ -227,12 +227,6 @@ void PipeEndCore::handshake(os::UniqueFd socket) {
     next_channel_.emplace(std::move(conn->channel));
     return;
   }
-  if (!transport::send_reply(socket.get(), reply, conn->channel.own_fd())) {
-    // The client gave up (time-out); a fresh segment keeps its mapping away from the next one.
-    auto fresh = shm::Channel::create(out_quota_);
-    if (fresh) next_channel_.emplace(std::move(*fresh));
-    return;
-  }
   conn->peer_pid = creds->pid;
   conn->peer_session = os::session_id_of(creds->pid);
   conn->socket = std::move(socket);
@@ -240,9 +234,17 @@ void PipeEndCore::handshake(os::UniqueFd socket) {
   conn->watch_key = key ? *key : 0;
   peer_hung_up_.store(false);
   stop_listening_locked();
+  int reply_socket = conn->socket.get();
+  int segment = conn->channel.own_fd();
   conn_ = std::move(conn);
   had_client_ = true;
+  // Connected before the reply leaves: once the client's open returns, the server end must
+  // already behave as connected (ERROR_PIPE_CONNECTED, reads, writes).
   state_ = InstanceState::kConnected;
+  if (!transport::send_reply(reply_socket, reply, segment)) {
+    // The client gave up waiting: to us it connected and closed at once.
+    peer_hung_up_.store(true);
+  }
   lock.unlock();
   state_cv_.notify_all();
 }
@@ -350,19 +352,18 @@ bool PipeEndCore::peer_gone() const noexcept {
 }
 
 bool PipeEndCore::disconnected() const noexcept {
-  if (server_) {
-    std::lock_guard lock(state_mu_);
-    return state_ == InstanceState::kDisconnected;
-  }
+  if (server_) return state_.load(std::memory_order_acquire) == InstanceState::kDisconnected;
   return !conn_ || conn_->channel.peer_state() == shm::EndState::kDisconnected;
 }
 
 std::error_code PipeEndCore::io_state_error(bool for_read) const {
   if (server_) {
-    std::lock_guard lock(state_mu_);
-    if (state_ == InstanceState::kClosed) return errc::kInvalidHandle;
-    if (state_ == InstanceState::kListening) return errc::kPipeListening;
-    if (state_ == InstanceState::kDisconnected) return errc::kPipeNotConnected;
+    switch (state_.load(std::memory_order_acquire)) {
+      case InstanceState::kClosed: return errc::kInvalidHandle;
+      case InstanceState::kListening: return errc::kPipeListening;
+      case InstanceState::kDisconnected: return errc::kPipeNotConnected;
+      case InstanceState::kConnected: break;
+    }
   } else if (disconnected()) {
     return errc::kPipeNotConnected;
   }
@@ -374,15 +375,20 @@ PipeEndCore::WaitToken PipeEndCore::wait_token(WaitFor what) const noexcept {
   const shm::SegmentHeader& peer = conn_->channel.peer();
   WaitToken t;
   t.abort = abort_word_.load(std::memory_order_seq_cst);
-  t.peer_seq = (what == WaitFor::kData ? peer.data_seq : peer.read_seq).load(std::memory_order_seq_cst);
+  bool data = what == WaitFor::kData;
+  t.peer_seq = (data ? peer.data_seq : peer.read_seq).load(std::memory_order_seq_cst);
+  t.peer_progress = (data ? peer.write_end : peer.payload_read).load(std::memory_order_seq_cst);
   return t;
 }
 
 bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
   shm::Channel& ch = conn_->channel;
-  const auto& peer_word = what == WaitFor::kData ? ch.peer().data_seq : ch.peer().read_seq;
+  bool data = what == WaitFor::kData;
+  const auto& peer_word = data ? ch.peer().data_seq : ch.peer().read_seq;
+  const auto& peer_progress = data ? ch.peer().write_end : ch.peer().payload_read;
   auto changed = [&] {
-    return peer_word.load(std::memory_order_acquire) != token.peer_seq ||
+    return peer_progress.load(std::memory_order_acquire) != token.peer_progress ||
+           peer_word.load(std::memory_order_acquire) != token.peer_seq ||
            abort_word_.load(std::memory_order_acquire) != token.abort;
   };
   // Spin first: a wake-up costs 13–25 us here, far more than a busy peer needs to answer.
@@ -400,8 +406,11 @@ bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
     }
   }
   spin_ns_ = std::max(spin_ns_ / 2, kMinSpinNs);
-  auto& flag = what == WaitFor::kData ? ch.own().waiting_for_data : ch.own().waiting_for_space;
-  flag.store(1, std::memory_order_seq_cst);
+  auto& flag = data ? ch.own().waiting_for_data : ch.own().waiting_for_space;
+  flag.store(1, std::memory_order_relaxed);
+  // Pairs with the peer's fence after it publishes progress (Channel::signal_data, consume):
+  // either we see its progress below or it sees our flag and wakes us.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   bool in_time = true;
   if (!changed()) {
     os::FutexWaiter waiters[2] = {{&peer_word, token.peer_seq, true},
@@ -427,14 +436,17 @@ Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool me
                                             bool may_wait) {
   shm::Channel& ch = conn_->channel;
   std::size_t total = 0;
+  bool announced = false;  // our pending read is published for the peer's no-wait writes
   auto& pending = ch.own().pending_read;
   struct ClearPending {
     std::atomic<std::uint64_t>& p;
-    ~ClearPending() { p.store(0, std::memory_order_relaxed); }
-  } clear{pending};
+    bool& announced;
+    ~ClearPending() {
+      if (announced) p.store(0, std::memory_order_relaxed);
+    }
+  } clear{pending, announced};
+  std::optional<WaitToken> token;  // taken only once a look found nothing: the slow path
   for (;;) {
-    WaitToken token = wait_token(WaitFor::kData);
-    if (disconnected()) return errc::kPipeNotConnected;
     if (message_mode) {
       auto t = ch.read_message(buffer.data() + total, buffer.size() - total);
       if (!t) return t.error();
@@ -442,18 +454,27 @@ Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool me
       if (t->message_done) return ReadResult{total, false};
       if (total == buffer.size() && (t->consumed || ch.has_fragment()))
         return ReadResult{total, true};
-      // A message still streaming in: keep its first part and wait for the rest.
+      // Nothing, or a message still streaming in: keep what came and wait for the rest.
     } else {
       auto t = ch.read_bytes(buffer.data(), buffer.size());
       if (!t) return t.error();
       if (t->consumed || (buffer.empty() && ch.has_fragment())) return ReadResult{t->bytes, false};
     }
+    if (disconnected()) return errc::kPipeNotConnected;
+    if (!token) {
+      token = wait_token(WaitFor::kData);
+      continue;  // look once more now that the token covers everything after it
+    }
     if (!ch.has_fragment() && peer_gone()) return errc::kBrokenPipe;
     if (!may_wait && total == 0) return errc::kNoData;
-    pending.store(shm::kPendingRead | (message_mode ? shm::kPendingMessage : 0) |
-                      (buffer.size() - total),
-                  std::memory_order_seq_cst);
-    wait(WaitFor::kData, token, std::nullopt);
+    if (!announced) {
+      announced = true;
+      pending.store(shm::kPendingRead | (message_mode ? shm::kPendingMessage : 0) |
+                        (buffer.size() - total),
+                    std::memory_order_seq_cst);
+    }
+    wait(WaitFor::kData, *token, std::nullopt);
+    token.reset();
   }
 }
 
@@ -472,42 +493,50 @@ Result<std::size_t> PipeEndCore::write_locked(std::span<const std::byte> data,
   shm::Channel& ch = conn_->channel;
   std::size_t done = 0;
   bool first = true;
+  std::optional<WaitToken> token;
   // Queue the whole write (in fragments when the ring is short of room), then wait for quota.
   // TODO(compat): a write larger than the free ring space becomes visible piece by piece; out-of-
   // line segments (DESIGN.md decision 6) would make it visible whole at once, as on Windows.
   while (first || done < data.size()) {
-    WaitToken token = wait_token(WaitFor::kSpace);
-    if (disconnected()) return errc::kPipeNotConnected;
-    if (peer_gone()) return errc::kBrokenPipe;
-    auto room = ch.fragment_room();
-    if (!room) return room.error();
     std::size_t left = data.size() - done;
+    auto room = ch.fragment_room(left);
+    if (!room) return room.error();
     std::size_t chunk = *room < 0 ? 0 : std::min(left, static_cast<std::size_t>(*room));
     if (chunk > 0 || (left == 0 && *room >= 0)) {
-      std::uint32_t flags = 0;
-      if (type_ == PipeType::kByte) {
-        flags = shm::kFirst | shm::kLast;
-      } else {
+      std::uint32_t flags = shm::kFirst | shm::kLast;
+      if (type_ == PipeType::kMessage)
         flags = (first ? shm::kFirst : 0) | (chunk == left ? shm::kLast : 0);
-      }
       ch.append(data.data() + done, chunk, flags);
       done += chunk;
       first = false;
+      token.reset();
       continue;
     }
-    wait(WaitFor::kSpace, token, std::nullopt);
-  }
-  if (!wait_for_quota) return done;
-  std::uint64_t target = ch.payload_written();
-  std::uint64_t quota = own_quota();
-  for (;;) {
-    WaitToken token = wait_token(WaitFor::kSpace);
-    auto unread = ch.unread_by_peer();
-    if (!unread) return unread.error();
-    if (ch.peer_payload_read() + quota >= target) return done;
     if (disconnected()) return errc::kPipeNotConnected;
     if (peer_gone()) return errc::kBrokenPipe;
-    wait(WaitFor::kSpace, token, std::nullopt);
+    if (!token) {
+      token = wait_token(WaitFor::kSpace);
+      continue;
+    }
+    wait(WaitFor::kSpace, *token, std::nullopt);
+    token.reset();
+  }
+  if (!wait_for_quota) return done;
+  // Data-transfer.md §2.1: complete once (bytes ahead + own unread bytes) <= quota.
+  std::uint64_t target = ch.payload_written();
+  std::uint64_t quota = own_quota();
+  std::uint64_t must_have_read = target > quota ? target - quota : 0;
+  token.reset();
+  for (;;) {
+    if (ch.peer_has_read(must_have_read)) return done;
+    if (disconnected()) return errc::kPipeNotConnected;
+    if (peer_gone()) return errc::kBrokenPipe;
+    if (!token) {
+      token = wait_token(WaitFor::kSpace);
+      continue;
+    }
+    wait(WaitFor::kSpace, *token, std::nullopt);
+    token.reset();
   }
 }
 
@@ -583,14 +612,19 @@ Result<void> PipeEndCore::flush() {
   }
   if (peer_gone()) return {};
   shm::Channel& ch = conn_->channel;
+  std::optional<WaitToken> token;
   for (;;) {
-    WaitToken token = wait_token(WaitFor::kSpace);
     auto unread = ch.unread_by_peer();
     if (!unread) return unread.error();
     if (*unread == 0) return {};
     if (disconnected()) return errc::kPipeNotConnected;
     if (peer_gone()) return errc::kBrokenPipe;
-    wait(WaitFor::kSpace, token, std::nullopt);
+    if (!token) {
+      token = wait_token(WaitFor::kSpace);
+      continue;
+    }
+    wait(WaitFor::kSpace, *token, std::nullopt);
+    token.reset();
   }
 }
 

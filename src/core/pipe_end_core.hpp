@@ -73,9 +73,11 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
     std::uint32_t peer_session = 0;
   };
   enum class WaitFor { kData, kSpace };
+  // What a waiter saw before its last look at its condition; any change means "look again".
   struct WaitToken {
     std::uint32_t peer_seq;
     std::uint32_t abort;
+    std::uint64_t peer_progress;  // the peer's write_end (data) or payload_read (space)
   };
 
   PipeEndCore(std::shared_ptr<Engine> engine, bool server);
@@ -124,7 +126,8 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   std::mutex io_mu_;
   mutable std::mutex state_mu_;
   std::condition_variable state_cv_;
-  InstanceState state_ = InstanceState::kListening;  // guarded by state_mu_
+  // Written under state_mu_; read without it on the I/O fast path.
+  std::atomic<InstanceState> state_{InstanceState::kListening};
   std::unique_ptr<Connection> conn_;  // replaced under io_mu_ + state_mu_; read under either
   std::atomic<bool> peer_hung_up_{false};
   std::atomic<std::uint32_t> abort_word_{0};

@@ -52,10 +52,16 @@ Result<void> Channel::attach_peer(int peer_fd) {
 
 // ---- writing ----
 
-Result<std::int64_t> Channel::fragment_room() {
-  std::uint64_t peer_read = peer().read_pos.load(std::memory_order_acquire);
-  if (peer_read > write_end_ || write_end_ - peer_read > capacity_) return errc::kBadPipe;
-  std::uint64_t free = capacity_ - (write_end_ - peer_read);
+Result<std::int64_t> Channel::fragment_room(std::size_t want) {
+  std::uint64_t free = capacity_ - (write_end_ - seen_peer_read_pos_);
+  if (free < kFragmentHeaderSize || free - kFragmentHeaderSize < want) {
+    std::uint64_t peer_read = peer().read_pos.load(std::memory_order_acquire);
+    if (peer_read > write_end_ || write_end_ - peer_read > capacity_ ||
+        peer_read < seen_peer_read_pos_)
+      return errc::kBadPipe;
+    seen_peer_read_pos_ = peer_read;
+    free = capacity_ - (write_end_ - peer_read);
+  }
   if (free < kFragmentHeaderSize) return std::int64_t{-1};
   return static_cast<std::int64_t>((free - kFragmentHeaderSize) & ~std::uint64_t{7});
 }
@@ -80,22 +86,28 @@ void Channel::append(const std::byte* data, std::size_t size, std::uint32_t flag
 }
 
 void Channel::signal_data() noexcept {
-  SegmentHeader& h = own();
-  h.data_seq.fetch_add(1, std::memory_order_seq_cst);
-  // Pairs with the reader's store of waiting_for_data before its last check: either it sees
-  // our data or we see it sleeping.
-  if (peer().waiting_for_data.load(std::memory_order_seq_cst))
+  // Pairs with the reader's fence between storing waiting_for_data and its last look at
+  // write_end: either it sees our data or we see it sleeping. Nobody asleep: no system call.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (peer().waiting_for_data.load(std::memory_order_relaxed)) {
+    SegmentHeader& h = own();
+    h.data_seq.fetch_add(1, std::memory_order_seq_cst);
     os::futex_wake_all(&h.data_seq, true);
+  }
 }
 
 Result<std::uint64_t> Channel::unread_by_peer() const {
-  std::uint64_t peer_read = peer_payload_read();
+  std::uint64_t peer_read = peer().payload_read.load(std::memory_order_acquire);
   if (peer_read > written_) return errc::kBadPipe;
   return written_ - peer_read;
 }
 
-std::uint64_t Channel::peer_payload_read() const noexcept {
-  return peer().payload_read.load(std::memory_order_acquire);
+bool Channel::peer_has_read(std::uint64_t count) noexcept {
+  if (seen_peer_payload_read_ >= count) return true;
+  std::uint64_t peer_read = peer().payload_read.load(std::memory_order_acquire);
+  if (peer_read > written_) return false;  // a lying peer never completes a write
+  seen_peer_payload_read_ = std::max(seen_peer_payload_read_, peer_read);
+  return seen_peer_payload_read_ >= count;
 }
 
 // ---- reading ----
@@ -106,9 +118,13 @@ Result<std::uint64_t> Channel::available() const {
   return written - read_;
 }
 
-bool Channel::has_fragment() const noexcept {
-  return peer().write_end.load(std::memory_order_acquire) != read_pos_;
+std::uint64_t Channel::peer_write_end() noexcept {
+  if (seen_peer_write_end_ == read_pos_)
+    seen_peer_write_end_ = peer().write_end.load(std::memory_order_acquire);
+  return seen_peer_write_end_;
 }
+
+bool Channel::has_fragment() noexcept { return peer_write_end() != read_pos_; }
 
 Result<Channel::Fragment> Channel::fragment_at(std::uint64_t pos, std::uint64_t end) const {
   if (end < pos || end - pos > peer_capacity_ || end - pos < kFragmentHeaderSize)
@@ -134,14 +150,16 @@ void Channel::consume(std::uint64_t new_read_pos, std::size_t payload) noexcept 
   SegmentHeader& h = own();
   h.read_pos.store(read_pos_, std::memory_order_release);
   h.payload_read.store(read_, std::memory_order_release);
-  h.read_seq.fetch_add(1, std::memory_order_seq_cst);
-  if (peer().waiting_for_space.load(std::memory_order_seq_cst))
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // as in signal_data
+  if (peer().waiting_for_space.load(std::memory_order_relaxed)) {
+    h.read_seq.fetch_add(1, std::memory_order_seq_cst);
     os::futex_wake_all(&h.read_seq, true);
+  }
 }
 
 Result<Taken> Channel::read_message(std::byte* out, std::size_t size) {
   Taken t;
-  std::uint64_t end = peer().write_end.load(std::memory_order_acquire);
+  std::uint64_t end = peer_write_end();
   std::uint64_t pos = read_pos_;
   std::uint32_t offset = fragment_offset_;
   while (pos != end) {
@@ -168,7 +186,7 @@ Result<Taken> Channel::read_message(std::byte* out, std::size_t size) {
 
 Result<Taken> Channel::read_bytes(std::byte* out, std::size_t size) {
   Taken t;
-  std::uint64_t end = peer().write_end.load(std::memory_order_acquire);
+  std::uint64_t end = peer_write_end();
   std::uint64_t pos = read_pos_;
   std::uint32_t offset = fragment_offset_;
   while (pos != end && (t.bytes < size || size == 0)) {

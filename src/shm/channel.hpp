@@ -45,24 +45,26 @@ class Channel {
 
   // ---- writing this side's ring ----
 
-  /// Largest payload one fragment can carry now; -1 when not even an empty fragment fits.
+  /// Largest payload one fragment can carry now; -1 when not even an empty fragment fits. Looks
+  /// at the peer's read position only when the last one seen leaves less than `want` bytes.
   /// kBadPipe if the peer's read position is corrupt.
-  Result<std::int64_t> fragment_room();
+  Result<std::int64_t> fragment_room(std::size_t want = ~std::size_t{0});
   /// Appends one fragment of exactly `size` bytes (size <= fragment_room()) and publishes it.
   void append(const std::byte* data, std::size_t size, std::uint32_t flags);
   /// Payload bytes written and not yet read by the peer. kBadPipe if the peer lies.
   Result<std::uint64_t> unread_by_peer() const;
   /// Payload bytes this side has written in total.
   std::uint64_t payload_written() const noexcept { return written_; }
-  /// The peer's read counter (validated by unread_by_peer).
-  std::uint64_t peer_payload_read() const noexcept;
+  /// Whether the peer has read at least `count` payload bytes of this side's ring (looks at the
+  /// peer's counter only when the last value seen is short).
+  bool peer_has_read(std::uint64_t count) noexcept;
 
   // ---- reading the peer's ring ----
 
   /// Unread payload bytes in the peer's ring; kBadPipe if its counters are corrupt.
   Result<std::uint64_t> available() const;
   /// Whether any fragment (even an empty message) is waiting.
-  bool has_fragment() const noexcept;
+  bool has_fragment() noexcept;
   /// Message-read: copies up to `size` bytes of the head message and consumes them.
   Result<Taken> read_message(std::byte* out, std::size_t size);
   /// Byte-read: copies up to `size` bytes across fragments, consuming empty messages on the way.
@@ -86,6 +88,7 @@ class Channel {
   void copy_out(std::uint64_t pos, std::byte* out, std::size_t size) const;
   void consume(std::uint64_t new_read_pos, std::size_t payload) noexcept;
   void signal_data() noexcept;
+  std::uint64_t peer_write_end() noexcept;
 
   os::OwnedSegment own_;
   os::Mapping peer_map_;
@@ -98,6 +101,11 @@ class Channel {
   std::uint64_t read_pos_ = 0;       // mirrors own().read_pos
   std::uint64_t read_ = 0;           // mirrors own().payload_read
   std::uint32_t fragment_offset_ = 0;  // bytes of the fragment at read_pos_ already consumed
+  // The last values seen of the peer's counters. Re-reading them costs a cache miss while the
+  // peer works; a stale value is always safe (less room, less data than there really is).
+  std::uint64_t seen_peer_read_pos_ = 0;
+  std::uint64_t seen_peer_payload_read_ = 0;
+  std::uint64_t seen_peer_write_end_ = 0;
 };
 
 }  // namespace sluice::shm
