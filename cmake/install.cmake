@@ -4,7 +4,7 @@
 
 include(CMakePackageConfigHelpers)
 
-# The public headers use std::span and designated initialisers, so consumers need C++20 too;
+# The public headers use std::span (C++20), so consumers need C++20 too;
 # say so on the target instead of leaving it to each consumer's CMAKE_CXX_STANDARD.
 target_compile_features(sluice PUBLIC cxx_std_20)
 
