@@ -32,6 +32,12 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
+  /// The value, or `fallback` when there is none.
+  template <class U>
+  T value_or(U&& fallback) const& {
+    return has_value() ? std::get<0>(v_) : static_cast<T>(std::forward<U>(fallback));
+  }
+
   /// The error; a default (zero) error_code when there is a value.
   std::error_code error() const noexcept { return has_value() ? std::error_code{} : std::get<1>(v_); }
 

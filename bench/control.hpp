@@ -1,0 +1,60 @@
+// sluice-bench — the side channel between leader and follower (commands, checksums) and from
+// both to the runner (results). Kept apart from the transport under test.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "job.hpp"
+#include "unique_fd.hpp"
+
+namespace sluice::bench {
+
+enum class Op : std::uint32_t { kConnect = 1, kThroughput, kPingPong, kQuit };
+
+/// Leader → follower.
+struct Command {
+  Op op = Op::kQuit;
+  std::uint32_t size_bytes = 0;
+  std::uint64_t count = 0;
+};
+
+/// Follower → leader, after a command finished.
+struct Reply {
+  std::uint64_t checksum = 0;
+};
+
+/// A SOCK_SEQPACKET socketpair end: each struct is one packet.
+class ControlLink {
+ public:
+  ControlLink() = default;
+  explicit ControlLink(UniqueFd fd) : fd_(std::move(fd)) {}
+
+  void send(const Command& command) { send_raw(&command, sizeof command); }
+  void send(const Reply& reply) { send_raw(&reply, sizeof reply); }
+  /// Throw BenchError when the peer has gone.
+  Command receive_command();
+  Reply receive_reply();
+
+ private:
+  void send_raw(const void* data, std::size_t size);
+  void receive_raw(void* data, std::size_t size);
+  UniqueFd fd_;
+};
+
+/// Makes a connected pair of links (close-on-exec).
+void make_control_pair(ControlLink& leader, ControlLink& follower);
+
+/// Who wrote a result record.
+enum class Reporter : std::uint32_t { kLeader = 1, kFollower = 2 };
+
+/// Writes one result record to the runner's pipe. One write() of less than PIPE_BUF, so records
+/// from the leader and the follower never interleave. Async-signal-safe apart from formatting.
+void report_result(int fd, Reporter who, const JobResult& result);
+/// Same, for an error.
+void report_error(int fd, Reporter who, std::string_view message);
+
+/// Reads one record; false at end of file or on a short read.
+bool read_result(int fd, Reporter& who, JobResult& result);
+
+}  // namespace sluice::bench

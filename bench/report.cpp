@@ -1,0 +1,195 @@
+// sluice-bench — the readable table and the JSON array.
+#include "report.hpp"
+
+#include <sys/utsname.h>
+
+#include <fstream>
+#include <string_view>
+
+#ifndef SLUICE_BENCH_BUILD_FLAGS
+#define SLUICE_BENCH_BUILD_FLAGS "unknown"
+#endif
+
+namespace sluice::bench {
+namespace {
+
+const Row* find_pipe_row(const std::vector<Row>& rows, const Row& row) {
+  for (const Row& other : rows) {
+    if (other.spec.transport == "pipe" && other.spec.test == row.spec.test &&
+        other.spec.size_bytes == row.spec.size_bytes && other.result.status == JobStatus::kOk) {
+      return &other;
+    }
+  }
+  return nullptr;
+}
+
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
+          out += escaped;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+/// Two decimals, or two significant digits below 0.1 (sluice latencies are ~1/100 of pipe's).
+std::string format_ratio(double ratio) {
+  char text[32];
+  std::snprintf(text, sizeof text, ratio < 0.1 ? "%.2gx" : "%.2fx", ratio);
+  return text;
+}
+
+const char* status_word(JobStatus status) {
+  switch (status) {
+    case JobStatus::kOk:
+      return "ok";
+    case JobStatus::kError:
+      return "ERROR";
+    case JobStatus::kSkipped:
+      return "skipped";
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string format_size(std::size_t bytes) {
+  if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  if (bytes >= 1024 && bytes % 1024 == 0) return std::to_string(bytes >> 10) + " KiB";
+  return std::to_string(bytes) + " B";
+}
+
+RunInfo collect_run_info(const std::vector<int>& cpus, int rounds, bool quick) {
+  RunInfo info;
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) info.cpu_model = line.substr(colon + 2);
+      break;
+    }
+  }
+  utsname name{};
+  if (::uname(&name) == 0) info.kernel = std::string(name.sysname) + " " + name.release;
+  info.compiler = std::string("g++ ") + __VERSION__ + ", " + SLUICE_BENCH_BUILD_FLAGS;
+  if (cpus.size() >= 2) {
+    info.pinning =
+        "leader on CPU " + std::to_string(cpus[0]) + ", follower on CPU " + std::to_string(cpus[1]);
+  } else {
+    info.pinning = "not pinned (fewer than 2 CPUs available, or --no-pin)";
+  }
+  info.rounds = rounds;
+  info.quick = quick;
+  return info;
+}
+
+void print_table(std::FILE* out, const std::vector<Row>& rows, const RunInfo& info) {
+  std::fprintf(out, "sluice-bench%s: median of %d rounds per row\n", info.quick ? " (--quick)" : "",
+               info.rounds);
+  std::fprintf(out, "  cpu:      %s\n  kernel:   %s\n  build:    %s\n  pinning:  %s\n\n",
+               info.cpu_model.c_str(), info.kernel.c_str(), info.compiler.c_str(),
+               info.pinning.c_str());
+
+  bool any_throughput = false;
+  bool any_pingpong = false;
+  for (const Row& row : rows) {
+    (row.spec.test == TestKind::kThroughput ? any_throughput : any_pingpong) = true;
+  }
+
+  if (any_throughput) {
+    std::fprintf(out,
+                 "one-way throughput (leader writes, follower reads whole messages and "
+                 "checksums every byte; MB = 10^6 bytes)\n");
+    std::fprintf(out, "%-15s %8s %11s %13s %10s %11s\n", "transport", "size", "MB/s", "msgs/s",
+                 "vs pipe", "msgs/round");
+    for (const Row& row : rows) {
+      if (row.spec.test != TestKind::kThroughput) continue;
+      const std::string size = format_size(row.spec.size_bytes);
+      if (row.result.status != JobStatus::kOk) {
+        std::fprintf(out, "%-15s %8s  %s: %s\n", row.spec.transport.c_str(), size.c_str(),
+                     status_word(row.result.status), row.result.error.c_str());
+        continue;
+      }
+      const Row* pipe = find_pipe_row(rows, row);
+      const std::string ratio =
+          pipe != nullptr ? format_ratio(row.result.mb_per_s / pipe->result.mb_per_s) : "-";
+      std::fprintf(out, "%-15s %8s %11.1f %13.0f %10s %11llu\n", row.spec.transport.c_str(),
+                   size.c_str(), row.result.mb_per_s, row.result.msgs_per_s, ratio.c_str(),
+                   static_cast<unsigned long long>(row.result.messages_per_round));
+    }
+    std::fprintf(out, "\n");
+  }
+
+  if (any_pingpong) {
+    std::fprintf(out,
+                 "ping-pong round trip in microseconds (leader times send + echo; max is "
+                 "over all rounds; \"vs pipe\" is p50 / pipe's p50, lower is better)\n");
+    std::fprintf(out, "%-15s %8s %9s %9s %9s %9s %9s %9s\n", "transport", "size", "p50", "p99",
+                 "p99.9", "max", "vs pipe", "samples");
+    for (const Row& row : rows) {
+      if (row.spec.test != TestKind::kPingPong) continue;
+      const std::string size = format_size(row.spec.size_bytes);
+      if (row.result.status != JobStatus::kOk) {
+        std::fprintf(out, "%-15s %8s  %s: %s\n", row.spec.transport.c_str(), size.c_str(),
+                     status_word(row.result.status), row.result.error.c_str());
+        continue;
+      }
+      const Row* pipe = find_pipe_row(rows, row);
+      const std::string ratio =
+          pipe != nullptr ? format_ratio(row.result.p50_us / pipe->result.p50_us) : "-";
+      std::fprintf(out, "%-15s %8s %9.2f %9.2f %9.2f %9.1f %9s %9llu\n", row.spec.transport.c_str(),
+                   size.c_str(), row.result.p50_us, row.result.p99_us, row.result.p999_us,
+                   row.result.max_us, ratio.c_str(),
+                   static_cast<unsigned long long>(row.result.messages_per_round));
+    }
+  }
+}
+
+void print_json(std::FILE* out, const std::vector<Row>& rows) {
+  std::fprintf(out, "[");
+  const char* separator = "\n";
+  for (const Row& row : rows) {
+    const bool throughput = row.spec.test == TestKind::kThroughput;
+    std::fprintf(out, "%s  {\"test\": \"%s\", \"transport\": %s, \"size_bytes\": %zu", separator,
+                 throughput ? "throughput" : "pingpong", json_string(row.spec.transport).c_str(),
+                 row.spec.size_bytes);
+    separator = ",\n";
+    if (row.result.status != JobStatus::kOk) {
+      std::fprintf(out, ", \"%s\": %s}",
+                   row.result.status == JobStatus::kSkipped ? "skipped" : "error",
+                   json_string(row.result.error).c_str());
+      continue;
+    }
+    if (throughput) {
+      std::fprintf(out, ", \"mb_per_s\": %.1f, \"msgs_per_s\": %.0f}", row.result.mb_per_s,
+                   row.result.msgs_per_s);
+    } else {
+      std::fprintf(out,
+                   ", \"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f}",
+                   row.result.p50_us, row.result.p99_us, row.result.p999_us, row.result.max_us);
+    }
+  }
+  std::fprintf(out, "\n]\n");
+}
+
+}  // namespace sluice::bench

@@ -1,0 +1,27 @@
+// sluice-bench — the list of transports and the common error helper.
+#include "transport.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+namespace sluice::bench {
+
+void throw_errno(std::string_view what) {
+  throw BenchError(std::string(what) + ": " + std::strerror(errno));
+}
+
+std::vector<std::string> transport_names() {
+  return {"pipe", "unix-stream", "unix-seqpacket", "sluice-byte", "sluice-msg"};
+}
+
+std::unique_ptr<Transport> make_transport(std::string_view name, std::string& why_not) {
+  if (name == "pipe") return make_pipe_transport();
+  if (name == "unix-stream") return make_unix_stream_transport();
+  if (name == "unix-seqpacket") return make_unix_seqpacket_transport();
+  if (name == "sluice-byte") return make_sluice_transport(false, why_not);
+  if (name == "sluice-msg") return make_sluice_transport(true, why_not);
+  why_not = "unknown transport";
+  return nullptr;
+}
+
+}  // namespace sluice::bench

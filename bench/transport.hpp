@@ -1,0 +1,76 @@
+// sluice-bench — the transport interface: one connection between a leader and a follower process.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sluice::bench {
+
+/// Any failure inside a benchmark run (setup, I/O, a checksum mismatch). Caught per job and
+/// reported as an error row; never crosses a process boundary as an exception.
+class BenchError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Throws BenchError with `what` and strerror(errno).
+[[noreturn]] void throw_errno(std::string_view what);
+
+/// What a transport needs to know before the connection is made.
+struct TransportConfig {
+  /// A private directory (made with mkdtemp by the runner, removed after the job).
+  std::string scratch_dir;
+  /// The largest message either side will send; sizes buffers and quotas.
+  std::size_t max_message_bytes = 0;
+};
+
+/// One end of an established connection, used by one thread of one process.
+class Channel {
+ public:
+  virtual ~Channel() = default;
+  /// Sends `data` as one message (byte transports: loops until every byte is written).
+  virtual void send(std::span<const std::byte> data) = 0;
+  /// Receives exactly one whole message of `buffer.size()` bytes (byte transports loop until
+  /// every byte is there; message transports fail unless one read returns exactly that size).
+  virtual void receive(std::span<std::byte> buffer) = 0;
+};
+
+/// A way of connecting two processes. The sequence, driven by the job runner, is:
+/// prepare() in the leader; fork; open_leader() in the leader and open_follower() in the follower
+/// (the follower waits until the leader calls `follower_may_connect`). Each process makes its own
+/// objects after the fork: nothing but inherited file descriptors crosses it.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual std::string_view name() const = 0;
+  /// In the leader, before the fork. Errors throw BenchError.
+  virtual void prepare(const TransportConfig& config) = 0;
+  /// In the leader, after the fork; calls `follower_may_connect` once the follower may open its
+  /// end, then returns the leader's end of the connection.
+  virtual std::unique_ptr<Channel> open_leader(
+      const std::function<void()>& follower_may_connect) = 0;
+  /// In the follower, after the fork and after the leader's signal.
+  virtual std::unique_ptr<Channel> open_follower() = 0;
+};
+
+/// The transports built into this binary, in report order (pipe first: it is the reference).
+std::vector<std::string> transport_names();
+
+/// Makes the transport called `name`, or nullptr if there is none; `why_not` says why when the
+/// name is known but the transport was not built.
+std::unique_ptr<Transport> make_transport(std::string_view name, std::string& why_not);
+
+// Factories of the transport files (kernel_transports.cpp, sluice_transport.cpp).
+std::unique_ptr<Transport> make_pipe_transport();
+std::unique_ptr<Transport> make_unix_stream_transport();
+std::unique_ptr<Transport> make_unix_seqpacket_transport();
+/// nullptr when sluice is not built in (SLUICE_BENCH_WITH_SLUICE=OFF); `why_not` then says so.
+std::unique_ptr<Transport> make_sluice_transport(bool message_mode, std::string& why_not);
+
+}  // namespace sluice::bench

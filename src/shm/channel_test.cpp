@@ -1,0 +1,132 @@
+// The ring in one process: fragments, wrap-around, and a peer that scribbles on its segment.
+#include "shm/channel.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+namespace sluice::shm {
+namespace {
+
+struct Pair {
+  Channel a;
+  Channel b;
+};
+
+Pair connected_pair(std::uint32_t quota_a = 4096, std::uint32_t quota_b = 4096) {
+  Pair p{Channel::create(quota_a).value(), Channel::create(quota_b).value()};
+  EXPECT_TRUE(p.a.attach_peer(p.b.own_fd()));
+  EXPECT_TRUE(p.b.attach_peer(p.a.own_fd()));
+  return p;
+}
+
+std::vector<std::byte> pattern(std::size_t n, int seed) {
+  std::vector<std::byte> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>((i * 31 + static_cast<std::size_t>(seed)) & 0xFF);
+  return v;
+}
+
+TEST(Channel, CarriesMessagesAcrossTheWrapPoint) {
+  Pair p = connected_pair();
+  std::vector<std::byte> out(5000);
+  for (int round = 0; round < 200; ++round) {  // 200 × ~4 KiB wraps a 64 KiB ring many times
+    auto data = pattern(4000 + static_cast<std::size_t>(round), round);
+    ASSERT_GE(p.a.fragment_room().value(), static_cast<std::int64_t>(data.size()));
+    p.a.append(data.data(), data.size(), kFirst | kLast);
+    auto t = p.b.read_message(out.data(), out.size()).value();
+    ASSERT_TRUE(t.message_done);
+    ASSERT_EQ(t.bytes, data.size());
+    ASSERT_EQ(std::memcmp(out.data(), data.data(), data.size()), 0) << round;
+  }
+  EXPECT_EQ(p.a.unread_by_peer().value(), 0u);
+}
+
+TEST(Channel, PartialMessageReadsContinueWhereTheyStopped) {
+  Pair p = connected_pair();
+  auto data = pattern(100, 1);
+  p.a.append(data.data(), 60, kFirst);
+  p.a.append(data.data() + 60, 40, kLast);
+  std::byte out[100];
+  auto t = p.b.read_message(out, 30).value();
+  EXPECT_EQ(t.bytes, 30u);
+  EXPECT_FALSE(t.message_done);
+  EXPECT_EQ(p.a.unread_by_peer().value(), 70u);  // quota counts bytes read, not fragments freed
+  t = p.b.read_message(out + 30, 70).value();
+  EXPECT_EQ(t.bytes, 70u);
+  EXPECT_TRUE(t.message_done);
+  EXPECT_EQ(std::memcmp(out, data.data(), 100), 0);
+}
+
+TEST(Channel, RingSizeFollowsTheQuota) {
+  EXPECT_EQ(ring_capacity_for(0), kMinRingCapacity);
+  EXPECT_EQ(ring_capacity_for(1 << 20), 4u << 20);
+  EXPECT_EQ(ring_capacity_for(0xFFFFFFFFu), kMaxRingCapacity);
+}
+
+TEST(Channel, RefusesASegmentThatIsNotSealed) {
+  Channel c = Channel::create(0).value();
+  int fd = ::memfd_create("unsealed", MFD_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(kHeaderSize + kMinRingCapacity)), 0);
+  EXPECT_EQ(c.attach_peer(fd).error(), errc::kBadPipe);
+  ::close(fd);
+}
+
+// A hostile peer controls every byte of its own segment. Each scribble must give kBadPipe from
+// the reader, never a crash or an out-of-bounds copy (ASan would catch one).
+class HostilePeer : public ::testing::Test {
+ protected:
+  Pair p = connected_pair();
+  SegmentHeader& evil() { return p.a.own(); }  // a's segment, as b reads it
+  std::byte* evil_ring() { return reinterpret_cast<std::byte*>(&p.a.own()) + kHeaderSize; }
+  std::byte out[256];
+};
+
+TEST_F(HostilePeer, WriteEndBeyondTheRingIsRejected) {
+  evil().write_end.store(1ull << 40);
+  EXPECT_EQ(p.b.read_bytes(out, sizeof out).error(), errc::kBadPipe);
+  EXPECT_EQ(p.b.read_message(out, sizeof out).error(), errc::kBadPipe);
+  EXPECT_EQ(p.b.peek(out, sizeof out, true).error(), errc::kBadPipe);
+}
+
+TEST_F(HostilePeer, FragmentLongerThanWhatWasPublishedIsRejected) {
+  std::uint32_t header[2] = {100000, kFirst | kLast};
+  std::memcpy(evil_ring(), header, sizeof header);
+  evil().write_end.store(64);
+  evil().payload_written.store(56);
+  EXPECT_EQ(p.b.read_bytes(out, sizeof out).error(), errc::kBadPipe);
+}
+
+TEST_F(HostilePeer, UnknownFragmentFlagsAreRejected) {
+  std::uint32_t header[2] = {8, 0x80};
+  std::memcpy(evil_ring(), header, sizeof header);
+  evil().write_end.store(16);
+  EXPECT_EQ(p.b.read_message(out, sizeof out).error(), errc::kBadPipe);
+}
+
+TEST_F(HostilePeer, PayloadCounterGoingBackwardsIsRejected) {
+  auto data = pattern(10, 2);
+  p.a.append(data.data(), data.size(), kFirst | kLast);
+  ASSERT_EQ(p.b.read_bytes(out, sizeof out).value().bytes, 10u);
+  evil().payload_written.store(3);
+  EXPECT_EQ(p.b.available().error(), errc::kBadPipe);
+}
+
+TEST_F(HostilePeer, ReadPositionAheadOfTheWriterIsRejected) {
+  p.b.own().read_pos.store(1ull << 50);  // b lies about how far it read a's ring
+  EXPECT_EQ(p.a.fragment_room().error(), errc::kBadPipe);
+  p.b.own().payload_read.store(1ull << 50);
+  EXPECT_EQ(p.a.unread_by_peer().error(), errc::kBadPipe);
+}
+
+TEST_F(HostilePeer, UnknownStateReadsAsClosed) {
+  evil().state.store(77);
+  EXPECT_EQ(p.b.peer_state(), EndState::kClosed);
+}
+
+}  // namespace
+}  // namespace sluice::shm
