@@ -9,8 +9,10 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 cmake --preset release
 targets=(--target sluice-demo)
-# The benchmark is optional: build it only where the tree has it.
-if cmake --build --preset release --target help | grep -q '\bsluice-bench\b'; then
+# The benchmark is optional: build it only where the tree has it. (The target list is captured
+# first: `grep -q` in a pipe would quit early and, with pipefail, fail on make's broken pipe.)
+target_list=$(cmake --build --preset release --target help)
+if grep -qw 'sluice-bench' <<<"$target_list"; then
   targets+=(--target sluice-bench)
 fi
 cmake --build --preset release -j "$jobs" "${targets[@]}"
