@@ -1,0 +1,58 @@
+# Installs the build tree into a temporary prefix, then builds and runs tests/install/consumer
+# twice: with find_package(sluice) and with `$CXX main.cpp $(pkg-config --cflags --libs sluice)`.
+# Run by ctest as `cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DCXX=... [-DEXTRA_FLAGS=...] -P`.
+
+foreach(var BUILD_DIR SOURCE_DIR CXX GENERATOR)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "${var} is not set")
+  endif()
+endforeach()
+
+set(work ${BUILD_DIR}/install-test)
+set(prefix ${work}/prefix)
+file(REMOVE_RECURSE ${work})
+file(MAKE_DIRECTORY ${work})
+
+function(run what)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${what} failed (${rc}):\n${out}")
+  endif()
+  message(STATUS "${what}: ok")
+  set(last_output "${out}" PARENT_SCOPE)
+endfunction()
+
+set(config_args "")
+if(CONFIG)
+  set(config_args --config ${CONFIG})
+endif()
+run("cmake --install" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix} ${config_args})
+
+# find_package
+run("configure consumer with find_package" ${CMAKE_COMMAND} -S ${SOURCE_DIR}/consumer
+    -B ${work}/cmake-build -G ${GENERATOR} -DCMAKE_PREFIX_PATH=${prefix}
+    -DCMAKE_CXX_COMPILER=${CXX} "-DCMAKE_CXX_FLAGS=${EXTRA_FLAGS}"
+    "-DCMAKE_EXE_LINKER_FLAGS=${EXTRA_FLAGS}")
+run("build consumer with find_package" ${CMAKE_COMMAND} --build ${work}/cmake-build)
+run("run find_package consumer" ${work}/cmake-build/consumer)
+message(STATUS "  said: ${last_output}")
+
+# pkg-config
+file(GLOB_RECURSE pc_files ${prefix}/sluice.pc)
+list(LENGTH pc_files n)
+if(NOT n EQUAL 1)
+  message(FATAL_ERROR "expected one installed sluice.pc, found: ${pc_files}")
+endif()
+get_filename_component(pc_dir ${pc_files} DIRECTORY)
+file(READ ${pc_files} pc_text)
+if(NOT pc_text MATCHES "Libs:[^\n]*-lpthread")
+  message(FATAL_ERROR "sluice.pc has no -lpthread in Libs:\n${pc_text}")
+endif()
+set(ENV{PKG_CONFIG_PATH} ${pc_dir})
+run("pkg-config --cflags --libs sluice" pkg-config --cflags --libs sluice)
+message(STATUS "  flags: ${last_output}")
+run("build consumer with pkg-config" sh -c
+    "\"$0\" ${EXTRA_FLAGS} \"$1\" -o \"$2\" $(pkg-config --cflags --libs sluice)"
+    ${CXX} ${SOURCE_DIR}/consumer/main.cpp ${work}/pkg-config-consumer)
+run("run pkg-config consumer" ${work}/pkg-config-consumer)
+message(STATUS "  said: ${last_output}")
