@@ -10,6 +10,8 @@
 
 #include "helper_process.hpp"
 #include "pipe_fixture.hpp"
+#include "thread_state.hpp"
+#include "sluice/anonymous_pipe.hpp"
 #include "sluice/named_pipe.hpp"
 
 namespace sluice {
@@ -84,12 +86,14 @@ SLUICE_TEST_HELPER(pipe_client) {
   return 99;
 }
 
-// args: directory, pipe name. A server that says "ready" to its client and then hangs.
+// args: directory, pipe name. A server that says "ready" to its client and then hangs. It
+// prints "created" on stdout once the pipe exists.
 SLUICE_TEST_HELPER(pipe_server_hang) {
   auto reg = Registry::open(args.at(0));
   if (!reg) return 10;
   auto s = ServerEnd::create(*reg, args.at(1));
   if (!s) return 11;
+  if (::write(1, "created\n", 8) != 8) return 14;
   if (!s->connect()) return 12;
   if (!s->write(bytes("ready"))) return 13;
   ::pause();
@@ -110,6 +114,7 @@ TEST_F(NamedPipeProcesses, ClientInAnotherProcessEchoesAndIsIdentified) {
   ASSERT_TRUE(s);
   auto child = client_process("echo-once");
   ASSERT_TRUE(child);
+  testing::KillOnExit guard(*child);
   ASSERT_TRUE(s->connect_for(10s));
   EXPECT_EQ(s->client_process_id().value(), child->pid());
   EXPECT_EQ(s->server_process_id().value(), static_cast<std::uint32_t>(::getpid()));
@@ -127,17 +132,20 @@ TEST_F(NamedPipeProcesses, ClientKilledWhileTheServerReadsIsSeenWithin100ms) {
   ASSERT_TRUE(s);
   auto child = client_process("ready-then-hang");
   ASSERT_TRUE(child);
+  testing::KillOnExit guard(*child);
   ASSERT_TRUE(s->connect_for(10s));
   std::byte buf[16];
   auto r = s->read(buf);
   ASSERT_TRUE(r);
   ASSERT_EQ(text(std::span(buf, r->bytes)), "ready");
   std::atomic<std::int64_t> failed_at_ns{0};
+  std::atomic<int> reading{0};
   std::thread reader([&] {
+    reading = testing::current_thread_id();
     EXPECT_EQ(s->read(buf).error(), errc::kBrokenPipe);
     failed_at_ns = std::chrono::steady_clock::now().time_since_epoch().count();
   });
-  std::this_thread::sleep_for(20ms);  // let the read block; its failure is what we time
+  ASSERT_TRUE(testing::wait_until_sleeping(reading, 5s));  // its failure is what we time
   auto killed_at = std::chrono::steady_clock::now();
   ASSERT_TRUE(child->kill());
   reader.join();
@@ -154,13 +162,16 @@ TEST_F(NamedPipeProcesses, ClientKilledWhileTheServerWritesFailsTheWrite) {
   ASSERT_TRUE(s);
   auto child = client_process("ready-then-hang");
   ASSERT_TRUE(child);
+  testing::KillOnExit guard(*child);
   ASSERT_TRUE(s->connect_for(10s));
   std::byte buf[16];
   ASSERT_TRUE(s->read(buf));
+  std::atomic<int> writing{0};
   std::thread killer([&] {
-    std::this_thread::sleep_for(30ms);
+    ASSERT_TRUE(testing::wait_until_sleeping(writing, 5s));
     (void)child->kill();
   });
+  writing = testing::current_thread_id();
   EXPECT_EQ(s->write(bytes("never read")).error(), errc::kBrokenPipe);
   killer.join();
   (void)child->wait(5s);
@@ -171,6 +182,7 @@ TEST_F(NamedPipeProcesses, WriterKilledMidTransferLeavesTheReaderDrainingThenBro
   ASSERT_TRUE(s);
   auto child = client_process("stream-forever");
   ASSERT_TRUE(child);
+  testing::KillOnExit guard(*child);
   ASSERT_TRUE(s->connect_for(10s));
   std::vector<std::byte> buf(100000);
   std::size_t total = 0;
@@ -193,15 +205,17 @@ TEST_F(NamedPipeProcesses, WriterKilledMidTransferLeavesTheReaderDrainingThenBro
 }
 
 TEST_F(NamedPipeProcesses, ServerKilledLeavesTheClientBrokenAndTheNameGone) {
-  auto server = spawn_helper("pipe_server_hang", {directory(), pipe_name()});
+  auto created = AnonymousPipe::create();
+  ASSERT_TRUE(created);
+  SpawnOptions stdio;
+  stdio.stdout_fd = created->write.native_handle();
+  auto server = spawn_helper("pipe_server_hang", {directory(), pipe_name()}, stdio);
   ASSERT_TRUE(server);
-  ASSERT_TRUE(wait_for_instance(registry(), pipe_name(), 10s).has_value() ||
-              true);  // the name may not exist yet; retry below
-  Result<ClientEnd> c = errc::kFileNotFound;
-  for (int i = 0; i < 1000 && !c; ++i) {
-    c = ClientEnd::open(registry(), pipe_name());
-    if (!c) (void)wait_for_instance(registry(), pipe_name(), 10ms);
-  }
+  testing::KillOnExit guard(*server);
+  created->write.close();
+  std::byte line[8];
+  ASSERT_EQ(created->read.read(line).value_or(0), 8u);  // the pipe exists now
+  auto c = ClientEnd::open(registry(), pipe_name());
   ASSERT_TRUE(c) << c.error().message();
   std::byte buf[16];
   auto r = c->read(buf);
@@ -249,10 +263,13 @@ TEST_F(NamedPipeProcesses, ManyClientProcessesAndInstancesLoseNothing) {
   std::vector<Process> clients;
   for (int i = 0; i < kClients; ++i) {
     auto c = client_process("transactions", {std::to_string(kTransactions), std::to_string(i * 1000)});
-    ASSERT_TRUE(c);
-    clients.push_back(std::move(*c));
+    EXPECT_TRUE(c);
+    if (c) clients.push_back(std::move(*c));
   }
-  for (auto& c : clients) EXPECT_EQ(c.wait(60s).value_or(-1), 0);
+  for (auto& c : clients) {
+    EXPECT_EQ(c.wait(60s).value_or(-1), 0);
+    (void)c.kill();
+  }
   stop = true;
   for (auto& t : servers) t.join();
   EXPECT_EQ(served.load(), kClients * kTransactions);

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "pipe_fixture.hpp"
+#include "thread_state.hpp"
 
 namespace sluice {
 namespace {
@@ -50,12 +51,14 @@ TEST_F(NamedPipe, ClientConnectsBeforeConnectAndConnectReportsPipeConnected) {
 
 TEST_F(NamedPipe, ConnectWaitsForAClientThatComesLater) {
   ServerEnd s = server();
+  std::atomic<int> connecting{0};
   std::thread later([&] {
-    std::this_thread::sleep_for(20ms);  // the connect call must be waiting by then
+    ASSERT_TRUE(testing::wait_until_sleeping(connecting, 5s));  // connect() is waiting now
     ClientEnd c = client();
     ASSERT_TRUE(c.write(bytes("hi")));
     ASSERT_TRUE(c.flush());
   });
+  connecting = testing::current_thread_id();
   auto status = s.connect();
   ASSERT_TRUE(status);
   EXPECT_EQ(*status, ConnectStatus::kConnected);
@@ -267,11 +270,13 @@ TEST_F(NamedPipe, DisconnectDiscardsDataAndKillsTheClientEnd) {
 TEST_F(NamedPipe, DisconnectWakesABlockedReaderOnTheClient) {
   ServerEnd s = server();
   ClientEnd c = client();
+  std::atomic<int> reading{0};
   std::thread reader([&] {
     std::byte buf[8];
+    reading = testing::current_thread_id();
     EXPECT_EQ(c.read(buf).error(), errc::kPipeNotConnected);
   });
-  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(testing::wait_until_sleeping(reading, 5s));
   ASSERT_TRUE(s.disconnect());
   reader.join();
 }
@@ -279,11 +284,13 @@ TEST_F(NamedPipe, DisconnectWakesABlockedReaderOnTheClient) {
 TEST_F(NamedPipe, ClosingTheServerWakesABlockedClientReaderWithBrokenPipe) {
   ServerEnd s = server();
   ClientEnd c = client();
+  std::atomic<int> reading{0};
   std::thread reader([&] {
     std::byte buf[8];
+    reading = testing::current_thread_id();
     EXPECT_EQ(c.read(buf).error(), errc::kBrokenPipe);
   });
-  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(testing::wait_until_sleeping(reading, 5s));
   s.close();
   reader.join();
 }
@@ -359,10 +366,12 @@ TEST_F(NamedPipe, ZeroByteReadReportsMoreDataForANonEmptyMessage) {
 TEST_F(NamedPipe, ZeroByteReadOnAByteModeEndLeavesTheData) {
   ServerEnd s = server();
   ClientEnd c = client();
+  std::atomic<int> reading{0};
   std::thread writer([&] {
-    std::this_thread::sleep_for(20ms);
+    ASSERT_TRUE(testing::wait_until_sleeping(reading, 5s));
     ASSERT_TRUE(s.write(bytes("kept")));
   });
+  reading = testing::current_thread_id();
   auto r = c.read({});  // waits for data, takes none
   ASSERT_TRUE(r);
   EXPECT_EQ(r->bytes, 0u);
@@ -444,17 +453,38 @@ TEST_F(NamedPipe, NoWaitByteWriteHandsBytesToAWaitingReader) {
   ServerEnd s = server(o);
   ClientEnd c = client();
   std::string got;
-  std::thread reader([&] { got = read_text(c, 1); });
-  // Wait until the read is really pending: its request is published for writers.
-  for (int i = 0; i < 2000 && s.peek().has_value() && got.empty(); ++i) {
-    std::this_thread::sleep_for(1ms);
-    if (i == 20) break;
-  }
+  std::atomic<int> reading{0};
+  std::thread reader([&] {
+    reading = testing::current_thread_id();
+    got = read_text(c, 1);
+  });
+  ASSERT_TRUE(testing::wait_until_sleeping(reading, 5s));  // the read is pending
   ASSERT_TRUE(s.set_state(ReadMode::kByte, WaitMode::kNoWait));
   std::string data(514, 'y');
   EXPECT_EQ(s.write(bytes(data)).value(), 1u);  // 513 would not fit the 512 quota
   reader.join();
   EXPECT_EQ(got, "y");
+}
+
+TEST_F(NamedPipe, NoWaitMessageWriteServesNobodyWhenItDoesNotFit) {
+  ServerOptions o = message_pipe();
+  o.out_buffer_size = 512;
+  ServerEnd s = server(o);
+  ClientEnd c = client();
+  ASSERT_TRUE(c.set_state(ReadMode::kMessage, WaitMode::kWait));
+  std::atomic<int> reading{0};
+  std::string got;
+  std::thread reader([&] {
+    reading = testing::current_thread_id();
+    got = read_text(c, 1);
+  });
+  ASSERT_TRUE(testing::wait_until_sleeping(reading, 5s));
+  ASSERT_TRUE(s.set_state(ReadMode::kMessage, WaitMode::kNoWait));
+  std::string data(514, 'm');
+  EXPECT_EQ(s.write(bytes(data)).value(), 0u);
+  EXPECT_EQ(s.write(bytes(std::string_view(data).substr(0, 513))).value(), 513u);  // 1 + 512
+  reader.join();
+  EXPECT_EQ(got, "m");
 }
 
 TEST_F(NamedPipe, BlockingWriteCompletesWhenUnreadBytesFitTheQuota) {
@@ -463,18 +493,20 @@ TEST_F(NamedPipe, BlockingWriteCompletesWhenUnreadBytesFitTheQuota) {
   ServerEnd s = server(o);
   ClientEnd c = client();
   std::atomic<bool> done{false};
+  std::atomic<int> writing{0};
   std::thread writer([&] {
+    writing = testing::current_thread_id();
     std::string data(3000, 'q');
     EXPECT_EQ(s.write(bytes(data)).value(), 3000u);
     done = true;
   });
   // The write is visible at once, though it has not completed.
-  for (int i = 0; i < 2000 && c.peek()->total_available < 3000; ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(testing::wait_until_sleeping(writing, 5s));
   EXPECT_EQ(c.peek()->total_available, 3000u);
   EXPECT_FALSE(done);
   std::vector<std::byte> buf(1975);
   ASSERT_EQ(c.read(buf)->bytes, 1975u);
-  std::this_thread::sleep_for(30ms);
+  ASSERT_TRUE(testing::wait_until_sleeping(writing, 5s));  // woken by the read, asleep again
   EXPECT_FALSE(done) << "1025 unread bytes exceed the 1024 quota";
   ASSERT_EQ(c.read(std::span(buf).first(1))->bytes, 1u);
   writer.join();
@@ -489,11 +521,13 @@ TEST_F(NamedPipe, BufferSizeZeroMakesEveryWriteWaitForTheReader) {
   ClientEnd c = client();
   EXPECT_EQ(c.info()->out_buffer_size, 0u);
   std::atomic<bool> done{false};
+  std::atomic<int> writing{0};
   std::thread writer([&] {
+    writing = testing::current_thread_id();
     EXPECT_TRUE(s.write(bytes("z")));
     done = true;
   });
-  std::this_thread::sleep_for(30ms);
+  ASSERT_TRUE(testing::wait_until_sleeping(writing, 5s));
   EXPECT_FALSE(done);
   EXPECT_EQ(read_text(c), "z");
   writer.join();
@@ -639,14 +673,16 @@ TEST_F(NamedPipe, WaitForInstanceTimesOutWhenAllAreBusyAndWakesOnANewOne) {
   auto waited = std::chrono::steady_clock::now() - start;
   EXPECT_GE(waited, 90ms);
   EXPECT_LT(waited, 2000ms);
+  std::atomic<int> waiting{0};
+  std::optional<Result<ServerEnd>> second;
   std::thread creator([&] {
-    std::this_thread::sleep_for(30ms);
-    auto second = ServerEnd::create(registry(), pipe_name());
-    ASSERT_TRUE(second);
-    std::this_thread::sleep_for(100ms);
+    ASSERT_TRUE(testing::wait_until_sleeping(waiting, 5s));
+    second.emplace(ServerEnd::create(registry(), pipe_name()));
   });
+  waiting = testing::current_thread_id();
   EXPECT_TRUE(wait_for_instance(registry(), pipe_name(), 5000ms));
   creator.join();
+  ASSERT_TRUE(second && *second);
 }
 
 TEST_F(NamedPipe, FlushWaitsUntilThePeerHasReadEverything) {
@@ -654,11 +690,13 @@ TEST_F(NamedPipe, FlushWaitsUntilThePeerHasReadEverything) {
   ClientEnd c = client();
   ASSERT_TRUE(s.write(bytes("flush me")));
   std::atomic<bool> flushed{false};
+  std::atomic<int> flushing{0};
   std::thread flusher([&] {
+    flushing = testing::current_thread_id();
     EXPECT_TRUE(s.flush());
     flushed = true;
   });
-  std::this_thread::sleep_for(30ms);
+  ASSERT_TRUE(testing::wait_until_sleeping(flushing, 5s));
   EXPECT_FALSE(flushed);
   EXPECT_EQ(read_text(c), "flush me");
   flusher.join();
@@ -669,8 +707,12 @@ TEST_F(NamedPipe, ABlockedWriteFailsWithBrokenPipeWhenTheReaderCloses) {
   o.out_buffer_size = 0;
   ServerEnd s = server(o);
   ClientEnd c = client();
-  std::thread writer([&] { EXPECT_EQ(s.write(bytes("never read")).error(), errc::kBrokenPipe); });
-  std::this_thread::sleep_for(30ms);
+  std::atomic<int> writing{0};
+  std::thread writer([&] {
+    writing = testing::current_thread_id();
+    EXPECT_EQ(s.write(bytes("never read")).error(), errc::kBrokenPipe);
+  });
+  ASSERT_TRUE(testing::wait_until_sleeping(writing, 5s));
   c.close();
   writer.join();
 }

@@ -26,6 +26,22 @@ bool register_helper(const char* name, HelperMain main);
 Result<Process> spawn_helper(const std::string& name, const std::vector<std::string>& args = {},
                              SpawnOptions base = {});
 
+/// Kills and reaps a child when the scope ends (a failed ASSERT must not leave a helper running:
+/// it would hold the test's output open and stall ctest until its time-out).
+class KillOnExit {
+ public:
+  explicit KillOnExit(Process& child) : child_(child) {}
+  ~KillOnExit() {
+    (void)child_.kill();
+    (void)child_.wait(std::chrono::seconds(5));
+  }
+  KillOnExit(const KillOnExit&) = delete;
+  KillOnExit& operator=(const KillOnExit&) = delete;
+
+ private:
+  Process& child_;
+};
+
 /// Runs the helper named in argv if there is one; returns true (and sets *exit_code) if it did.
 bool run_helper_if_requested(int argc, char** argv, int* exit_code);
 

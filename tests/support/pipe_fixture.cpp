@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 namespace sluice::testing {
 
@@ -31,6 +33,12 @@ void PipeTest::TearDown() {
   registry_.reset();
   std::error_code ignored;
   std::filesystem::remove_all(directory_, ignored);
+  // The agent thread may still hold the last reference to an end for the event it is handling
+  // (a peer's hang-up); it lets go within microseconds. Leaks stay leaks past the deadline.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (open_descriptor_count() != descriptors_at_start_ &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
   EXPECT_EQ(open_descriptor_count(), descriptors_at_start_) << "descriptor leak";
 }
 
