@@ -377,7 +377,9 @@ PipeEndCore::WaitToken PipeEndCore::wait_token(WaitFor what) const noexcept {
   t.abort = abort_word_.load(std::memory_order_seq_cst);
   bool data = what == WaitFor::kData;
   t.peer_seq = (data ? peer.data_seq : peer.read_seq).load(std::memory_order_seq_cst);
-  t.peer_progress = (data ? peer.write_end : peer.payload_read).load(std::memory_order_seq_cst);
+  t.peer_progress = data ? peer.write_end.load(std::memory_order_seq_cst)
+                         : peer.payload_read.load(std::memory_order_seq_cst) +
+                               peer.read_pos.load(std::memory_order_seq_cst);
   return t;
 }
 
@@ -385,10 +387,16 @@ bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
   shm::Channel& ch = conn_->channel;
   bool data = what == WaitFor::kData;
   const auto& peer_word = data ? ch.peer().data_seq : ch.peer().read_seq;
-  const auto& peer_progress = data ? ch.peer().write_end : ch.peer().payload_read;
+  // Progress is judged where it is cheapest to watch: a reader looks at the ring line of the next
+  // fragment (the one it will copy anyway), a writer at the peer's consumption counters.
+  auto progressed = [&] {
+    if (data) return ch.has_fragment();
+    return ch.peer().payload_read.load(std::memory_order_acquire) +
+               ch.peer().read_pos.load(std::memory_order_acquire) !=
+           token.peer_progress;
+  };
   auto changed = [&] {
-    return peer_progress.load(std::memory_order_acquire) != token.peer_progress ||
-           peer_word.load(std::memory_order_acquire) != token.peer_seq ||
+    return progressed() || peer_word.load(std::memory_order_acquire) != token.peer_seq ||
            abort_word_.load(std::memory_order_acquire) != token.abort;
   };
   // Spin first: a wake-up costs 13–25 us here, far more than a busy peer needs to answer.

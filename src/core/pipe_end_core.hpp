@@ -77,7 +77,7 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   struct WaitToken {
     std::uint32_t peer_seq;
     std::uint32_t abort;
-    std::uint64_t peer_progress;  // the peer's write_end (data) or payload_read (space)
+    std::uint64_t peer_progress;  // data: the peer's write_end; space: its read_pos + payload_read
   };
 
   PipeEndCore(std::shared_ptr<Engine> engine, bool server);
