@@ -17,7 +17,13 @@ Result<std::shared_ptr<Engine>> Engine::create(std::string directory) {
 }
 
 Engine::Engine(registry::PipeNamespace names, os::Poller poller)
-    : names_(std::move(names)), poller_(std::move(poller)) {}
+    : names_(std::move(names)),
+      poller_(std::move(poller)),
+      reserve_fd_(os::open_reserve_descriptor()) {}
+
+void Engine::refuse_connection(int listen_fd) noexcept {
+  os::refuse_one_connection(listen_fd, reserve_fd_);
+}
 
 Engine::~Engine() {
   stopping_.store(true);

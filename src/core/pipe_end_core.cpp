@@ -186,7 +186,10 @@ void PipeEndCore::accept_clients() {
       listener = listener_.get();
     }
     auto socket = os::accept_from(listener);
-    if (!socket) return;  // none pending (or out of descriptors: the client times out)
+    if (!socket) {
+      if (socket.error() != errc::kNoData) engine_->refuse_connection(listener);
+      return;
+    }
     handshake(std::move(*socket));
   }
 }
