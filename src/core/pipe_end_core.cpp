@@ -37,7 +37,7 @@ constexpr std::uint32_t kAccessOutbound = 2;
 constexpr std::uint32_t kAccessDuplex = 3;
 
 constexpr auto kHandshakeTimeout = 2000ms;
-constexpr auto kAgentHelloTimeout = 200ms;
+constexpr std::size_t kMaxOpenings = 16;  // silent clients kept per listening instance
 constexpr std::uint64_t kMinSpinNs = 2000;
 constexpr std::uint64_t kMaxSpinNs = 50000;
 
@@ -146,6 +146,7 @@ Result<void> PipeEndCore::start_listening_locked() {
 }
 
 void PipeEndCore::stop_listening_locked() noexcept {
+  drop_openings_locked();
   if (!listener_) return;
   engine_->unwatch(listener_.get(), listener_key_);
   // Unlink first: a client that finds the file then gets a refused connection and moves on.
@@ -156,25 +157,41 @@ void PipeEndCore::stop_listening_locked() noexcept {
 }
 
 void PipeEndCore::on_ready(std::uint64_t key, bool readable, bool hung_up) {
-  bool is_listener;
+  enum class Source { kListener, kOpening, kConnection } source;
+  os::UniqueFd opening;
   {
     std::lock_guard lock(state_mu_);
-    is_listener = listener_ && key == listener_key_;
-    if (!is_listener) {
-      if (!conn_ || key != conn_->watch_key) return;  // an old connection's event
-      if (!(hung_up || readable)) return;
+    auto it = std::find_if(openings_.begin(), openings_.end(),
+                           [&](const Opening& o) { return o.key == key; });
+    if (listener_ && key == listener_key_) {
+      source = Source::kListener;
+    } else if (it != openings_.end()) {
+      engine_->unwatch(it->socket.get(), it->key);
+      opening = std::move(it->socket);
+      openings_.erase(it);
+      source = Source::kOpening;
+    } else if (conn_ && key == conn_->watch_key && (hung_up || readable)) {
       // The peer's socket has no traffic after the handshake: readable means hung up.
       engine_->unwatch(conn_->socket.get(), conn_->watch_key);
       conn_->watch_key = 0;
+      source = Source::kConnection;
+    } else {
+      return;  // an old descriptor's event
     }
   }
-  if (is_listener) {
-    if (readable) accept_clients();
-    return;
+  switch (source) {
+    case Source::kListener:
+      if (readable) accept_clients();
+      return;
+    case Source::kOpening:
+      handshake(std::move(opening));
+      return;
+    case Source::kConnection:
+      peer_hung_up_.store(true);
+      abort_waiters();
+      state_cv_.notify_all();
+      return;
   }
-  peer_hung_up_.store(true);
-  abort_waiters();
-  state_cv_.notify_all();
 }
 
 void PipeEndCore::accept_clients() {
@@ -190,14 +207,32 @@ void PipeEndCore::accept_clients() {
       if (socket.error() != errc::kNoData) engine_->refuse_connection(listener);
       return;
     }
-    handshake(std::move(*socket));
+    // A client sends its Hello right after connect(), so it is nearly always here already.
+    if (os::socket_wait_readable(socket->get(), 0ms)) {
+      handshake(std::move(*socket));
+    } else {
+      std::lock_guard lock(state_mu_);
+      await_hello_locked(std::move(*socket));
+    }
   }
 }
 
+void PipeEndCore::await_hello_locked(os::UniqueFd socket) {
+  if (openings_.size() >= kMaxOpenings) {  // the oldest silent client makes room
+    engine_->unwatch(openings_.front().socket.get(), openings_.front().key);
+    openings_.erase(openings_.begin());
+  }
+  auto key = engine_->watch(socket.get(), weak_from_this());
+  if (key) openings_.push_back({std::move(socket), *key});
+}
+
+void PipeEndCore::drop_openings_locked() noexcept {
+  // Their clients see a hang-up and try the next listener.
+  for (auto& o : openings_) engine_->unwatch(o.socket.get(), o.key);
+  openings_.clear();
+}
+
 void PipeEndCore::handshake(os::UniqueFd socket) {
-  // The client sends its Hello right after connect(); a silent one is dropped after a bound.
-  // TODO(security): a hostile client can stall this agent for kAgentHelloTimeout per connection.
-  if (!os::socket_wait_readable(socket.get(), kAgentHelloTimeout)) return;
   os::UniqueFd client_segment;
   auto hello = transport::receive_hello(socket.get(), &client_segment);
   if (!hello) return;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/engine.hpp"
 #include "os/linux/unique_fd.hpp"
@@ -86,6 +87,8 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   Result<void> start_listening_locked();
   void stop_listening_locked() noexcept;
   void accept_clients();
+  void await_hello_locked(os::UniqueFd socket);
+  void drop_openings_locked() noexcept;
   void handshake(os::UniqueFd socket);
   // Wake every thread of ours that sleeps on this end.
   void abort_waiters() noexcept;
@@ -141,6 +144,13 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   std::string listener_file_;
   std::uint64_t listener_key_ = 0;
   std::optional<shm::Channel> next_channel_;  // made ahead so a client connects fast
+  // Accepted clients whose Hello has not arrived yet, watched by the agent like any socket so
+  // that a silent client costs a descriptor, not the agent's time. Guarded by state_mu_.
+  struct Opening {
+    os::UniqueFd socket;
+    std::uint64_t key = 0;
+  };
+  std::vector<Opening> openings_;
   bool had_client_ = false;  // guarded by state_mu_: client pid queries answer until disconnect
 
   // Client side.
