@@ -13,6 +13,7 @@
 #include "registry/pipe_name.hpp"
 #include "registry/pipe_namespace.hpp"
 #include "sluice/named_pipe.hpp"
+#include "transport/handshake.hpp"
 
 namespace sluice {
 namespace {
@@ -58,15 +59,28 @@ TEST_F(HostileClient, SilentConnectionsDoNotDelayAnHonestClient) {
 TEST_F(HostileClient, GarbageHelloIsDroppedAndTheInstanceStaysListening) {
   auto s = ServerEnd::create(registry(), pipe_name());
   ASSERT_TRUE(s);
-  os::UniqueFd raw = raw_connection();
+  auto hung_up = [](int fd) {
+    char byte;
+    return os::socket_wait_readable(fd, 2000ms) && ::read(fd, &byte, 1) <= 0;
+  };
+  os::UniqueFd junk_sender = raw_connection();
   const char junk[] = "not a hello at all, and far too long for one";
-  ASSERT_TRUE(os::send_message(raw.get(), junk, sizeof junk));
-  int stdin_copy = ::dup(0);
-  ASSERT_TRUE(os::send_message(raw.get(), "SHLOxxxxxxxxxxxx", 16, &stdin_copy, 1));  // not a memfd
-  ::close(stdin_copy);
-  ASSERT_TRUE(os::socket_wait_readable(raw.get(), 2000ms));  // the server hangs up on it
-  char byte;
-  EXPECT_LE(::read(raw.get(), &byte, 1), 0);
+  ASSERT_TRUE(os::send_message(junk_sender.get(), junk, sizeof junk));
+  EXPECT_TRUE(hung_up(junk_sender.get()));
+
+  os::UniqueFd wrong_descriptor = raw_connection();
+  os::UniqueFd not_a_memfd(::dup(0));
+  int fd = not_a_memfd.get();
+  transport::Hello hello;
+  ASSERT_TRUE(os::send_message(wrong_descriptor.get(), &hello, sizeof hello, &fd, 1));
+  ASSERT_TRUE(os::socket_wait_readable(wrong_descriptor.get(), 2000ms));
+  os::UniqueFd segment;
+  auto reply = transport::receive_reply(wrong_descriptor.get(), &segment);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, static_cast<std::uint32_t>(errc::kBadPipe));
+  EXPECT_FALSE(segment);  // no server segment for a client that sent a bad one
+  EXPECT_TRUE(hung_up(wrong_descriptor.get()));
+
   auto c = ClientEnd::open(registry(), pipe_name());
   ASSERT_TRUE(c) << c.error().message();
 }
