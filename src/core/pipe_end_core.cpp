@@ -454,9 +454,9 @@ bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
   spin_ns_ = std::max(spin_ns_ / 2, kMinSpinNs);
   auto& flag = data ? ch.own().waiting_for_data : ch.own().waiting_for_space;
   flag.store(1, std::memory_order_relaxed);
-  // Pairs with the peer's fence after it publishes progress (Channel::signal_data, consume):
+  // Pairs with the peer's barrier after it publishes progress (Channel::signal_data, consume):
   // either we see its progress below or it sees our flag and wakes us.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  ch.barrier_before_sleep();
   bool in_time = true;
   if (!changed()) {
     os::FutexWaiter waiters[2] = {{&peer_word, token.peer_seq, true},

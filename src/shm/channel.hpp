@@ -40,6 +40,9 @@ class Channel {
   bool attached() const noexcept { return static_cast<bool>(peer_map_); }
   int own_fd() const noexcept { return own_.fd.get(); }
   SegmentHeader& own() noexcept { return *static_cast<SegmentHeader*>(own_.map.address()); }
+  const SegmentHeader& own() const noexcept {
+    return *static_cast<const SegmentHeader*>(own_.map.address());
+  }
   const SegmentHeader& peer() const noexcept {
     return *static_cast<const SegmentHeader*>(peer_map_.address());
   }
@@ -76,6 +79,10 @@ class Channel {
   /// Drops everything unread (DisconnectNamedPipe).
   void discard_all() noexcept;
 
+  /// Makes a waiting flag just stored (own().waiting_for_*) visible before the caller's last look
+  /// at the peer's progress: the sleeper's half of the wake-up handshake.
+  void barrier_before_sleep() const noexcept;
+
   /// Sets this side's end state and wakes the peer's sleepers.
   void publish_state(EndState state) noexcept;
   /// The peer's end state (unknown values read as kClosed: a lying peer is a dead peer).
@@ -108,6 +115,9 @@ class Channel {
   std::uint64_t seen_peer_read_pos_ = 0;
   std::uint64_t seen_peer_payload_read_ = 0;
   std::uint64_t own_tag_key_ = 0;
+  // Publishing needs only a compiler barrier when both processes take part in process barriers
+  // (see os/linux/process_barrier.hpp); otherwise a full fence.
+  bool light_publish_ = false;
   std::uint64_t peer_tag_key_ = 0;
 };
 

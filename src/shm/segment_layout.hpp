@@ -34,6 +34,11 @@ inline constexpr std::size_t kFragmentAlign = 16;
 inline constexpr std::uint64_t kMinRingCapacity = 64 * 1024;
 inline constexpr std::uint64_t kMaxRingCapacity = 64ull * 1024 * 1024;
 
+/// Capabilities a producer announces.
+/// kCapProcessBarrier: before it sleeps, this side issues a process barrier (membarrier), so a
+/// peer that is registered too may publish with a compiler barrier instead of a fence.
+inline constexpr std::uint32_t kCapProcessBarrier = 1;
+
 /// Fragment flags.
 inline constexpr std::uint32_t kFirst = 1;
 inline constexpr std::uint32_t kLast = 2;
@@ -51,7 +56,7 @@ struct alignas(64) SegmentHeader {
   std::uint32_t version;
   std::uint64_t ring_capacity;
   std::uint32_t producer_pid;
-  std::uint32_t reserved0;
+  std::uint32_t capabilities;  ///< kCap* bits
   std::uint64_t tag_key;  ///< random; XORed into every fragment tag
 
   // line 1: this side's ring, as producer.
