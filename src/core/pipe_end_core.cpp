@@ -711,36 +711,20 @@ Result<void> PipeEndCore::set_state(ReadMode read_mode, WaitMode wait_mode) {
   return {};
 }
 
-Result<std::uint32_t> PipeEndCore::client_process_id() {
+Result<ProcessIdentity> PipeEndCore::client_identity() {
   if (!server_) {
     if (disconnected()) return errc::kPipeNotConnected;
-    return own_pid_;
+    return ProcessIdentity{own_pid_, own_session_};
   }
   std::lock_guard lock(state_mu_);
   if (!had_client_ || !conn_) return errc::kNotFound;
-  return conn_->peer_pid;
+  return ProcessIdentity{conn_->peer_pid, conn_->peer_session};
 }
 
-Result<std::uint32_t> PipeEndCore::server_process_id() {
-  if (server_) return own_pid_;
+Result<ProcessIdentity> PipeEndCore::server_identity() {
+  if (server_) return ProcessIdentity{own_pid_, own_session_};
   if (disconnected()) return errc::kPipeNotConnected;
-  return conn_->peer_pid;
-}
-
-Result<std::uint32_t> PipeEndCore::client_session_id() {
-  if (!server_) {
-    if (disconnected()) return errc::kPipeNotConnected;
-    return own_session_;
-  }
-  std::lock_guard lock(state_mu_);
-  if (!had_client_ || !conn_) return errc::kNotFound;
-  return conn_->peer_session;
-}
-
-Result<std::uint32_t> PipeEndCore::server_session_id() {
-  if (server_) return own_session_;
-  if (disconnected()) return errc::kPipeNotConnected;
-  return conn_->peer_session;
+  return ProcessIdentity{conn_->peer_pid, conn_->peer_session};
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -26,6 +26,12 @@ enum class InstanceState { kListening, kConnected, kDisconnected, kClosed };
 
 using Deadline = std::optional<std::chrono::steady_clock::time_point>;
 
+/// A process at one end of an instance.
+struct ProcessIdentity {
+  std::uint32_t pid = 0;
+  std::uint32_t session = 0;
+};
+
 /// Thread safety: every member may be called from any thread. I/O operations are serialised per
 /// end by io_mu_ (the Windows rule for synchronous handles); state changes take state_mu_.
 /// Lock order: io_mu_ before state_mu_.
@@ -52,10 +58,9 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   Result<void> set_state(ReadMode read_mode, WaitMode wait_mode);
   Result<ConnectStatus> connect(Deadline deadline);
   Result<void> disconnect();
-  Result<std::uint32_t> client_process_id();
-  Result<std::uint32_t> server_process_id();
-  Result<std::uint32_t> client_session_id();
-  Result<std::uint32_t> server_session_id();
+  /// Who opened the client end / created the instance (spec: process and session ids).
+  Result<ProcessIdentity> client_identity();
+  Result<ProcessIdentity> server_identity();
 
   /// Closes the end: the peer sees it closed (drain, then kBrokenPipe), the instance's slot and
   /// listener go away. Idempotent.
