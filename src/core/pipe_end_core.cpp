@@ -157,7 +157,7 @@ void PipeEndCore::stop_listening_locked() noexcept {
 }
 
 void PipeEndCore::on_ready(std::uint64_t key, bool readable, bool hung_up) {
-  enum class Source { kListener, kOpening, kConnection } source;
+  enum class Source { kListener, kOpening, kConnection, kDoorbell } source;
   os::UniqueFd opening;
   {
     std::lock_guard lock(state_mu_);
@@ -170,11 +170,15 @@ void PipeEndCore::on_ready(std::uint64_t key, bool readable, bool hung_up) {
       opening = std::move(it->socket);
       openings_.erase(it);
       source = Source::kOpening;
-    } else if (conn_ && key == conn_->watch_key && (hung_up || readable)) {
-      // The peer's socket has no traffic after the handshake: readable means hung up.
-      engine_->unwatch(conn_->socket.get(), conn_->watch_key);
-      conn_->watch_key = 0;
-      source = Source::kConnection;
+    } else if (conn_ && key == conn_->watch_key) {
+      // After the handshake the socket carries only doorbells; no more bytes means hung up.
+      if (!hung_up && os::drain_doorbell(conn_->socket.get())) {
+        source = Source::kDoorbell;
+      } else {
+        engine_->unwatch(conn_->socket.get(), conn_->watch_key);
+        conn_->watch_key = 0;
+        source = Source::kConnection;
+      }
     } else {
       return;  // an old descriptor's event
     }
@@ -190,6 +194,8 @@ void PipeEndCore::on_ready(std::uint64_t key, bool readable, bool hung_up) {
       peer_hung_up_.store(true);
       abort_waiters();
       state_cv_.notify_all();
+      return;
+    case Source::kDoorbell:
       return;
   }
 }
@@ -268,6 +274,7 @@ void PipeEndCore::handshake(os::UniqueFd socket) {
   conn->peer_pid = creds->pid;
   conn->peer_session = os::session_id_of(creds->pid);
   conn->socket = std::move(socket);
+  conn->channel.set_doorbell(conn->socket.get());
   auto key = engine_->watch(conn->socket.get(), weak_from_this());
   conn->watch_key = key ? *key : 0;
   peer_hung_up_.store(false);
@@ -333,6 +340,7 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_
     conn->peer_pid = creds->pid;
     conn->peer_session = os::session_id_of(creds->pid);
     conn->socket = std::move(*socket);
+    conn->channel.set_doorbell(conn->socket.get());
     {
       std::lock_guard lock(end->state_mu_);
       auto key = engine->watch(conn->socket.get(), end->weak_from_this());
@@ -453,7 +461,7 @@ bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
   }
   spin_ns_ = std::max(spin_ns_ / 2, kMinSpinNs);
   auto& flag = data ? ch.own().waiting_for_data : ch.own().waiting_for_space;
-  flag.store(1, std::memory_order_relaxed);
+  flag.fetch_or(shm::kWaitFutex, std::memory_order_relaxed);  // the agent may own another bit
   // Pairs with the peer's barrier after it publishes progress (Channel::signal_data, consume):
   // either we see its progress below or it sees our flag and wakes us.
   ch.barrier_before_sleep();
@@ -463,7 +471,7 @@ bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
                                   {&abort_word_, token.abort, false}};
     in_time = os::futex_wait_any(waiters, 2, deadline);
   }
-  flag.store(0, std::memory_order_relaxed);
+  flag.fetch_and(~shm::kWaitFutex, std::memory_order_relaxed);
   return in_time || changed();
 }
 

@@ -9,6 +9,7 @@
 #include "os/linux/futex.hpp"
 #include "os/linux/process_barrier.hpp"
 #include "os/linux/random.hpp"
+#include "os/linux/unix_socket.hpp"
 
 namespace sluice::shm {
 namespace {
@@ -112,11 +113,16 @@ void Channel::signal_data() noexcept {
   } else {
     std::atomic_thread_fence(std::memory_order_seq_cst);
   }
-  if (peer().waiting_for_data.load(std::memory_order_relaxed)) {
-    SegmentHeader& h = own();
-    h.data_seq.fetch_add(1, std::memory_order_seq_cst);
-    os::futex_wake_all(&h.data_seq, true);
+  if (std::uint32_t waiting = peer().waiting_for_data.load(std::memory_order_relaxed))
+    notify_peer(waiting, own().data_seq);
+}
+
+void Channel::notify_peer(std::uint32_t waiting, std::atomic<std::uint32_t>& seq) noexcept {
+  if (waiting & kWaitFutex) {
+    seq.fetch_add(1, std::memory_order_seq_cst);
+    os::futex_wake_all(&seq, true);
   }
+  if ((waiting & kWaitDoorbell) && doorbell_fd_ >= 0) os::ring_doorbell(doorbell_fd_);
 }
 
 Result<std::uint64_t> Channel::unread_by_peer() const {
@@ -177,10 +183,8 @@ void Channel::consume(std::uint64_t new_read_pos, std::size_t payload) noexcept 
   } else {
     std::atomic_thread_fence(std::memory_order_seq_cst);
   }
-  if (peer().waiting_for_space.load(std::memory_order_relaxed)) {
-    h.read_seq.fetch_add(1, std::memory_order_seq_cst);
-    os::futex_wake_all(&h.read_seq, true);
-  }
+  if (std::uint32_t waiting = peer().waiting_for_space.load(std::memory_order_relaxed))
+    notify_peer(waiting, h.read_seq);
 }
 
 Result<Taken> Channel::read_message(std::byte* out, std::size_t size) {

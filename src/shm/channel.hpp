@@ -79,6 +79,9 @@ class Channel {
   /// Drops everything unread (DisconnectNamedPipe).
   void discard_all() noexcept;
 
+  /// The connected socket to ring when the peer asks for a doorbell (kWaitDoorbell).
+  void set_doorbell(int socket_fd) noexcept { doorbell_fd_ = socket_fd; }
+
   /// Makes a waiting flag just stored (own().waiting_for_*) visible before the caller's last look
   /// at the peer's progress: the sleeper's half of the wake-up handshake.
   void barrier_before_sleep() const noexcept;
@@ -98,6 +101,7 @@ class Channel {
   void copy_out(std::uint64_t pos, std::byte* out, std::size_t size) const;
   void consume(std::uint64_t new_read_pos, std::size_t payload) noexcept;
   void signal_data() noexcept;
+  void notify_peer(std::uint32_t waiting, std::atomic<std::uint32_t>& seq) noexcept;
 
   os::OwnedSegment own_;
   os::Mapping peer_map_;
@@ -118,6 +122,7 @@ class Channel {
   // Publishing needs only a compiler barrier when both processes take part in process barriers
   // (see os/linux/process_barrier.hpp); otherwise a full fence.
   bool light_publish_ = false;
+  int doorbell_fd_ = -1;
   std::uint64_t peer_tag_key_ = 0;
 };
 

@@ -39,6 +39,10 @@ inline constexpr std::uint64_t kMaxRingCapacity = 64ull * 1024 * 1024;
 /// peer that is registered too may publish with a compiler barrier instead of a fence.
 inline constexpr std::uint32_t kCapProcessBarrier = 1;
 
+/// How a side wants to hear of its peer's progress (bits of waiting_for_data/_space).
+inline constexpr std::uint32_t kWaitFutex = 1;     ///< a thread sleeps on the peer's futex word
+inline constexpr std::uint32_t kWaitDoorbell = 2;  ///< the agent waits for a byte on the socket
+
 /// Fragment flags.
 inline constexpr std::uint32_t kFirst = 1;
 inline constexpr std::uint32_t kLast = 2;
@@ -68,8 +72,8 @@ struct alignas(64) SegmentHeader {
   std::atomic<std::uint64_t> payload_read;                 ///< payload bytes of the peer's ring read
 
   // line 3: who sleeps, what a waiting read wants, and the end state.
-  alignas(64) std::atomic<std::uint32_t> waiting_for_data;   ///< sleeps on peer.data_seq
-  std::atomic<std::uint32_t> waiting_for_space;              ///< sleeps on peer.read_seq
+  alignas(64) std::atomic<std::uint32_t> waiting_for_data;   ///< kWait* bits: who waits for data
+  std::atomic<std::uint32_t> waiting_for_space;              ///< kWait* bits: who waits for room
   /// A read waiting for data: kPendingRead | (message mode ? kPendingMessage : 0) | size. The
   /// peer's no-wait writes hand bytes to it (data-transfer.md §2.2).
   std::atomic<std::uint64_t> pending_read;

@@ -154,6 +154,22 @@ bool peer_hung_up(int fd) {
 
 void shutdown_socket(int fd) noexcept { ::shutdown(fd, SHUT_RDWR); }
 
+void ring_doorbell(int fd) noexcept {
+  char bell = 1;
+  [[maybe_unused]] ssize_t n = ::send(fd, &bell, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+bool drain_doorbell(int fd) noexcept {
+  char bells[256];
+  for (;;) {
+    ssize_t n = ::recv(fd, bells, sizeof bells, MSG_DONTWAIT);
+    if (n > 0) continue;
+    if (n == 0) return false;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN;
+  }
+}
+
 Result<PeerCredentials> peer_credentials(int fd) {
   ucred cred{};
   socklen_t len = sizeof cred;

@@ -48,6 +48,13 @@ bool socket_wait_readable(int fd, std::chrono::milliseconds timeout);
 /// Whether the connected peer of `fd` has hung up (non-blocking check).
 bool peer_hung_up(int fd);
 
+/// Sends one byte without blocking: a doorbell for a peer whose agent waits on the socket. A
+/// full socket buffer already holds unread doorbells, so a refused byte is not lost news.
+void ring_doorbell(int fd) noexcept;
+
+/// Reads every pending doorbell byte. Returns false if the peer hung up.
+bool drain_doorbell(int fd) noexcept;
+
 /// Shuts a connected socket down in both directions (the peer sees a hang-up).
 void shutdown_socket(int fd) noexcept;
 
