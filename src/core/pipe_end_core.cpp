@@ -487,9 +487,9 @@ Result<ReadResult> PipeEndCore::read(std::span<std::byte> buffer) {
 }
 
 Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool message_mode,
-                                            bool may_wait) {
+                                            bool may_wait, std::size_t* partial) {
   shm::Channel& ch = conn_->channel;
-  std::size_t total = 0;
+  std::size_t total = partial ? *partial : 0;
   bool announced = false;  // our pending read is published for the peer's no-wait writes
   auto& pending = ch.own().pending_read;
   struct ClearPending {
@@ -521,6 +521,10 @@ Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool me
     }
     if (!ch.has_fragment() && peer_gone()) return errc::kBrokenPipe;
     if (!may_wait && total == 0) return errc::kNoData;
+    if (!may_wait && partial) {  // part of a message came: the caller keeps it and comes back
+      *partial = total;
+      return errc::kIoPending;
+    }
     if (!announced) {
       announced = true;
       pending.store(shm::kPendingRead | (message_mode ? shm::kPendingMessage : 0) |
@@ -542,52 +546,60 @@ Result<std::size_t> PipeEndCore::write(std::span<const std::byte> data) {
   return write_locked(data, true);
 }
 
+bool PipeEndCore::append_some_locked(WriteProgress& w) {
+  shm::Channel& ch = conn_->channel;
+  // Queue the whole write (in fragments when the ring is short of room).
+  // TODO(compat): a write larger than the free ring space becomes visible piece by piece; out-of-
+  // line segments (DESIGN.md decision 6) would make it visible whole at once, as on Windows.
+  while (w.first || w.done < w.data.size()) {
+    std::size_t left = w.data.size() - w.done;
+    auto room = ch.fragment_room(left);
+    if (!room) {
+      w.error = room.error();
+      return false;
+    }
+    std::size_t chunk = *room < 0 ? 0 : std::min(left, static_cast<std::size_t>(*room));
+    if (chunk == 0 && !(left == 0 && *room >= 0)) return false;  // no room now
+    std::uint32_t flags = shm::kFirst | shm::kLast;
+    if (type_ == PipeType::kMessage)
+      flags = (w.first ? shm::kFirst : 0) | (chunk == left ? shm::kLast : 0);
+    ch.append(w.data.data() + w.done, chunk, flags);
+    w.done += chunk;
+    w.first = false;
+  }
+  // Data-transfer.md §2.1: the write completes once (bytes ahead + own unread bytes) <= quota.
+  std::uint64_t target = ch.payload_written();
+  w.must_have_read = target > own_quota() ? target - own_quota() : 0;
+  w.queued = true;
+  return true;
+}
+
+std::error_code PipeEndCore::write_blocked_error() const {
+  if (disconnected()) return errc::kPipeNotConnected;
+  if (peer_gone()) return errc::kBrokenPipe;  // a write waiting when the peer closed
+  return {};
+}
+
 Result<std::size_t> PipeEndCore::write_locked(std::span<const std::byte> data,
                                               bool wait_for_quota) {
   shm::Channel& ch = conn_->channel;
-  std::size_t done = 0;
-  bool first = true;
+  WriteProgress w;
+  w.data = data;
   std::optional<WaitToken> token;
-  // Queue the whole write (in fragments when the ring is short of room), then wait for quota.
-  // TODO(compat): a write larger than the free ring space becomes visible piece by piece; out-of-
-  // line segments (DESIGN.md decision 6) would make it visible whole at once, as on Windows.
-  while (first || done < data.size()) {
-    std::size_t left = data.size() - done;
-    auto room = ch.fragment_room(left);
-    if (!room) return room.error();
-    std::size_t chunk = *room < 0 ? 0 : std::min(left, static_cast<std::size_t>(*room));
-    if (chunk > 0 || (left == 0 && *room >= 0)) {
-      std::uint32_t flags = shm::kFirst | shm::kLast;
-      if (type_ == PipeType::kMessage)
-        flags = (first ? shm::kFirst : 0) | (chunk == left ? shm::kLast : 0);
-      ch.append(data.data() + done, chunk, flags);
-      done += chunk;
-      first = false;
-      token.reset();
-      continue;
-    }
-    if (disconnected()) return errc::kPipeNotConnected;
-    if (peer_gone()) return errc::kBrokenPipe;
-    if (!token) {
-      token = wait_token(WaitFor::kSpace);
-      continue;
-    }
-    wait(WaitFor::kSpace, *token, std::nullopt);
-    token.reset();
-  }
-  if (!wait_for_quota) return done;
-  // Data-transfer.md §2.1: complete once (bytes ahead + own unread bytes) <= quota.
-  std::uint64_t target = ch.payload_written();
-  std::uint64_t quota = own_quota();
-  std::uint64_t must_have_read = target > quota ? target - quota : 0;
-  token.reset();
   for (;;) {
-    if (ch.peer_has_read(must_have_read)) return done;
-    if (disconnected()) return errc::kPipeNotConnected;
-    if (peer_gone()) return errc::kBrokenPipe;
+    if (!w.queued) {
+      if (append_some_locked(w)) {
+        token.reset();
+        continue;
+      }
+      if (w.error) return w.error;
+    } else if (!wait_for_quota || ch.peer_has_read(w.must_have_read)) {
+      return w.done;
+    }
+    if (auto e = write_blocked_error()) return e;
     if (!token) {
       token = wait_token(WaitFor::kSpace);
-      continue;
+      continue;  // look once more now that the token covers everything after it
     }
     wait(WaitFor::kSpace, *token, std::nullopt);
     token.reset();

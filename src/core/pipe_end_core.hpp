@@ -107,9 +107,24 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   WaitToken wait_token(WaitFor what) const noexcept;
   bool wait(WaitFor what, WaitToken token, Deadline deadline);
 
+  // A write in progress: what is queued so far and what the peer must read for it to complete.
+  struct WriteProgress {
+    std::span<const std::byte> data;
+    std::size_t done = 0;
+    bool first = true;
+    bool queued = false;  // every fragment is in the ring
+    std::uint64_t must_have_read = 0;
+    std::error_code error;
+  };
+  // Appends what fits; true once all of it is queued (w.error says why not, if not just room).
+  bool append_some_locked(WriteProgress& w);
+  std::error_code write_blocked_error() const;
   Result<std::size_t> write_locked(std::span<const std::byte> data, bool wait_for_quota);
   Result<std::size_t> write_nowait_locked(std::span<const std::byte> data);
-  Result<ReadResult> read_locked(std::span<std::byte> buffer, bool message_mode, bool may_wait);
+  // `partial` (asynchronous reads): bytes of an unfinished message already in `buffer`; with
+  // may_wait false an unfinished message gives kIoPending and updates it.
+  Result<ReadResult> read_locked(std::span<std::byte> buffer, bool message_mode, bool may_wait,
+                                 std::size_t* partial = nullptr);
 
   std::uint32_t own_quota() const noexcept { return server_ ? out_quota_ : in_quota_; }
   bool has(std::uint32_t right) const noexcept { return (granted_ & right) == right; }
