@@ -4,10 +4,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string_view>
 
+#include "sluice/io_context.hpp"
 #include "sluice/registry.hpp"
 #include "sluice/result.hpp"
 
@@ -172,6 +174,28 @@ class PipeEnd {
   Result<std::uint32_t> client_session_id() const;
   Result<std::uint32_t> server_session_id() const;
 
+  // ---- asynchronous operations ----
+  //
+  // Each starts an operation that completes later without a waiting thread. The contract (as
+  // in Asio and libuv): if the call returns an error the operation failed at once and the
+  // handler never runs; otherwise the handler runs exactly once, on `executor`, never inside the
+  // call, also when the operation could finish at once. Buffers must stay valid until then.
+  // Pending reads complete in the order they were started, and so do writes. Closing the end
+  // completes them (kBrokenPipe); a disconnect, with kPipeNotConnected; cancel() with
+  // kOperationAborted. The wait mode still applies: on a no-wait end a read of an empty pipe
+  // fails at once with kNoData. Do not mix synchronous and asynchronous reads (or writes) on one
+  // end: their order is not defined.
+
+  /// Reads as read() does, asynchronously.
+  Result<void> async_read(std::span<std::byte> buffer, Executor executor,
+                          std::function<void(Result<ReadResult>)> handler);
+  /// Writes as write() does, asynchronously: completes once the data fits the quota.
+  Result<void> async_write(std::span<const std::byte> data, Executor executor,
+                           std::function<void(Result<std::size_t>)> handler);
+  /// Ends every pending asynchronous operation on this end with kOperationAborted. Returns how
+  /// many it ended. TODO(compat): a cancelled write's unread data stays in the pipe.
+  std::size_t cancel();
+
   /// Whether this object holds an end.
   bool is_open() const noexcept;
   /// Closes the end now (the destructor does the same).
@@ -205,6 +229,12 @@ class ServerEnd : public PipeEnd {
 
   /// Like connect(), but gives up after `timeout` with kSemTimeout (a sluice extension).
   Result<ConnectStatus> connect_for(std::chrono::milliseconds timeout);
+
+  /// Waits for a client asynchronously (see PipeEnd's asynchronous contract). A client that
+  /// came first gives kAlreadyConnected through the handler. Errors at once: kNoData (the client
+  /// already closed), kPipeListening (no-wait mode).
+  Result<void> async_connect(Executor executor,
+                             std::function<void(Result<ConnectStatus>)> handler);
 
   /// Ends the connection: unread data in both directions is discarded and the client end dies
   /// (kPipeNotConnected). Errors: kPipeNotConnected (already disconnected).

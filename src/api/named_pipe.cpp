@@ -94,6 +94,63 @@ Result<std::uint32_t> PipeEnd::server_session_id() const {
   return identity_field(end_->server_identity(), session_of);
 }
 
+namespace {
+
+// The engine's completion callback: hands the outcome to the user's handler via the executor.
+template <class T, class Map>
+core::PipeEndCore::IoCallback completion(std::shared_ptr<Executor> executor,
+                                         std::shared_ptr<std::function<void(Result<T>)>> handler,
+                                         Map map) {
+  return [executor, handler, map](const core::PipeEndCore::IoResult& r) {
+    Result<T> value = r.error ? Result<T>(r.error) : Result<T>(map(r));
+    (*executor)([handler, value] { (*handler)(value); });
+  };
+}
+
+ReadResult read_result(const core::PipeEndCore::IoResult& r) { return {r.bytes, r.more_data}; }
+std::size_t write_result(const core::PipeEndCore::IoResult& r) { return r.bytes; }
+
+}  // namespace
+
+Result<void> PipeEnd::async_read(std::span<std::byte> buffer, Executor executor,
+                                 std::function<void(Result<ReadResult>)> handler) {
+  if (!end_) return errc::kInvalidHandle;
+  auto ex = std::make_shared<Executor>(std::move(executor));
+  auto h = std::make_shared<std::function<void(Result<ReadResult>)>>(std::move(handler));
+  auto started = end_->start_read(buffer, completion<ReadResult>(ex, h, read_result));
+  if (!started.now) return {};
+  if (started.now->error) return started.now->error;
+  (*ex)([h, value = read_result(*started.now)] { (*h)(value); });
+  return {};
+}
+
+Result<void> PipeEnd::async_write(std::span<const std::byte> data, Executor executor,
+                                  std::function<void(Result<std::size_t>)> handler) {
+  if (!end_) return errc::kInvalidHandle;
+  auto ex = std::make_shared<Executor>(std::move(executor));
+  auto h = std::make_shared<std::function<void(Result<std::size_t>)>>(std::move(handler));
+  auto started = end_->start_write(data, completion<std::size_t>(ex, h, write_result));
+  if (!started.now) return {};
+  if (started.now->error) return started.now->error;
+  (*ex)([h, value = write_result(*started.now)] { (*h)(value); });
+  return {};
+}
+
+std::size_t PipeEnd::cancel() { return end_ ? end_->cancel() : 0; }
+
+Result<void> ServerEnd::async_connect(Executor executor,
+                                      std::function<void(Result<ConnectStatus>)> handler) {
+  if (!end_) return errc::kInvalidHandle;
+  auto ex = std::make_shared<Executor>(std::move(executor));
+  auto h = std::make_shared<std::function<void(Result<ConnectStatus>)>>(std::move(handler));
+  auto connected = [](const core::PipeEndCore::IoResult&) { return ConnectStatus::kConnected; };
+  auto started = end_->start_connect(completion<ConnectStatus>(ex, h, connected));
+  if (!started.now) return {};
+  if (started.now->error != errc::kPipeConnected) return started.now->error;
+  (*ex)([h] { (*h)(ConnectStatus::kAlreadyConnected); });
+  return {};
+}
+
 Result<ServerEnd> ServerEnd::create(Registry& registry, std::string_view name,
                                     const ServerOptions& options) {
   auto end = core::PipeEndCore::create_server(registry.engine(), name, options);

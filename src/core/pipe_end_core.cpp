@@ -17,16 +17,6 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// Rights as Windows grants them (named-pipes.md §3.1).
-constexpr std::uint32_t kReadData = 0x0001;
-constexpr std::uint32_t kWriteData = 0x0002;
-constexpr std::uint32_t kReadEa = 0x0008;
-constexpr std::uint32_t kWriteEa = 0x0010;
-constexpr std::uint32_t kAppendData = 0x0004;
-constexpr std::uint32_t kReadAttributes = 0x0080;
-constexpr std::uint32_t kWriteAttributes = 0x0100;
-constexpr std::uint32_t kReadControl = 0x00020000;
-constexpr std::uint32_t kSynchronize = 0x00100000;
 constexpr std::uint32_t kInboundServerRights =
     kReadData | kReadEa | kReadAttributes | kReadControl | kSynchronize;
 constexpr std::uint32_t kOutboundServerRights =
@@ -194,8 +184,10 @@ void PipeEndCore::on_ready(std::uint64_t key, bool readable, bool hung_up) {
       peer_hung_up_.store(true);
       abort_waiters();
       state_cv_.notify_all();
+      serve_pending();  // pending reads and writes learn that the peer is gone
       return;
     case Source::kDoorbell:
+      serve_pending();
       return;
   }
 }
@@ -292,6 +284,7 @@ void PipeEndCore::handshake(os::UniqueFd socket) {
   }
   lock.unlock();
   state_cv_.notify_all();
+  complete_connects({});
 }
 
 Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_ptr<Engine>& engine,
@@ -479,7 +472,7 @@ bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
 // Data operations
 
 Result<ReadResult> PipeEndCore::read(std::span<std::byte> buffer) {
-  std::lock_guard io(io_mu_);
+  SyncIo io(*this);
   if (!has(kReadData)) return errc::kAccessDenied;
   if (auto e = io_state_error(true)) return e;
   bool message_mode = read_mode_.load() == ReadMode::kMessage;
@@ -537,7 +530,7 @@ Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool me
 }
 
 Result<std::size_t> PipeEndCore::write(std::span<const std::byte> data) {
-  std::lock_guard io(io_mu_);
+  SyncIo io(*this);
   if (!has(kWriteData)) return errc::kAccessDenied;
   if (auto e = io_state_error(false)) return e;
   if (peer_gone()) return errc::kNoData;
@@ -635,7 +628,7 @@ Result<std::size_t> PipeEndCore::write_nowait_locked(std::span<const std::byte> 
 }
 
 Result<PeekResult> PipeEndCore::peek(std::span<std::byte> buffer) {
-  std::lock_guard io(io_mu_);
+  SyncIo io(*this);
   if (!has(kReadData)) return errc::kAccessDenied;
   if (auto e = io_state_error(true)) {
     return e == errc::kPipeNotConnected && !server_ ? e : make_error_code(errc::kBadPipe);
@@ -655,7 +648,7 @@ Result<PeekResult> PipeEndCore::peek(std::span<std::byte> buffer) {
 
 Result<ReadResult> PipeEndCore::transact(std::span<const std::byte> request,
                                          std::span<std::byte> reply) {
-  std::lock_guard io(io_mu_);
+  SyncIo io(*this);
   if (!has(kReadData | kWriteData)) return errc::kAccessDenied;
   if (!server_ && disconnected()) return errc::kPipeNotConnected;
   if (io_state_error(true) || peer_gone()) return errc::kBadPipe;
@@ -670,7 +663,7 @@ Result<ReadResult> PipeEndCore::transact(std::span<const std::byte> request,
 }
 
 Result<void> PipeEndCore::flush() {
-  std::lock_guard io(io_mu_);
+  SyncIo io(*this);
   if (!has(kWriteData)) return errc::kAccessDenied;
   if (auto e = io_state_error(false)) {
     if (e == errc::kPipeNotConnected && !server_) return e;
@@ -752,7 +745,7 @@ Result<ProcessIdentity> PipeEndCore::server_identity() {
 
 Result<ConnectStatus> PipeEndCore::connect(Deadline deadline) {
   if (!server_) return errc::kInvalidFunction;
-  std::lock_guard io(io_mu_);
+  SyncIo io(*this);
   std::unique_lock lock(state_mu_);
   switch (state_) {
     case InstanceState::kClosed: return errc::kInvalidHandle;
@@ -788,7 +781,7 @@ Result<void> PipeEndCore::disconnect() {
         stop_listening_locked();
         state_ = InstanceState::kDisconnected;
         state_cv_.notify_all();
-        return {};
+        break;
       case InstanceState::kConnected:
         conn_->channel.publish_state(shm::EndState::kDisconnected);
         os::shutdown_socket(conn_->socket.get());
@@ -799,9 +792,15 @@ Result<void> PipeEndCore::disconnect() {
   }
   abort_waiters();
   state_cv_.notify_all();
+  complete_connects(errc::kPipeNotConnected);
   // Operations in flight see the state and leave; then the connection can go.
-  std::lock_guard io(io_mu_);
-  teardown_connection();
+  Completions done;
+  {
+    std::lock_guard io(io_mu_);
+    teardown_connection();
+    fail_pending_locked(done, errc::kPipeNotConnected, errc::kPipeNotConnected);
+  }
+  run(done);
   return {};
 }
 
@@ -827,12 +826,20 @@ void PipeEndCore::close() noexcept {
   }
   abort_waiters();
   state_cv_.notify_all();
-  std::lock_guard io(io_mu_);
-  teardown_connection();
-  next_channel_.reset();
-  slot_lock_.reset();  // the instance is gone; the name with it if this was the last
-  name_dir_.reset();
-  client_name_dir_.reset();
+  complete_connects(errc::kBrokenPipe);  // open question Q4: the spec's recommendation
+  Completions done;
+  {
+    std::lock_guard io(io_mu_);
+    teardown_connection();
+    // io-models.md §6.3: reads pending on a closing end fail with kBrokenPipe. Pending writes
+    // would complete by the quota rule, which nobody can observe any more.
+    fail_pending_locked(done, errc::kBrokenPipe, errc::kBrokenPipe);
+    next_channel_.reset();
+    slot_lock_.reset();  // the instance is gone; the name with it if this was the last
+    name_dir_.reset();
+    client_name_dir_.reset();
+  }
+  run(done);
 }
 
 }  // namespace sluice::core

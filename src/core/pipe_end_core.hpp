@@ -5,6 +5,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -25,6 +27,17 @@ namespace sluice::core {
 enum class InstanceState { kListening, kConnected, kDisconnected, kClosed };
 
 using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+
+/// Access rights as Windows grants them to pipe handles (named-pipes.md §3.1).
+inline constexpr std::uint32_t kReadData = 0x0001;
+inline constexpr std::uint32_t kWriteData = 0x0002;
+inline constexpr std::uint32_t kAppendData = 0x0004;
+inline constexpr std::uint32_t kReadEa = 0x0008;
+inline constexpr std::uint32_t kWriteEa = 0x0010;
+inline constexpr std::uint32_t kReadAttributes = 0x0080;
+inline constexpr std::uint32_t kWriteAttributes = 0x0100;
+inline constexpr std::uint32_t kReadControl = 0x00020000;
+inline constexpr std::uint32_t kSynchronize = 0x00100000;
 
 /// A process at one end of an instance.
 struct ProcessIdentity {
@@ -61,6 +74,33 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   /// Who opened the client end / created the instance (spec: process and session ids).
   Result<ProcessIdentity> client_identity();
   Result<ProcessIdentity> server_identity();
+
+  // ---- asynchronous operations (pipe_end_async.cpp) ----
+
+  /// How an asynchronous operation ended.
+  struct IoResult {
+    std::error_code error;
+    std::size_t bytes = 0;
+    bool more_data = false;  ///< a message read in part (ERROR_MORE_DATA)
+  };
+  /// Runs exactly once per pending operation, on the agent thread or on the thread whose call
+  /// completed it, never under an engine lock.
+  using IoCallback = std::function<void(const IoResult&)>;
+  /// What starting an operation did: `now` when it finished (or failed) at once, and then the
+  /// callback never runs; otherwise it is pending under `id`.
+  struct Started {
+    std::optional<IoResult> now;
+    std::uint64_t id = 0;
+  };
+  /// Starts a read. Pending reads complete in the order they were started.
+  Started start_read(std::span<std::byte> buffer, IoCallback done);
+  /// Starts a write; it completes when its data fits the quota. Pending writes are FIFO.
+  Started start_write(std::span<const std::byte> data, IoCallback done);
+  /// Starts a connect (server ends): completes when a client connects.
+  Started start_connect(IoCallback done);
+  /// Ends pending operations with kOperationAborted: the one started as `id`, or all (id 0).
+  /// Returns how many it ended. TODO(compat): a cancelled write's unread data stays queued.
+  std::size_t cancel(std::uint64_t id = 0);
 
   /// Closes the end: the peer sees it closed (drain, then kBrokenPipe), the instance's slot and
   /// listener go away. Idempotent.
@@ -129,6 +169,44 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   std::uint32_t own_quota() const noexcept { return server_ ? out_quota_ : in_quota_; }
   bool has(std::uint32_t right) const noexcept { return (granted_ & right) == right; }
 
+  // Asynchronous operations waiting on this end; guarded by io_mu_.
+  struct AsyncOp {
+    std::uint64_t id = 0;
+    IoCallback done;
+    std::span<std::byte> buffer;  // read
+    std::size_t partial = 0;      // read: bytes of an unfinished message already taken
+    WriteProgress write;          // write
+  };
+  using Completions = std::vector<std::pair<IoCallback, IoResult>>;
+  // Progress the pending operations; what finished goes to `done`, to be called after unlock.
+  void serve_locked(Completions& done);
+  // Serves, then makes sure the peer rings our doorbell for whatever still waits.
+  void serve_and_arm_locked(Completions& done);
+  void fail_pending_locked(Completions& done, std::error_code reads, std::error_code writes);
+  void complete_connects(std::error_code result);
+  // Agent thread: the peer made progress, hung up, or the state changed.
+  void serve_pending();
+  static void run(Completions& done) noexcept;
+  // Serves if the agent asked for it while io_mu_ was taken (it never waits for io_mu_: a
+  // synchronous operation may hold it for as long as it blocks).
+  void serve_if_requested() noexcept;
+
+  // Holds io_mu_ for one synchronous operation, then serves what the agent left to it.
+  class SyncIo {
+   public:
+    explicit SyncIo(PipeEndCore& end) : end_(end), lock_(end.io_mu_) {}
+    ~SyncIo() {
+      lock_.unlock();
+      end_.serve_if_requested();
+    }
+    SyncIo(const SyncIo&) = delete;
+    SyncIo& operator=(const SyncIo&) = delete;
+
+   private:
+    PipeEndCore& end_;
+    std::unique_lock<std::mutex> lock_;
+  };
+
   const std::shared_ptr<Engine> engine_;
   const bool server_;
 
@@ -155,6 +233,11 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   std::atomic<bool> peer_hung_up_{false};
   std::atomic<std::uint32_t> abort_word_{0};
   std::uint64_t spin_ns_ = 20000;  // adaptive spin budget, guarded by io_mu_
+  std::deque<AsyncOp> reads_;       // guarded by io_mu_
+  std::deque<AsyncOp> writes_;      // guarded by io_mu_
+  std::vector<AsyncOp> connects_;   // guarded by state_mu_
+  std::atomic<std::uint64_t> next_op_id_{1};
+  std::atomic<bool> serve_requested_{false};
 
   // Server side.
   os::UniqueFd name_dir_;

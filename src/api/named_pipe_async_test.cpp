@@ -1,0 +1,283 @@
+// Asynchronous operations: completion contract, ordering, quotas, cancellation, state changes.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <atomic>
+#include <optional>
+#include <thread>
+
+#include "helper_process.hpp"
+#include "pipe_fixture.hpp"
+#include "sluice/named_pipe.hpp"
+
+namespace sluice {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::bytes;
+using testing::text;
+
+class AsyncPipe : public testing::PipeTest {
+ protected:
+  static ServerOptions message_pipe() {
+    ServerOptions o;
+    o.type = PipeType::kMessage;
+    o.read_mode = ReadMode::kMessage;
+    return o;
+  }
+  std::pair<ServerEnd, ClientEnd> connected(ServerOptions o = {}) {
+    auto s = ServerEnd::create(registry(), pipe_name(), o);
+    EXPECT_TRUE(s);
+    auto c = ClientEnd::open(registry(), pipe_name());
+    EXPECT_TRUE(c);
+    if (o.type == PipeType::kMessage) {
+      EXPECT_TRUE(c->set_state(ReadMode::kMessage, WaitMode::kWait));
+    }
+    return {std::move(*s), std::move(*c)};
+  }
+  // Runs handlers until `done` or 5 s pass.
+  void run_until(const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!done() && std::chrono::steady_clock::now() < deadline) context.run_one_for(50ms);
+    ASSERT_TRUE(done()) << "timed out waiting for completions";
+  }
+  IoContext context;
+};
+
+TEST_F(AsyncPipe, PendingReadCompletesWhenDataArrivesAndNeverInsideTheCall) {
+  auto [s, c] = connected(message_pipe());
+  std::byte buf[64];
+  std::optional<Result<ReadResult>> got;
+  ASSERT_TRUE(s.async_read(buf, context.executor(), [&](Result<ReadResult> r) { got = r; }));
+  EXPECT_EQ(context.poll(), 0u);
+  EXPECT_FALSE(got);
+  ASSERT_TRUE(c.write(bytes("hello")));
+  run_until([&] { return got.has_value(); });
+  ASSERT_TRUE(*got);
+  EXPECT_EQ((*got)->bytes, 5u);
+  EXPECT_EQ(text(std::span(buf, 5)), "hello");
+}
+
+TEST_F(AsyncPipe, ImmediateCompletionStillRunsThroughTheExecutor) {
+  auto [s, c] = connected();
+  ASSERT_TRUE(c.write(bytes("ready")));
+  std::byte buf[64];
+  bool ran = false;
+  ASSERT_TRUE(s.async_read(buf, context.executor(), [&](Result<ReadResult> r) {
+    EXPECT_EQ(r->bytes, 5u);
+    ran = true;
+  }));
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(context.poll(), 1u);
+  EXPECT_TRUE(ran);
+}
+
+TEST_F(AsyncPipe, PendingReadsCompleteInTheOrderTheyWereStarted) {
+  auto [s, c] = connected(message_pipe());
+  std::byte a[16], b[16], d[16];
+  std::vector<int> order;
+  auto track = [&](int n) { return [&order, n](Result<ReadResult> r) { if (r) order.push_back(n); }; };
+  ASSERT_TRUE(s.async_read(a, context.executor(), track(1)));
+  ASSERT_TRUE(s.async_read(b, context.executor(), track(2)));
+  ASSERT_TRUE(s.async_read(d, context.executor(), track(3)));
+  ASSERT_TRUE(c.write(bytes("first")));
+  ASSERT_TRUE(c.write(bytes("second")));
+  ASSERT_TRUE(c.write(bytes("third")));
+  run_until([&] { return order.size() == 3; });
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(text(std::span(a, 5)), "first");
+  EXPECT_EQ(text(std::span(b, 6)), "second");
+  EXPECT_EQ(text(std::span(d, 5)), "third");
+}
+
+TEST_F(AsyncPipe, WriteCompletesOnlyOnceTheReaderMakesRoomInTheQuota) {
+  ServerOptions o;
+  o.out_buffer_size = 0;
+  auto [s, c] = connected(o);
+  std::optional<Result<std::size_t>> wrote;
+  ASSERT_TRUE(s.async_write(bytes("zero quota"), context.executor(),
+                            [&](Result<std::size_t> r) { wrote = r; }));
+  EXPECT_EQ(context.run_one_for(50ms), 0u);  // nobody read: still pending
+  EXPECT_FALSE(wrote);
+  std::byte buf[32];
+  ASSERT_EQ(c.read(buf)->bytes, 10u);
+  run_until([&] { return wrote.has_value(); });
+  EXPECT_EQ(wrote->value(), 10u);
+}
+
+TEST_F(AsyncPipe, CancelEndsPendingOperationsWithOperationAborted) {
+  auto [s, c] = connected();
+  std::byte buf[8];
+  std::optional<Result<ReadResult>> got;
+  ASSERT_TRUE(s.async_read(buf, context.executor(), [&](Result<ReadResult> r) { got = r; }));
+  EXPECT_EQ(s.cancel(), 1u);
+  EXPECT_EQ(s.cancel(), 0u);  // nothing left
+  run_until([&] { return got.has_value(); });
+  EXPECT_EQ(got->error(), errc::kOperationAborted);
+  ASSERT_TRUE(c.write(bytes("after")));  // the pipe still works
+  EXPECT_EQ(s.read(buf)->bytes, 5u);
+}
+
+TEST_F(AsyncPipe, DisconnectFailsPendingReadsOnBothEnds) {
+  auto [s, c] = connected();
+  std::byte sb[8], cb[8];
+  std::optional<Result<ReadResult>> server_got, client_got;
+  ASSERT_TRUE(s.async_read(sb, context.executor(), [&](Result<ReadResult> r) { server_got = r; }));
+  ASSERT_TRUE(c.async_read(cb, context.executor(), [&](Result<ReadResult> r) { client_got = r; }));
+  ASSERT_TRUE(s.disconnect());
+  run_until([&] { return server_got && client_got; });
+  EXPECT_EQ(server_got->error(), errc::kPipeNotConnected);
+  EXPECT_EQ(client_got->error(), errc::kPipeNotConnected);
+}
+
+TEST_F(AsyncPipe, PeerCloseFailsAPendingReadWithBrokenPipe) {
+  auto [s, c] = connected();
+  std::byte buf[8];
+  std::optional<Result<ReadResult>> got;
+  ASSERT_TRUE(s.async_read(buf, context.executor(), [&](Result<ReadResult> r) { got = r; }));
+  c.close();
+  run_until([&] { return got.has_value(); });
+  EXPECT_EQ(got->error(), errc::kBrokenPipe);
+}
+
+TEST_F(AsyncPipe, ClosingTheOwnEndFailsItsPendingReads) {
+  auto [s, c] = connected();
+  std::byte buf[8];
+  std::optional<Result<ReadResult>> got;
+  ASSERT_TRUE(c.async_read(buf, context.executor(), [&](Result<ReadResult> r) { got = r; }));
+  c.close();
+  run_until([&] { return got.has_value(); });
+  EXPECT_EQ(got->error(), errc::kBrokenPipe);
+}
+
+TEST_F(AsyncPipe, FailuresAtInitiationNeverRunTheHandler) {
+  auto s = ServerEnd::create(registry(), pipe_name());
+  ASSERT_TRUE(s);
+  std::byte buf[8];
+  bool ran = false;
+  auto handler = [&](Result<ReadResult>) { ran = true; };
+  EXPECT_EQ(s->async_read(buf, context.executor(), handler).error(), errc::kPipeListening);
+  auto c = ClientEnd::open(registry(), pipe_name());
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->set_state(ReadMode::kByte, WaitMode::kNoWait));
+  EXPECT_EQ(c->async_read(buf, context.executor(), handler).error(), errc::kNoData);
+  c->close();
+  EXPECT_EQ(s->async_write(bytes("x"), context.executor(), [&](Result<std::size_t>) { ran = true; })
+                .error(),
+            errc::kNoData);
+  EXPECT_EQ(context.run_one_for(20ms), 0u);
+  EXPECT_FALSE(ran);
+}
+
+TEST_F(AsyncPipe, ConnectCompletesWhenAClientOpens) {
+  auto s = ServerEnd::create(registry(), pipe_name());
+  ASSERT_TRUE(s);
+  std::optional<Result<ConnectStatus>> connected_status;
+  ASSERT_TRUE(s->async_connect(context.executor(),
+                               [&](Result<ConnectStatus> r) { connected_status = r; }));
+  EXPECT_EQ(context.run_one_for(20ms), 0u);
+  auto c = ClientEnd::open(registry(), pipe_name());
+  ASSERT_TRUE(c);
+  run_until([&] { return connected_status.has_value(); });
+  EXPECT_EQ(connected_status->value(), ConnectStatus::kConnected);
+  std::optional<Result<ConnectStatus>> again;
+  ASSERT_TRUE(s->async_connect(context.executor(), [&](Result<ConnectStatus> r) { again = r; }));
+  run_until([&] { return again.has_value(); });
+  EXPECT_EQ(again->value(), ConnectStatus::kAlreadyConnected);
+}
+
+TEST_F(AsyncPipe, PendingConnectEndsWithTheInstance) {
+  auto s = ServerEnd::create(registry(), pipe_name());
+  ASSERT_TRUE(s);
+  std::optional<Result<ConnectStatus>> first, second;
+  ASSERT_TRUE(s->async_connect(context.executor(), [&](Result<ConnectStatus> r) { first = r; }));
+  ASSERT_TRUE(s->disconnect());  // LISTENING → DISCONNECTED
+  run_until([&] { return first.has_value(); });
+  EXPECT_EQ(first->error(), errc::kPipeNotConnected);
+  ASSERT_TRUE(s->async_connect(context.executor(), [&](Result<ConnectStatus> r) { second = r; }));
+  s->close();
+  run_until([&] { return second.has_value(); });
+  EXPECT_EQ(second->error(), errc::kBrokenPipe);
+}
+
+TEST_F(AsyncPipe, AMessageLargerThanTheRingArrivesWhole) {
+  ServerOptions o = message_pipe();
+  o.out_buffer_size = 4096;  // a 64 KiB ring
+  auto [s, c] = connected(o);
+  std::vector<std::byte> big(1 << 20), got(big.size());
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::byte>(i * 13 + 1);
+  std::optional<Result<ReadResult>> read;
+  std::optional<Result<std::size_t>> wrote;
+  ASSERT_TRUE(c.async_read(got, context.executor(), [&](Result<ReadResult> r) { read = r; }));
+  ASSERT_TRUE(s.async_write(big, context.executor(), [&](Result<std::size_t> r) { wrote = r; }));
+  run_until([&] { return read && wrote; });
+  ASSERT_TRUE(*read);
+  EXPECT_EQ((*read)->bytes, big.size());
+  EXPECT_FALSE((*read)->more_data);
+  EXPECT_EQ(got, big);
+  EXPECT_EQ(wrote->value(), big.size());
+}
+
+TEST_F(AsyncPipe, ThousandsOfPendingOperationsAllComplete) {
+  constexpr int kInstances = 50;
+  constexpr int kReadsEach = 40;
+  std::vector<std::pair<ServerEnd, ClientEnd>> pipes;
+  for (int i = 0; i < kInstances; ++i) pipes.push_back(connected(message_pipe()));
+  std::vector<std::array<std::byte, 8>> buffers(kInstances * kReadsEach);
+  std::atomic<int> completed{0};
+  for (int i = 0; i < kInstances; ++i)
+    for (int j = 0; j < kReadsEach; ++j)
+      ASSERT_TRUE(pipes[i].first.async_read(buffers[i * kReadsEach + j], context.executor(),
+                                            [&](Result<ReadResult> r) {
+                                              EXPECT_TRUE(r);
+                                              ++completed;
+                                            }));
+  for (auto& [s, c] : pipes)
+    for (int j = 0; j < kReadsEach; ++j) ASSERT_TRUE(c.write(bytes("12345678")));
+  run_until([&] { return completed == kInstances * kReadsEach; });
+}
+
+// args: directory, pipe name, count. Writes `count` numbered messages, then waits for "bye".
+SLUICE_TEST_HELPER(async_peer_writer) {
+  auto reg = Registry::open(args.at(0));
+  if (!reg) return 10;
+  auto c = ClientEnd::open(*reg, args.at(1));
+  if (!c) return 11;
+  int count = std::stoi(args.at(2));
+  for (int i = 0; i < count; ++i)
+    if (!c->write(bytes(std::to_string(i)))) return 12;
+  std::byte buf[8];
+  auto r = c->read(buf);
+  return r && text(std::span(buf, r->bytes)) == "bye" ? 0 : 13;
+}
+
+TEST_F(AsyncPipe, AReaderInOneProcessIsWokenByAWriterInAnother) {
+  auto s = ServerEnd::create(registry(), pipe_name(), message_pipe());
+  ASSERT_TRUE(s);
+  constexpr int kCount = 2000;
+  auto child = testing::spawn_helper("async_peer_writer",
+                                     {directory(), pipe_name(), std::to_string(kCount)});
+  ASSERT_TRUE(child);
+  testing::KillOnExit guard(*child);
+  std::optional<Result<ConnectStatus>> connected_status;
+  ASSERT_TRUE(s->async_connect(context.executor(),
+                               [&](Result<ConnectStatus> r) { connected_status = r; }));
+  run_until([&] { return connected_status.has_value(); });
+  ASSERT_TRUE(*connected_status);
+  int next = 0;
+  std::byte buf[16];
+  std::function<void(Result<ReadResult>)> on_read = [&](Result<ReadResult> r) {
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_EQ(text(std::span(buf, r->bytes)), std::to_string(next));
+    if (++next < kCount) {
+      ASSERT_TRUE(s->async_read(buf, context.executor(), on_read));
+    }
+  };
+  ASSERT_TRUE(s->async_read(buf, context.executor(), on_read));
+  run_until([&] { return next == kCount; });
+  ASSERT_TRUE(s->write(bytes("bye")));
+  EXPECT_EQ(child->wait(10s).value_or(-1), 0);
+}
+
+}  // namespace
+}  // namespace sluice
