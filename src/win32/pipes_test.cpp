@@ -314,7 +314,11 @@ TEST(Win32ConnectNamedPipe, BlockingConnectReturnsTrueWhenAClientArrives) {
   HANDLE server = make_server(name);
   ASSERT_NE(server, INVALID_HANDLE_VALUE);
   std::atomic<BOOL> connected{FALSE};
-  std::thread t([&] { connected = ConnectNamedPipe(server, nullptr); });
+  std::atomic<DWORD> error{0};
+  std::thread t([&] {
+    connected = ConnectNamedPipe(server, nullptr);
+    error = GetLastError();
+  });
   HANDLE client = INVALID_HANDLE_VALUE;
   // The connect may or may not have started yet: either way the client gets the instance.
   while (client == INVALID_HANDLE_VALUE) {
@@ -322,7 +326,7 @@ TEST(Win32ConnectNamedPipe, BlockingConnectReturnsTrueWhenAClientArrives) {
     if (client == INVALID_HANDLE_VALUE) Sleep(1);
   }
   t.join();
-  EXPECT_TRUE(connected || GetLastError() == ERROR_PIPE_CONNECTED);
+  EXPECT_TRUE(connected || error == ERROR_PIPE_CONNECTED) << error;
   CloseHandle(client);
   // Client closed, not yet disconnected: ERROR_NO_DATA.
   SetLastError(kSentinel);

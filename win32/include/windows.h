@@ -59,6 +59,11 @@
 #define VOID void
 #endif
 #define UNREFERENCED_PARAMETER(P) ((void)(P))
+#ifdef __GNUC__
+#define DECLSPEC_NORETURN __attribute__((__noreturn__))
+#else
+#define DECLSPEC_NORETURN
+#endif
 
 /* ---- basic types (LP64: Windows' 32-bit `long` types are `int` here) -------------------- */
 typedef int BOOL;
@@ -213,7 +218,7 @@ typedef union _ULARGE_INTEGER {
 #define RtlMoveMemory MoveMemory
 #define ARRAYSIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define _countof(a) (sizeof(a) / sizeof((a)[0]))
-#ifndef min
+#if !defined(min) && !defined(NOMINMAX)
 #ifndef __cplusplus
 #define min(a, b) (((a) < (b)) ? (a) : (b))
 #define max(a, b) (((a) > (b)) ? (a) : (b))
@@ -746,7 +751,7 @@ HANDLE WINAPI CreateThread(LPSECURITY_ATTRIBUTES lpThreadAttributes, SIZE_T dwSt
                            LPTHREAD_START_ROUTINE lpStartAddress, LPVOID lpParameter,
                            DWORD dwCreationFlags, LPDWORD lpThreadId);
 BOOL WINAPI GetExitCodeThread(HANDLE hThread, LPDWORD lpExitCode);
-VOID WINAPI ExitThread(DWORD dwExitCode);
+DECLSPEC_NORETURN VOID WINAPI ExitThread(DWORD dwExitCode);
 /// Runs any Linux program. The command line is split with Windows' rules (CommandLineToArgvW).
 /// A program name without a slash is looked up in the directory of this executable, the current
 /// directory and PATH, each also with ".exe" appended. With STARTF_USESTDHANDLES the three
@@ -772,7 +777,7 @@ BOOL WINAPI CreateProcessW(LPCWSTR lpApplicationName, LPWSTR lpCommandLine,
 /// and a child killed by a signal reads 128 + the signal number.
 BOOL WINAPI GetExitCodeProcess(HANDLE hProcess, LPDWORD lpExitCode);
 BOOL WINAPI TerminateProcess(HANDLE hProcess, UINT uExitCode);
-VOID WINAPI ExitProcess(UINT uExitCode);
+DECLSPEC_NORETURN VOID WINAPI ExitProcess(UINT uExitCode);
 DWORD WINAPI GetProcessId(HANDLE Process);
 
 /* ---- memory (heapapi.h, winbase.h) ---------------------------------------------------------- */
