@@ -70,7 +70,6 @@ std::unique_ptr<Transport> make_transport(std::string_view name, std::string& wh
 std::unique_ptr<Transport> make_pipe_transport();
 std::unique_ptr<Transport> make_unix_stream_transport();
 std::unique_ptr<Transport> make_unix_seqpacket_transport();
-/// nullptr when sluice is not built in (SLUICE_BENCH_WITH_SLUICE=OFF); `why_not` then says so.
 std::unique_ptr<Transport> make_sluice_transport(bool message_mode, std::string& why_not);
 
 }  // namespace sluice::bench

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Builds and runs every test: the release preset, then the asan preset (AddressSanitizer and
-# UndefinedBehaviorSanitizer). Exits non-zero if any build or test fails; ends with ctest's
+# UndefinedBehaviorSanitizer), then the tsan preset (ThreadSanitizer). Exits non-zero if any build or test fails; ends with ctest's
 # summary for each preset. Installs missing build tools first (needs root on Debian 12).
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 
 scripts/install_deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
-presets=(release asan)
+presets=(release asan tsan)
 
 status=0
 for preset in "${presets[@]}"; do

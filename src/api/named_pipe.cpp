@@ -64,24 +64,34 @@ Result<void> PipeEnd::set_state(ReadMode read_mode, WaitMode wait_mode) {
   return end_->set_state(read_mode, wait_mode);
 }
 
+namespace {
+template <class Pick>
+Result<std::uint32_t> identity_field(const Result<core::ProcessIdentity>& who, Pick pick) {
+  if (!who) return who.error();
+  return pick(*who);
+}
+std::uint32_t pid_of(const core::ProcessIdentity& who) { return who.pid; }
+std::uint32_t session_of(const core::ProcessIdentity& who) { return who.session; }
+}  // namespace
+
 Result<std::uint32_t> PipeEnd::client_process_id() const {
   if (!end_) return errc::kInvalidHandle;
-  return end_->client_process_id();
+  return identity_field(end_->client_identity(), pid_of);
 }
 
 Result<std::uint32_t> PipeEnd::server_process_id() const {
   if (!end_) return errc::kInvalidHandle;
-  return end_->server_process_id();
+  return identity_field(end_->server_identity(), pid_of);
 }
 
 Result<std::uint32_t> PipeEnd::client_session_id() const {
   if (!end_) return errc::kInvalidHandle;
-  return end_->client_session_id();
+  return identity_field(end_->client_identity(), session_of);
 }
 
 Result<std::uint32_t> PipeEnd::server_session_id() const {
   if (!end_) return errc::kInvalidHandle;
-  return end_->server_session_id();
+  return identity_field(end_->server_identity(), session_of);
 }
 
 Result<ServerEnd> ServerEnd::create(Registry& registry, std::string_view name,

@@ -2,10 +2,13 @@
 // run with many client processes and instances.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "helper_process.hpp"
@@ -273,6 +276,61 @@ TEST_F(NamedPipeProcesses, ManyClientProcessesAndInstancesLoseNothing) {
   stop = true;
   for (auto& t : servers) t.join();
   EXPECT_EQ(served.load(), kClients * kTransactions);
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// args: directory, pipe name. Creates a server, then uses up every descriptor and says "full".
+SLUICE_TEST_HELPER(server_out_of_descriptors) {
+  rlimit limit{64, 64};
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) return 10;
+  auto reg = Registry::open(args.at(0));
+  if (!reg) return 11;
+  auto s = ServerEnd::create(*reg, args.at(1));
+  if (!s) return 12;
+  while (::dup(2) >= 0) {
+  }
+  if (::write(1, "full\n", 5) != 5) return 13;
+  ::pause();
+  return 0;
+}
+
+long cpu_ticks_of(std::uint32_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  std::istringstream fields(line.substr(line.rfind(')') + 2));
+  std::string skip;
+  for (int i = 0; i < 11; ++i) fields >> skip;  // fields 3..13
+  long utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return utime + stime;
+}
+
+TEST_F(NamedPipeProcesses, AServerOutOfDescriptorsRefusesClientsWithoutSpinning) {
+  auto ready = AnonymousPipe::create();
+  ASSERT_TRUE(ready);
+  SpawnOptions stdio;
+  stdio.stdout_fd = ready->write.native_handle();
+  auto server = spawn_helper("server_out_of_descriptors", {directory(), pipe_name()}, stdio);
+  ASSERT_TRUE(server);
+  testing::KillOnExit guard(*server);
+  ready->write.close();
+  std::byte line[5];
+  ASSERT_EQ(ready->read.read(line).value_or(0), 5u);
+  long before = cpu_ticks_of(server->pid());
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(ClientEnd::open(registry(), pipe_name()).error(), errc::kPipeBusy);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  // The refused connection must not leave the server's agent spinning on its listener. Give a
+  // spinning agent time to show itself: it would burn ~30 ticks in 300 ms.
+  auto until = std::chrono::steady_clock::now() + 300ms;
+  while (std::chrono::steady_clock::now() < until) std::this_thread::yield();
+  EXPECT_LT(cpu_ticks_of(server->pid()) - before, 10);
 }
 
 }  // namespace

@@ -2,11 +2,15 @@
 
 #include <vector>
 
+#include "os/linux/process_barrier.hpp"
+
 namespace sluice::core {
 
 Result<std::shared_ptr<Engine>> Engine::create(std::string directory) {
   auto names = registry::PipeNamespace::open(std::move(directory));
   if (!names) return names.error();
+  // Before any segment is made: segments announce whether this process takes part.
+  os::register_for_process_barriers();
   auto poller = os::Poller::create();
   if (!poller) return poller.error();
   std::shared_ptr<Engine> engine(new Engine(std::move(*names), std::move(*poller)));
@@ -17,7 +21,13 @@ Result<std::shared_ptr<Engine>> Engine::create(std::string directory) {
 }
 
 Engine::Engine(registry::PipeNamespace names, os::Poller poller)
-    : names_(std::move(names)), poller_(std::move(poller)) {}
+    : names_(std::move(names)),
+      poller_(std::move(poller)),
+      reserve_fd_(os::open_reserve_descriptor()) {}
+
+void Engine::refuse_connection(int listen_fd) noexcept {
+  os::refuse_one_connection(listen_fd, reserve_fd_);
+}
 
 Engine::~Engine() {
   stopping_.store(true);

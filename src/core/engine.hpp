@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "os/linux/poller.hpp"
+#include "os/linux/unix_socket.hpp"
 #include "registry/pipe_namespace.hpp"
 #include "sluice/result.hpp"
 
@@ -40,6 +41,10 @@ class Engine {
   /// running may finish).
   void unwatch(int fd, std::uint64_t key) noexcept;
 
+  /// Refuses one pending connection on `listen_fd` when the process is out of descriptors
+  /// (called on the agent thread only).
+  void refuse_connection(int listen_fd) noexcept;
+
  private:
   Engine(registry::PipeNamespace names, os::Poller poller);
   void run();
@@ -51,6 +56,7 @@ class Engine {
   std::uint64_t next_key_ = 1;                                         // guarded by mu_
   std::atomic<bool> stopping_{false};
   bool* destroyed_on_agent_ = nullptr;  // set by the agent thread before it handles events
+  os::UniqueFd reserve_fd_;             // agent thread only
   std::thread agent_;
 };
 

@@ -37,7 +37,7 @@ constexpr std::uint32_t kAccessOutbound = 2;
 constexpr std::uint32_t kAccessDuplex = 3;
 
 constexpr auto kHandshakeTimeout = 2000ms;
-constexpr auto kAgentHelloTimeout = 200ms;
+constexpr std::size_t kMaxOpenings = 16;  // silent clients kept per listening instance
 constexpr std::uint64_t kMinSpinNs = 2000;
 constexpr std::uint64_t kMaxSpinNs = 50000;
 
@@ -146,6 +146,7 @@ Result<void> PipeEndCore::start_listening_locked() {
 }
 
 void PipeEndCore::stop_listening_locked() noexcept {
+  drop_openings_locked();
   if (!listener_) return;
   engine_->unwatch(listener_.get(), listener_key_);
   // Unlink first: a client that finds the file then gets a refused connection and moves on.
@@ -156,25 +157,41 @@ void PipeEndCore::stop_listening_locked() noexcept {
 }
 
 void PipeEndCore::on_ready(std::uint64_t key, bool readable, bool hung_up) {
-  bool is_listener;
+  enum class Source { kListener, kOpening, kConnection } source;
+  os::UniqueFd opening;
   {
     std::lock_guard lock(state_mu_);
-    is_listener = listener_ && key == listener_key_;
-    if (!is_listener) {
-      if (!conn_ || key != conn_->watch_key) return;  // an old connection's event
-      if (!(hung_up || readable)) return;
+    auto it = std::find_if(openings_.begin(), openings_.end(),
+                           [&](const Opening& o) { return o.key == key; });
+    if (listener_ && key == listener_key_) {
+      source = Source::kListener;
+    } else if (it != openings_.end()) {
+      engine_->unwatch(it->socket.get(), it->key);
+      opening = std::move(it->socket);
+      openings_.erase(it);
+      source = Source::kOpening;
+    } else if (conn_ && key == conn_->watch_key && (hung_up || readable)) {
       // The peer's socket has no traffic after the handshake: readable means hung up.
       engine_->unwatch(conn_->socket.get(), conn_->watch_key);
       conn_->watch_key = 0;
+      source = Source::kConnection;
+    } else {
+      return;  // an old descriptor's event
     }
   }
-  if (is_listener) {
-    if (readable) accept_clients();
-    return;
+  switch (source) {
+    case Source::kListener:
+      if (readable) accept_clients();
+      return;
+    case Source::kOpening:
+      handshake(std::move(opening));
+      return;
+    case Source::kConnection:
+      peer_hung_up_.store(true);
+      abort_waiters();
+      state_cv_.notify_all();
+      return;
   }
-  peer_hung_up_.store(true);
-  abort_waiters();
-  state_cv_.notify_all();
 }
 
 void PipeEndCore::accept_clients() {
@@ -186,15 +203,36 @@ void PipeEndCore::accept_clients() {
       listener = listener_.get();
     }
     auto socket = os::accept_from(listener);
-    if (!socket) return;  // none pending (or out of descriptors: the client times out)
-    handshake(std::move(*socket));
+    if (!socket) {
+      if (socket.error() != errc::kNoData) engine_->refuse_connection(listener);
+      return;
+    }
+    // A client sends its Hello right after connect(), so it is nearly always here already.
+    if (os::socket_wait_readable(socket->get(), 0ms)) {
+      handshake(std::move(*socket));
+    } else {
+      std::lock_guard lock(state_mu_);
+      await_hello_locked(std::move(*socket));
+    }
   }
 }
 
+void PipeEndCore::await_hello_locked(os::UniqueFd socket) {
+  if (openings_.size() >= kMaxOpenings) {  // the oldest silent client makes room
+    engine_->unwatch(openings_.front().socket.get(), openings_.front().key);
+    openings_.erase(openings_.begin());
+  }
+  auto key = engine_->watch(socket.get(), weak_from_this());
+  if (key) openings_.push_back({std::move(socket), *key});
+}
+
+void PipeEndCore::drop_openings_locked() noexcept {
+  // Their clients see a hang-up and try the next listener.
+  for (auto& o : openings_) engine_->unwatch(o.socket.get(), o.key);
+  openings_.clear();
+}
+
 void PipeEndCore::handshake(os::UniqueFd socket) {
-  // The client sends its Hello right after connect(); a silent one is dropped after a bound.
-  // TODO(security): a hostile client can stall this agent for kAgentHelloTimeout per connection.
-  if (!os::socket_wait_readable(socket.get(), kAgentHelloTimeout)) return;
   os::UniqueFd client_segment;
   auto hello = transport::receive_hello(socket.get(), &client_segment);
   if (!hello) return;
@@ -377,7 +415,9 @@ PipeEndCore::WaitToken PipeEndCore::wait_token(WaitFor what) const noexcept {
   t.abort = abort_word_.load(std::memory_order_seq_cst);
   bool data = what == WaitFor::kData;
   t.peer_seq = (data ? peer.data_seq : peer.read_seq).load(std::memory_order_seq_cst);
-  t.peer_progress = (data ? peer.write_end : peer.payload_read).load(std::memory_order_seq_cst);
+  t.peer_progress = data ? peer.write_end.load(std::memory_order_seq_cst)
+                         : peer.payload_read.load(std::memory_order_seq_cst) +
+                               peer.read_pos.load(std::memory_order_seq_cst);
   return t;
 }
 
@@ -385,10 +425,16 @@ bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
   shm::Channel& ch = conn_->channel;
   bool data = what == WaitFor::kData;
   const auto& peer_word = data ? ch.peer().data_seq : ch.peer().read_seq;
-  const auto& peer_progress = data ? ch.peer().write_end : ch.peer().payload_read;
+  // Progress is judged where it is cheapest to watch: a reader looks at the ring line of the next
+  // fragment (the one it will copy anyway), a writer at the peer's consumption counters.
+  auto progressed = [&] {
+    if (data) return ch.has_fragment();
+    return ch.peer().payload_read.load(std::memory_order_acquire) +
+               ch.peer().read_pos.load(std::memory_order_acquire) !=
+           token.peer_progress;
+  };
   auto changed = [&] {
-    return peer_progress.load(std::memory_order_acquire) != token.peer_progress ||
-           peer_word.load(std::memory_order_acquire) != token.peer_seq ||
+    return progressed() || peer_word.load(std::memory_order_acquire) != token.peer_seq ||
            abort_word_.load(std::memory_order_acquire) != token.abort;
   };
   // Spin first: a wake-up costs 13–25 us here, far more than a busy peer needs to answer.
@@ -408,9 +454,9 @@ bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
   spin_ns_ = std::max(spin_ns_ / 2, kMinSpinNs);
   auto& flag = data ? ch.own().waiting_for_data : ch.own().waiting_for_space;
   flag.store(1, std::memory_order_relaxed);
-  // Pairs with the peer's fence after it publishes progress (Channel::signal_data, consume):
+  // Pairs with the peer's barrier after it publishes progress (Channel::signal_data, consume):
   // either we see its progress below or it sees our flag and wakes us.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  ch.barrier_before_sleep();
   bool in_time = true;
   if (!changed()) {
     os::FutexWaiter waiters[2] = {{&peer_word, token.peer_seq, true},
@@ -665,36 +711,20 @@ Result<void> PipeEndCore::set_state(ReadMode read_mode, WaitMode wait_mode) {
   return {};
 }
 
-Result<std::uint32_t> PipeEndCore::client_process_id() {
+Result<ProcessIdentity> PipeEndCore::client_identity() {
   if (!server_) {
     if (disconnected()) return errc::kPipeNotConnected;
-    return own_pid_;
+    return ProcessIdentity{own_pid_, own_session_};
   }
   std::lock_guard lock(state_mu_);
   if (!had_client_ || !conn_) return errc::kNotFound;
-  return conn_->peer_pid;
+  return ProcessIdentity{conn_->peer_pid, conn_->peer_session};
 }
 
-Result<std::uint32_t> PipeEndCore::server_process_id() {
-  if (server_) return own_pid_;
+Result<ProcessIdentity> PipeEndCore::server_identity() {
+  if (server_) return ProcessIdentity{own_pid_, own_session_};
   if (disconnected()) return errc::kPipeNotConnected;
-  return conn_->peer_pid;
-}
-
-Result<std::uint32_t> PipeEndCore::client_session_id() {
-  if (!server_) {
-    if (disconnected()) return errc::kPipeNotConnected;
-    return own_session_;
-  }
-  std::lock_guard lock(state_mu_);
-  if (!had_client_ || !conn_) return errc::kNotFound;
-  return conn_->peer_session;
-}
-
-Result<std::uint32_t> PipeEndCore::server_session_id() {
-  if (server_) return own_session_;
-  if (disconnected()) return errc::kPipeNotConnected;
-  return conn_->peer_session;
+  return ProcessIdentity{conn_->peer_pid, conn_->peer_session};
 }
 
 // ---------------------------------------------------------------------------------------------

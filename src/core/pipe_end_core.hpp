@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/engine.hpp"
 #include "os/linux/unique_fd.hpp"
@@ -24,6 +25,12 @@ namespace sluice::core {
 enum class InstanceState { kListening, kConnected, kDisconnected, kClosed };
 
 using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+
+/// A process at one end of an instance.
+struct ProcessIdentity {
+  std::uint32_t pid = 0;
+  std::uint32_t session = 0;
+};
 
 /// Thread safety: every member may be called from any thread. I/O operations are serialised per
 /// end by io_mu_ (the Windows rule for synchronous handles); state changes take state_mu_.
@@ -51,10 +58,9 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   Result<void> set_state(ReadMode read_mode, WaitMode wait_mode);
   Result<ConnectStatus> connect(Deadline deadline);
   Result<void> disconnect();
-  Result<std::uint32_t> client_process_id();
-  Result<std::uint32_t> server_process_id();
-  Result<std::uint32_t> client_session_id();
-  Result<std::uint32_t> server_session_id();
+  /// Who opened the client end / created the instance (spec: process and session ids).
+  Result<ProcessIdentity> client_identity();
+  Result<ProcessIdentity> server_identity();
 
   /// Closes the end: the peer sees it closed (drain, then kBrokenPipe), the instance's slot and
   /// listener go away. Idempotent.
@@ -77,7 +83,7 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   struct WaitToken {
     std::uint32_t peer_seq;
     std::uint32_t abort;
-    std::uint64_t peer_progress;  // the peer's write_end (data) or payload_read (space)
+    std::uint64_t peer_progress;  // data: the peer's write_end; space: its read_pos + payload_read
   };
 
   PipeEndCore(std::shared_ptr<Engine> engine, bool server);
@@ -86,6 +92,8 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   Result<void> start_listening_locked();
   void stop_listening_locked() noexcept;
   void accept_clients();
+  void await_hello_locked(os::UniqueFd socket);
+  void drop_openings_locked() noexcept;
   void handshake(os::UniqueFd socket);
   // Wake every thread of ours that sleeps on this end.
   void abort_waiters() noexcept;
@@ -141,6 +149,13 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   std::string listener_file_;
   std::uint64_t listener_key_ = 0;
   std::optional<shm::Channel> next_channel_;  // made ahead so a client connects fast
+  // Accepted clients whose Hello has not arrived yet, watched by the agent like any socket so
+  // that a silent client costs a descriptor, not the agent's time. Guarded by state_mu_.
+  struct Opening {
+    os::UniqueFd socket;
+    std::uint64_t key = 0;
+  };
+  std::vector<Opening> openings_;
   bool had_client_ = false;  // guarded by state_mu_: client pid queries answer until disconnect
 
   // Client side.

@@ -7,11 +7,22 @@
 
 #include "os/linux/directory.hpp"
 #include "os/linux/futex.hpp"
+#include "os/linux/process_barrier.hpp"
+#include "os/linux/random.hpp"
 
 namespace sluice::shm {
 namespace {
 
-constexpr std::uint64_t padded(std::uint64_t n) { return (n + 7) & ~std::uint64_t{7}; }
+constexpr std::uint64_t padded(std::uint64_t n) {
+  return (n + kFragmentAlign - 1) & ~std::uint64_t{kFragmentAlign - 1};
+}
+
+std::uint64_t random_key() {
+  std::uint64_t key = 0;
+  os::fill_random(&key, sizeof key);
+  // Zeroed ring memory decodes to key >> 2 as a position: keep that beyond any real offset.
+  return key | (std::uint64_t{1} << 63);
+}
 
 }  // namespace
 
@@ -31,6 +42,8 @@ Result<Channel> Channel::create(std::uint32_t quota) {
   header->version = kLayoutVersion;
   header->ring_capacity = c.capacity_;
   header->producer_pid = os::current_process_id();
+  header->tag_key = c.own_tag_key_ = random_key();
+  header->capabilities = os::process_barriers_available() ? kCapProcessBarrier : 0;
   c.own_ring_ = static_cast<std::byte*>(c.own_.map.address()) + kHeaderSize;
   return c;
 }
@@ -45,6 +58,8 @@ Result<void> Channel::attach_peer(int peer_fd) {
       !std::has_single_bit(capacity) || capacity + kHeaderSize != map->size())
     return errc::kBadPipe;
   peer_capacity_ = capacity;
+  peer_tag_key_ = header->tag_key;
+  light_publish_ = os::process_barriers_available() && (header->capabilities & kCapProcessBarrier);
   peer_map_ = std::move(*map);
   peer_ring_ = static_cast<const std::byte*>(peer_map_.address()) + kHeaderSize;
   return {};
@@ -63,20 +78,24 @@ Result<std::int64_t> Channel::fragment_room(std::size_t want) {
     free = capacity_ - (write_end_ - peer_read);
   }
   if (free < kFragmentHeaderSize) return std::int64_t{-1};
-  return static_cast<std::int64_t>((free - kFragmentHeaderSize) & ~std::uint64_t{7});
+  return static_cast<std::int64_t>((free - kFragmentHeaderSize) & ~std::uint64_t{kFragmentAlign - 1});
 }
 
 void Channel::append(const std::byte* data, std::size_t size, std::uint32_t flags) {
-  Fragment f{static_cast<std::uint32_t>(size), flags};
-  std::uint64_t pos = write_end_ & (capacity_ - 1);
-  // Positions are 8-aligned and the capacity is a multiple of 8, so a header never wraps.
-  std::memcpy(own_ring_ + pos, &f, sizeof f);
-  pos = (pos + kFragmentHeaderSize) & (capacity_ - 1);
+  std::uint64_t at = write_end_ & (capacity_ - 1);
+  // Positions are 16-aligned and the capacity a multiple of 16: a header never wraps.
+  std::byte* header = own_ring_ + at;
+  std::uint64_t pos = (at + kFragmentHeaderSize) & (capacity_ - 1);
   std::size_t first = std::min<std::size_t>(size, capacity_ - pos);
   if (size) {
     std::memcpy(own_ring_ + pos, data, first);
     if (first < size) std::memcpy(own_ring_, data + first, size - first);
   }
+  std::uint32_t length = static_cast<std::uint32_t>(size);
+  std::memcpy(header, &length, sizeof length);
+  // The tag goes last: once a reader sees it, the length and payload above are visible too.
+  std::uint64_t tag = ((write_end_ << 2) | flags) ^ own_tag_key_;
+  __atomic_store_n(reinterpret_cast<std::uint64_t*>(header + 8), tag, __ATOMIC_RELEASE);
   write_end_ += kFragmentHeaderSize + padded(size);
   written_ += size;
   SegmentHeader& h = own();
@@ -86,9 +105,13 @@ void Channel::append(const std::byte* data, std::size_t size, std::uint32_t flag
 }
 
 void Channel::signal_data() noexcept {
-  // Pairs with the reader's fence between storing waiting_for_data and its last look at
-  // write_end: either it sees our data or we see it sleeping. Nobody asleep: no system call.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // Pairs with the reader's barrier between storing waiting_for_data and its last look for
+  // data: either it sees our data or we see it sleeping. Nobody asleep: no system call.
+  if (light_publish_) {
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  } else {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
   if (peer().waiting_for_data.load(std::memory_order_relaxed)) {
     SegmentHeader& h = own();
     h.data_seq.fetch_add(1, std::memory_order_seq_cst);
@@ -118,22 +141,21 @@ Result<std::uint64_t> Channel::available() const {
   return written - read_;
 }
 
-std::uint64_t Channel::peer_write_end() noexcept {
-  if (seen_peer_write_end_ == read_pos_)
-    seen_peer_write_end_ = peer().write_end.load(std::memory_order_acquire);
-  return seen_peer_write_end_;
+bool Channel::has_fragment() const noexcept {
+  auto f = fragment_at(read_pos_);
+  return !f || f->has_value();  // a corrupt header counts: the read reports it
 }
 
-bool Channel::has_fragment() noexcept { return peer_write_end() != read_pos_; }
-
-Result<Channel::Fragment> Channel::fragment_at(std::uint64_t pos, std::uint64_t end) const {
-  if (end < pos || end - pos > peer_capacity_ || end - pos < kFragmentHeaderSize)
-    return errc::kBadPipe;
+Result<std::optional<Channel::Fragment>> Channel::fragment_at(std::uint64_t pos) const {
+  const std::byte* header = peer_ring_ + (pos & (peer_capacity_ - 1));
+  std::uint64_t tag = __atomic_load_n(reinterpret_cast<const std::uint64_t*>(header + 8),
+                                      __ATOMIC_ACQUIRE) ^ peer_tag_key_;
+  if ((tag >> 2) != (pos & (~std::uint64_t{0} >> 2))) return std::optional<Fragment>{};
   Fragment f;
-  std::memcpy(&f, peer_ring_ + (pos & (peer_capacity_ - 1)), sizeof f);
-  if (f.flags & ~(kFirst | kLast) || kFragmentHeaderSize + padded(f.length) > end - pos)
-    return errc::kBadPipe;
-  return f;
+  std::memcpy(&f.length, header, sizeof f.length);
+  f.flags = static_cast<std::uint32_t>(tag & 3);
+  if (kFragmentHeaderSize + padded(f.length) > peer_capacity_) return errc::kBadPipe;
+  return std::optional<Fragment>(f);
 }
 
 void Channel::copy_out(std::uint64_t pos, std::byte* out, std::size_t size) const {
@@ -150,7 +172,11 @@ void Channel::consume(std::uint64_t new_read_pos, std::size_t payload) noexcept 
   SegmentHeader& h = own();
   h.read_pos.store(read_pos_, std::memory_order_release);
   h.payload_read.store(read_, std::memory_order_release);
-  std::atomic_thread_fence(std::memory_order_seq_cst);  // as in signal_data
+  if (light_publish_) {  // as in signal_data
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  } else {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
   if (peer().waiting_for_space.load(std::memory_order_relaxed)) {
     h.read_seq.fetch_add(1, std::memory_order_seq_cst);
     os::futex_wake_all(&h.read_seq, true);
@@ -159,21 +185,24 @@ void Channel::consume(std::uint64_t new_read_pos, std::size_t payload) noexcept 
 
 Result<Taken> Channel::read_message(std::byte* out, std::size_t size) {
   Taken t;
-  std::uint64_t end = peer_write_end();
   std::uint64_t pos = read_pos_;
   std::uint32_t offset = fragment_offset_;
-  while (pos != end) {
-    auto f = fragment_at(pos, end);
-    if (!f) return f.error();
-    std::size_t take = std::min<std::size_t>(f->length - offset, size - t.bytes);
+  // At most one lap per call: a lying peer cannot keep us here with endless empty fragments.
+  while (pos - read_pos_ < peer_capacity_) {
+    auto next = fragment_at(pos);
+    if (!next) return next.error();
+    if (!*next) break;
+    const Fragment& f = **next;
+    if (offset > f.length) return errc::kBadPipe;
+    std::size_t take = std::min<std::size_t>(f.length - offset, size - t.bytes);
     copy_out(pos + kFragmentHeaderSize + offset, out + t.bytes, take);
     t.bytes += take;
     offset += static_cast<std::uint32_t>(take);
-    t.consumed = t.consumed || take > 0 || offset == f->length;
-    if (offset < f->length) break;  // buffer full inside this fragment
-    pos += kFragmentHeaderSize + padded(f->length);
+    t.consumed = t.consumed || take > 0 || offset == f.length;
+    if (offset < f.length) break;  // buffer full inside this fragment
+    pos += kFragmentHeaderSize + padded(f.length);
     offset = 0;
-    if (f->flags & kLast) {
+    if (f.flags & kLast) {
       t.message_done = true;
       break;
     }
@@ -186,20 +215,22 @@ Result<Taken> Channel::read_message(std::byte* out, std::size_t size) {
 
 Result<Taken> Channel::read_bytes(std::byte* out, std::size_t size) {
   Taken t;
-  std::uint64_t end = peer_write_end();
   std::uint64_t pos = read_pos_;
   std::uint32_t offset = fragment_offset_;
-  while (pos != end && (t.bytes < size || size == 0)) {
-    auto f = fragment_at(pos, end);
-    if (!f) return f.error();
-    if (size == 0 && f->length != offset) break;  // a zero-byte read leaves data in place
-    std::size_t take = std::min<std::size_t>(f->length - offset, size - t.bytes);
+  while ((t.bytes < size || size == 0) && pos - read_pos_ < peer_capacity_) {
+    auto next = fragment_at(pos);
+    if (!next) return next.error();
+    if (!*next) break;
+    const Fragment& f = **next;
+    if (offset > f.length) return errc::kBadPipe;
+    if (size == 0 && f.length != offset) break;  // a zero-byte read leaves data in place
+    std::size_t take = std::min<std::size_t>(f.length - offset, size - t.bytes);
     copy_out(pos + kFragmentHeaderSize + offset, out + t.bytes, take);
     t.bytes += take;
     offset += static_cast<std::uint32_t>(take);
-    t.consumed = t.consumed || take > 0 || offset == f->length;
-    if (offset < f->length) break;
-    pos += kFragmentHeaderSize + padded(f->length);
+    t.consumed = t.consumed || take > 0 || offset == f.length;
+    if (offset < f.length) break;
+    pos += kFragmentHeaderSize + padded(f.length);
     offset = 0;
   }
   fragment_offset_ = offset;
@@ -212,23 +243,28 @@ Result<Peeked> Channel::peek(std::byte* out, std::size_t size, bool message_pipe
   auto avail = available();
   if (!avail) return avail.error();
   p.total_available = *avail;
-  std::uint64_t end = peer().write_end.load(std::memory_order_acquire);
   std::uint64_t pos = read_pos_;
   std::uint32_t offset = fragment_offset_;
-  while (pos != end) {
-    auto f = fragment_at(pos, end);
-    if (!f) return f.error();
-    std::size_t unread = f->length - offset;
+  // Bounded by the ring: a lying peer cannot keep us walking.
+  for (std::uint64_t walked = 0; walked < peer_capacity_;) {
+    auto next = fragment_at(pos);
+    if (!next) return next.error();
+    if (!*next) break;
+    const Fragment& f = **next;
+    if (offset > f.length) return errc::kBadPipe;
+    std::size_t unread = f.length - offset;
     std::size_t take = std::min<std::size_t>(unread, size - p.bytes);
     if (out && take) copy_out(pos + kFragmentHeaderSize + offset, out + p.bytes, take);
     p.bytes += take;
     if (message_pipe) {
       p.head_message += unread;
-      if (f->flags & kLast) break;
+      if (f.flags & kLast) break;
     } else if (p.bytes == size) {
       break;
     }
-    pos += kFragmentHeaderSize + padded(f->length);
+    std::uint64_t step = kFragmentHeaderSize + padded(f.length);
+    pos += step;
+    walked += step;
     offset = 0;
   }
   return p;
@@ -242,6 +278,14 @@ void Channel::discard_all() noexcept {
   fragment_offset_ = 0;
   read_ = written;
   consume(end, 0);
+}
+
+void Channel::barrier_before_sleep() const noexcept {
+  if (own().capabilities & kCapProcessBarrier) {
+    os::process_barrier();  // the peer may have published with a compiler barrier only
+  } else {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
 }
 
 void Channel::publish_state(EndState state) noexcept {

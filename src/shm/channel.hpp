@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "os/linux/shared_memory.hpp"
 #include "shm/segment_layout.hpp"
@@ -39,6 +40,9 @@ class Channel {
   bool attached() const noexcept { return static_cast<bool>(peer_map_); }
   int own_fd() const noexcept { return own_.fd.get(); }
   SegmentHeader& own() noexcept { return *static_cast<SegmentHeader*>(own_.map.address()); }
+  const SegmentHeader& own() const noexcept {
+    return *static_cast<const SegmentHeader*>(own_.map.address());
+  }
   const SegmentHeader& peer() const noexcept {
     return *static_cast<const SegmentHeader*>(peer_map_.address());
   }
@@ -63,8 +67,9 @@ class Channel {
 
   /// Unread payload bytes in the peer's ring; kBadPipe if its counters are corrupt.
   Result<std::uint64_t> available() const;
-  /// Whether any fragment (even an empty message) is waiting.
-  bool has_fragment() noexcept;
+  /// Whether any fragment (even an empty message) is waiting. Looks only at the ring line of
+  /// the next fragment: cheap enough to spin on.
+  bool has_fragment() const noexcept;
   /// Message-read: copies up to `size` bytes of the head message and consumes them.
   Result<Taken> read_message(std::byte* out, std::size_t size);
   /// Byte-read: copies up to `size` bytes across fragments, consuming empty messages on the way.
@@ -73,6 +78,10 @@ class Channel {
   Result<Peeked> peek(std::byte* out, std::size_t size, bool message_pipe) const;
   /// Drops everything unread (DisconnectNamedPipe).
   void discard_all() noexcept;
+
+  /// Makes a waiting flag just stored (own().waiting_for_*) visible before the caller's last look
+  /// at the peer's progress: the sleeper's half of the wake-up handshake.
+  void barrier_before_sleep() const noexcept;
 
   /// Sets this side's end state and wakes the peer's sleepers.
   void publish_state(EndState state) noexcept;
@@ -84,11 +93,11 @@ class Channel {
     std::uint32_t length;
     std::uint32_t flags;
   };
-  Result<Fragment> fragment_at(std::uint64_t pos, std::uint64_t end) const;
+  // The fragment at `pos`: nullopt while none is complete there, kBadPipe if its header lies.
+  Result<std::optional<Fragment>> fragment_at(std::uint64_t pos) const;
   void copy_out(std::uint64_t pos, std::byte* out, std::size_t size) const;
   void consume(std::uint64_t new_read_pos, std::size_t payload) noexcept;
   void signal_data() noexcept;
-  std::uint64_t peer_write_end() noexcept;
 
   os::OwnedSegment own_;
   os::Mapping peer_map_;
@@ -105,7 +114,11 @@ class Channel {
   // peer works; a stale value is always safe (less room, less data than there really is).
   std::uint64_t seen_peer_read_pos_ = 0;
   std::uint64_t seen_peer_payload_read_ = 0;
-  std::uint64_t seen_peer_write_end_ = 0;
+  std::uint64_t own_tag_key_ = 0;
+  // Publishing needs only a compiler barrier when both processes take part in process barriers
+  // (see os/linux/process_barrier.hpp); otherwise a full fence.
+  bool light_publish_ = false;
+  std::uint64_t peer_tag_key_ = 0;
 };
 
 }  // namespace sluice::shm

@@ -3,16 +3,21 @@
 // Each side of a connection owns one segment (a sealed memfd) and maps its peer's read-only:
 //
 //   offset 0      SegmentHeader (one page)
-//     line 0      identity: magic, version, ring capacity, producer pid      (immutable)
-//     line 1      producer:  write_end, payload_written, data_seq             (this side's ring)
-//     line 2      consumer:  read_pos, payload_read, read_seq                  (the PEER's ring)
+//     line 0      identity: magic, version, ring capacity, producer pid, tag key  (immutable)
+//     line 1      producer:  write_end, payload_written                (this side's ring)
+//     line 2      consumer:  read_pos, payload_read                     (the PEER's ring)
 //     line 3      waiters and state: waiting flags, pending read, end state
+//     line 4      futex words: data_seq, read_seq (bumped only to wake a sleeper)
 //   offset 4096   ring of `capacity` bytes holding fragments:
-//                   [u32 length][u32 flags][payload][pad to 8]
+//                   [u32 length][u32 0][u64 tag][payload][pad to 16]
+//                   tag = ((offset << 2) | flags) ^ tag_key, stored last (release)
 //
 // A write is one or more fragments; a message is the fragments from kFirst to kLast. Offsets
-// are monotonic 64-bit counts; ring position = offset & (capacity - 1). Only the owner writes
-// its segment; every value read from the peer's segment is validated before use.
+// are monotonic 64-bit counts; ring position = offset & (capacity - 1). The reader knows a
+// fragment is complete by its tag, so it reads the ring line it needs anyway and never the
+// producer's hot counters; the secret tag_key keeps data that a third party feeds an honest
+// writer from ever passing for a header. Only the owner writes its segment; every value read
+// from the peer's segment is validated before use.
 #pragma once
 
 #include <atomic>
@@ -22,11 +27,17 @@
 namespace sluice::shm {
 
 inline constexpr std::uint32_t kSegmentMagic = 0x534C5543;  // "SLUC"
-inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::uint32_t kLayoutVersion = 2;
 inline constexpr std::size_t kHeaderSize = 4096;
-inline constexpr std::size_t kFragmentHeaderSize = 8;
+inline constexpr std::size_t kFragmentHeaderSize = 16;
+inline constexpr std::size_t kFragmentAlign = 16;
 inline constexpr std::uint64_t kMinRingCapacity = 64 * 1024;
 inline constexpr std::uint64_t kMaxRingCapacity = 64ull * 1024 * 1024;
+
+/// Capabilities a producer announces.
+/// kCapProcessBarrier: before it sleeps, this side issues a process barrier (membarrier), so a
+/// peer that is registered too may publish with a compiler barrier instead of a fence.
+inline constexpr std::uint32_t kCapProcessBarrier = 1;
 
 /// Fragment flags.
 inline constexpr std::uint32_t kFirst = 1;
@@ -45,17 +56,16 @@ struct alignas(64) SegmentHeader {
   std::uint32_t version;
   std::uint64_t ring_capacity;
   std::uint32_t producer_pid;
-  std::uint32_t reserved0;
+  std::uint32_t capabilities;  ///< kCap* bits
+  std::uint64_t tag_key;  ///< random; XORed into every fragment tag
 
   // line 1: this side's ring, as producer.
   alignas(64) std::atomic<std::uint64_t> write_end;        ///< ring bytes published
   std::atomic<std::uint64_t> payload_written;              ///< payload bytes published
-  std::atomic<std::uint32_t> data_seq;                     ///< futex: bumped per publish
 
   // line 2: the peer's ring, as consumer.
   alignas(64) std::atomic<std::uint64_t> read_pos;         ///< ring bytes of the peer's ring freed
   std::atomic<std::uint64_t> payload_read;                 ///< payload bytes of the peer's ring read
-  std::atomic<std::uint32_t> read_seq;                     ///< futex: bumped per consumption
 
   // line 3: who sleeps, what a waiting read wants, and the end state.
   alignas(64) std::atomic<std::uint32_t> waiting_for_data;   ///< sleeps on peer.data_seq
@@ -64,7 +74,12 @@ struct alignas(64) SegmentHeader {
   /// peer's no-wait writes hand bytes to it (data-transfer.md §2.2).
   std::atomic<std::uint64_t> pending_read;
   std::atomic<std::uint32_t> state;  ///< EndState
-  std::atomic<std::uint32_t> spinning;  ///< a thread of this side is spinning for the peer
+  std::atomic<std::uint32_t> reserved1;
+
+  // line 4: futex words, apart from the counters so that spinning peers do not pull the
+  // producer's hot line.
+  alignas(64) std::atomic<std::uint32_t> data_seq;  ///< bumped to wake a reader of our ring
+  std::atomic<std::uint32_t> read_seq;              ///< bumped to wake a writer to the peer's ring
 };
 
 inline constexpr std::uint64_t kPendingRead = 1ull << 63;
@@ -74,6 +89,7 @@ static_assert(sizeof(SegmentHeader) <= kHeaderSize);
 static_assert(offsetof(SegmentHeader, write_end) == 64);
 static_assert(offsetof(SegmentHeader, read_pos) == 128);
 static_assert(offsetof(SegmentHeader, waiting_for_data) == 192);
+static_assert(offsetof(SegmentHeader, data_seq) == 256);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 

@@ -58,6 +58,17 @@ Result<UniqueFd> accept_from(int listen_fd) {
   return UniqueFd(fd);
 }
 
+void refuse_one_connection(int listen_fd, UniqueFd& reserve) noexcept {
+  reserve.reset();
+  int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+  if (fd >= 0) ::close(fd);
+  reserve = open_reserve_descriptor();
+}
+
+UniqueFd open_reserve_descriptor() noexcept {
+  return UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+}
+
 Result<void> send_message(int fd, const void* data, std::size_t size, const int* fds,
                           int fd_count) {
   iovec iov{const_cast<void*>(data), size};

@@ -21,8 +21,17 @@ Result<UniqueFd> listen_at(int dir_fd, const std::string& name, unsigned mode);
 /// listens any more, or its backlog is full).
 Result<UniqueFd> connect_at(int dir_fd, const std::string& name);
 
-/// Accepts one pending connection (non-blocking, close-on-exec). kNoData when none is pending.
+/// Accepts one pending connection (non-blocking, close-on-exec). kNoData when none is pending,
+/// kTooManyOpenFiles when the process is out of descriptors.
 Result<UniqueFd> accept_from(int listen_fd);
+
+/// Out of descriptors, a pending connection keeps a level-triggered listener readable forever.
+/// This refuses one: it frees `reserve` (a spare descriptor kept for this), accepts into it and
+/// closes the connection at once (the client sees a hang-up), then takes the spare back.
+void refuse_one_connection(int listen_fd, UniqueFd& reserve) noexcept;
+
+/// A spare descriptor for refuse_one_connection.
+UniqueFd open_reserve_descriptor() noexcept;
 
 /// Sends one datagram-like message (bytes plus up to 4 descriptors) without raising SIGPIPE.
 Result<void> send_message(int fd, const void* data, std::size_t size, const int* fds = nullptr,
