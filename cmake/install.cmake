@@ -29,6 +29,21 @@ install(TARGETS sluice
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/sluice
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
   FILES_MATCHING PATTERN "*.h" PATTERN "*.hpp")
+# The Win32 personality: libsluice_win32 and its C headers in include/sluice/win32.
+get_target_property(sluice_win32_interface_links sluice_win32 INTERFACE_LINK_LIBRARIES)
+if(sluice_win32_interface_links)
+  list(REMOVE_ITEM sluice_win32_interface_links "$<LINK_ONLY:sluice_warnings>")
+  set_target_properties(sluice_win32 PROPERTIES INTERFACE_LINK_LIBRARIES "${sluice_win32_interface_links}")
+endif()
+install(TARGETS sluice_win32
+  EXPORT sluiceTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} NAMELINK_COMPONENT Development
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/win32/include/
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sluice/win32
+  FILES_MATCHING PATTERN "*.h")
+
 install(EXPORT sluiceTargets NAMESPACE sluice:: DESTINATION ${SLUICE_INSTALL_CMAKEDIR})
 
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/sluiceConfig.cmake.in
@@ -54,12 +69,17 @@ else()
 endif()
 set(SLUICE_PC_PREFIX "@SLUICE_PC_PREFIX@")  # left for install time, see below
 configure_file(${CMAKE_CURRENT_LIST_DIR}/sluice.pc.in ${PROJECT_BINARY_DIR}/sluice.pc.in.configured @ONLY)
+configure_file(${CMAKE_CURRENT_LIST_DIR}/sluice-win32.pc.in
+  ${PROJECT_BINARY_DIR}/sluice-win32.pc.in.configured @ONLY)
 # ${prefix} itself must follow `--prefix`, which is only known at install time.
 install(CODE "
   file(READ \"${PROJECT_BINARY_DIR}/sluice.pc.in.configured\" pc)
   string(REPLACE \"@SLUICE_PC_PREFIX@\" \"\${CMAKE_INSTALL_PREFIX}\" pc \"\${pc}\")
   file(WRITE \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/pkgconfig/sluice.pc\" \"\${pc}\")
   message(STATUS \"Installing: \$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/pkgconfig/sluice.pc\")
+  file(READ \"${PROJECT_BINARY_DIR}/sluice-win32.pc.in.configured\" pc)
+  string(REPLACE \"@SLUICE_PC_PREFIX@\" \"\${CMAKE_INSTALL_PREFIX}\" pc \"\${pc}\")
+  file(WRITE \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/pkgconfig/sluice-win32.pc\" \"\${pc}\")
 ")
 
 # The test: install into a temporary prefix and build and run a small consumer with
@@ -76,6 +96,7 @@ if(SLUICE_BUILD_TESTS)
       -DSOURCE_DIR=${PROJECT_SOURCE_DIR}/tests/install
       -DCONFIG=$<CONFIG>
       -DCXX=${CMAKE_CXX_COMPILER}
+      -DCC=${CMAKE_C_COMPILER}
       -DEXTRA_FLAGS=${sluice_consumer_flags}
       -DGENERATOR=${CMAKE_GENERATOR}
       -P ${PROJECT_SOURCE_DIR}/tests/install/run_install_test.cmake)

@@ -56,3 +56,19 @@ run("build consumer with pkg-config" sh -c
     ${CXX} ${SOURCE_DIR}/consumer/main.cpp ${work}/pkg-config-consumer)
 run("run pkg-config consumer" ${work}/pkg-config-consumer)
 message(STATUS "  said: ${last_output}")
+
+# The Win32 personality from C: `cc main.c $(pkg-config --cflags --libs sluice-win32)`, in an
+# ANSI and a Unicode build (the latter takes its main() from the library and calls wmain).
+if(DEFINED CC)
+  run("pkg-config --cflags --libs sluice-win32" pkg-config --cflags --libs sluice-win32)
+  message(STATUS "  flags: ${last_output}")
+  foreach(defs "" "-DUNICODE -D_UNICODE")
+    run("build C consumer with pkg-config sluice-win32 ${defs}" sh -c
+        "\"$0\" ${EXTRA_FLAGS} ${defs} \"$1\" -o \"$2\" $(pkg-config --cflags --libs sluice-win32)"
+        ${CC} ${SOURCE_DIR}/win32_consumer/main.c ${work}/win32-consumer)
+    run("run C consumer" ${work}/win32-consumer)
+    if(NOT last_output MATCHES "win32 ok")
+      message(FATAL_ERROR "win32 consumer said: ${last_output}")
+    endif()
+  endforeach()
+endif()

@@ -1,0 +1,441 @@
+// Handle table, default registry, last error, and the handle functions (handleapi.h).
+#include <windows.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "os/linux/errno_map.hpp"
+#include "win32/objects.hpp"
+
+namespace sluice::win32 {
+namespace {
+
+thread_local DWORD t_last_error = 0;
+
+constexpr std::uintptr_t kPseudoProcess = static_cast<std::uintptr_t>(-1);
+constexpr std::uintptr_t kPseudoThread = static_cast<std::uintptr_t>(-2);
+
+bool is_pseudo(HANDLE h) noexcept {
+  auto v = reinterpret_cast<std::uintptr_t>(h);
+  return v == kPseudoProcess || v == kPseudoThread;
+}
+
+int std_index(DWORD n) noexcept {
+  if (n == STD_INPUT_HANDLE) return 0;
+  if (n == STD_OUTPUT_HANDLE) return 1;
+  if (n == STD_ERROR_HANDLE) return 2;
+  return -1;
+}
+
+}  // namespace
+
+FdObject::~FdObject() {
+  if (owned && fd >= 0) ::close(fd);
+}
+
+std::mutex& wait_mutex() noexcept {
+  static std::mutex* mu = new std::mutex;
+  return *mu;
+}
+std::condition_variable& wait_cv() noexcept {
+  static std::condition_variable* cv = new std::condition_variable;
+  return *cv;
+}
+
+void set_last_error(DWORD code) noexcept { t_last_error = code; }
+
+DWORD win32_code(std::error_code ec) noexcept {
+  if (!ec) return ERROR_SUCCESS;
+  if (ec.category() == sluice::category()) return static_cast<DWORD>(ec.value());
+  if (ec.category() == std::generic_category() || ec.category() == std::system_category()) {
+    return static_cast<DWORD>(os::from_errno(ec.value()).value());
+  }
+  return ERROR_GEN_FAILURE;
+}
+
+// ---- handle table ----------------------------------------------------------------------------
+
+std::size_t HandleTable::index_of(HANDLE h) noexcept {
+  auto v = reinterpret_cast<std::uintptr_t>(h);
+  if (v == 0 || v % 4 != 0 || v > (std::uintptr_t{1} << 30)) return SIZE_MAX;
+  return v / 4 - 1;
+}
+
+HANDLE HandleTable::insert(std::shared_ptr<Object> object, DWORD flags) {
+  std::lock_guard lock(mu_);
+  std::size_t index;
+  if (free_head_ < free_.size()) {
+    index = free_[free_head_++];
+    if (free_head_ > 1024 && free_head_ * 2 > free_.size()) {
+      free_.erase(free_.begin(), free_.begin() + static_cast<std::ptrdiff_t>(free_head_));
+      free_head_ = 0;
+    }
+  } else {
+    index = slots_.size();
+    slots_.emplace_back();
+  }
+  slots_[index] = Entry{std::move(object), flags};
+  return reinterpret_cast<HANDLE>((index + 1) * 4);
+}
+
+bool HandleTable::insert_at(HANDLE value, std::shared_ptr<Object> object, DWORD flags) {
+  std::size_t index = index_of(value);
+  if (index == SIZE_MAX || index > 65536) return false;
+  std::lock_guard lock(mu_);
+  if (index < slots_.size() && slots_[index].object) return false;
+  while (slots_.size() <= index) {
+    free_.push_back(slots_.size());
+    slots_.emplace_back();
+  }
+  // Take `index` out of the free list.
+  for (std::size_t i = free_head_; i < free_.size(); ++i) {
+    if (free_[i] == index) {
+      free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
+      break;
+    }
+  }
+  slots_[index] = Entry{std::move(object), flags};
+  return true;
+}
+
+std::shared_ptr<Object> HandleTable::get(HANDLE h) {
+  std::size_t index = index_of(h);
+  std::lock_guard lock(mu_);
+  if (index >= slots_.size()) return nullptr;
+  return slots_[index].object;
+}
+
+std::optional<Entry> HandleTable::entry(HANDLE h) {
+  std::size_t index = index_of(h);
+  std::lock_guard lock(mu_);
+  if (index >= slots_.size() || !slots_[index].object) return std::nullopt;
+  return slots_[index];
+}
+
+bool HandleTable::set_flags(HANDLE h, DWORD mask, DWORD flags) {
+  std::size_t index = index_of(h);
+  std::lock_guard lock(mu_);
+  if (index >= slots_.size() || !slots_[index].object) return false;
+  DWORD& f = slots_[index].flags;
+  f = (f & ~mask) | (flags & mask);
+  return true;
+}
+
+std::error_code HandleTable::close(HANDLE h) {
+  std::shared_ptr<Object> released;
+  {
+    std::size_t index = index_of(h);
+    std::lock_guard lock(mu_);
+    if (index >= slots_.size() || !slots_[index].object) return errc::kInvalidHandle;
+    if (slots_[index].flags & HANDLE_FLAG_PROTECT_FROM_CLOSE) return errc::kInvalidHandle;
+    released = std::move(slots_[index].object);
+    slots_[index] = Entry{};
+    free_.push_back(index);
+  }
+  return {};
+}
+
+std::vector<std::pair<HANDLE, Entry>> HandleTable::inheritable() {
+  std::vector<std::pair<HANDLE, Entry>> out;
+  std::lock_guard lock(mu_);
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].object && (slots_[i].flags & HANDLE_FLAG_INHERIT)) {
+      out.emplace_back(reinterpret_cast<HANDLE>((i + 1) * 4), slots_[i]);
+    }
+  }
+  return out;
+}
+
+// ---- globals -----------------------------------------------------------------------------------
+
+Globals::Globals() {
+  auto opened = Registry::open();
+  if (opened) {
+    registry.emplace(std::move(*opened));
+  } else {
+    registry_error = opened.error();
+  }
+  // The standard handles are handles on fds 0, 1 and 2 (not owned: closing the handle leaves
+  // the C runtime's stdio alone). A child's inherited handles come after them.
+  for (int fd = 0; fd < 3; ++fd) {
+    int mode = ::fcntl(fd, F_GETFL);
+    bool valid = mode >= 0;
+    int acc = valid ? (mode & O_ACCMODE) : 0;
+    std_handles[fd] = handles.insert(
+        std::make_shared<FdObject>(fd, false, acc == O_RDONLY || acc == O_RDWR,
+                                   acc == O_WRONLY || acc == O_RDWR),
+        0);
+  }
+  adopt_inherited_handles(handles);
+}
+
+Globals& globals() {
+  static Globals* g = new Globals;
+  return *g;
+}
+
+Registry* registry(std::error_code* error) {
+  Globals& g = globals();
+  if (g.registry) return &*g.registry;
+  *error = g.registry_error;
+  return nullptr;
+}
+
+namespace {
+// Library initialisation: the registry's agent thread must exist before any thread
+// impersonates (a thread created during impersonation inherits the client's identity).
+[[maybe_unused]] const bool g_initialised = (globals(), true);
+}  // namespace
+
+// ---- text --------------------------------------------------------------------------------------
+
+std::string to_utf8(const wchar_t* s, std::size_t n) {
+  std::string out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto c = static_cast<std::uint32_t>(s[i]);
+    if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) c = 0xFFFD;
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    } else if (c < 0x10000) {
+      out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xF0 | (c >> 18)));
+      out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    }
+  }
+  return out;
+}
+
+std::string to_utf8(const wchar_t* s) { return to_utf8(s, std::wcslen(s)); }
+
+std::wstring from_utf8(const std::string& s) {
+  std::wstring out;
+  out.reserve(s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto b = static_cast<unsigned char>(s[i]);
+    std::uint32_t c;
+    int extra;
+    if (b < 0x80) {
+      c = b;
+      extra = 0;
+    } else if ((b & 0xE0) == 0xC0) {
+      c = b & 0x1F;
+      extra = 1;
+    } else if ((b & 0xF0) == 0xE0) {
+      c = b & 0x0F;
+      extra = 2;
+    } else if ((b & 0xF8) == 0xF0) {
+      c = b & 0x07;
+      extra = 3;
+    } else {
+      out.push_back(static_cast<wchar_t>(0xFFFD));
+      ++i;
+      continue;
+    }
+    if (i + static_cast<std::size_t>(extra) >= s.size()) {
+      out.push_back(static_cast<wchar_t>(0xFFFD));
+      break;
+    }
+    bool ok = true;
+    for (int k = 1; k <= extra; ++k) {
+      auto cont = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
+      if ((cont & 0xC0) != 0x80) {
+        ok = false;
+        break;
+      }
+      c = (c << 6) | (cont & 0x3F);
+    }
+    if (!ok) {
+      out.push_back(static_cast<wchar_t>(0xFFFD));
+      ++i;
+      continue;
+    }
+    out.push_back(static_cast<wchar_t>(c));
+    i += static_cast<std::size_t>(extra) + 1;
+  }
+  return out;
+}
+
+// ---- inherited handles -------------------------------------------------------------------------
+
+// Format of SLUICE_WIN32_HANDLES (written by CreateProcess): entries separated by ';', each
+// "value,kind,fd,size,pid" with kind r (anonymous read end), w (anonymous write end), or a file
+// as "f<read><write>". The descriptors arrive at the same numbers.
+void adopt_inherited_handles(HandleTable& table) {
+  const char* env = std::getenv("SLUICE_WIN32_HANDLES");
+  if (!env) return;
+  std::string list = env;
+  ::unsetenv("SLUICE_WIN32_HANDLES");  // not for grandchildren
+  std::size_t pos = 0;
+  while (pos < list.size()) {
+    std::size_t end = list.find(';', pos);
+    if (end == std::string::npos) end = list.size();
+    std::string item = list.substr(pos, end - pos);
+    pos = end + 1;
+    unsigned long value = 0;
+    char kind[4] = {0};
+    int fd = -1;
+    unsigned size = 0;
+    unsigned pid = 0;
+    if (std::sscanf(item.c_str(), "%lu,%3[^,],%d,%u,%u", &value, kind, &fd, &size, &pid) != 5) {
+      continue;
+    }
+    if (fd < 3 || ::fcntl(fd, F_GETFD) < 0) continue;
+    // Our descriptors are close-on-exec except while a CreateProcess passes them on.
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    std::shared_ptr<Object> object;
+    if (kind[0] == 'r') {
+      object = std::make_shared<AnonReadObject>(AnonReadEnd(fd, size), pid);
+    } else if (kind[0] == 'w') {
+      object = std::make_shared<AnonWriteObject>(AnonWriteEnd(fd, size), pid);
+    } else if (kind[0] == 'f') {
+      object = std::make_shared<FdObject>(fd, true, kind[1] == '1', kind[2] == '1');
+    } else {
+      continue;
+    }
+    table.insert_at(reinterpret_cast<HANDLE>(value), std::move(object), HANDLE_FLAG_INHERIT);
+  }
+}
+
+}  // namespace sluice::win32
+
+using namespace sluice::win32;
+
+extern "C" {
+
+DWORD WINAPI GetLastError(void) { return t_last_error; }
+VOID WINAPI SetLastError(DWORD dwErrCode) { t_last_error = dwErrCode; }
+
+BOOL WINAPI CloseHandle(HANDLE hObject) {
+  return guarded<BOOL>(FALSE, [&]() -> BOOL {
+    if (is_pseudo(hObject)) return TRUE;  // closing a pseudo handle does nothing (Windows)
+    if (auto ec = globals().handles.close(hObject)) return fail(ec);
+    return TRUE;
+  });
+}
+
+BOOL WINAPI DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle,
+                            HANDLE hTargetProcessHandle, LPHANDLE lpTargetHandle,
+                            DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwOptions) {
+  (void)dwDesiredAccess;
+  return guarded<BOOL>(FALSE, [&]() -> BOOL {
+    if (reinterpret_cast<std::uintptr_t>(hSourceProcessHandle) != kPseudoProcess) {
+      return fail(globals().handles.get(hSourceProcessHandle) ? ERROR_NOT_SUPPORTED
+                                                               : ERROR_INVALID_HANDLE);
+    }
+    if ((dwOptions & ~static_cast<DWORD>(DUPLICATE_CLOSE_SOURCE | DUPLICATE_SAME_ACCESS)) != 0) {
+      return fail(ERROR_INVALID_PARAMETER);
+    }
+    auto object = globals().handles.get(hSourceHandle);
+    if (!object) return fail(ERROR_INVALID_HANDLE);
+    BOOL ok = TRUE;
+    if (lpTargetHandle) {
+      if (reinterpret_cast<std::uintptr_t>(hTargetProcessHandle) != kPseudoProcess) {
+        ok = fail(globals().handles.get(hTargetProcessHandle) ? ERROR_NOT_SUPPORTED
+                                                              : ERROR_INVALID_HANDLE);
+      } else {
+        *lpTargetHandle = globals().handles.insert(object, bInheritHandle ? HANDLE_FLAG_INHERIT : 0);
+      }
+    }
+    // DUPLICATE_CLOSE_SOURCE closes the source even when the duplication failed (Windows).
+    if (dwOptions & DUPLICATE_CLOSE_SOURCE) (void)globals().handles.close(hSourceHandle);
+    return ok;
+  });
+}
+
+BOOL WINAPI GetHandleInformation(HANDLE hObject, LPDWORD lpdwFlags) {
+  return guarded<BOOL>(FALSE, [&]() -> BOOL {
+    auto entry = globals().handles.entry(hObject);
+    if (!entry) return fail(ERROR_INVALID_HANDLE);
+    if (!lpdwFlags) return fail(ERROR_NOACCESS);
+    *lpdwFlags = entry->flags;
+    return TRUE;
+  });
+}
+
+BOOL WINAPI SetHandleInformation(HANDLE hObject, DWORD dwMask, DWORD dwFlags) {
+  return guarded<BOOL>(FALSE, [&]() -> BOOL {
+    constexpr DWORD kKnown = HANDLE_FLAG_INHERIT | HANDLE_FLAG_PROTECT_FROM_CLOSE;
+    if (!globals().handles.set_flags(hObject, dwMask & kKnown, dwFlags)) {
+      return fail(ERROR_INVALID_HANDLE);
+    }
+    return TRUE;
+  });
+}
+
+DWORD WINAPI GetFileType(HANDLE hFile) {
+  return guarded<DWORD>(FILE_TYPE_UNKNOWN, [&]() -> DWORD {
+    auto object = globals().handles.get(hFile);
+    if (!object) {
+      set_last_error(ERROR_INVALID_HANDLE);
+      return FILE_TYPE_UNKNOWN;
+    }
+    switch (object->kind()) {
+      case Kind::kNamedPipe:
+      case Kind::kAnonRead:
+      case Kind::kAnonWrite:
+        return FILE_TYPE_PIPE;
+      case Kind::kFd: {
+        struct stat st {};
+        if (::fstat(static_cast<FdObject&>(*object).fd, &st) != 0) {
+          set_last_error(ERROR_INVALID_HANDLE);
+          return FILE_TYPE_UNKNOWN;
+        }
+        if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) return FILE_TYPE_PIPE;
+        if (S_ISCHR(st.st_mode)) return FILE_TYPE_CHAR;
+        if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) return FILE_TYPE_DISK;
+        set_last_error(NO_ERROR);
+        return FILE_TYPE_UNKNOWN;
+      }
+      default:
+        // Events, threads and processes are not files (Windows also reports NO_ERROR).
+        set_last_error(NO_ERROR);
+        return FILE_TYPE_UNKNOWN;
+    }
+  });
+}
+
+HANDLE WINAPI GetCurrentProcess(void) { return reinterpret_cast<HANDLE>(kPseudoProcess); }
+DWORD WINAPI GetCurrentProcessId(void) { return static_cast<DWORD>(::getpid()); }
+HANDLE WINAPI GetCurrentThread(void) { return reinterpret_cast<HANDLE>(kPseudoThread); }
+DWORD WINAPI GetCurrentThreadId(void) { return static_cast<DWORD>(::gettid()); }
+
+HANDLE WINAPI GetStdHandle(DWORD nStdHandle) {
+  return guarded<HANDLE>(INVALID_HANDLE_VALUE, [&]() -> HANDLE {
+    int i = std_index(nStdHandle);
+    if (i < 0) {
+      set_last_error(ERROR_INVALID_HANDLE);
+      return INVALID_HANDLE_VALUE;
+    }
+    Globals& g = globals();
+    std::lock_guard lock(g.std_mu);
+    return g.std_handles[i];
+  });
+}
+
+BOOL WINAPI SetStdHandle(DWORD nStdHandle, HANDLE hHandle) {
+  return guarded<BOOL>(FALSE, [&]() -> BOOL {
+    int i = std_index(nStdHandle);
+    if (i < 0) return fail(ERROR_INVALID_HANDLE);
+    Globals& g = globals();
+    std::lock_guard lock(g.std_mu);
+    g.std_handles[i] = hHandle;
+    return TRUE;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,223 @@
+// The Win32 layer's process-local state: kernel-object stand-ins (pipe ends, files, events,
+// threads, processes), the handle table that maps HANDLE values to them, the default Registry,
+// and the last-error / exception plumbing every C entry point uses.
+//
+// An object lives as long as a handle refers to it: the table holds shared_ptrs, so
+// DuplicateHandle shares one object and an end closes with its last handle, as on Windows.
+#pragma once
+
+#include <windows.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "sluice/anonymous_pipe.hpp"
+#include "sluice/named_pipe.hpp"
+#include "sluice/process.hpp"
+#include "sluice/registry.hpp"
+
+namespace sluice::win32 {
+
+enum class Kind { kNamedPipe, kAnonRead, kAnonWrite, kFd, kEvent, kThread, kProcess };
+
+class Object {
+ public:
+  explicit Object(Kind kind) : kind_(kind) {}
+  virtual ~Object() = default;
+  Object(const Object&) = delete;
+  Object& operator=(const Object&) = delete;
+  Kind kind() const noexcept { return kind_; }
+
+ private:
+  const Kind kind_;
+};
+
+/// A named-pipe end (server or client). PipeEnd is thread-safe; the flags are atomics.
+class NamedPipeObject final : public Object {
+ public:
+  explicit NamedPipeObject(ServerEnd end, bool overlapped)
+      : Object(Kind::kNamedPipe), server_(std::move(end)), overlapped_(overlapped) {}
+  explicit NamedPipeObject(ClientEnd end, bool overlapped)
+      : Object(Kind::kNamedPipe), client_(std::move(end)), overlapped_(overlapped) {}
+
+  bool is_server() const noexcept { return server_.has_value(); }
+  PipeEnd& end() noexcept { return server_ ? static_cast<PipeEnd&>(*server_) : *client_; }
+  ServerEnd& server() noexcept { return *server_; }
+  bool overlapped() const noexcept { return overlapped_; }
+
+  /// Whether the server has read from the current client (ImpersonateNamedPipeClient needs it).
+  std::atomic<bool> data_read{false};
+
+ private:
+  std::optional<ServerEnd> server_;
+  std::optional<ClientEnd> client_;
+  bool overlapped_;
+};
+
+/// The read end of an anonymous pipe. set_state is serialised by mu_ (AnonReadEnd keeps the
+/// wait mode in a plain member).
+class AnonReadObject final : public Object {
+ public:
+  AnonReadObject(AnonReadEnd e, std::uint32_t pid)
+      : Object(Kind::kAnonRead), end(std::move(e)), creator_pid(pid) {}
+  AnonReadEnd end;
+  const std::uint32_t creator_pid;
+  std::mutex mu;
+};
+
+class AnonWriteObject final : public Object {
+ public:
+  AnonWriteObject(AnonWriteEnd e, std::uint32_t pid)
+      : Object(Kind::kAnonWrite), end(std::move(e)), creator_pid(pid) {}
+  AnonWriteEnd end;
+  const std::uint32_t creator_pid;
+  std::mutex mu;
+};
+
+/// An ordinary file opened by CreateFile, or a standard handle (fd 0/1/2, not owned).
+class FdObject final : public Object {
+ public:
+  FdObject(int descriptor, bool owns, bool readable, bool writable)
+      : Object(Kind::kFd), fd(descriptor), owned(owns), can_read(readable), can_write(writable) {}
+  ~FdObject() override;
+  const int fd;
+  const bool owned;
+  const bool can_read;
+  const bool can_write;
+};
+
+/// Events, threads and processes are waited on under one mutex and condition variable (see
+/// wait_mutex()); their signalled state is guarded by it.
+class EventObject final : public Object {
+ public:
+  EventObject(bool manual_reset, bool initial)
+      : Object(Kind::kEvent), manual(manual_reset), signaled(initial) {}
+  const bool manual;
+  bool signaled;  // guarded by wait_mutex()
+};
+
+class ThreadObject final : public Object {
+ public:
+  ThreadObject() : Object(Kind::kThread) {}
+  bool done = false;     // guarded by wait_mutex()
+  DWORD exit_code = 0;   // guarded by wait_mutex()
+  std::uint32_t tid = 0;
+};
+
+/// A child process; `primary_thread` objects stand for pi.hThread and are signalled with it.
+class ProcessObject final : public Object {
+ public:
+  ProcessObject() : Object(Kind::kProcess) {}
+  std::uint32_t pid = 0;
+  bool done = false;     // guarded by wait_mutex()
+  DWORD exit_code = 0;   // guarded by wait_mutex()
+  bool is_thread_handle = false;
+  std::shared_ptr<ProcessObject> process;  // for a thread handle: the process it belongs to
+  ProcessObject& target() noexcept { return process ? *process : *this; }
+};
+
+std::mutex& wait_mutex() noexcept;
+std::condition_variable& wait_cv() noexcept;
+
+struct Entry {
+  std::shared_ptr<Object> object;
+  DWORD flags = 0;  // HANDLE_FLAG_*
+};
+
+/// HANDLE values are small multiples of 4 (never 0, never a pseudo handle); a closed value is
+/// reused only after every other free value (FIFO), which makes stale-handle bugs show up as
+/// ERROR_INVALID_HANDLE rather than as another object.
+class HandleTable {
+ public:
+  HANDLE insert(std::shared_ptr<Object> object, DWORD flags);
+  /// Puts `object` at a given value (handles inherited from the parent keep their values).
+  bool insert_at(HANDLE value, std::shared_ptr<Object> object, DWORD flags);
+  std::shared_ptr<Object> get(HANDLE h);
+  std::optional<Entry> entry(HANDLE h);
+  bool set_flags(HANDLE h, DWORD mask, DWORD flags);
+  /// Removes the handle; kInvalidHandle when unknown or protected from close. The object is
+  /// released outside the lock (closing a pipe end may take time).
+  std::error_code close(HANDLE h);
+  /// Every live handle with HANDLE_FLAG_INHERIT.
+  std::vector<std::pair<HANDLE, Entry>> inheritable();
+
+ private:
+  static std::size_t index_of(HANDLE h) noexcept;
+  std::mutex mu_;
+  std::vector<Entry> slots_;
+  std::vector<std::size_t> free_;  // used as a FIFO via free_head_
+  std::size_t free_head_ = 0;
+};
+
+/// The process-wide state, created at library initialisation and never destroyed (other threads
+/// may still use handles while the process exits).
+struct Globals {
+  Globals();
+  std::optional<Registry> registry;
+  std::error_code registry_error;
+  HandleTable handles;
+  std::mutex std_mu;
+  HANDLE std_handles[3] = {nullptr, nullptr, nullptr};
+  std::mutex spawn_mu;
+};
+Globals& globals();
+
+/// The default registry, or its opening error.
+Registry* registry(std::error_code* error);
+
+// ---- last error --------------------------------------------------------------------------------
+void set_last_error(DWORD code) noexcept;
+/// The Win32 error number of an error code (sluice codes are already Win32 numbers; errno codes
+/// go through the engine's errno table).
+DWORD win32_code(std::error_code ec) noexcept;
+inline BOOL fail(DWORD code) noexcept {
+  set_last_error(code);
+  return FALSE;
+}
+inline BOOL fail(std::error_code ec) noexcept { return fail(win32_code(ec)); }
+inline BOOL fail(errc e) noexcept { return fail(static_cast<DWORD>(e)); }
+
+/// Runs `body` and turns any exception into a last error; what every C entry point does.
+template <class R, class F>
+R guarded(R on_exception, F&& body) noexcept {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    set_last_error(ERROR_NOT_ENOUGH_MEMORY);
+  } catch (const std::system_error& e) {
+    set_last_error(win32_code(e.code()));
+  } catch (...) {
+    set_last_error(ERROR_GEN_FAILURE);
+  }
+  return on_exception;
+}
+
+// ---- helpers shared between the source files ---------------------------------------------------
+/// UTF-32 (Linux wchar_t) to UTF-8 and back; invalid code points become U+FFFD.
+std::string to_utf8(const wchar_t* s);
+std::string to_utf8(const wchar_t* s, std::size_t n);
+std::wstring from_utf8(const std::string& s);
+
+/// Signals an event handle (used by the synchronous completion of OVERLAPPED calls).
+void signal_event(HANDLE h) noexcept;
+void reset_event(HANDLE h) noexcept;
+
+/// Restores inherited handles from the environment (called once at initialisation).
+void adopt_inherited_handles(HandleTable& table);
+
+/// The client's uid/gid/user name for a server end (from the client's /proc entry).
+struct PeerIdentity {
+  unsigned uid = 0;
+  unsigned gid = 0;
+};
+std::error_code peer_identity(std::uint32_t pid, PeerIdentity* out);
+
+}  // namespace sluice::win32
