@@ -123,6 +123,13 @@ class Channel {
   // (see os/linux/process_barrier.hpp); otherwise a full fence.
   bool light_publish_ = false;
   int doorbell_fd_ = -1;
+  // Ring bytes whose pages exist: the first lap populates ahead of the writer in chunks, so
+  // that a write never takes a page fault and an idle connection costs no ring memory.
+  std::uint64_t populated_ = 0;
+  std::uint64_t peer_populated_ = 0;  // the same for our mapping of the peer's ring
+  // Extends `*done` (a page-aligned populated prefix of a ring) to cover `needed` plus a chunk.
+  static bool populate_ahead(std::uint64_t needed, std::uint64_t capacity, std::uint64_t* done,
+                             std::uint64_t* from, std::uint64_t* to) noexcept;
   std::uint64_t peer_tag_key_ = 0;
 };
 

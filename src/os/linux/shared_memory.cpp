@@ -46,6 +46,20 @@ Result<OwnedSegment> create_sealed_segment(const char* debug_name, std::size_t s
   return OwnedSegment{std::move(fd), std::move(map)};
 }
 
+void populate_for_write(void* address, std::size_t size) noexcept {
+#ifndef MADV_POPULATE_WRITE
+  constexpr int MADV_POPULATE_WRITE = 23;  // Linux 5.14; older kernels refuse it, and that is fine
+#endif
+  ::madvise(address, size, MADV_POPULATE_WRITE);
+}
+
+void populate_for_read(const void* address, std::size_t size) noexcept {
+#ifndef MADV_POPULATE_READ
+  constexpr int MADV_POPULATE_READ = 22;
+#endif
+  ::madvise(const_cast<void*>(address), size, MADV_POPULATE_READ);
+}
+
 Result<Mapping> map_peer_segment(int fd, std::size_t min_size, std::size_t max_size) {
   int seals = ::fcntl(fd, F_GET_SEALS);
   if (seals < 0 || (seals & kSeals) != kSeals) return errc::kBadPipe;
