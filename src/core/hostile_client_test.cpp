@@ -52,7 +52,7 @@ TEST_F(HostileClient, SilentConnectionsDoNotDelayAnHonestClient) {
   auto start = std::chrono::steady_clock::now();
   auto c = ClientEnd::open(registry(), pipe_name());
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 150ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);  // 40 × 200 ms when the agent waited
   EXPECT_EQ(s->connect().value(), ConnectStatus::kAlreadyConnected);
 }
 
