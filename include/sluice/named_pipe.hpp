@@ -192,6 +192,10 @@ class PipeEnd {
   /// Writes as write() does, asynchronously: completes once the data fits the quota.
   Result<void> async_write(std::span<const std::byte> data, Executor executor,
                            std::function<void(Result<std::size_t>)> handler);
+  /// Transacts as transact() does, asynchronously: the request goes out at once, the handler
+  /// gets the reply. Errors at once: kBadPipe, kPipeBusy (as transact()).
+  Result<void> async_transact(std::span<const std::byte> request, std::span<std::byte> reply,
+                              Executor executor, std::function<void(Result<ReadResult>)> handler);
   /// Ends every pending asynchronous operation on this end with kOperationAborted. Returns how
   /// many it ended. TODO(compat): a cancelled write's unread data stays in the pipe.
   std::size_t cancel();

@@ -136,6 +136,19 @@ Result<void> PipeEnd::async_write(std::span<const std::byte> data, Executor exec
   return {};
 }
 
+Result<void> PipeEnd::async_transact(std::span<const std::byte> request,
+                                     std::span<std::byte> reply, Executor executor,
+                                     std::function<void(Result<ReadResult>)> handler) {
+  if (!end_) return errc::kInvalidHandle;
+  auto ex = std::make_shared<Executor>(std::move(executor));
+  auto h = std::make_shared<std::function<void(Result<ReadResult>)>>(std::move(handler));
+  auto started = end_->start_transact(request, reply, completion<ReadResult>(ex, h, read_result));
+  if (!started.now) return {};
+  if (started.now->error) return started.now->error;
+  (*ex)([h, value = read_result(*started.now)] { (*h)(value); });
+  return {};
+}
+
 std::size_t PipeEnd::cancel() { return end_ ? end_->cancel() : 0; }
 
 Result<void> ServerEnd::async_connect(Executor executor,

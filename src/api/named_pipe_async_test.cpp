@@ -200,6 +200,28 @@ TEST_F(AsyncPipe, PendingConnectEndsWithTheInstance) {
   EXPECT_EQ(second->error(), errc::kBrokenPipe);
 }
 
+TEST_F(AsyncPipe, TransactionSendsAtOnceAndCompletesWithTheReply) {
+  auto [s, c] = connected(message_pipe());
+  std::byte reply[8];
+  std::optional<Result<ReadResult>> got;
+  ASSERT_TRUE(c.async_transact(bytes("question"), reply, context.executor(),
+                               [&](Result<ReadResult> r) { got = r; }));
+  std::byte request[16];
+  auto r = s.read(request);  // the request is there before any handler ran
+  ASSERT_TRUE(r);
+  EXPECT_EQ(text(std::span(request, r->bytes)), "question");
+  EXPECT_FALSE(got);
+  EXPECT_EQ(c.async_transact(bytes("again"), reply, context.executor(), [](Result<ReadResult>) {})
+                .error(),
+            errc::kPipeBusy);  // a read is pending on this end
+  ASSERT_TRUE(s.write(bytes("an answer too long")));
+  run_until([&] { return got.has_value(); });
+  ASSERT_TRUE(*got);
+  EXPECT_EQ((*got)->bytes, 8u);
+  EXPECT_TRUE((*got)->more_data);
+  EXPECT_EQ(text(std::span(reply, 8)), "an answe");
+}
+
 TEST_F(AsyncPipe, AMessageLargerThanTheRingArrivesWhole) {
   ServerOptions o = message_pipe();
   o.out_buffer_size = 4096;  // a 64 KiB ring

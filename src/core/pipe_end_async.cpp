@@ -143,6 +143,29 @@ PipeEndCore::Started PipeEndCore::start_write(std::span<const std::byte> data,
   return s;
 }
 
+PipeEndCore::Started PipeEndCore::start_transact(std::span<const std::byte> request,
+                                                 std::span<std::byte> reply,
+                                                 IoCallback callback) {
+  Completions done;
+  Started s;
+  {
+    std::lock_guard io(io_mu_);
+    if (auto e = transact_precondition_locked()) return {failure(e), 0};
+    auto written = write_locked(request, false);
+    if (!written) return {failure(written.error()), 0};
+    std::size_t partial = 0;
+    auto r = read_locked(reply, true, false, &partial);
+    if (r) return {IoResult{{}, r->bytes, r->more_data}, 0};
+    if (r.error() != errc::kNoData && r.error() != errc::kIoPending) return {failure(r.error()), 0};
+    // The reply is awaited whatever the wait mode: the transaction itself was accepted.
+    s.id = next_op_id_++;
+    reads_.push_back(AsyncOp{s.id, std::move(callback), reply, partial, {}});
+    serve_and_arm_locked(done);
+  }
+  run(done);
+  return s;
+}
+
 PipeEndCore::Started PipeEndCore::start_connect(IoCallback callback) {
   if (!server_) return {failure(errc::kInvalidFunction), 0};
   std::lock_guard io(io_mu_);

@@ -646,9 +646,8 @@ Result<PeekResult> PipeEndCore::peek(std::span<std::byte> buffer) {
   return r;
 }
 
-Result<ReadResult> PipeEndCore::transact(std::span<const std::byte> request,
-                                         std::span<std::byte> reply) {
-  SyncIo io(*this);
+std::error_code PipeEndCore::transact_precondition_locked() {
+  // data-transfer.md §5, in the observed order; a refused transaction writes nothing.
   if (!has(kReadData | kWriteData)) return errc::kAccessDenied;
   if (!server_ && disconnected()) return errc::kPipeNotConnected;
   if (io_state_error(true) || peer_gone()) return errc::kBadPipe;
@@ -656,7 +655,15 @@ Result<ReadResult> PipeEndCore::transact(std::span<const std::byte> request,
   shm::Channel& ch = conn_->channel;
   auto available = ch.available();
   if (!available) return available.error();
-  if (*available > 0 || ch.has_fragment()) return errc::kPipeBusy;
+  if (*available > 0 || ch.has_fragment() || !reads_.empty()) return errc::kPipeBusy;
+  return {};
+}
+
+Result<ReadResult> PipeEndCore::transact(std::span<const std::byte> request,
+                                         std::span<std::byte> reply) {
+  SyncIo io(*this);
+  if (auto e = transact_precondition_locked()) return e;
+  // The request does not wait for the quota (data-transfer.md §5), only for ring room.
   auto written = write_locked(request, false);
   if (!written) return written.error();
   return read_locked(reply, true, true);

@@ -96,6 +96,10 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   Started start_read(std::span<std::byte> buffer, IoCallback done);
   /// Starts a write; it completes when its data fits the quota. Pending writes are FIFO.
   Started start_write(std::span<const std::byte> data, IoCallback done);
+  /// Starts a transaction: the request is written at once (it waits only for ring room, which
+  /// a request larger than the free ring makes a blocking call), the reply is a pending read.
+  Started start_transact(std::span<const std::byte> request, std::span<std::byte> reply,
+                         IoCallback done);
   /// Starts a connect (server ends): completes when a client connects.
   Started start_connect(IoCallback done);
   /// Ends pending operations with kOperationAborted: the one started as `id`, or all (id 0).
@@ -159,6 +163,7 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   // Appends what fits; true once all of it is queued (w.error says why not, if not just room).
   bool append_some_locked(WriteProgress& w);
   std::error_code write_blocked_error() const;
+  std::error_code transact_precondition_locked();
   Result<std::size_t> write_locked(std::span<const std::byte> data, bool wait_for_quota);
   Result<std::size_t> write_nowait_locked(std::span<const std::byte> data);
   // `partial` (asynchronous reads): bytes of an unfinished message already in `buffer`; with
