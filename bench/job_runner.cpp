@@ -119,6 +119,15 @@ bool decode_spec(const std::string& text, JobSpec& spec) {
 /// failure is reported on `result_fd` as `who`.
 [[noreturn]] void exec_job_process(const char* role, Reporter who, const JobSpec& spec,
                                    const std::string& scratch, int result_fd, int control_fd) {
+  // Pinned before exec, not only in leader_main/follower_main: the library's static
+  // initialiser starts its agent thread before main, and a thread takes its CPU mask from its
+  // creator at creation (the forked rows pin before making their Registry, so this matches).
+  try {
+    pin_to(spec, who == Reporter::kLeader ? 0 : 1);
+  } catch (const std::exception& e) {
+    report_error(result_fd, who, e.what());
+    ::_exit(1);
+  }
   for (const int fd : {result_fd, control_fd}) {
     if (fd >= 0 && ::fcntl(fd, F_SETFD, 0) != 0) {
       report_error(result_fd, who, std::string("fcntl(F_SETFD): ") + std::strerror(errno));
