@@ -92,10 +92,9 @@ constexpr const char* kFollowerRole = "follower";
 std::string encode_spec(const JobSpec& spec) {
   std::ostringstream out;
   out.precision(17);
-  out << (spec.test == TestKind::kThroughput ? "throughput" : "pingpong") << ' '
-      << spec.transport << ' ' << spec.size_bytes << ' ' << spec.rounds << ' '
-      << spec.round_seconds << ' ' << spec.pingpong_samples << ' ' << spec.timeout.count() << ' '
-      << spec.cpus.size();
+  out << (spec.test == TestKind::kThroughput ? "throughput" : "pingpong") << ' ' << spec.transport
+      << ' ' << spec.size_bytes << ' ' << spec.rounds << ' ' << spec.round_seconds << ' '
+      << spec.pingpong_samples << ' ' << spec.timeout.count() << ' ' << spec.cpus.size();
   for (const int cpu : spec.cpus) out << ' ' << cpu;
   return out.str();
 }
@@ -136,8 +135,12 @@ bool decode_spec(const std::string& text, JobSpec& spec) {
   }
   const std::string pipe_dir = scratch + "/pipes";
   ::setenv("SLUICE_PIPE_DIR", pipe_dir.c_str(), 1);
-  std::string args[] = {"sluice-bench", kJobProcessFlag,           role,
-                        encode_spec(spec), scratch, std::to_string(result_fd),
+  std::string args[] = {"sluice-bench",
+                        kJobProcessFlag,
+                        role,
+                        encode_spec(spec),
+                        scratch,
+                        std::to_string(result_fd),
                         std::to_string(control_fd)};
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());

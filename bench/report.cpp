@@ -133,8 +133,8 @@ void print_table(std::FILE* out, const std::vector<Row>& rows, const RunInfo& in
                  "one-way throughput (leader writes, follower reads whole messages and "
                  "checksums every byte; MB = 10^6 bytes; \"vs C++\" is a win32-* row's MB/s / "
                  "the sluice-* row of the same mode)\n");
-    std::fprintf(out, "%-15s %8s %11s %13s %10s %8s %11s\n", "transport", "size", "MB/s",
-                 "msgs/s", "vs pipe", "vs C++", "msgs/round");
+    std::fprintf(out, "%-15s %8s %11s %13s %10s %8s %11s\n", "transport", "size", "MB/s", "msgs/s",
+                 "vs pipe", "vs C++", "msgs/round");
     for (const Row& row : rows) {
       if (row.spec.test != TestKind::kThroughput) continue;
       const std::string size = format_size(row.spec.size_bytes);
@@ -162,8 +162,8 @@ void print_table(std::FILE* out, const std::vector<Row>& rows, const RunInfo& in
                  "ping-pong round trip in microseconds (leader times send + echo; max is "
                  "over all rounds; \"vs pipe\" is p50 / pipe's p50, \"vs C++\" a win32-* row's "
                  "p50 / the sluice-* row's; lower is better)\n");
-    std::fprintf(out, "%-15s %8s %9s %9s %9s %9s %9s %8s %9s\n", "transport", "size", "p50",
-                 "p99", "p99.9", "max", "vs pipe", "vs C++", "samples");
+    std::fprintf(out, "%-15s %8s %9s %9s %9s %9s %9s %8s %9s\n", "transport", "size", "p50", "p99",
+                 "p99.9", "max", "vs pipe", "vs C++", "samples");
     for (const Row& row : rows) {
       if (row.spec.test != TestKind::kPingPong) continue;
       const std::string size = format_size(row.spec.size_bytes);

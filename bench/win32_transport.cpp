@@ -101,12 +101,11 @@ class Win32Transport final : public Transport {
   }
 
   std::unique_ptr<Channel> open_leader(const std::function<void()>& follower_may_connect) override {
-    const DWORD pipe_mode = message_mode_
-                                ? PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT
-                                : PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT;
-    HANDLE pipe = CreateNamedPipeA(pipe_name_.c_str(),
-                                   PIPE_ACCESS_DUPLEX | FILE_FLAG_FIRST_PIPE_INSTANCE, pipe_mode,
-                                   1, buffer_size_, buffer_size_, 0, nullptr);
+    const DWORD pipe_mode = message_mode_ ? PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT
+                                          : PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT;
+    HANDLE pipe =
+        CreateNamedPipeA(pipe_name_.c_str(), PIPE_ACCESS_DUPLEX | FILE_FLAG_FIRST_PIPE_INSTANCE,
+                         pipe_mode, 1, buffer_size_, buffer_size_, 0, nullptr);
     if (pipe == INVALID_HANDLE_VALUE) throw_last_error("CreateNamedPipeA");
     auto channel = std::make_unique<Win32Channel>(pipe, message_mode_);
     follower_may_connect();
