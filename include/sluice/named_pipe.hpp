@@ -268,6 +268,12 @@ class ClientEnd : public PipeEnd {
   using PipeEnd::PipeEnd;
 };
 
+/// Makes the synchronous pipe operation (read, write, transact, flush, connect) that thread
+/// `thread_id` (a kernel thread id, gettid) is blocked in fail with kOperationAborted
+/// (CancelSynchronousIo). Data a cancelled write already queued stays in the pipe.
+/// Errors: kNotFound (the thread is not blocked in one).
+Result<void> cancel_synchronous_io(std::uint32_t thread_id);
+
 /// Waits until an instance of `name` is listening (WaitNamedPipe). Does not reserve it.
 /// Errors: kFileNotFound (no such pipe; at once), kSemTimeout, kBadPathname.
 Result<void> wait_for_instance(Registry& registry, std::string_view name,

@@ -202,6 +202,11 @@ Result<ClientEnd> ClientEnd::open(Registry& registry, std::string_view name,
   return ClientEnd(std::move(*end));
 }
 
+Result<void> cancel_synchronous_io(std::uint32_t thread_id) {
+  if (!core::cancel_blocked_thread(thread_id)) return errc::kNotFound;
+  return {};
+}
+
 Result<void> wait_for_instance(Registry& registry, std::string_view name,
                                std::chrono::milliseconds timeout) {
   return core::PipeEndCore::wait_for_instance(registry.engine(), name, timeout);

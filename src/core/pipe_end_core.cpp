@@ -380,6 +380,12 @@ Result<void> PipeEndCore::wait_for_instance(const std::shared_ptr<Engine>& engin
 // ---------------------------------------------------------------------------------------------
 // States, waiting
 
+void PipeEndCore::interrupt() noexcept {
+  abort_waiters();
+  { std::lock_guard lock(state_mu_); }  // a connect between its last look and its wait sees it
+  state_cv_.notify_all();
+}
+
 void PipeEndCore::abort_waiters() noexcept {
   abort_word_.fetch_add(1, std::memory_order_seq_cst);
   os::futex_wake_all(&abort_word_, false);
@@ -423,6 +429,8 @@ PipeEndCore::WaitToken PipeEndCore::wait_token(WaitFor what) const noexcept {
 }
 
 bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
+  enter_blocking(*this);  // from here on CancelSynchronousIo can find this operation
+  if (blocking_cancelled()) return true;
   shm::Channel& ch = conn_->channel;
   bool data = what == WaitFor::kData;
   const auto& peer_word = data ? ch.peer().data_seq : ch.peer().read_seq;
@@ -525,6 +533,7 @@ Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool me
                     std::memory_order_seq_cst);
     }
     wait(WaitFor::kData, *token, std::nullopt);
+    if (blocking_cancelled()) return errc::kOperationAborted;
     token.reset();
   }
 }
@@ -595,6 +604,7 @@ Result<std::size_t> PipeEndCore::write_locked(std::span<const std::byte> data,
       continue;  // look once more now that the token covers everything after it
     }
     wait(WaitFor::kSpace, *token, std::nullopt);
+    if (blocking_cancelled()) return errc::kOperationAborted;
     token.reset();
   }
 }
@@ -690,6 +700,7 @@ Result<void> PipeEndCore::flush() {
       continue;
     }
     wait(WaitFor::kSpace, *token, std::nullopt);
+    if (blocking_cancelled()) return errc::kOperationAborted;
     token.reset();
   }
 }
@@ -765,12 +776,16 @@ Result<ConnectStatus> PipeEndCore::connect(Deadline deadline) {
     case InstanceState::kListening: break;
   }
   if (wait_mode_.load() == WaitMode::kNoWait) return errc::kPipeListening;
-  auto done = [&] { return state_ != InstanceState::kListening; };
+  lock.unlock();
+  enter_blocking(*this);  // takes the table's lock, which a canceller holds around interrupt()
+  lock.lock();
+  auto done = [&] { return state_ != InstanceState::kListening || blocking_cancelled(); };
   if (deadline) {
     if (!state_cv_.wait_until(lock, *deadline, done)) return errc::kSemTimeout;
   } else {
     state_cv_.wait(lock, done);
   }
+  if (blocking_cancelled()) return errc::kOperationAborted;  // the instance stays listening
   if (state_ == InstanceState::kConnected) return ConnectStatus::kConnected;
   if (state_ == InstanceState::kDisconnected) return errc::kPipeNotConnected;
   return errc::kBrokenPipe;

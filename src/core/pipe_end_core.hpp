@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/blocked_threads.hpp"
 #include "core/engine.hpp"
 #include "os/linux/unique_fd.hpp"
 #include "shm/channel.hpp"
@@ -112,6 +113,10 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
 
   bool is_server() const noexcept { return server_; }
 
+  /// Wakes every thread waiting on this end so that it looks at its state again (used to cancel
+  /// a blocked synchronous operation; see blocked_threads.hpp).
+  void interrupt() noexcept;
+
   void on_ready(std::uint64_t key, bool readable, bool hung_up) override;
 
  private:
@@ -201,6 +206,7 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
    public:
     explicit SyncIo(PipeEndCore& end) : end_(end), lock_(end.io_mu_) {}
     ~SyncIo() {
+      leave_blocking();
       lock_.unlock();
       end_.serve_if_requested();
     }
