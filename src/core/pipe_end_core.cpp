@@ -263,8 +263,7 @@ void PipeEndCore::handshake(os::UniqueFd socket) {
     next_channel_.emplace(std::move(conn->channel));
     return;
   }
-  conn->peer_pid = creds->pid;
-  conn->peer_session = os::session_id_of(creds->pid);
+  conn->peer = {creds->pid, os::session_id_of(creds->pid), creds->uid, creds->gid};
   conn->socket = std::move(socket);
   conn->channel.set_doorbell(conn->socket.get());
   auto key = engine_->watch(conn->socket.get(), weak_from_this());
@@ -330,8 +329,7 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_
     end->granted_ = client_rights(o.desired_access);
     auto conn = std::make_unique<Connection>();
     conn->channel = std::move(*channel);
-    conn->peer_pid = creds->pid;
-    conn->peer_session = os::session_id_of(creds->pid);
+    conn->peer = {creds->pid, os::session_id_of(creds->pid), creds->uid, creds->gid};
     conn->socket = std::move(*socket);
     conn->channel.set_doorbell(conn->socket.get());
     {
@@ -742,20 +740,24 @@ Result<void> PipeEndCore::set_state(ReadMode read_mode, WaitMode wait_mode) {
   return {};
 }
 
+ProcessIdentity PipeEndCore::own_identity() const noexcept {
+  return {own_pid_, own_session_, os::current_user_id(), os::current_group_id()};
+}
+
 Result<ProcessIdentity> PipeEndCore::client_identity() {
   if (!server_) {
     if (disconnected()) return errc::kPipeNotConnected;
-    return ProcessIdentity{own_pid_, own_session_};
+    return own_identity();
   }
   std::lock_guard lock(state_mu_);
   if (!had_client_ || !conn_) return errc::kNotFound;
-  return ProcessIdentity{conn_->peer_pid, conn_->peer_session};
+  return conn_->peer;
 }
 
 Result<ProcessIdentity> PipeEndCore::server_identity() {
-  if (server_) return ProcessIdentity{own_pid_, own_session_};
+  if (server_) return own_identity();
   if (disconnected()) return errc::kPipeNotConnected;
-  return ProcessIdentity{conn_->peer_pid, conn_->peer_session};
+  return conn_->peer;
 }
 
 // ---------------------------------------------------------------------------------------------

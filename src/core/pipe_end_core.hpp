@@ -44,6 +44,8 @@ using rights::kWriteEa;
 struct ProcessIdentity {
   std::uint32_t pid = 0;
   std::uint32_t session = 0;
+  std::uint32_t uid = 0;  ///< effective ids when it connected (SO_PEERCRED), not looked up later
+  std::uint32_t gid = 0;
 };
 
 /// Thread safety: every member may be called from any thread. I/O operations are serialised per
@@ -75,6 +77,7 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   /// Who opened the client end / created the instance (spec: process and session ids).
   Result<ProcessIdentity> client_identity();
   Result<ProcessIdentity> server_identity();
+  ProcessIdentity own_identity() const noexcept;
 
   // ---- asynchronous operations (pipe_end_async.cpp) ----
 
@@ -124,8 +127,7 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
     os::UniqueFd socket;
     std::uint64_t watch_key = 0;
     shm::Channel channel;
-    std::uint32_t peer_pid = 0;
-    std::uint32_t peer_session = 0;
+    ProcessIdentity peer;
   };
   enum class WaitFor { kData, kSpace };
   // What a waiter saw before its last look at its condition; any change means "look again".

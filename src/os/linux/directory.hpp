@@ -52,6 +52,10 @@ bool process_exists(std::uint32_t pid) noexcept;
 /// This process's id.
 std::uint32_t current_process_id() noexcept;
 
+/// This process's effective user and group ids.
+std::uint32_t current_user_id() noexcept;
+std::uint32_t current_group_id() noexcept;
+
 /// The calling thread's kernel id (gettid).
 std::uint32_t current_thread_id() noexcept;
 
