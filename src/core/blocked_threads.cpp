@@ -26,31 +26,35 @@ Table& table() {
 }
 
 thread_local Blocked t_blocked;
-thread_local bool t_registered = false;
 
 }  // namespace
 
+namespace detail {
+thread_local bool t_blocking_registered __attribute__((tls_model("initial-exec"))) = false;
+}  // namespace detail
+
+using detail::t_blocking_registered;
+
 void enter_blocking(PipeEndCore& end) {
-  if (t_registered) return;
+  if (t_blocking_registered) return;
   Table& t = table();
   std::lock_guard lock(t.mu);
   t_blocked.end = &end;
   t_blocked.cancelled.store(false);
   t.by_thread[os::current_thread_id()] = &t_blocked;
-  t_registered = true;
+  t_blocking_registered = true;
 }
 
-void leave_blocking() noexcept {
-  if (!t_registered) return;
+void detail::leave_blocking_registered() noexcept {
   Table& t = table();
   std::lock_guard lock(t.mu);
   t.by_thread.erase(os::current_thread_id());
   t_blocked.end = nullptr;
   t_blocked.cancelled.store(false);
-  t_registered = false;
+  t_blocking_registered = false;
 }
 
-bool blocking_cancelled() noexcept { return t_registered && t_blocked.cancelled.load(); }
+bool blocking_cancelled() noexcept { return t_blocking_registered && t_blocked.cancelled.load(); }
 
 bool cancel_blocked_thread(std::uint32_t tid) {
   Table& t = table();

@@ -210,7 +210,7 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
     ~SyncIo() {
       leave_blocking();
       lock_.unlock();
-      end_.serve_if_requested();
+      if (end_.serve_requested_.load()) end_.serve_if_requested();  // seq_cst: pairs with the agent
     }
     SyncIo(const SyncIo&) = delete;
     SyncIo& operator=(const SyncIo&) = delete;
