@@ -123,6 +123,8 @@ class ProcessObject final : public Object {
   std::uint32_t pid = 0;
   bool done = false;     // guarded by wait_mutex()
   DWORD exit_code = 0;   // guarded by wait_mutex()
+  /// Set by TerminateProcess: the code the process is to report instead of 128 + SIGKILL.
+  std::optional<DWORD> terminated_with;  // guarded by wait_mutex()
   bool is_thread_handle = false;
   std::shared_ptr<ProcessObject> process;  // for a thread handle: the process it belongs to
   ProcessObject& target() noexcept { return process ? *process : *this; }

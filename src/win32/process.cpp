@@ -245,7 +245,7 @@ BOOL create_process(const std::string* application, const std::string* command_l
     {
       std::lock_guard lock(wait_mutex());
       process->done = true;
-      process->exit_code = code ? static_cast<DWORD>(*code) : 1;
+      process->exit_code = process->terminated_with.value_or(code ? static_cast<DWORD>(*code) : 1);
     }
     wait_cv().notify_all();
   }).detach();
@@ -334,10 +334,11 @@ BOOL WINAPI TerminateProcess(HANDLE hProcess, UINT uExitCode) {
     {
       std::lock_guard lock(wait_mutex());
       if (process->done) return fail(ERROR_ACCESS_DENIED);  // Windows: the process is gone
+      // Linux can only report 128 + SIGKILL; we know better, so the code is the one asked for.
+      if (!process->terminated_with) process->terminated_with = uExitCode;
     }
-    // TODO(compat): the exit code reads 128 + SIGKILL, not uExitCode. TODO(security): signal
-    // through the pidfd; a pid reused in the instant between the waiter's reap and `done` would
-    // be hit.
+    // TODO(security): signal through the pidfd; a pid reused in the instant between the
+    // waiter's reap and `done` would be hit.
     ::kill(static_cast<pid_t>(process->pid), SIGKILL);
     return TRUE;
   });

@@ -220,6 +220,27 @@ TEST(Win32CreateProcess, AMissingProgramFailsWithFileNotFound) {
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_FILE_NOT_FOUND));
 }
 
+TEST(Win32CreateProcess, TerminateProcessSetsTheExitCodeItWasGiven) {
+  STARTUPINFOA si{};
+  si.cb = sizeof si;
+  PROCESS_INFORMATION pi{};
+  char line[] = "sleep 30";
+  ASSERT_TRUE(CreateProcessA(nullptr, line, nullptr, nullptr, FALSE, 0, nullptr, nullptr, &si, &pi))
+      << GetLastError();
+  DWORD code = 0;
+  ASSERT_TRUE(GetExitCodeProcess(pi.hProcess, &code));
+  EXPECT_EQ(code, static_cast<DWORD>(STILL_ACTIVE));
+  ASSERT_TRUE(TerminateProcess(pi.hProcess, 42));
+  ASSERT_EQ(WaitForSingleObject(pi.hProcess, 5000), WAIT_OBJECT_0);
+  ASSERT_TRUE(GetExitCodeProcess(pi.hProcess, &code));
+  EXPECT_EQ(code, 42u);
+  SetLastError(kSentinel);
+  EXPECT_FALSE(TerminateProcess(pi.hProcess, 7));  // it is gone
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_ACCESS_DENIED));
+  CloseHandle(pi.hThread);
+  CloseHandle(pi.hProcess);
+}
+
 TEST(Win32CreateProcess, SortReadsAndWritesThroughRedirectedAnonymousPipes) {
   SECURITY_ATTRIBUTES sa = {sizeof sa, nullptr, TRUE};
   HANDLE out_r, out_w, in_r, in_w;
