@@ -105,14 +105,14 @@ bool HandleTable::insert_at(HANDLE value, std::shared_ptr<Object> object, DWORD 
 
 std::shared_ptr<Object> HandleTable::get(HANDLE h) {
   std::size_t index = index_of(h);
-  std::lock_guard lock(mu_);
+  std::shared_lock lock(mu_);
   if (index >= slots_.size()) return nullptr;
   return slots_[index].object;
 }
 
 std::optional<Entry> HandleTable::entry(HANDLE h) {
   std::size_t index = index_of(h);
-  std::lock_guard lock(mu_);
+  std::shared_lock lock(mu_);
   if (index >= slots_.size() || !slots_[index].object) return std::nullopt;
   return slots_[index];
 }

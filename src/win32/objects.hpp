@@ -15,6 +15,7 @@
 #include <mutex>
 #include <new>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -157,7 +158,9 @@ class HandleTable {
 
  private:
   static std::size_t index_of(HANDLE h) noexcept;
-  std::mutex mu_;
+  // Every call looks a handle up; only opening, closing and flags write. Lookups from many
+  // threads (an I/O-completion-port server's workers) must not queue behind each other.
+  std::shared_mutex mu_;
   std::vector<Entry> slots_;
   std::vector<std::size_t> free_;  // used as a FIFO via free_head_
   std::size_t free_head_ = 0;
