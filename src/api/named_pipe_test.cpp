@@ -775,6 +775,20 @@ TEST_F(NamedPipe, CancelSynchronousIoAbortsABlockedReadWriteAndConnect) {
             errc::kNotFound);
 }
 
+TEST_F(NamedPipe, AConnectionCostsFewDescriptors) {
+  // Server end: its socket, its instance lock, its name directory; client end: its socket and
+  // the name directory. Segment descriptors are closed once mapped.
+  int before = testing::open_descriptor_count();
+  std::vector<std::pair<ServerEnd, ClientEnd>> pairs;
+  for (int i = 0; i < 10; ++i) {
+    ServerEnd s = server({}, "many");
+    ClientEnd c = client({}, "many");
+    pairs.emplace_back(std::move(s), std::move(c));
+  }
+  int per_connection = (testing::open_descriptor_count() - before) / 10;
+  EXPECT_LE(per_connection, 5);
+}
+
 TEST_F(NamedPipe, MovedFromEndsReportInvalidHandle) {
   ServerEnd s = server();
   ServerEnd moved = std::move(s);

@@ -281,6 +281,7 @@ void PipeEndCore::handshake(os::UniqueFd socket) {
     // The client gave up waiting: to us it connected and closed at once.
     peer_hung_up_.store(true);
   }
+  conn_->channel.close_own_fd();
   lock.unlock();
   state_cv_.notify_all();
   complete_connects({});
@@ -318,6 +319,7 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_
     if (!channel->attach_peer(server_segment.get())) continue;
     auto creds = os::peer_credentials(socket->get());
     if (!creds) continue;
+    channel->close_own_fd();
 
     std::shared_ptr<PipeEndCore> end(new PipeEndCore(engine, false));
     end->access_ = reply->access;

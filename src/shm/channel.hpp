@@ -39,6 +39,9 @@ class Channel {
 
   bool attached() const noexcept { return static_cast<bool>(peer_map_); }
   int own_fd() const noexcept { return own_.fd.get(); }
+  /// Closes this side's segment descriptor once the peer has it (the mappings stay): a
+  /// connection then costs one descriptor, its socket.
+  void close_own_fd() noexcept { own_.fd.reset(); }
   SegmentHeader& own() noexcept { return *static_cast<SegmentHeader*>(own_.map.address()); }
   const SegmentHeader& own() const noexcept {
     return *static_cast<const SegmentHeader*>(own_.map.address());
