@@ -18,6 +18,13 @@ constexpr std::uint64_t padded(std::uint64_t n) {
   return (n + kFragmentAlign - 1) & ~std::uint64_t{kFragmentAlign - 1};
 }
 
+// madvise wants page-aligned addresses; the ring starts kHeaderSize into its segment.
+template <class T>
+T* page_start(T* p) {
+  auto at = reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t{4095};
+  return reinterpret_cast<T*>(at);
+}
+
 std::uint64_t random_key() {
   std::uint64_t key = 0;
   os::fill_random(&key, sizeof key);
@@ -28,7 +35,7 @@ std::uint64_t random_key() {
 }  // namespace
 
 std::uint64_t ring_capacity_for(std::uint32_t quota) noexcept {
-  std::uint64_t want = std::max<std::uint64_t>(kMinRingCapacity, 2ull * quota + 4096);
+  std::uint64_t want = std::max<std::uint64_t>(kMinRingCapacity, 2ull * quota);
   return std::min(std::bit_ceil(want), kMaxRingCapacity);
 }
 
@@ -86,7 +93,8 @@ void Channel::append(const std::byte* data, std::size_t size, std::uint32_t flag
   std::uint64_t from, to;
   if (populate_ahead(write_end_ + kFragmentHeaderSize + padded(size), capacity_, &populated_, &from,
                      &to))
-    os::populate_for_write(own_ring_ + from, to - from);
+    os::populate_for_write(page_start(own_ring_ + from),
+                           static_cast<std::size_t>(own_ring_ + to - page_start(own_ring_ + from)));
   std::uint64_t at = write_end_ & (capacity_ - 1);
   // Positions are 16-aligned and the capacity a multiple of 16: a header never wraps.
   std::byte* header = own_ring_ + at;
@@ -192,7 +200,8 @@ void Channel::copy_out(std::uint64_t pos, std::byte* out, std::size_t size) cons
 void Channel::consume(std::uint64_t new_read_pos, std::size_t payload) noexcept {
   std::uint64_t from, to;
   if (populate_ahead(new_read_pos, peer_capacity_, &peer_populated_, &from, &to))
-    os::populate_for_read(peer_ring_ + from, to - from);
+    os::populate_for_read(page_start(peer_ring_ + from),
+                          static_cast<std::size_t>(peer_ring_ + to - page_start(peer_ring_ + from)));
   read_pos_ = new_read_pos;
   read_ += payload;  // payload_read moves with every byte: the writer's quota counts bytes read
   SegmentHeader& h = own();

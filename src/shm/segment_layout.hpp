@@ -27,11 +27,11 @@
 namespace sluice::shm {
 
 inline constexpr std::uint32_t kSegmentMagic = 0x534C5543;  // "SLUC"
-inline constexpr std::uint32_t kLayoutVersion = 2;
+inline constexpr std::uint32_t kLayoutVersion = 3;  // 3: rings sized 2 × quota, from 4 KiB
 inline constexpr std::size_t kHeaderSize = 4096;
 inline constexpr std::size_t kFragmentHeaderSize = 16;
 inline constexpr std::size_t kFragmentAlign = 16;
-inline constexpr std::uint64_t kMinRingCapacity = 64 * 1024;
+inline constexpr std::uint64_t kMinRingCapacity = 4 * 1024;
 inline constexpr std::uint64_t kMaxRingCapacity = 64ull * 1024 * 1024;
 
 /// Capabilities a producer announces.
@@ -97,8 +97,10 @@ static_assert(offsetof(SegmentHeader, data_seq) == 256);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 
-/// The ring capacity used for a direction whose quota is `quota`: room for a whole quota of
-/// small messages with their headers, at least 64 KiB, a power of two.
+/// The ring capacity used for a direction whose quota is `quota`: twice the quota (room for a
+/// quota of data with its fragment headers), a power of two, at least 4 KiB.
+/// TODO(compat): a quota of thousands of tiny messages needs more room than that; a writer then
+/// waits for ring room before the quota says so.
 std::uint64_t ring_capacity_for(std::uint32_t quota) noexcept;
 
 }  // namespace sluice::shm
