@@ -13,8 +13,8 @@
 //     into a pipe with room, a request already there) is handled inline instead of as a
 //     packet, which saves a port round trip per operation — what a tuned Windows server does.
 //
-// Clients are synchronous: CreateFile (retrying on ERROR_PIPE_BUSY), message read mode, and
-// TransactNamedPipe for each request (one call: write the request, read the reply).
+// Clients are synchronous: CreateFile (retrying on ERROR_PIPE_BUSY), message read mode, then
+// WriteFile + ReadFile per request.
 #include <windows.h>
 
 #include <memory>
@@ -28,6 +28,10 @@ namespace sluice::bench {
 namespace {
 
 constexpr int kListening = 4;
+// FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: off, because with it on, 64- and 256-client rows lost a
+// request now and then (a client waited forever; TODO(compat): find out whether the layer or
+// this server drops it). Without it every operation, immediate or not, comes back as a packet.
+constexpr bool kSkipPortOnSuccess = false;
 
 [[noreturn]] void throw_win32(const char* call, DWORD code = GetLastError()) {
   throw BenchError(std::string(call) + " failed: error " + std::to_string(code));
@@ -88,13 +92,14 @@ class IocpEchoServer final : public EchoServer {
     if (CreateIoCompletionPort(pipe, port_, reinterpret_cast<ULONG_PTR>(in), 0) != port_) {
       throw_win32("CreateIoCompletionPort (associate)");
     }
-    if (!SetFileCompletionNotificationModes(pipe, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS)) {
+    if (kSkipPortOnSuccess &&
+        !SetFileCompletionNotificationModes(pipe, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS)) {
       throw_win32("SetFileCompletionNotificationModes");
     }
     // Overlapped ConnectNamedPipe: pending (a packet follows), or ERROR_PIPE_CONNECTED when the
     // client came first (no packet: handled now).
     if (ConnectNamedPipe(pipe, &in->ov)) {
-      drive(in, true, 0, ERROR_SUCCESS);
+      if (kSkipPortOnSuccess) drive(in, true, 0, ERROR_SUCCESS);
       return;
     }
     const DWORD error = GetLastError();
@@ -149,11 +154,12 @@ class IocpEchoServer final : public EchoServer {
           now = WriteFile(in->pipe, in->buffer.data(), bytes, &done, &in->ov);
           break;
       }
-      if (now) {
+      if (now && kSkipPortOnSuccess) {
         ok = true;
         bytes = done;
         continue;
       }
+      if (now) return;  // a packet follows
       error = GetLastError();
       if (error == ERROR_IO_PENDING) return;
       // ERROR_MORE_DATA (an oversized request) ends up in throw_win32 above.
@@ -175,14 +181,18 @@ class PipeEchoConnection final : public EchoConnection {
   PipeEchoConnection& operator=(const PipeEchoConnection&) = delete;
 
   void round_trip(std::span<const std::byte> request, std::span<std::byte> reply) override {
-    DWORD got = 0;
-    if (!TransactNamedPipe(pipe_, const_cast<std::byte*>(request.data()),
-                           static_cast<DWORD>(request.size()), reply.data(),
-                           static_cast<DWORD>(reply.size()), &got, nullptr)) {
-      throw_win32("TransactNamedPipe");  // ERROR_MORE_DATA: a longer reply
+    // WriteFile + ReadFile rather than TransactNamedPipe: under load the layer's
+    // TransactNamedPipe failed now and then with ERROR_BAD_PIPE (230) on a live pipe
+    // (TODO(compat): reproduce in src/win32 and switch back; see bench/README.md).
+    DWORD done = 0;
+    if (!WriteFile(pipe_, request.data(), static_cast<DWORD>(request.size()), &done, nullptr)) {
+      throw_win32("WriteFile");
     }
-    if (got != reply.size()) {
-      throw BenchError("reply of " + std::to_string(got) + " bytes, expected " +
+    if (!ReadFile(pipe_, reply.data(), static_cast<DWORD>(reply.size()), &done, nullptr)) {
+      throw_win32("ReadFile");  // ERROR_MORE_DATA: a longer reply
+    }
+    if (done != reply.size()) {
+      throw BenchError("reply of " + std::to_string(done) + " bytes, expected " +
                        std::to_string(reply.size()));
     }
   }
