@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "echo.hpp"
 #include "job.hpp"
 #include "report.hpp"
 #include "transport.hpp"
@@ -30,9 +31,11 @@ named pipes through the Win32 API; "vs C++" compares them with the sluice-* row 
   --quick              2 rounds, short rounds, few samples (CI smoke test, demo)
   --rounds N           rounds per row; each row reports the median (default 5)
   --transports a,b,c   pipe, unix-stream, unix-seqpacket, sluice-byte, sluice-msg, win32-byte,
-                       win32-msg (default all)
+                       win32-msg; echo servers: echo-iocp, echo-epoll-unix (default all)
   --sizes a,b,c        throughput message sizes, e.g. 64,4K,64KiB,1M (default 64,4K,64K,1M)
-  --tests a,b          throughput, pingpong (default both)
+  --tests a,b          throughput, pingpong, echo, echo-scale (default all)
+  --clients a,b,c      echo: client processes per row (default 1,16,64,256)
+  --scale PxC          echo-scale: P client processes with C connections each (default 20x50)
   --timeout SECONDS    kill a row's processes after this long (default 15 + 2 per round)
   --no-pin             do not pin the two processes to CPUs
   --help               this text
@@ -49,13 +52,28 @@ struct Options {
   double timeout_seconds = 0;
   std::vector<std::string> transports;
   std::vector<std::size_t> sizes;
+  std::vector<std::string> echo_servers;
+  std::vector<int> clients;
+  int scale_processes = 20;
+  int scale_connections = 50;
   bool throughput = true;
   bool pingpong = true;
+  bool echo = true;
+  bool echo_scale = true;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
   std::fprintf(stderr, "sluice-bench: %s\n(try --help)\n", message.c_str());
   std::exit(2);
+}
+
+int parse_count(std::string_view text, int max) {
+  int value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 1 || value > max) {
+    usage_error("bad count '" + std::string(text) + "' (1 .. " + std::to_string(max) + ")");
+  }
+  return value;
 }
 
 std::vector<std::string> split(std::string_view list) {
@@ -92,6 +110,8 @@ std::size_t parse_size(std::string_view text) {
 Options parse_options(int argc, char** argv) {
   Options options;
   const std::vector<std::string> known = transport_names();
+  const std::vector<std::string> known_echo = echo_server_names();
+  bool filtered = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     auto next = [&]() -> std::string_view {
@@ -122,22 +142,40 @@ Options parse_options(int argc, char** argv) {
       if (*end != '\0' || !(options.timeout_seconds > 0))
         usage_error("bad --timeout '" + value + "'");
     } else if (arg == "--transports") {
-      options.transports = split(next());
-      for (const std::string& name : options.transports) {
-        if (std::find(known.begin(), known.end(), name) == known.end()) {
+      filtered = true;
+      for (const std::string& name : split(next())) {
+        if (std::find(known.begin(), known.end(), name) != known.end()) {
+          options.transports.push_back(name);
+        } else if (std::find(known_echo.begin(), known_echo.end(), name) != known_echo.end()) {
+          options.echo_servers.push_back(name);
+        } else {
           usage_error("unknown transport '" + name + "'");
         }
       }
+    } else if (arg == "--clients") {
+      options.clients.clear();
+      for (const std::string& count : split(next()))
+        options.clients.push_back(parse_count(count, 4096));
+    } else if (arg == "--scale") {
+      const std::string_view value = next();
+      const auto x = value.find('x');
+      if (x == std::string_view::npos) usage_error("bad --scale '" + std::string(value) + "'");
+      options.scale_processes = parse_count(value.substr(0, x), 4096);
+      options.scale_connections = parse_count(value.substr(x + 1), 100000);
     } else if (arg == "--sizes") {
       options.sizes.clear();
       for (const std::string& size : split(next())) options.sizes.push_back(parse_size(size));
     } else if (arg == "--tests") {
-      options.throughput = options.pingpong = false;
+      options.throughput = options.pingpong = options.echo = options.echo_scale = false;
       for (const std::string& test : split(next())) {
         if (test == "throughput") {
           options.throughput = true;
         } else if (test == "pingpong") {
           options.pingpong = true;
+        } else if (test == "echo") {
+          options.echo = true;
+        } else if (test == "echo-scale") {
+          options.echo_scale = true;
         } else {
           usage_error("unknown test '" + test + "'");
         }
@@ -146,7 +184,11 @@ Options parse_options(int argc, char** argv) {
       usage_error("unknown argument '" + std::string(arg) + "'");
     }
   }
-  if (options.transports.empty()) options.transports = known;
+  if (!filtered) {
+    options.transports = known;
+    options.echo_servers = known_echo;
+  }
+  if (options.clients.empty()) options.clients = {1, 16, 64, 256};
   if (options.sizes.empty()) options.sizes = {64, 4096, 65536, 1 << 20};
   if (options.rounds == 0) options.rounds = options.quick ? 2 : 5;
   // Report order follows transport_names() whatever order the filter was given in.
@@ -220,21 +262,49 @@ int run(int argc, char** argv) {
     }
   }
 
+  // Echo rows: more processes than CPUs, so nothing is pinned; every client process is exec'd.
+  JobSpec echo_base = base;
+  echo_base.cpus.clear();
+  echo_base.round_seconds = options.quick ? 0.1 : 0.5;
+  echo_base.warmup_seconds = options.quick ? 0.1 : 0.3;
+  echo_base.timeout = std::max(base.timeout, std::chrono::milliseconds(60'000));
+  if (options.echo) {
+    for (const int clients : options.clients) {
+      for (const std::string& server : options.echo_servers) {
+        JobSpec spec = echo_base;
+        spec.test = TestKind::kEcho;
+        spec.transport = server;
+        spec.clients = clients;
+        specs.push_back(spec);
+      }
+    }
+  }
+  if (options.echo_scale) {
+    for (const std::string& server : options.echo_servers) {
+      JobSpec spec = echo_base;
+      spec.test = TestKind::kEchoScale;
+      spec.transport = server;
+      spec.clients = options.scale_processes;
+      spec.connections_per_client = options.scale_connections;
+      specs.push_back(spec);
+    }
+  }
+
   std::vector<Row> rows;
   std::set<std::string> timed_out;  // a transport that hung once is not waited for again
   bool failed = false;
   for (const JobSpec& spec : specs) {
     if (progress) {
-      std::fprintf(stderr, "\r\033[K%s %s %s ...",
-                   spec.test == TestKind::kThroughput ? "throughput" : "pingpong",
-                   spec.transport.c_str(), format_size(spec.size_bytes).c_str());
+      std::fprintf(stderr, "\r\033[K%s %s %s ...", test_name(spec.test), spec.transport.c_str(),
+                   describe_size(spec).c_str());
     }
     JobResult result;
     if (timed_out.count(spec.transport) != 0) {
       result.status = JobStatus::kError;
       result.error = "not run: an earlier row of this transport timed out";
     } else {
-      result = run_job(spec);
+      const bool echo = spec.test == TestKind::kEcho || spec.test == TestKind::kEchoScale;
+      result = echo ? run_echo_job(spec) : run_job(spec);
       if (result.status == JobStatus::kError && result.error.rfind("timed out", 0) == 0) {
         timed_out.insert(spec.transport);
       }
@@ -242,8 +312,7 @@ int run(int argc, char** argv) {
     if (result.status == JobStatus::kError) {
       failed = true;
       std::fprintf(stderr, "%ssluice-bench: FAILED %s %s %s: %s\n", progress ? "\r\033[K" : "",
-                   spec.test == TestKind::kThroughput ? "throughput" : "pingpong",
-                   spec.transport.c_str(), format_size(spec.size_bytes).c_str(),
+                   test_name(spec.test), spec.transport.c_str(), describe_size(spec).c_str(),
                    result.error.c_str());
     }
     rows.push_back(Row{spec, result});
@@ -262,6 +331,9 @@ int run(int argc, char** argv) {
 }  // namespace sluice::bench
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == sluice::bench::kEchoProcessFlag) {
+    return sluice::bench::run_echo_process(argc, argv);
+  }
   if (argc > 1 && std::string_view(argv[1]) == sluice::bench::kJobProcessFlag) {
     return sluice::bench::run_job_process(argc, argv);
   }

@@ -83,7 +83,97 @@ const char* status_word(JobStatus status) {
   return "?";
 }
 
+/// The echo-epoll-unix row with the same client count (the bar echo servers are held to).
+const Row* find_epoll_row(const std::vector<Row>& rows, const Row& row) {
+  for (const Row& other : rows) {
+    if (other.spec.transport == "echo-epoll-unix" && other.spec.test == row.spec.test &&
+        other.spec.clients == row.spec.clients && other.result.status == JobStatus::kOk) {
+      return &other;
+    }
+  }
+  return nullptr;
+}
+
+void print_echo_tables(std::FILE* out, const std::vector<Row>& rows) {
+  bool any_echo = false;
+  bool any_scale = false;
+  for (const Row& row : rows) {
+    any_echo |= row.spec.test == TestKind::kEcho;
+    any_scale |= row.spec.test == TestKind::kEchoScale;
+  }
+  if (any_echo) {
+    std::fprintf(out,
+                 "\necho: 64 B request -> reply, one connection per client process, one server "
+                 "thread; requests/s over all clients and p50/p99 request latency in "
+                 "microseconds, each the median over rounds; \"vs epoll\" is requests/s / "
+                 "echo-epoll-unix's at the same client count (higher is better)\n");
+    std::fprintf(out, "%-16s %8s %12s %9s %9s %9s\n", "server", "clients", "requests/s", "p50",
+                 "p99", "vs epoll");
+    for (const Row& row : rows) {
+      if (row.spec.test != TestKind::kEcho) continue;
+      if (row.result.status != JobStatus::kOk) {
+        std::fprintf(out, "%-16s %8d  %s: %s\n", row.spec.transport.c_str(), row.spec.clients,
+                     status_word(row.result.status), row.result.error.c_str());
+        continue;
+      }
+      const Row* epoll = find_epoll_row(rows, row);
+      const std::string ratio =
+          epoll != nullptr ? format_ratio(row.result.requests_per_s / epoll->result.requests_per_s)
+                           : "-";
+      std::fprintf(out, "%-16s %8d %12.0f %9.2f %9.2f %9s\n", row.spec.transport.c_str(),
+                   row.spec.clients, row.result.requests_per_s, row.result.p50_us,
+                   row.result.p99_us, ratio.c_str());
+    }
+  }
+  if (any_scale) {
+    std::fprintf(out,
+                 "\necho-scale: every connection open at once, each answered twice; per "
+                 "connection: descriptors of the server and of the clients, memory growth "
+                 "(PSS, from /proc/<pid>/smaps_rollup) of the server and of the clients, RSS "
+                 "growth of all (counts shared pages once per process)\n");
+    std::fprintf(out, "%-16s %14s %9s %9s %11s %11s %11s %9s\n", "server", "connections", "srv fds",
+                 "cli fds", "srv PSS B", "cli PSS B", "all RSS B", "buffers");
+    for (const Row& row : rows) {
+      if (row.spec.test != TestKind::kEchoScale) continue;
+      const std::string conns = describe_size(row.spec);
+      if (row.result.status != JobStatus::kOk) {
+        std::fprintf(out, "%-16s %14s  %s: %s\n", row.spec.transport.c_str(), conns.c_str(),
+                     status_word(row.result.status), row.result.error.c_str());
+        continue;
+      }
+      std::fprintf(out, "%-16s %14s %9.2f %9.2f %11.0f %11.0f %11.0f %9zu\n",
+                   row.spec.transport.c_str(), conns.c_str(), row.result.server_fds_per_connection,
+                   row.result.client_fds_per_connection, row.result.server_pss_bytes_per_connection,
+                   row.result.client_pss_bytes_per_connection, row.result.rss_bytes_per_connection,
+                   row.spec.buffer_bytes);
+    }
+  }
+}
+
 }  // namespace
+
+const char* test_name(TestKind test) {
+  switch (test) {
+    case TestKind::kThroughput:
+      return "throughput";
+    case TestKind::kPingPong:
+      return "pingpong";
+    case TestKind::kEcho:
+      return "echo";
+    case TestKind::kEchoScale:
+      return "echo-scale";
+  }
+  return "?";
+}
+
+std::string describe_size(const JobSpec& spec) {
+  if (spec.test == TestKind::kEcho) return std::to_string(spec.clients) + " clients";
+  if (spec.test == TestKind::kEchoScale) {
+    return std::to_string(spec.clients) + "x" + std::to_string(spec.connections_per_client) +
+           " conns";
+  }
+  return format_size(spec.size_bytes);
+}
 
 std::string format_size(std::size_t bytes) {
   if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
@@ -125,7 +215,8 @@ void print_table(std::FILE* out, const std::vector<Row>& rows, const RunInfo& in
   bool any_throughput = false;
   bool any_pingpong = false;
   for (const Row& row : rows) {
-    (row.spec.test == TestKind::kThroughput ? any_throughput : any_pingpong) = true;
+    any_throughput |= row.spec.test == TestKind::kThroughput;
+    any_pingpong |= row.spec.test == TestKind::kPingPong;
   }
 
   if (any_throughput) {
@@ -184,6 +275,7 @@ void print_table(std::FILE* out, const std::vector<Row>& rows, const RunInfo& in
                    static_cast<unsigned long long>(row.result.messages_per_round));
     }
   }
+  print_echo_tables(out, rows);
 }
 
 void print_json(std::FILE* out, const std::vector<Row>& rows) {
@@ -191,17 +283,39 @@ void print_json(std::FILE* out, const std::vector<Row>& rows) {
   const char* separator = "\n";
   for (const Row& row : rows) {
     const bool throughput = row.spec.test == TestKind::kThroughput;
-    std::fprintf(out, "%s  {\"test\": \"%s\", \"transport\": %s, \"size_bytes\": %zu", separator,
-                 throughput ? "throughput" : "pingpong", json_string(row.spec.transport).c_str(),
-                 row.spec.size_bytes);
+    std::fprintf(out, "%s  {\"test\": \"%s\", \"transport\": %s", separator,
+                 test_name(row.spec.test), json_string(row.spec.transport).c_str());
     separator = ",\n";
+    if (row.spec.test == TestKind::kEcho) {
+      std::fprintf(out, ", \"clients\": %d, \"size_bytes\": %zu", row.spec.clients,
+                   row.spec.size_bytes);
+    } else if (row.spec.test == TestKind::kEchoScale) {
+      std::fprintf(out,
+                   ", \"processes\": %d, \"connections_per_process\": %d, \"buffer_bytes\": %zu",
+                   row.spec.clients, row.spec.connections_per_client, row.spec.buffer_bytes);
+    } else {
+      std::fprintf(out, ", \"size_bytes\": %zu", row.spec.size_bytes);
+    }
     if (row.result.status != JobStatus::kOk) {
       std::fprintf(out, ", \"%s\": %s}",
                    row.result.status == JobStatus::kSkipped ? "skipped" : "error",
                    json_string(row.result.error).c_str());
       continue;
     }
-    if (throughput) {
+    if (row.spec.test == TestKind::kEcho) {
+      std::fprintf(out, ", \"requests_per_s\": %.0f, \"p50_us\": %.3f, \"p99_us\": %.3f}",
+                   row.result.requests_per_s, row.result.p50_us, row.result.p99_us);
+    } else if (row.spec.test == TestKind::kEchoScale) {
+      std::fprintf(out,
+                   ", \"connections\": %llu, \"server_fds_per_connection\": %.2f, "
+                   "\"client_fds_per_connection\": %.2f, \"server_pss_bytes_per_connection\": "
+                   "%.0f, \"client_pss_bytes_per_connection\": %.0f, "
+                   "\"rss_bytes_per_connection\": %.0f}",
+                   static_cast<unsigned long long>(row.result.connections),
+                   row.result.server_fds_per_connection, row.result.client_fds_per_connection,
+                   row.result.server_pss_bytes_per_connection,
+                   row.result.client_pss_bytes_per_connection, row.result.rss_bytes_per_connection);
+    } else if (throughput) {
       std::fprintf(out, ", \"mb_per_s\": %.1f, \"msgs_per_s\": %.0f}", row.result.mb_per_s,
                    row.result.msgs_per_s);
     } else {

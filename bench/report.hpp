@@ -29,6 +29,10 @@ RunInfo collect_run_info(const std::vector<int>& cpus, int rounds, bool quick);
 
 /// "64 B", "4 KiB", "1 MiB".
 std::string format_size(std::size_t bytes);
+/// "throughput", "pingpong", "echo", "echo-scale" (also the JSON "test" value).
+const char* test_name(TestKind test);
+/// The row's size column: the message size, or "16 clients" / "20x50 conns" for echo rows.
+std::string describe_size(const JobSpec& spec);
 
 /// Tables per test with a ratio column against pipe(2) of the same size, and one comparing
 /// win32-* rows with the C++ API row of the same mode (sluice-*).
