@@ -106,14 +106,16 @@ void Channel::append(const std::byte* data, std::size_t size, std::uint32_t flag
   }
   std::uint32_t length = static_cast<std::uint32_t>(size);
   std::memcpy(header, &length, sizeof length);
-  // The tag goes last: once a reader sees it, the length and payload above are visible too.
   std::uint64_t tag = ((write_end_ << 2) | flags) ^ own_tag_key_;
-  __atomic_store_n(reinterpret_cast<std::uint64_t*>(header + 8), tag, __ATOMIC_RELEASE);
   write_end_ += kFragmentHeaderSize + padded(size);
   written_ += size;
+  // The counters go before the tag: a reader takes a fragment as soon as it sees its tag, and
+  // its count of bytes read must never run ahead of the written count it compares with.
   SegmentHeader& h = own();
-  h.write_end.store(write_end_, std::memory_order_release);
-  h.payload_written.store(written_, std::memory_order_release);
+  h.write_end.store(write_end_, std::memory_order_relaxed);
+  h.payload_written.store(written_, std::memory_order_relaxed);
+  // The tag goes last (release): once a reader sees it, everything above is visible too.
+  __atomic_store_n(reinterpret_cast<std::uint64_t*>(header + 8), tag, __ATOMIC_RELEASE);
   signal_data();
 }
 

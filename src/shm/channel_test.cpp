@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <atomic>
+#include <thread>
 #include <vector>
 
 namespace sluice::shm {
@@ -142,6 +144,38 @@ TEST_F(HostilePeer, ReadPositionAheadOfTheWriterIsRejected) {
 TEST_F(HostilePeer, UnknownStateReadsAsClosed) {
   evil().state.store(77);
   EXPECT_EQ(p.b.peer_state(), EndState::kClosed);
+}
+
+}  // namespace
+}  // namespace sluice::shm
+
+namespace sluice::shm {
+namespace {
+
+// A reader that takes a fragment the moment its tag appears must never see the writer's counters
+// lag behind what it consumed (they once did: transact and peek then reported kBadPipe).
+TEST(Channel, CountersNeverLagBehindAFragmentAReaderTook) {
+  Pair p = connected_pair(1 << 16, 1 << 16);
+  constexpr int kMessages = 200000;
+  std::atomic<bool> failed{false};
+  std::thread writer([&] {
+    std::byte msg[8] = {};
+    for (int i = 0; i < kMessages && !failed; ++i) {
+      while (p.a.fragment_room(sizeof msg).value_or(-1) < static_cast<std::int64_t>(sizeof msg)) {
+      }
+      p.a.append(msg, sizeof msg, kFirst | kLast);
+    }
+  });
+  std::byte out[8];
+  for (int got = 0; got < kMessages && !failed;) {
+    auto t = p.b.read_message(out, sizeof out);
+    ASSERT_TRUE(t);
+    if (!t->message_done) continue;
+    ++got;
+    if (!p.b.available()) failed = true;  // counters behind what was read
+  }
+  writer.join();
+  EXPECT_FALSE(failed);
 }
 
 }  // namespace
