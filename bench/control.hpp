@@ -35,6 +35,8 @@ class ControlLink {
   /// Throw BenchError when the peer has gone.
   Command receive_command();
   Reply receive_reply();
+  /// The descriptor, for a runner that passes the link across exec.
+  int fd() const noexcept { return fd_.get(); }
 
  private:
   void send_raw(const void* data, std::size_t size);

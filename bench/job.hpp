@@ -46,4 +46,10 @@ struct JobResult {
 /// abort in a transport becomes an error result. Never throws for transport failures.
 JobResult run_job(const JobSpec& spec);
 
+/// The first argument of a leader or follower that the runner started with exec (transports
+/// whose library cannot be used after fork, Transport::needs_fresh_process); internal.
+inline constexpr const char* kJobProcessFlag = "--job-process";
+/// main() of such a process: argv[1] is kJobProcessFlag. Returns the exit status.
+int run_job_process(int argc, char** argv);
+
 }  // namespace sluice::bench

@@ -8,6 +8,14 @@
 //
 // The runner never touches a transport itself, so a crash, an abort or a hang in one (say a
 // sluice engine still being written) costs one error row, not the run.
+//
+// A transport that cannot be used after fork (Transport::needs_fresh_process: sluice's Win32
+// layer makes its default Registry and agent thread in a static initialiser, and the agent
+// thread does not survive fork) gets fresh processes instead: each forked child execs
+// /proc/self/exe with kJobProcessFlag, the job spec, the scratch directory and the descriptors
+// it keeps (result pipe, control link), and SLUICE_PIPE_DIR=<scratch>/pipes, so the library
+// initialises in a namespace private to the row. Pinning, the alarm, the process group and
+// PR_SET_PDEATHSIG all survive exec. The exec'd follower calls prepare() again.
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -19,10 +27,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "control.hpp"
 #include "job.hpp"
@@ -73,6 +84,72 @@ std::string follower_fate(pid_t follower) {
   return "";
 }
 
+// ---- fresh processes (fork + exec) ---------------------------------------------------------
+
+constexpr const char* kLeaderRole = "leader";
+constexpr const char* kFollowerRole = "follower";
+
+std::string encode_spec(const JobSpec& spec) {
+  std::ostringstream out;
+  out.precision(17);
+  out << (spec.test == TestKind::kThroughput ? "throughput" : "pingpong") << ' ' << spec.transport
+      << ' ' << spec.size_bytes << ' ' << spec.rounds << ' ' << spec.round_seconds << ' '
+      << spec.pingpong_samples << ' ' << spec.timeout.count() << ' ' << spec.cpus.size();
+  for (const int cpu : spec.cpus) out << ' ' << cpu;
+  return out.str();
+}
+
+bool decode_spec(const std::string& text, JobSpec& spec) {
+  std::istringstream in(text);
+  std::string test;
+  long long timeout_ms = 0;
+  std::size_t cpus = 0;
+  in >> test >> spec.transport >> spec.size_bytes >> spec.rounds >> spec.round_seconds >>
+      spec.pingpong_samples >> timeout_ms >> cpus;
+  if (!in || (test != "throughput" && test != "pingpong") || cpus > 2) return false;
+  spec.test = test == "throughput" ? TestKind::kThroughput : TestKind::kPingPong;
+  spec.timeout = std::chrono::milliseconds(timeout_ms);
+  spec.cpus.resize(cpus);
+  for (int& cpu : spec.cpus) in >> cpu;
+  return static_cast<bool>(in);
+}
+
+/// In a forked child: becomes a fresh `role` process of this binary. Does not return; an exec
+/// failure is reported on `result_fd` as `who`.
+[[noreturn]] void exec_job_process(const char* role, Reporter who, const JobSpec& spec,
+                                   const std::string& scratch, int result_fd, int control_fd) {
+  // Pinned before exec, not only in leader_main/follower_main: the library's static
+  // initialiser starts its agent thread before main, and a thread takes its CPU mask from its
+  // creator at creation (the forked rows pin before making their Registry, so this matches).
+  try {
+    pin_to(spec, who == Reporter::kLeader ? 0 : 1);
+  } catch (const std::exception& e) {
+    report_error(result_fd, who, e.what());
+    ::_exit(1);
+  }
+  for (const int fd : {result_fd, control_fd}) {
+    if (fd >= 0 && ::fcntl(fd, F_SETFD, 0) != 0) {
+      report_error(result_fd, who, std::string("fcntl(F_SETFD): ") + std::strerror(errno));
+      ::_exit(1);
+    }
+  }
+  const std::string pipe_dir = scratch + "/pipes";
+  ::setenv("SLUICE_PIPE_DIR", pipe_dir.c_str(), 1);
+  std::string args[] = {"sluice-bench",
+                        kJobProcessFlag,
+                        role,
+                        encode_spec(spec),
+                        scratch,
+                        std::to_string(result_fd),
+                        std::to_string(control_fd)};
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  ::execv("/proc/self/exe", argv.data());
+  report_error(result_fd, who, std::string("execv(/proc/self/exe): ") + std::strerror(errno));
+  ::_exit(1);
+}
+
 int follower_main(const JobSpec& spec, Transport& transport, ControlLink link, int result_fd) {
   try {
     pin_to(spec, 1);
@@ -116,6 +193,10 @@ int leader_main(const JobSpec& spec, Transport& transport, const std::string& sc
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::getppid() != leader) ::_exit(1);
       link = ControlLink();
+      if (transport.needs_fresh_process()) {
+        exec_job_process(kFollowerRole, Reporter::kFollower, spec, scratch, result_fd,
+                         follower_link.fd());
+      }
       ::_exit(follower_main(spec, transport, std::move(follower_link), result_fd));
     }
     follower_link = ControlLink();
@@ -180,6 +261,9 @@ JobResult run_job(const JobSpec& spec) {
     ::setpgid(0, 0);
     ::close(result_pipe[0]);
     arm_alarm(spec);
+    if (transport->needs_fresh_process()) {
+      exec_job_process(kLeaderRole, Reporter::kLeader, spec, scratch, result_pipe[1], -1);
+    }
     ::_exit(leader_main(spec, *transport, scratch, result_pipe[1]));
   }
   ::setpgid(leader, leader);  // also done by the child; whichever runs first wins the race
@@ -247,6 +331,41 @@ JobResult run_job(const JobSpec& spec) {
     return error_result("timed out after " + std::to_string(seconds) + " s; killed");
   }
   return error_result("leader " + describe_exit(leader_status) + " without a result");
+}
+
+int run_job_process(int argc, char** argv) {
+  // argv: exe, kJobProcessFlag, role, spec, scratch, result fd, control fd (see
+  // exec_job_process). Only the runner writes these; a mismatch is a bug, not user input.
+  if (argc != 7) return 2;
+  const std::string role = argv[2];
+  JobSpec spec;
+  const std::string scratch = argv[4];
+  const int result_fd = std::atoi(argv[5]);
+  const int control_fd = std::atoi(argv[6]);
+  const Reporter who = role == kLeaderRole ? Reporter::kLeader : Reporter::kFollower;
+  if (!decode_spec(argv[3], spec)) {
+    report_error(result_fd, who, std::string("bad job spec '") + argv[3] + "'");
+    return 1;
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  std::string why_not;
+  const std::unique_ptr<Transport> transport = make_transport(spec.transport, why_not);
+  if (!transport) {
+    report_error(result_fd, who, spec.transport + ": " + why_not);
+    return 1;
+  }
+  // Not inherited by the next exec (the follower gets its own copies from the leader's fork).
+  ::fcntl(result_fd, F_SETFD, FD_CLOEXEC);
+  if (role == kLeaderRole) return leader_main(spec, *transport, scratch, result_fd);
+  if (role != kFollowerRole || control_fd < 0) return 2;
+  ::fcntl(control_fd, F_SETFD, FD_CLOEXEC);
+  try {
+    transport->prepare(TransportConfig{scratch, spec.size_bytes});
+  } catch (const std::exception& e) {
+    report_error(result_fd, who, e.what());
+    return 1;
+  }
+  return follower_main(spec, *transport, ControlLink(UniqueFd(control_fd)), result_fd);
 }
 
 }  // namespace sluice::bench

@@ -23,12 +23,14 @@ namespace {
 constexpr std::string_view kUsage = R"(usage: sluice-bench [options]
 
 Measures one-way throughput (64 B, 4 KiB, 64 KiB, 1 MiB messages) and 64 B ping-pong latency
-between two processes pinned to different CPUs, for each transport.
+between two processes pinned to different CPUs, for each transport. win32-* rows are sluice
+named pipes through the Win32 API; "vs C++" compares them with the sluice-* row of the same mode.
 
   --json               print only a JSON array of result objects
   --quick              2 rounds, short rounds, few samples (CI smoke test, demo)
   --rounds N           rounds per row; each row reports the median (default 5)
-  --transports a,b,c   pipe, unix-stream, unix-seqpacket, sluice-byte, sluice-msg (default all)
+  --transports a,b,c   pipe, unix-stream, unix-seqpacket, sluice-byte, sluice-msg, win32-byte,
+                       win32-msg (default all)
   --sizes a,b,c        throughput message sizes, e.g. 64,4K,64KiB,1M (default 64,4K,64K,1M)
   --tests a,b          throughput, pingpong (default both)
   --timeout SECONDS    kill a row's processes after this long (default 15 + 2 per round)
@@ -259,4 +261,9 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace sluice::bench
 
-int main(int argc, char** argv) { return sluice::bench::run(argc, argv); }
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == sluice::bench::kJobProcessFlag) {
+    return sluice::bench::run_job_process(argc, argv);
+  }
+  return sluice::bench::run(argc, argv);
+}

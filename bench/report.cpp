@@ -13,14 +13,26 @@
 namespace sluice::bench {
 namespace {
 
-const Row* find_pipe_row(const std::vector<Row>& rows, const Row& row) {
+const Row* find_row(const std::vector<Row>& rows, const Row& row, std::string_view transport) {
   for (const Row& other : rows) {
-    if (other.spec.transport == "pipe" && other.spec.test == row.spec.test &&
+    if (other.spec.transport == transport && other.spec.test == row.spec.test &&
         other.spec.size_bytes == row.spec.size_bytes && other.result.status == JobStatus::kOk) {
       return &other;
     }
   }
   return nullptr;
+}
+
+const Row* find_pipe_row(const std::vector<Row>& rows, const Row& row) {
+  return find_row(rows, row, "pipe");
+}
+
+/// A win32-* row's C++ API twin (same engine, same mode): "win32-msg" → "sluice-msg".
+const Row* find_cpp_api_row(const std::vector<Row>& rows, const Row& row) {
+  constexpr std::string_view kPrefix = "win32-";
+  const std::string& name = row.spec.transport;
+  if (name.rfind(kPrefix, 0) != 0) return nullptr;
+  return find_row(rows, row, "sluice-" + name.substr(kPrefix.size()));
 }
 
 std::string json_string(std::string_view text) {
@@ -119,9 +131,10 @@ void print_table(std::FILE* out, const std::vector<Row>& rows, const RunInfo& in
   if (any_throughput) {
     std::fprintf(out,
                  "one-way throughput (leader writes, follower reads whole messages and "
-                 "checksums every byte; MB = 10^6 bytes)\n");
-    std::fprintf(out, "%-15s %8s %11s %13s %10s %11s\n", "transport", "size", "MB/s", "msgs/s",
-                 "vs pipe", "msgs/round");
+                 "checksums every byte; MB = 10^6 bytes; \"vs C++\" is a win32-* row's MB/s / "
+                 "the sluice-* row of the same mode)\n");
+    std::fprintf(out, "%-15s %8s %11s %13s %10s %8s %11s\n", "transport", "size", "MB/s", "msgs/s",
+                 "vs pipe", "vs C++", "msgs/round");
     for (const Row& row : rows) {
       if (row.spec.test != TestKind::kThroughput) continue;
       const std::string size = format_size(row.spec.size_bytes);
@@ -133,8 +146,12 @@ void print_table(std::FILE* out, const std::vector<Row>& rows, const RunInfo& in
       const Row* pipe = find_pipe_row(rows, row);
       const std::string ratio =
           pipe != nullptr ? format_ratio(row.result.mb_per_s / pipe->result.mb_per_s) : "-";
-      std::fprintf(out, "%-15s %8s %11.1f %13.0f %10s %11llu\n", row.spec.transport.c_str(),
+      const Row* api = find_cpp_api_row(rows, row);
+      const std::string api_ratio =
+          api != nullptr ? format_ratio(row.result.mb_per_s / api->result.mb_per_s) : "-";
+      std::fprintf(out, "%-15s %8s %11.1f %13.0f %10s %8s %11llu\n", row.spec.transport.c_str(),
                    size.c_str(), row.result.mb_per_s, row.result.msgs_per_s, ratio.c_str(),
+                   api_ratio.c_str(),
                    static_cast<unsigned long long>(row.result.messages_per_round));
     }
     std::fprintf(out, "\n");
@@ -143,9 +160,10 @@ void print_table(std::FILE* out, const std::vector<Row>& rows, const RunInfo& in
   if (any_pingpong) {
     std::fprintf(out,
                  "ping-pong round trip in microseconds (leader times send + echo; max is "
-                 "over all rounds; \"vs pipe\" is p50 / pipe's p50, lower is better)\n");
-    std::fprintf(out, "%-15s %8s %9s %9s %9s %9s %9s %9s\n", "transport", "size", "p50", "p99",
-                 "p99.9", "max", "vs pipe", "samples");
+                 "over all rounds; \"vs pipe\" is p50 / pipe's p50, \"vs C++\" a win32-* row's "
+                 "p50 / the sluice-* row's; lower is better)\n");
+    std::fprintf(out, "%-15s %8s %9s %9s %9s %9s %9s %8s %9s\n", "transport", "size", "p50", "p99",
+                 "p99.9", "max", "vs pipe", "vs C++", "samples");
     for (const Row& row : rows) {
       if (row.spec.test != TestKind::kPingPong) continue;
       const std::string size = format_size(row.spec.size_bytes);
@@ -157,9 +175,12 @@ void print_table(std::FILE* out, const std::vector<Row>& rows, const RunInfo& in
       const Row* pipe = find_pipe_row(rows, row);
       const std::string ratio =
           pipe != nullptr ? format_ratio(row.result.p50_us / pipe->result.p50_us) : "-";
-      std::fprintf(out, "%-15s %8s %9.2f %9.2f %9.2f %9.1f %9s %9llu\n", row.spec.transport.c_str(),
-                   size.c_str(), row.result.p50_us, row.result.p99_us, row.result.p999_us,
-                   row.result.max_us, ratio.c_str(),
+      const Row* api = find_cpp_api_row(rows, row);
+      const std::string api_ratio =
+          api != nullptr ? format_ratio(row.result.p50_us / api->result.p50_us) : "-";
+      std::fprintf(out, "%-15s %8s %9.2f %9.2f %9.2f %9.1f %9s %8s %9llu\n",
+                   row.spec.transport.c_str(), size.c_str(), row.result.p50_us, row.result.p99_us,
+                   row.result.p999_us, row.result.max_us, ratio.c_str(), api_ratio.c_str(),
                    static_cast<unsigned long long>(row.result.messages_per_round));
     }
   }

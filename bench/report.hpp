@@ -30,7 +30,8 @@ RunInfo collect_run_info(const std::vector<int>& cpus, int rounds, bool quick);
 /// "64 B", "4 KiB", "1 MiB".
 std::string format_size(std::size_t bytes);
 
-/// Tables per test with a ratio column against pipe(2) of the same size.
+/// Tables per test with a ratio column against pipe(2) of the same size, and one comparing
+/// win32-* rows with the C++ API row of the same mode (sluice-*).
 void print_table(std::FILE* out, const std::vector<Row>& rows, const RunInfo& info);
 /// One JSON array of objects, nothing else.
 void print_json(std::FILE* out, const std::vector<Row>& rows);

@@ -11,7 +11,8 @@ void throw_errno(std::string_view what) {
 }
 
 std::vector<std::string> transport_names() {
-  return {"pipe", "unix-stream", "unix-seqpacket", "sluice-byte", "sluice-msg"};
+  return {"pipe",       "unix-stream", "unix-seqpacket", "sluice-byte",
+          "sluice-msg", "win32-byte",  "win32-msg"};
 }
 
 std::unique_ptr<Transport> make_transport(std::string_view name, std::string& why_not) {
@@ -20,6 +21,15 @@ std::unique_ptr<Transport> make_transport(std::string_view name, std::string& wh
   if (name == "unix-seqpacket") return make_unix_seqpacket_transport();
   if (name == "sluice-byte") return make_sluice_transport(false, why_not);
   if (name == "sluice-msg") return make_sluice_transport(true, why_not);
+#if SLUICE_BENCH_HAVE_WIN32
+  if (name == "win32-byte") return make_win32_transport(false, why_not);
+  if (name == "win32-msg") return make_win32_transport(true, why_not);
+#else
+  if (name == "win32-byte" || name == "win32-msg") {
+    why_not = "not built (no sluice::win32 target)";
+    return nullptr;
+  }
+#endif
   why_not = "unknown transport";
   return nullptr;
 }

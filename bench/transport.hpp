@@ -49,7 +49,14 @@ class Transport {
  public:
   virtual ~Transport() = default;
   virtual std::string_view name() const = 0;
-  /// In the leader, before the fork. Errors throw BenchError.
+  /// True when the transport's library keeps per-process state that a forked child cannot use
+  /// (sluice's Win32 layer: a default Registry and its agent thread, made by a static
+  /// initialiser). The runner then starts the leader and the follower as fresh executions of
+  /// this binary (fork + exec) with SLUICE_PIPE_DIR=<scratch_dir>/pipes, and calls prepare()
+  /// again in the follower after its exec, so prepare() must depend on its config alone.
+  virtual bool needs_fresh_process() const { return false; }
+  /// In the leader, before the fork (and, see needs_fresh_process, in the follower after its
+  /// exec). Errors throw BenchError.
   virtual void prepare(const TransportConfig& config) = 0;
   /// In the leader, after the fork; calls `follower_may_connect` once the follower may open its
   /// end, then returns the leader's end of the connection.
@@ -66,10 +73,12 @@ std::vector<std::string> transport_names();
 /// name is known but the transport was not built.
 std::unique_ptr<Transport> make_transport(std::string_view name, std::string& why_not);
 
-// Factories of the transport files (kernel_transports.cpp, sluice_transport.cpp).
+// Factories of the transport files (kernel_transports.cpp, sluice_transport.cpp,
+// win32_transport.cpp).
 std::unique_ptr<Transport> make_pipe_transport();
 std::unique_ptr<Transport> make_unix_stream_transport();
 std::unique_ptr<Transport> make_unix_seqpacket_transport();
 std::unique_ptr<Transport> make_sluice_transport(bool message_mode, std::string& why_not);
+std::unique_ptr<Transport> make_win32_transport(bool message_mode, std::string& why_not);
 
 }  // namespace sluice::bench

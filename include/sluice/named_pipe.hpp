@@ -32,8 +32,13 @@ enum class WaitMode : std::uint32_t { kWait = 0, kNoWait = 1 };
 namespace rights {
 inline constexpr std::uint32_t kReadData = 0x0001;
 inline constexpr std::uint32_t kWriteData = 0x0002;
+inline constexpr std::uint32_t kAppendData = 0x0004;
+inline constexpr std::uint32_t kReadEa = 0x0008;
+inline constexpr std::uint32_t kWriteEa = 0x0010;
 inline constexpr std::uint32_t kReadAttributes = 0x0080;
 inline constexpr std::uint32_t kWriteAttributes = 0x0100;
+inline constexpr std::uint32_t kReadControl = 0x00020000;
+inline constexpr std::uint32_t kSynchronize = 0x00100000;
 /// GENERIC_READ as mapped for pipes: read data and attributes.
 inline constexpr std::uint32_t kRead = 0x00120089;
 /// GENERIC_WRITE as mapped for pipes: write data and attributes.

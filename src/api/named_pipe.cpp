@@ -1,5 +1,7 @@
 #include "sluice/named_pipe.hpp"
 
+#include <optional>
+
 #include "core/pipe_end_core.hpp"
 
 namespace sluice {
@@ -96,57 +98,64 @@ Result<std::uint32_t> PipeEnd::server_session_id() const {
 
 namespace {
 
-// The engine's completion callback: hands the outcome to the user's handler via the executor.
-template <class T, class Map>
-core::PipeEndCore::IoCallback completion(std::shared_ptr<Executor> executor,
-                                         std::shared_ptr<std::function<void(Result<T>)>> handler,
-                                         Map map) {
-  return [executor, handler, map](const core::PipeEndCore::IoResult& r) {
+using IoResult = core::PipeEndCore::IoResult;
+
+// Turns an engine start into the API contract: failed at once → the error, and the handler
+// never runs; anything else → the handler runs once, through the executor. `immediate` maps an
+// outcome that came at once (a success, or an error that means success, like kPipeConnected)
+// to the value to hand over, or to nullopt when it is a failure to return.
+template <class T, class Start, class Map, class Immediate>
+Result<void> start_async(Start start, Executor executor, std::function<void(Result<T>)> handler,
+                         Map map, Immediate immediate) {
+  auto ex = std::make_shared<Executor>(std::move(executor));
+  auto h = std::make_shared<std::function<void(Result<T>)>>(std::move(handler));
+  auto started = start([ex, h, map](const IoResult& r) {
     Result<T> value = r.error ? Result<T>(r.error) : Result<T>(map(r));
-    (*executor)([handler, value] { (*handler)(value); });
-  };
+    (*ex)([h, value] { (*h)(value); });
+  });
+  if (!started.now) return {};
+  std::optional<T> value = immediate(*started.now);
+  if (!value) return started.now->error;
+  (*ex)([h, v = *value] { (*h)(v); });
+  return {};
 }
 
-ReadResult read_result(const core::PipeEndCore::IoResult& r) { return {r.bytes, r.more_data}; }
-std::size_t write_result(const core::PipeEndCore::IoResult& r) { return r.bytes; }
+ReadResult read_result(const IoResult& r) { return {r.bytes, r.more_data}; }
+std::size_t write_result(const IoResult& r) { return r.bytes; }
+
+template <class Map>
+auto success_or_error(Map map) {
+  return [map](const IoResult& r) -> std::optional<decltype(map(r))> {
+    if (r.error) return std::nullopt;
+    return map(r);
+  };
+}
 
 }  // namespace
 
 Result<void> PipeEnd::async_read(std::span<std::byte> buffer, Executor executor,
                                  std::function<void(Result<ReadResult>)> handler) {
   if (!end_) return errc::kInvalidHandle;
-  auto ex = std::make_shared<Executor>(std::move(executor));
-  auto h = std::make_shared<std::function<void(Result<ReadResult>)>>(std::move(handler));
-  auto started = end_->start_read(buffer, completion<ReadResult>(ex, h, read_result));
-  if (!started.now) return {};
-  if (started.now->error) return started.now->error;
-  (*ex)([h, value = read_result(*started.now)] { (*h)(value); });
-  return {};
+  return start_async<ReadResult>(
+      [&](auto done) { return end_->start_read(buffer, std::move(done)); }, std::move(executor),
+      std::move(handler), read_result, success_or_error(read_result));
 }
 
 Result<void> PipeEnd::async_write(std::span<const std::byte> data, Executor executor,
                                   std::function<void(Result<std::size_t>)> handler) {
   if (!end_) return errc::kInvalidHandle;
-  auto ex = std::make_shared<Executor>(std::move(executor));
-  auto h = std::make_shared<std::function<void(Result<std::size_t>)>>(std::move(handler));
-  auto started = end_->start_write(data, completion<std::size_t>(ex, h, write_result));
-  if (!started.now) return {};
-  if (started.now->error) return started.now->error;
-  (*ex)([h, value = write_result(*started.now)] { (*h)(value); });
-  return {};
+  return start_async<std::size_t>(
+      [&](auto done) { return end_->start_write(data, std::move(done)); }, std::move(executor),
+      std::move(handler), write_result, success_or_error(write_result));
 }
 
 Result<void> PipeEnd::async_transact(std::span<const std::byte> request,
                                      std::span<std::byte> reply, Executor executor,
                                      std::function<void(Result<ReadResult>)> handler) {
   if (!end_) return errc::kInvalidHandle;
-  auto ex = std::make_shared<Executor>(std::move(executor));
-  auto h = std::make_shared<std::function<void(Result<ReadResult>)>>(std::move(handler));
-  auto started = end_->start_transact(request, reply, completion<ReadResult>(ex, h, read_result));
-  if (!started.now) return {};
-  if (started.now->error) return started.now->error;
-  (*ex)([h, value = read_result(*started.now)] { (*h)(value); });
-  return {};
+  return start_async<ReadResult>(
+      [&](auto done) { return end_->start_transact(request, reply, std::move(done)); },
+      std::move(executor), std::move(handler), read_result, success_or_error(read_result));
 }
 
 std::size_t PipeEnd::cancel() { return end_ ? end_->cancel() : 0; }
@@ -154,14 +163,14 @@ std::size_t PipeEnd::cancel() { return end_ ? end_->cancel() : 0; }
 Result<void> ServerEnd::async_connect(Executor executor,
                                       std::function<void(Result<ConnectStatus>)> handler) {
   if (!end_) return errc::kInvalidHandle;
-  auto ex = std::make_shared<Executor>(std::move(executor));
-  auto h = std::make_shared<std::function<void(Result<ConnectStatus>)>>(std::move(handler));
-  auto connected = [](const core::PipeEndCore::IoResult&) { return ConnectStatus::kConnected; };
-  auto started = end_->start_connect(completion<ConnectStatus>(ex, h, connected));
-  if (!started.now) return {};
-  if (started.now->error != errc::kPipeConnected) return started.now->error;
-  (*ex)([h] { (*h)(ConnectStatus::kAlreadyConnected); });
-  return {};
+  return start_async<ConnectStatus>(
+      [&](auto done) { return end_->start_connect(std::move(done)); }, std::move(executor),
+      std::move(handler), [](const IoResult&) { return ConnectStatus::kConnected; },
+      // A client that came first is good news (ERROR_PIPE_CONNECTED), not a failure.
+      [](const IoResult& r) -> std::optional<ConnectStatus> {
+        if (r.error == errc::kPipeConnected) return ConnectStatus::kAlreadyConnected;
+        return std::nullopt;
+      });
 }
 
 Result<ServerEnd> ServerEnd::create(Registry& registry, std::string_view name,

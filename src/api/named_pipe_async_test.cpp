@@ -105,6 +105,20 @@ TEST_F(AsyncPipe, WriteCompletesOnlyOnceTheReaderMakesRoomInTheQuota) {
   EXPECT_EQ(wrote->value(), 10u);
 }
 
+TEST_F(AsyncPipe, APendingReadTakesTheHandOffOfANoWaitWrite) {
+  ServerOptions o;
+  o.in_buffer_size = 512;
+  auto [s, c] = connected(o);
+  std::byte one[1];
+  std::optional<Result<ReadResult>> got;
+  ASSERT_TRUE(s.async_read(one, context.executor(), [&](Result<ReadResult> r) { got = r; }));
+  ASSERT_TRUE(c.set_state(ReadMode::kByte, WaitMode::kNoWait));
+  std::string data(514, 'h');
+  EXPECT_EQ(c.write(bytes(data)).value(), 1u);  // only the waiting read's byte goes
+  run_until([&] { return got.has_value(); });
+  EXPECT_EQ((*got)->bytes, 1u);
+}
+
 TEST_F(AsyncPipe, CancelEndsPendingOperationsWithOperationAborted) {
   auto [s, c] = connected();
   std::byte buf[8];

@@ -79,6 +79,15 @@ void PipeEndCore::serve_and_arm_locked(Completions& done) {
     };
     arm(own.waiting_for_data, !reads_.empty());
     arm(own.waiting_for_space, !writes_.empty());
+    // The head read is a waiting read request for the peer's no-wait writes (§2.2 hand-off).
+    std::uint64_t request = 0;
+    if (!reads_.empty()) {
+      const AsyncOp& head = reads_.front();
+      bool message_mode = read_mode_.load() == ReadMode::kMessage;
+      request = shm::kPendingRead | (message_mode ? shm::kPendingMessage : 0) |
+                (head.buffer.size() - head.partial);
+    }
+    own.pending_read.store(request, std::memory_order_seq_cst);
     if (!armed_now) return;
     conn_->channel.barrier_before_sleep();
   }

@@ -28,16 +28,16 @@ enum class InstanceState { kListening, kConnected, kDisconnected, kClosed };
 
 using Deadline = std::optional<std::chrono::steady_clock::time_point>;
 
-/// Access rights as Windows grants them to pipe handles (named-pipes.md §3.1).
-inline constexpr std::uint32_t kReadData = 0x0001;
-inline constexpr std::uint32_t kWriteData = 0x0002;
-inline constexpr std::uint32_t kAppendData = 0x0004;
-inline constexpr std::uint32_t kReadEa = 0x0008;
-inline constexpr std::uint32_t kWriteEa = 0x0010;
-inline constexpr std::uint32_t kReadAttributes = 0x0080;
-inline constexpr std::uint32_t kWriteAttributes = 0x0100;
-inline constexpr std::uint32_t kReadControl = 0x00020000;
-inline constexpr std::uint32_t kSynchronize = 0x00100000;
+// Access rights as Windows grants them to pipe handles (named-pipes.md §3.1).
+using rights::kAppendData;
+using rights::kReadAttributes;
+using rights::kReadControl;
+using rights::kReadData;
+using rights::kReadEa;
+using rights::kSynchronize;
+using rights::kWriteAttributes;
+using rights::kWriteData;
+using rights::kWriteEa;
 
 /// A process at one end of an instance.
 struct ProcessIdentity {

@@ -11,6 +11,7 @@
 
 #include "os/linux/errno_map.hpp"
 #include "os/linux/kernel_pipe.hpp"
+#include "win32/async.hpp"
 #include "win32/objects.hpp"
 #include "win32/overlapped.hpp"
 
@@ -52,16 +53,24 @@ bool parent_exists(const std::string& path) {
 
 void begin_overlapped(LPOVERLAPPED ov) noexcept {
   if (!ov) return;
-  ov->Internal = STATUS_PENDING;
-  ov->InternalHigh = 0;
-  if (ov->hEvent) reset_event(ov->hEvent);
+  store_internal(ov, STATUS_PENDING);
+  if (HANDLE event = event_of(ov)) reset_event(event);
 }
 
 void complete_overlapped(LPOVERLAPPED ov, DWORD status, DWORD bytes) noexcept {
   if (!ov) return;
-  ov->Internal = status;
-  ov->InternalHigh = bytes;
-  if (ov->hEvent) signal_event(ov->hEvent);
+  std::shared_ptr<Object> event;
+  try {
+    event = event_object(event_of(ov));
+  } catch (...) {
+  }
+  {
+    std::lock_guard lock(wait_mutex());
+    ov->InternalHigh = bytes;
+    store_internal(ov, status);
+    if (event) static_cast<EventObject&>(*event).signaled = true;
+  }
+  wait_cv().notify_all();
 }
 
 Result<PeekResult> peek_fd(FdObject& file, std::span<std::byte> buffer) {
@@ -210,10 +219,14 @@ BOOL WINAPI ReadFile(HANDLE hFile, LPVOID lpBuffer, DWORD nNumberOfBytesToRead,
     switch (object->kind()) {
       case Kind::kNamedPipe: {
         auto& pipe = static_cast<NamedPipeObject&>(*object);
+        if (pipe.overlapped() && lpOverlapped) {
+          return overlapped_read(pipe, buffer, lpNumberOfBytesRead, lpOverlapped);
+        }
+        // Without an OVERLAPPED an overlapped handle behaves synchronously (io-models §3.1).
         begin_overlapped(lpOverlapped);
         auto r = pipe.end().read(buffer);
         if (!r) return fail(r.error());
-        if (pipe.is_server()) pipe.data_read = true;
+        if (pipe.is_server()) pipe.async->data_read = true;
         bytes = r->bytes;
         more = r->more_data;
         break;
@@ -257,10 +270,15 @@ BOOL WINAPI WriteFile(HANDLE hFile, LPCVOID lpBuffer, DWORD nNumberOfBytesToWrit
                                     lpBuffer ? nNumberOfBytesToWrite : 0);
     Result<std::size_t> r = std::size_t{0};
     switch (object->kind()) {
-      case Kind::kNamedPipe:
+      case Kind::kNamedPipe: {
+        auto& pipe = static_cast<NamedPipeObject&>(*object);
+        if (pipe.overlapped() && lpOverlapped) {
+          return overlapped_write(pipe, data, lpNumberOfBytesWritten, lpOverlapped);
+        }
         begin_overlapped(lpOverlapped);
-        r = static_cast<NamedPipeObject&>(*object).end().write(data);
+        r = pipe.end().write(data);
         break;
+      }
       case Kind::kAnonWrite:
         begin_overlapped(lpOverlapped);
         r = static_cast<AnonWriteObject&>(*object).end.write(data);

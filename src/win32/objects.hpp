@@ -26,7 +26,10 @@
 
 namespace sluice::win32 {
 
-enum class Kind { kNamedPipe, kAnonRead, kAnonWrite, kFd, kEvent, kThread, kProcess };
+enum class Kind { kNamedPipe, kAnonRead, kAnonWrite, kFd, kEvent, kThread, kProcess, kPort };
+
+struct AsyncState;  // async.hpp: an end's overlapped-I/O state
+struct ApcQueue;    // async.hpp: a thread's APC queue
 
 class Object {
  public:
@@ -43,18 +46,18 @@ class Object {
 /// A named-pipe end (server or client). PipeEnd is thread-safe; the flags are atomics.
 class NamedPipeObject final : public Object {
  public:
-  explicit NamedPipeObject(ServerEnd end, bool overlapped)
-      : Object(Kind::kNamedPipe), server_(std::move(end)), overlapped_(overlapped) {}
-  explicit NamedPipeObject(ClientEnd end, bool overlapped)
-      : Object(Kind::kNamedPipe), client_(std::move(end)), overlapped_(overlapped) {}
+  NamedPipeObject(ServerEnd end, bool overlapped);
+  NamedPipeObject(ClientEnd end, bool overlapped);
+  ~NamedPipeObject() override;
 
   bool is_server() const noexcept { return server_.has_value(); }
   PipeEnd& end() noexcept { return server_ ? static_cast<PipeEnd&>(*server_) : *client_; }
   ServerEnd& server() noexcept { return *server_; }
   bool overlapped() const noexcept { return overlapped_; }
 
-  /// Whether the server has read from the current client (ImpersonateNamedPipeClient needs it).
-  std::atomic<bool> data_read{false};
+  /// Overlapped-I/O state, shared with the completions of pending operations (which must not
+  /// keep the end open: closing its last handle is what fails them). Never null.
+  const std::shared_ptr<AsyncState> async;
 
  private:
   std::optional<ServerEnd> server_;
@@ -110,6 +113,7 @@ class ThreadObject final : public Object {
   bool done = false;     // guarded by wait_mutex()
   DWORD exit_code = 0;   // guarded by wait_mutex()
   std::uint32_t tid = 0;
+  std::shared_ptr<ApcQueue> apc;  // the thread's APC queue, made before it starts
 };
 
 /// A child process; `primary_thread` objects stand for pi.hThread and are signalled with it.

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string>
 
+#include "win32/async.hpp"
 #include "win32/objects.hpp"
 #include "win32/overlapped.hpp"
 
@@ -171,7 +172,7 @@ BOOL get_handle_state(HANDLE h, LPDWORD state, LPDWORD cur_instances, LPDWORD ma
       if (max_collection || collect_timeout) return fail(ERROR_INVALID_PARAMETER);
       if (user_name) {
         if (!pipe.is_server()) return fail(ERROR_INVALID_PARAMETER);
-        if (!pipe.data_read.load()) return fail(ERROR_CANNOT_IMPERSONATE);
+        if (!pipe.async->data_read.load()) return fail(ERROR_CANNOT_IMPERSONATE);
         auto pid = pipe.end().client_process_id();
         if (!pid) return fail(pid.error());
         PeerIdentity id;
@@ -366,10 +367,11 @@ BOOL WINAPI ConnectNamedPipe(HANDLE hNamedPipe, LPOVERLAPPED lpOverlapped) {
     if (object->kind() != Kind::kNamedPipe) return fail(ERROR_INVALID_FUNCTION);
     auto& pipe = static_cast<NamedPipeObject&>(*object);
     if (!pipe.is_server()) return fail(ERROR_INVALID_FUNCTION);
+    if (pipe.overlapped() && lpOverlapped) return overlapped_connect(pipe, lpOverlapped);
     begin_overlapped(lpOverlapped);
     auto r = pipe.server().connect();
     if (!r) return fail(r.error());
-    pipe.data_read = false;
+    pipe.async->data_read = false;
     // A client that came first: success in disguise, and the event is not signalled.
     if (*r == ConnectStatus::kAlreadyConnected) return fail(ERROR_PIPE_CONNECTED);
     complete_overlapped(lpOverlapped, STATUS_SUCCESS, 0);
@@ -388,7 +390,7 @@ BOOL WINAPI DisconnectNamedPipe(HANDLE hNamedPipe) {
     if (!pipe.is_server()) return fail(ERROR_INVALID_FUNCTION);
     auto r = pipe.server().disconnect();
     if (!r) return fail(r.error());
-    pipe.data_read = false;
+    pipe.async->data_read = false;
     return TRUE;
   });
 }
@@ -463,11 +465,15 @@ BOOL WINAPI TransactNamedPipe(HANDLE hNamedPipe, LPVOID lpInBuffer, DWORD nInBuf
     if (object->kind() != Kind::kNamedPipe) return fail(ERROR_INVALID_FUNCTION);
     if (!lpBytesRead && !lpOverlapped) return fail(ERROR_INVALID_PARAMETER);
     auto& pipe = static_cast<NamedPipeObject&>(*object);
+    if (pipe.overlapped() && lpOverlapped) {
+      return overlapped_transact(pipe, in_span(lpInBuffer, nInBufferSize),
+                                 out_span(lpOutBuffer, nOutBufferSize), lpBytesRead, lpOverlapped);
+    }
     begin_overlapped(lpOverlapped);
     auto r = pipe.end().transact(in_span(lpInBuffer, nInBufferSize),
                                  out_span(lpOutBuffer, nOutBufferSize));
     if (!r) return fail(r.error());
-    if (pipe.is_server()) pipe.data_read = true;
+    if (pipe.is_server()) pipe.async->data_read = true;
     auto n = static_cast<DWORD>(r->bytes);
     complete_overlapped(lpOverlapped, r->more_data ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS, n);
     // With an OVERLAPPED the count comes from GetOverlappedResult; it stays 0 on ERROR_MORE_DATA.
@@ -651,7 +657,7 @@ BOOL WINAPI ImpersonateNamedPipeClient(HANDLE hNamedPipe) {
     if (object->kind() != Kind::kNamedPipe) return fail(ERROR_INVALID_FUNCTION);
     auto& pipe = static_cast<NamedPipeObject&>(*object);
     if (!pipe.is_server()) return fail(ERROR_INVALID_FUNCTION);
-    if (!pipe.data_read.load()) return fail(ERROR_CANNOT_IMPERSONATE);
+    if (!pipe.async->data_read.load()) return fail(ERROR_CANNOT_IMPERSONATE);
     auto pid = pipe.end().client_process_id();
     if (!pid) return fail(ERROR_CANNOT_IMPERSONATE);
     PeerIdentity id;

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "win32/async.hpp"
 #include "win32/objects.hpp"
 
 namespace sluice::win32 {
@@ -34,17 +35,23 @@ bool signalled_locked(Object& object, bool consume) {
       return static_cast<ThreadObject&>(object).done;
     case Kind::kProcess:
       return static_cast<ProcessObject&>(object).target().done;
+    case Kind::kNamedPipe:
+      // Signalled while no overlapped operation is outstanding on the end (README "Waitable
+      // state of a pipe handle").
+      return static_cast<NamedPipeObject&>(object).async->signaled;
+    case Kind::kAnonRead:
+    case Kind::kAnonWrite:
+      return true;  // synchronous only: never an operation outstanding when a wait looks
     default:
       return false;
   }
 }
 
 bool waitable(const Object& object) {
-  return object.kind() == Kind::kEvent || object.kind() == Kind::kThread ||
-         object.kind() == Kind::kProcess;
+  return object.kind() != Kind::kFd && object.kind() != Kind::kPort;
 }
 
-DWORD wait_for(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms) {
+DWORD wait_for(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms, bool alertable) {
   if (count == 0 || count > MAXIMUM_WAIT_OBJECTS || !handles) {
     set_last_error(ERROR_INVALID_PARAMETER);
     return WAIT_FAILED;
@@ -62,6 +69,8 @@ DWORD wait_for(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms) {
   auto deadline = Clock::now() + std::chrono::milliseconds(ms);
   std::unique_lock lock(wait_mutex());
   for (;;) {
+    // Queued APCs run first, even when an object is signalled (io-models.md §4).
+    if (alertable && run_apcs_locked(lock)) return WAIT_IO_COMPLETION;
     if (wait_all) {
       bool all = true;
       for (auto& o : objects) all = all && signalled_locked(*o, false);
@@ -139,6 +148,7 @@ void finish_thread(ThreadObject& t, DWORD code) {
 void* thread_main(void* arg) {
   std::unique_ptr<ThreadStart> start(static_cast<ThreadStart*>(arg));
   t_current_thread = start->self;
+  adopt_apc_queue(start->self->apc);
   auto routine = start->routine;
   auto parameter = start->parameter;
   auto self = start->self;
@@ -188,24 +198,27 @@ BOOL WINAPI ResetEvent(HANDLE hEvent) {
 }
 
 DWORD WINAPI WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds) {
-  return guarded<DWORD>(WAIT_FAILED, [&] { return wait_for(1, &hHandle, FALSE, dwMilliseconds); });
+  return guarded<DWORD>(WAIT_FAILED,
+                        [&] { return wait_for(1, &hHandle, FALSE, dwMilliseconds, false); });
 }
 
 DWORD WINAPI WaitForMultipleObjects(DWORD nCount, const HANDLE* lpHandles, BOOL bWaitAll,
                                     DWORD dwMilliseconds) {
   return guarded<DWORD>(WAIT_FAILED,
-                        [&] { return wait_for(nCount, lpHandles, bWaitAll, dwMilliseconds); });
+                        [&] { return wait_for(nCount, lpHandles, bWaitAll, dwMilliseconds, false); });
 }
 
 DWORD WINAPI WaitForSingleObjectEx(HANDLE hHandle, DWORD dwMilliseconds, BOOL bAlertable) {
-  (void)bAlertable;
-  return WaitForSingleObject(hHandle, dwMilliseconds);
+  return guarded<DWORD>(WAIT_FAILED, [&] {
+    return wait_for(1, &hHandle, FALSE, dwMilliseconds, bAlertable != FALSE);
+  });
 }
 
 DWORD WINAPI WaitForMultipleObjectsEx(DWORD nCount, const HANDLE* lpHandles, BOOL bWaitAll,
                                       DWORD dwMilliseconds, BOOL bAlertable) {
-  (void)bAlertable;
-  return WaitForMultipleObjects(nCount, lpHandles, bWaitAll, dwMilliseconds);
+  return guarded<DWORD>(WAIT_FAILED, [&] {
+    return wait_for(nCount, lpHandles, bWaitAll, dwMilliseconds, bAlertable != FALSE);
+  });
 }
 
 VOID WINAPI Sleep(DWORD dwMilliseconds) {
@@ -216,9 +229,22 @@ VOID WINAPI Sleep(DWORD dwMilliseconds) {
 }
 
 DWORD WINAPI SleepEx(DWORD dwMilliseconds, BOOL bAlertable) {
-  (void)bAlertable;
-  Sleep(dwMilliseconds);
-  return 0;
+  if (!bAlertable) {
+    Sleep(dwMilliseconds);
+    return 0;
+  }
+  return guarded<DWORD>(0, [&]() -> DWORD {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(dwMilliseconds);
+    std::unique_lock lock(wait_mutex());
+    for (;;) {
+      if (run_apcs_locked(lock)) return WAIT_IO_COMPLETION;
+      if (dwMilliseconds == INFINITE) {
+        wait_cv().wait(lock);
+      } else if (wait_cv().wait_until(lock, deadline) == std::cv_status::timeout) {
+        return run_apcs_locked(lock) ? WAIT_IO_COMPLETION : 0;
+      }
+    }
+  });
 }
 
 ULONGLONG WINAPI GetTickCount64(void) {
@@ -256,6 +282,7 @@ HANDLE WINAPI CreateThread(LPSECURITY_ATTRIBUTES lpThreadAttributes, SIZE_T dwSt
       return nullptr;
     }
     auto self = std::make_shared<ThreadObject>();
+    self->apc = std::make_shared<ApcQueue>();
     auto start = std::make_unique<ThreadStart>(ThreadStart{self, lpStartAddress, lpParameter});
     pthread_attr_t attr;
     pthread_attr_init(&attr);

@@ -71,6 +71,7 @@ TEST(Win32Events, BadWaitArgumentsGiveWaitFailed) {
   HANDLE e = CreateEventA(nullptr, TRUE, FALSE, nullptr);
   HANDLE r, w;
   ASSERT_TRUE(CreatePipe(&r, &w, nullptr, 0));
+  HANDLE file = GetStdHandle(STD_INPUT_HANDLE);
   HANDLE many[65];
   for (auto& h : many) h = e;
   struct Case {
@@ -81,7 +82,7 @@ TEST(Win32Events, BadWaitArgumentsGiveWaitFailed) {
       {0, many, ERROR_INVALID_PARAMETER},
       {65, many, ERROR_INVALID_PARAMETER},
       {1, nullptr, ERROR_INVALID_PARAMETER},
-      {1, &r, ERROR_INVALID_HANDLE},
+      {1, &file, ERROR_INVALID_HANDLE},  // a file is not waitable; pipe handles are
   };
   for (const auto& c : cases) {
     SetLastError(kSentinel);
@@ -407,17 +408,18 @@ TEST(Win32Module, GetModuleFileNameTruncatesLikeWindows) {
   EXPECT_EQ(MessageBoxA(nullptr, "text", "caption", MB_OK), IDOK);
 }
 
-TEST(Win32Overlapped, AsynchronousFunctionsAreStubbedWithNotSupported) {
+TEST(Win32Overlapped, AnonymousPipeEndsAreSynchronousHandles) {
   OVERLAPPED ov{};
   HANDLE r, w;
   ASSERT_TRUE(CreatePipe(&r, &w, nullptr, 0));
   SetLastError(kSentinel);
-  EXPECT_FALSE(ReadFileEx(r, nullptr, 0, &ov, nullptr));
-  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_NOT_SUPPORTED));
   EXPECT_EQ(CreateIoCompletionPort(r, nullptr, 0, 0), nullptr);
-  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_NOT_SUPPORTED));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_PARAMETER));
   EXPECT_FALSE(CancelIoEx(r, nullptr));
-  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_NOT_SUPPORTED));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_NOT_FOUND));
+  SetLastError(kSentinel);
+  EXPECT_TRUE(CancelIo(r));
+  EXPECT_EQ(GetLastError(), kSentinel);
   ov.Internal = STATUS_PENDING;
   DWORD n = 0;
   EXPECT_FALSE(GetOverlappedResult(r, &ov, &n, FALSE));

@@ -6,10 +6,14 @@
  *    convert their strings to UTF-8 for the engine. Byte counts of wide strings therefore are
  *    (length + 1) * 4 in Unicode builds, where Windows has (length + 1) * 2.
  *  - WINAPI and the other calling-convention macros are empty (x86-64 has one convention).
- *  - Overlapped I/O, completion routines and completion ports belong to the asynchronous I/O
- *    issue: an OVERLAPPED given to ReadFile/WriteFile/ConnectNamedPipe/TransactNamedPipe is
- *    completed synchronously (the call blocks, then fills Internal/InternalHigh and signals
- *    hEvent); ReadFileEx, completion ports, APCs and cancellation fail with ERROR_NOT_SUPPORTED.
+ *  - Overlapped I/O (io-models.md) works on named-pipe handles opened with FILE_FLAG_OVERLAPPED.
+ *    Anonymous pipes, files and named-pipe handles without the flag are synchronous: an
+ *    OVERLAPPED given to them is filled in when the call returns. Known differences:
+ *    CancelSynchronousIo cannot interrupt a blocked call (always ERROR_NOT_FOUND); completion
+ *    ports ignore NumberOfConcurrentThreads and wake waiters in no defined order (Windows: LIFO);
+ *    a port association does not reach other processes sharing the end; a cancelled pending
+ *    write's unread data stays in the pipe; synchronous I/O does not make a pipe handle
+ *    nonsignalled; the client end killed by DisconnectNamedPipe stays signalled.
  *  - Named-pipe handles are not inherited by child processes (anonymous pipe ends and files are).
  *
  * Every function sets the calling thread's last error on failure; an invalid or closed handle
@@ -687,9 +691,15 @@ BOOL WINAPI FlushFileBuffers(HANDLE hFile);
 BOOL WINAPI DeleteFileA(LPCSTR lpFileName);
 BOOL WINAPI DeleteFileW(LPCWSTR lpFileName);
 
-/* ---- asynchronous I/O (ioapiset.h): declared and exported; behaviour is the asynchronous I/O
- * issue's. They fail with ERROR_NOT_SUPPORTED, except GetOverlappedResult(Ex) on an OVERLAPPED
- * that a synchronous call completed, which reports that call's result. ----------------------- */
+/* ---- asynchronous I/O (ioapiset.h), as io-models.md §§3–6 specify ------------------------------
+ * A completion stores Internal (an NT status) and InternalHigh first, then signals the event (or
+ * the pipe handle when hEvent is NULL), queues the completion-port packet (none when hEvent has
+ * its low bit set) and the completion routine. Completion routines and user APCs run only on the
+ * issuing thread, inside SleepEx, WaitForSingleObjectEx, WaitForMultipleObjectsEx,
+ * GetOverlappedResultEx and GetQueuedCompletionStatusEx with bAlertable TRUE; an operation's
+ * routine that has not run when its thread exits is discarded, and the thread's pending I/O on
+ * handles without a completion port is cancelled. ReadFileEx/WriteFileEx on a synchronous handle
+ * perform the I/O synchronously and still queue the routine (spec README Q7). */
 BOOL WINAPI ReadFileEx(HANDLE hFile, LPVOID lpBuffer, DWORD nNumberOfBytesToRead,
                        LPOVERLAPPED lpOverlapped,
                        LPOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
@@ -718,9 +728,10 @@ BOOL WINAPI PostQueuedCompletionStatus(HANDLE CompletionPort, DWORD dwNumberOfBy
 BOOL WINAPI SetFileCompletionNotificationModes(HANDLE FileHandle, UCHAR Flags);
 #define FILE_SKIP_COMPLETION_PORT_ON_SUCCESS 0x1
 #define FILE_SKIP_SET_EVENT_ON_HANDLE 0x2
-/// Sleeps like Sleep; never returns WAIT_IO_COMPLETION (no APCs yet).
+/// Sleeps; alertable: returns WAIT_IO_COMPLETION once queued APCs ran, else 0.
 DWORD WINAPI SleepEx(DWORD dwMilliseconds, BOOL bAlertable);
-/// Waits like WaitForSingleObject / WaitForMultipleObjects; bAlertable is ignored (no APCs yet).
+/// Waits like WaitForSingleObject / WaitForMultipleObjects; alertable: runs the thread's queued
+/// APCs (first, even if an object is signalled) and returns WAIT_IO_COMPLETION.
 DWORD WINAPI WaitForSingleObjectEx(HANDLE hHandle, DWORD dwMilliseconds, BOOL bAlertable);
 DWORD WINAPI WaitForMultipleObjectsEx(DWORD nCount, const HANDLE* lpHandles, BOOL bWaitAll,
                                       DWORD dwMilliseconds, BOOL bAlertable);
@@ -734,8 +745,8 @@ HANDLE WINAPI CreateEventW(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManual
                            BOOL bInitialState, LPCWSTR lpName);
 BOOL WINAPI SetEvent(HANDLE hEvent);
 BOOL WINAPI ResetEvent(HANDLE hEvent);
-/// Waits for an event, a thread or a process. Other handles give WAIT_FAILED +
-/// ERROR_INVALID_HANDLE.
+/// Waits for an event, a thread, a process or a pipe handle (signalled while no overlapped
+/// operation is outstanding on the end). Other handles give WAIT_FAILED + ERROR_INVALID_HANDLE.
 DWORD WINAPI WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds);
 DWORD WINAPI WaitForMultipleObjects(DWORD nCount, const HANDLE* lpHandles, BOOL bWaitAll,
                                     DWORD dwMilliseconds);

@@ -1,0 +1,117 @@
+// Overlapped I/O, APC queues and completion ports of the Win32 layer (io-models.md).
+//
+// Everything a waiting thread looks at — OVERLAPPED.Internal of operations this layer started,
+// event and pipe-handle signals, APC queues, completion-port packets — changes under
+// wait_mutex() and is announced with wait_cv(). A completion therefore stores the status, sets
+// the event, queues the packet and the completion routine in one step: a thread woken by any of
+// them sees all of them (io-models.md §3.2: memory first, then notifications).
+//
+// Lock order: an engine lock is never held while wait_mutex() is taken by this layer (engine
+// completions run outside engine locks), and wait_mutex() is never held while calling into the
+// engine or while releasing an Object (whose destructor may close a pipe end).
+#pragma once
+
+#include <windows.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "win32/objects.hpp"
+
+namespace sluice::core {
+class PipeEndCore;
+}
+
+namespace sluice::win32 {
+
+/// A thread's APC queue: user APCs and completion routines, run only in its alertable waits.
+struct ApcQueue {
+  std::deque<std::function<void()>> apcs;  // guarded by wait_mutex()
+  bool alive = true;                       // guarded by wait_mutex(); false once the thread left
+};
+
+/// The calling thread's APC queue (made on first use).
+const std::shared_ptr<ApcQueue>& current_apc_queue();
+/// Makes `queue` the calling thread's queue (CreateThread's threads get theirs before they run).
+void adopt_apc_queue(std::shared_ptr<ApcQueue> queue);
+/// Queues `apc` to a thread; false when that thread has exited. Takes wait_mutex().
+bool queue_apc(ApcQueue& queue, std::function<void()> apc);
+/// Called with wait_mutex() held (by `lock`): if the calling thread has APCs, releases the lock,
+/// runs them all (also those queued meanwhile), takes the lock again and returns true.
+bool run_apcs_locked(std::unique_lock<std::mutex>& lock);
+
+/// A completion-port packet.
+struct Packet {
+  ULONG_PTR key = 0;
+  LPOVERLAPPED overlapped = nullptr;
+  DWORD status = STATUS_SUCCESS;  // NT status
+  DWORD bytes = 0;
+};
+
+/// The queue of a completion port. Associated ends hold it too, so packets of an end whose port
+/// handle was closed go nowhere harmful.
+struct PortQueue {
+  std::deque<Packet> packets;  // guarded by wait_mutex()
+  bool closed = false;         // guarded by wait_mutex(): every port handle was closed
+};
+
+/// A completion port (CreateIoCompletionPort). Its last handle closing ends the waits on it
+/// (ERROR_ABANDONED_WAIT_0).
+class PortObject final : public Object {
+ public:
+  PortObject() : Object(Kind::kPort), queue(std::make_shared<PortQueue>()) {}
+  ~PortObject() override;
+  const std::shared_ptr<PortQueue> queue;
+};
+
+struct PendingIo;
+
+/// One end's overlapped-I/O state, shared by every handle to the end in this process and by the
+/// completions of its pending operations.
+struct AsyncState {
+  /// Whether the server has read from the current client (ImpersonateNamedPipeClient needs it).
+  std::atomic<bool> data_read{false};
+  // All below guarded by wait_mutex().
+  bool signaled = true;        // the pipe handle as a waitable object
+  std::size_t outstanding = 0;  // operations started and not completed
+  std::shared_ptr<PortQueue> port;
+  ULONG_PTR key = 0;
+  UCHAR modes = 0;  // FILE_SKIP_* (SetFileCompletionNotificationModes)
+  std::vector<std::shared_ptr<PendingIo>> pending;
+};
+
+/// NT status of a Win32 error (and of the ERROR_MORE_DATA warning) and back (README tables).
+DWORD status_of_error(DWORD error) noexcept;
+DWORD error_of_status(DWORD status) noexcept;
+
+/// The event of an OVERLAPPED without the "no port packet" low bit.
+inline HANDLE event_of(LPOVERLAPPED ov) noexcept {
+  return reinterpret_cast<HANDLE>(reinterpret_cast<std::uintptr_t>(ov->hEvent) &
+                                  ~std::uintptr_t{1});
+}
+/// OVERLAPPED.Internal, read and written atomically (other threads poll it).
+inline DWORD load_internal(const OVERLAPPED* ov) noexcept {
+  return static_cast<DWORD>(__atomic_load_n(&ov->Internal, __ATOMIC_ACQUIRE));
+}
+inline void store_internal(LPOVERLAPPED ov, DWORD status) noexcept {
+  __atomic_store_n(&ov->Internal, static_cast<ULONG_PTR>(status), __ATOMIC_RELEASE);
+}
+/// The event object behind `h`, or null (looked up without wait_mutex(): releasing a table
+/// reference may run an object's destructor).
+std::shared_ptr<Object> event_object(HANDLE h);
+
+/// The operations on an overlapped named-pipe handle given an OVERLAPPED (io-models.md §3.1),
+/// or, with `routine`, ReadFileEx/WriteFileEx (§4). Return value and last error as Windows.
+BOOL overlapped_read(NamedPipeObject& pipe, std::span<std::byte> buffer, LPDWORD count,
+                     LPOVERLAPPED ov, LPOVERLAPPED_COMPLETION_ROUTINE routine = nullptr);
+BOOL overlapped_write(NamedPipeObject& pipe, std::span<const std::byte> data, LPDWORD count,
+                      LPOVERLAPPED ov, LPOVERLAPPED_COMPLETION_ROUTINE routine = nullptr);
+BOOL overlapped_transact(NamedPipeObject& pipe, std::span<const std::byte> request,
+                         std::span<std::byte> reply, LPDWORD count, LPOVERLAPPED ov);
+BOOL overlapped_connect(NamedPipeObject& pipe, LPOVERLAPPED ov);
+
+}  // namespace sluice::win32

@@ -1,0 +1,723 @@
+// Overlapped I/O on named-pipe handles, completion routines, completion ports and cancellation
+// (io-models.md §§3–6), over the engine's asynchronous operations (PipeEndCore::start_*).
+//
+// The engine tells "finished at once" (Started::now) from "pending" (a callback later), which is
+// exactly the distinction Windows makes visible: TRUE / ERROR_MORE_DATA / a failure now versus
+// ERROR_IO_PENDING. Both paths end in deliver(), which fills the OVERLAPPED and then signals,
+// posts and queues under wait_mutex() (see async.hpp).
+#include "win32/async.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+
+#include "core/pipe_end_core.hpp"
+
+namespace sluice::win32 {
+
+/// A started operation, known to its end until it completes (for cancellation).
+struct PendingIo {
+  LPOVERLAPPED ov = nullptr;
+  std::uint64_t id = 0;      // the engine's id; 0 until the start returned pending
+  std::uint32_t tid = 0;     // issuing thread (CancelIo, thread exit)
+  bool done = false;         // guarded by wait_mutex()
+  LPOVERLAPPED_COMPLETION_ROUTINE routine = nullptr;
+  std::shared_ptr<ApcQueue> apc;  // the issuing thread's, for `routine`
+  std::weak_ptr<core::PipeEndCore> core;
+};
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using IoResult = core::PipeEndCore::IoResult;
+
+// ---- threads: APC queue and the operations they issued ------------------------------------------
+
+struct ThreadIo {
+  std::shared_ptr<ApcQueue> apc;
+  std::vector<std::weak_ptr<PendingIo>> issued;
+  ~ThreadIo();
+};
+thread_local ThreadIo t_io;
+
+std::uint32_t current_tid() { return static_cast<std::uint32_t>(::gettid()); }
+
+// Remembers an operation of this thread (thread exit cancels it); prunes finished ones.
+void remember(const std::shared_ptr<PendingIo>& op) {
+  auto& v = t_io.issued;
+  if (v.size() >= 64) {
+    std::erase_if(v, [](const std::weak_ptr<PendingIo>& w) { return w.expired(); });
+  }
+  v.push_back(op);
+}
+
+}  // namespace
+
+// ---- status tables -------------------------------------------------------------------------------
+
+DWORD status_of_error(DWORD error) noexcept {
+  switch (error) {
+    case ERROR_SUCCESS: return STATUS_SUCCESS;
+    case ERROR_MORE_DATA: return STATUS_BUFFER_OVERFLOW;
+    case ERROR_OPERATION_ABORTED: return STATUS_CANCELLED;
+    case ERROR_BROKEN_PIPE: return STATUS_PIPE_BROKEN;
+    case ERROR_PIPE_NOT_CONNECTED: return STATUS_PIPE_DISCONNECTED;
+    case ERROR_NO_DATA: return STATUS_PIPE_CLOSING;
+    case ERROR_PIPE_CONNECTED: return STATUS_PIPE_CONNECTED;
+    case ERROR_PIPE_LISTENING: return STATUS_PIPE_LISTENING;
+    case ERROR_BAD_PIPE: return STATUS_INVALID_PIPE_STATE;
+    case ERROR_PIPE_BUSY: return STATUS_PIPE_BUSY;
+    case ERROR_INVALID_FUNCTION: return STATUS_ILLEGAL_FUNCTION;
+    case ERROR_CANNOT_IMPERSONATE: return STATUS_CANNOT_IMPERSONATE;
+    case ERROR_ACCESS_DENIED: return 0xC0000022;       // STATUS_ACCESS_DENIED
+    case ERROR_INVALID_HANDLE: return 0xC0000008;      // STATUS_INVALID_HANDLE
+    case ERROR_INVALID_PARAMETER: return 0xC000000D;   // STATUS_INVALID_PARAMETER
+    case ERROR_NOT_ENOUGH_MEMORY: return 0xC0000017;   // STATUS_NO_MEMORY
+    // Anything else keeps its Win32 number in a customer-defined error status.
+    default: return 0xE0000000u | (error & 0xFFFF);
+  }
+}
+
+DWORD error_of_status(DWORD status) noexcept {
+  switch (status) {
+    case STATUS_SUCCESS: return ERROR_SUCCESS;
+    case STATUS_BUFFER_OVERFLOW: return ERROR_MORE_DATA;
+    case STATUS_CANCELLED: return ERROR_OPERATION_ABORTED;
+    case STATUS_PIPE_BROKEN: return ERROR_BROKEN_PIPE;
+    case STATUS_PIPE_DISCONNECTED: return ERROR_PIPE_NOT_CONNECTED;
+    case STATUS_PIPE_CLOSING: return ERROR_NO_DATA;
+    case STATUS_PIPE_CONNECTED: return ERROR_PIPE_CONNECTED;
+    case STATUS_PIPE_LISTENING: return ERROR_PIPE_LISTENING;
+    case STATUS_INVALID_PIPE_STATE: return ERROR_BAD_PIPE;
+    case STATUS_PIPE_BUSY:
+    case STATUS_PIPE_NOT_AVAILABLE:
+    case STATUS_INSTANCE_NOT_AVAILABLE: return ERROR_PIPE_BUSY;
+    case STATUS_PIPE_EMPTY: return ERROR_NO_DATA;
+    case STATUS_ILLEGAL_FUNCTION: return ERROR_INVALID_FUNCTION;
+    case STATUS_CANNOT_IMPERSONATE: return ERROR_CANNOT_IMPERSONATE;
+    case 0xC0000022: return ERROR_ACCESS_DENIED;
+    case 0xC0000008: return ERROR_INVALID_HANDLE;
+    case 0xC000000D: return ERROR_INVALID_PARAMETER;
+    case 0xC0000017: return ERROR_NOT_ENOUGH_MEMORY;
+    default:
+      if ((status & 0xFFFF0000u) == 0xE0000000u) return status & 0xFFFF;
+      return ERROR_GEN_FAILURE;
+  }
+}
+
+// ---- APC queues ----------------------------------------------------------------------------------
+
+const std::shared_ptr<ApcQueue>& current_apc_queue() {
+  if (!t_io.apc) t_io.apc = std::make_shared<ApcQueue>();
+  return t_io.apc;
+}
+
+void adopt_apc_queue(std::shared_ptr<ApcQueue> queue) { t_io.apc = std::move(queue); }
+
+bool queue_apc(ApcQueue& queue, std::function<void()> apc) {
+  {
+    std::lock_guard lock(wait_mutex());
+    if (!queue.alive) return false;
+    queue.apcs.push_back(std::move(apc));
+  }
+  wait_cv().notify_all();
+  return true;
+}
+
+bool run_apcs_locked(std::unique_lock<std::mutex>& lock) {
+  if (!t_io.apc || t_io.apc->apcs.empty()) return false;
+  ApcQueue& q = *t_io.apc;
+  while (!q.apcs.empty()) {
+    auto apc = std::move(q.apcs.front());
+    q.apcs.pop_front();
+    lock.unlock();
+    apc();
+    lock.lock();
+  }
+  return true;
+}
+
+namespace {
+
+ThreadIo::~ThreadIo() {
+  // The thread is leaving: its APCs die with it (io-models.md §4), and its pending operations on
+  // ends without a completion port are cancelled (§6.4). The process's main thread leaves when
+  // the process exits, which ends everything anyway.
+  if (apc) {
+    std::lock_guard lock(wait_mutex());
+    apc->alive = false;
+    apc->apcs.clear();
+  }
+  if (static_cast<pid_t>(current_tid()) == ::getpid()) return;
+  for (auto& w : issued) {
+    auto op = w.lock();
+    if (!op) continue;
+    std::uint64_t id = 0;
+    {
+      std::lock_guard lock(wait_mutex());
+      if (!op->done) id = op->id;
+    }
+    auto core = op->core.lock();
+    if (id != 0 && core) (void)core->cancel(id);
+  }
+}
+
+}  // namespace
+
+// ---- events and completions ---------------------------------------------------------------------
+
+std::shared_ptr<Object> event_object(HANDLE h) {
+  if (!h) return nullptr;
+  auto object = globals().handles.get(h);
+  if (!object || object->kind() != Kind::kEvent) return nullptr;
+  return object;
+}
+
+PortObject::~PortObject() {
+  {
+    std::lock_guard lock(wait_mutex());
+    queue->closed = true;
+    queue->packets.clear();
+  }
+  wait_cv().notify_all();
+}
+
+namespace {
+
+// Fills the OVERLAPPED and delivers the notifications of a finished operation: the event (or,
+// always unless FILE_SKIP_SET_EVENT_ON_HANDLE, the handle when no operation is left), the port
+// packet (unless the event's low bit, or skip-on-success for an immediate success), the
+// completion routine. `immediate`: the start itself finished it.
+void deliver(AsyncState& state, PendingIo& op, const IoResult& r, bool immediate) {
+  DWORD error = win32_code(r.error);
+  DWORD status = error ? status_of_error(error) : r.more_data ? STATUS_BUFFER_OVERFLOW : 0;
+  auto bytes = static_cast<DWORD>(error ? 0 : r.bytes);
+  LPOVERLAPPED ov = op.ov;
+  bool no_packet = (reinterpret_cast<std::uintptr_t>(ov->hEvent) & 1) != 0;
+  // Looked up before the lock: releasing a handle-table reference may run a destructor.
+  auto event = op.routine ? nullptr : event_object(event_of(ov));
+  {
+    std::lock_guard lock(wait_mutex());
+    ov->InternalHigh = bytes;
+    store_internal(ov, status);
+    op.done = true;
+    std::erase_if(state.pending, [&](const auto& p) { return p.get() == &op; });
+    if (state.outstanding > 0) --state.outstanding;
+    if (state.outstanding == 0 && !(state.modes & FILE_SKIP_SET_EVENT_ON_HANDLE)) {
+      state.signaled = true;
+    }
+    if (event) static_cast<EventObject&>(*event).signaled = true;
+    bool skip = immediate && status == STATUS_SUCCESS &&
+                (state.modes & FILE_SKIP_COMPLETION_PORT_ON_SUCCESS);
+    if (state.port && !op.routine && !no_packet && !skip && !state.port->closed) {
+      state.port->packets.push_back(Packet{state.key, ov, status, bytes});
+    }
+    if (op.routine && op.apc && op.apc->alive) {
+      // Warnings count as success for the routine (io-models.md §4, fact 19).
+      DWORD code = status == STATUS_BUFFER_OVERFLOW ? 0 : error;
+      auto routine = op.routine;
+      op.apc->apcs.push_back([routine, code, bytes, ov] { routine(code, bytes, ov); });
+    }
+  }
+  wait_cv().notify_all();
+}
+
+enum class OpKind { kRead, kWrite, kTransact, kConnect };
+
+struct OpArgs {
+  OpKind kind;
+  std::span<std::byte> in;         // read buffer / transact reply
+  std::span<const std::byte> out;  // write data / transact request
+};
+
+BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPED ov,
+           LPOVERLAPPED_COMPLETION_ROUTINE routine) {
+  const std::shared_ptr<AsyncState>& state = pipe.async;
+  const auto& core = pipe.end().core();
+  if (!core) return fail(ERROR_INVALID_HANDLE);
+  if (routine) {
+    std::lock_guard lock(wait_mutex());
+    // Completion routines and completion ports exclude each other (io-models.md §4).
+    if (state->port) return fail(ERROR_INVALID_PARAMETER);
+  }
+  auto op = std::make_shared<PendingIo>();
+  op->ov = ov;
+  op->tid = current_tid();
+  op->routine = routine;
+  if (routine) op->apc = current_apc_queue();
+  op->core = core;
+  // Entry (§3.1 steps 1–2): Internal = STATUS_PENDING, the event and the handle reset.
+  store_internal(ov, STATUS_PENDING);
+  auto event = routine ? nullptr : event_object(event_of(ov));
+  {
+    std::lock_guard lock(wait_mutex());
+    if (event) static_cast<EventObject&>(*event).signaled = false;
+    state->signaled = false;
+    ++state->outstanding;
+  }
+  bool server = pipe.is_server();
+  OpKind kind = args.kind;
+  auto callback = [state, op, server, kind](const IoResult& r) {
+    if (!r.error && server && (kind == OpKind::kRead || kind == OpKind::kTransact)) {
+      state->data_read = true;
+    }
+    if (!r.error && kind == OpKind::kConnect) state->data_read = false;
+    deliver(*state, *op, r, false);
+  };
+  core::PipeEndCore::Started started;
+  switch (args.kind) {
+    case OpKind::kRead: started = core->start_read(args.in, callback); break;
+    case OpKind::kWrite: started = core->start_write(args.out, callback); break;
+    case OpKind::kTransact: started = core->start_transact(args.out, args.in, callback); break;
+    case OpKind::kConnect: started = core->start_connect(callback); break;
+  }
+  if (!started.now) {
+    bool port = false;
+    {
+      std::lock_guard lock(wait_mutex());
+      op->id = started.id;
+      if (!op->done) state->pending.push_back(op);
+      port = state->port != nullptr;
+    }
+    // I/O on an end with a completion port is not cancelled at thread exit (README Q12).
+    if (!port) remember(op);
+    if (routine) {
+      set_last_error(ERROR_SUCCESS);
+      return TRUE;
+    }
+    return fail(ERROR_IO_PENDING);
+  }
+  const IoResult& r = *started.now;
+  if (r.error) {
+    // Failed now (§3.1 last row): no completion; Internal stays STATUS_PENDING and the event and
+    // the handle stay reset.
+    {
+      std::lock_guard lock(wait_mutex());
+      if (state->outstanding > 0) --state->outstanding;
+    }
+    return fail(r.error);
+  }
+  if (server && (kind == OpKind::kRead || kind == OpKind::kTransact)) state->data_read = true;
+  bool port = false;
+  {
+    std::lock_guard lock(wait_mutex());
+    port = state->port != nullptr &&
+           (reinterpret_cast<std::uintptr_t>(ov->hEvent) & 1) == 0;
+  }
+  deliver(*state, *op, r, true);
+  if (routine) {
+    set_last_error(r.more_data ? ERROR_MORE_DATA : ERROR_SUCCESS);
+    return TRUE;
+  }
+  if (r.more_data) {
+    // The count output stays 0; on a port-associated handle Windows 8+ reports the partial read
+    // as pending and lets the packet carry it (§5.3).
+    return fail(port ? ERROR_IO_PENDING : ERROR_MORE_DATA);
+  }
+  if (count) *count = static_cast<DWORD>(r.bytes);
+  return TRUE;
+}
+
+}  // namespace
+
+BOOL overlapped_read(NamedPipeObject& pipe, std::span<std::byte> buffer, LPDWORD count,
+                     LPOVERLAPPED ov, LPOVERLAPPED_COMPLETION_ROUTINE routine) {
+  return start(pipe, OpArgs{OpKind::kRead, buffer, {}}, count, ov, routine);
+}
+
+BOOL overlapped_write(NamedPipeObject& pipe, std::span<const std::byte> data, LPDWORD count,
+                      LPOVERLAPPED ov, LPOVERLAPPED_COMPLETION_ROUTINE routine) {
+  return start(pipe, OpArgs{OpKind::kWrite, {}, data}, count, ov, routine);
+}
+
+BOOL overlapped_transact(NamedPipeObject& pipe, std::span<const std::byte> request,
+                         std::span<std::byte> reply, LPDWORD count, LPOVERLAPPED ov) {
+  return start(pipe, OpArgs{OpKind::kTransact, reply, request}, count, ov, nullptr);
+}
+
+BOOL overlapped_connect(NamedPipeObject& pipe, LPOVERLAPPED ov) {
+  return start(pipe, OpArgs{OpKind::kConnect, {}, {}}, nullptr, ov, nullptr);
+}
+
+NamedPipeObject::NamedPipeObject(ServerEnd end, bool overlapped)
+    : Object(Kind::kNamedPipe),
+      async(std::make_shared<AsyncState>()),
+      server_(std::move(end)),
+      overlapped_(overlapped) {}
+NamedPipeObject::NamedPipeObject(ClientEnd end, bool overlapped)
+    : Object(Kind::kNamedPipe),
+      async(std::make_shared<AsyncState>()),
+      client_(std::move(end)),
+      overlapped_(overlapped) {}
+// The end closes here (its last handle went): pending operations complete with
+// ERROR_BROKEN_PIPE through their callbacks, which hold `async`, not this object.
+NamedPipeObject::~NamedPipeObject() = default;
+
+namespace {
+
+// ---- GetOverlappedResult -------------------------------------------------------------------------
+
+BOOL overlapped_result(HANDLE file, LPOVERLAPPED ov, LPDWORD bytes, DWORD ms, bool alertable) {
+  auto object = globals().handles.get(file);
+  if (!object) return fail(ERROR_INVALID_HANDLE);
+  object.reset();
+  if (!ov) return fail(ERROR_INVALID_PARAMETER);
+  if (load_internal(ov) == STATUS_PENDING) {
+    if (ms == 0) return fail(ERROR_IO_INCOMPLETE);  // no APCs run either (§3.3)
+    // Waiting for the status is waiting for the event: a completion sets both in one step.
+    auto event = event_object(event_of(ov));
+    auto deadline = Clock::now() + std::chrono::milliseconds(ms);
+    std::unique_lock lock(wait_mutex());
+    while (load_internal(ov) == STATUS_PENDING) {
+      if (alertable && run_apcs_locked(lock)) return fail(WAIT_IO_COMPLETION);
+      if (ms == INFINITE) {
+        wait_cv().wait(lock);
+      } else if (wait_cv().wait_until(lock, deadline) == std::cv_status::timeout &&
+                 load_internal(ov) == STATUS_PENDING) {
+        return fail(WAIT_TIMEOUT);
+      }
+    }
+    // The wait consumed an auto-reset event, as a wait on it would have.
+    if (event && !static_cast<EventObject&>(*event).manual) {
+      static_cast<EventObject&>(*event).signaled = false;
+    }
+  }
+  DWORD status = load_internal(ov);
+  DWORD error = error_of_status(status);
+  // Failures report 0 bytes; the ERROR_MORE_DATA warning its count (§3.3).
+  if (bytes) *bytes = (error == ERROR_SUCCESS || error == ERROR_MORE_DATA)
+                          ? static_cast<DWORD>(ov->InternalHigh)
+                          : 0;
+  if (error != ERROR_SUCCESS) return fail(error);
+  return TRUE;
+}
+
+// ---- ReadFileEx / WriteFileEx on synchronous handles (README Q7) -----------------------------
+
+BOOL sync_ex(BOOL ok, LPOVERLAPPED ov, LPOVERLAPPED_COMPLETION_ROUTINE routine) {
+  DWORD error = ok ? ERROR_SUCCESS : GetLastError();
+  if (!ok && error != ERROR_MORE_DATA) return FALSE;
+  auto bytes = static_cast<DWORD>(ov->InternalHigh);
+  (void)queue_apc(*current_apc_queue(), [routine, bytes, ov] { routine(0, bytes, ov); });
+  set_last_error(error);
+  return TRUE;
+}
+
+// ---- cancellation --------------------------------------------------------------------------------
+
+// Cancels the pending operations of `pipe` that `match` selects; how many the engine ended.
+template <class Match>
+std::size_t cancel_matching(NamedPipeObject& pipe, Match match, bool* found) {
+  std::vector<std::uint64_t> ids;
+  {
+    std::lock_guard lock(wait_mutex());
+    for (auto& op : pipe.async->pending) {
+      if (!op->done && op->id != 0 && match(*op)) ids.push_back(op->id);
+    }
+  }
+  *found = !ids.empty();
+  std::size_t n = 0;
+  const auto& core = pipe.end().core();
+  if (!core) return 0;
+  for (auto id : ids) n += core->cancel(id);
+  return n;
+}
+
+NamedPipeObject* overlapped_pipe(const std::shared_ptr<Object>& object) {
+  if (!object || object->kind() != Kind::kNamedPipe) return nullptr;
+  auto& pipe = static_cast<NamedPipeObject&>(*object);
+  return pipe.overlapped() ? &pipe : nullptr;
+}
+
+// ---- completion ports ----------------------------------------------------------------------------
+
+HANDLE fail_null(DWORD code) {
+  set_last_error(code);
+  return nullptr;
+}
+
+HANDLE create_port(HANDLE file, HANDLE existing, ULONG_PTR key) {
+  if (file == INVALID_HANDLE_VALUE) {
+    if (existing) return fail_null(ERROR_INVALID_PARAMETER);
+    return globals().handles.insert(std::make_shared<PortObject>(), 0);
+  }
+  auto object = globals().handles.get(file);
+  if (!object) return fail_null(ERROR_INVALID_HANDLE);
+  NamedPipeObject* pipe = overlapped_pipe(object);
+  // Only overlapped handles can be associated (§5.2); anonymous pipes are synchronous.
+  if (!pipe) return fail_null(ERROR_INVALID_PARAMETER);
+  std::shared_ptr<PortQueue> queue;
+  std::shared_ptr<Object> port_object;
+  HANDLE result = existing;
+  if (existing) {
+    port_object = globals().handles.get(existing);
+    if (!port_object || port_object->kind() != Kind::kPort) return fail_null(ERROR_INVALID_HANDLE);
+    queue = static_cast<PortObject&>(*port_object).queue;
+  } else {
+    port_object = std::make_shared<PortObject>();
+    queue = static_cast<PortObject&>(*port_object).queue;
+  }
+  {
+    std::lock_guard lock(wait_mutex());
+    if (pipe->async->port) return fail_null(ERROR_INVALID_PARAMETER);
+    pipe->async->port = queue;
+    pipe->async->key = key;
+  }
+  if (!existing) result = globals().handles.insert(std::move(port_object), 0);
+  return result;
+}
+
+std::shared_ptr<PortQueue> port_queue(HANDLE port) {
+  auto object = globals().handles.get(port);
+  if (!object || object->kind() != Kind::kPort) return nullptr;
+  return static_cast<PortObject&>(*object).queue;
+}
+
+// Waits for packets; removes up to `max`. Returns how many, or 0 with the last error set.
+// TODO(compat): waiters are released in no defined order (Windows: LIFO) and the concurrency
+// value is not enforced.
+ULONG dequeue(PortQueue& q, Packet* out, ULONG max, DWORD ms, bool alertable) {
+  auto deadline = Clock::now() + std::chrono::milliseconds(ms);
+  std::unique_lock lock(wait_mutex());
+  for (;;) {
+    if (q.closed) {
+      set_last_error(ERROR_ABANDONED_WAIT_0);
+      return 0;
+    }
+    if (!q.packets.empty()) {
+      ULONG n = 0;
+      while (n < max && !q.packets.empty()) {
+        out[n++] = q.packets.front();
+        q.packets.pop_front();
+      }
+      return n;
+    }
+    if (alertable && run_apcs_locked(lock)) {
+      set_last_error(WAIT_IO_COMPLETION);
+      return 0;
+    }
+    if (ms == 0) {
+      set_last_error(WAIT_TIMEOUT);
+      return 0;
+    }
+    if (ms == INFINITE) {
+      wait_cv().wait(lock);
+    } else if (wait_cv().wait_until(lock, deadline) == std::cv_status::timeout &&
+               q.packets.empty() && !q.closed) {
+      set_last_error(WAIT_TIMEOUT);
+      return 0;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sluice::win32
+
+using namespace sluice::win32;
+
+extern "C" {
+
+BOOL WINAPI GetOverlappedResult(HANDLE hFile, LPOVERLAPPED lpOverlapped,
+                                LPDWORD lpNumberOfBytesTransferred, BOOL bWait) {
+  return guarded<BOOL>(FALSE, [&] {
+    return overlapped_result(hFile, lpOverlapped, lpNumberOfBytesTransferred,
+                             bWait ? INFINITE : 0, false);
+  });
+}
+
+BOOL WINAPI GetOverlappedResultEx(HANDLE hFile, LPOVERLAPPED lpOverlapped,
+                                  LPDWORD lpNumberOfBytesTransferred, DWORD dwMilliseconds,
+                                  BOOL bAlertable) {
+  return guarded<BOOL>(FALSE, [&] {
+    return overlapped_result(hFile, lpOverlapped, lpNumberOfBytesTransferred, dwMilliseconds,
+                             bAlertable != FALSE);
+  });
+}
+
+BOOL WINAPI ReadFileEx(HANDLE hFile, LPVOID lpBuffer, DWORD nNumberOfBytesToRead,
+                       LPOVERLAPPED lpOverlapped, LPOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
+  return guarded<BOOL>(FALSE, [&]() -> BOOL {
+    auto object = globals().handles.get(hFile);
+    if (!object) return fail(ERROR_INVALID_HANDLE);
+    if (!lpOverlapped || !lpCompletionRoutine) return fail(ERROR_INVALID_PARAMETER);
+    if (!lpBuffer && nNumberOfBytesToRead > 0) return fail(ERROR_NOACCESS);
+    if (NamedPipeObject* pipe = overlapped_pipe(object)) {
+      std::span<std::byte> buffer(static_cast<std::byte*>(lpBuffer),
+                                  lpBuffer ? nNumberOfBytesToRead : 0);
+      return overlapped_read(*pipe, buffer, nullptr, lpOverlapped, lpCompletionRoutine);
+    }
+    object.reset();
+    DWORD n = 0;
+    BOOL ok = ReadFile(hFile, lpBuffer, nNumberOfBytesToRead, &n, lpOverlapped);
+    return sync_ex(ok, lpOverlapped, lpCompletionRoutine);
+  });
+}
+
+BOOL WINAPI WriteFileEx(HANDLE hFile, LPCVOID lpBuffer, DWORD nNumberOfBytesToWrite,
+                        LPOVERLAPPED lpOverlapped,
+                        LPOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
+  return guarded<BOOL>(FALSE, [&]() -> BOOL {
+    auto object = globals().handles.get(hFile);
+    if (!object) return fail(ERROR_INVALID_HANDLE);
+    if (!lpOverlapped || !lpCompletionRoutine) return fail(ERROR_INVALID_PARAMETER);
+    if (!lpBuffer && nNumberOfBytesToWrite > 0) return fail(ERROR_NOACCESS);
+    if (NamedPipeObject* pipe = overlapped_pipe(object)) {
+      std::span<const std::byte> data(static_cast<const std::byte*>(lpBuffer),
+                                      lpBuffer ? nNumberOfBytesToWrite : 0);
+      return overlapped_write(*pipe, data, nullptr, lpOverlapped, lpCompletionRoutine);
+    }
+    object.reset();
+    DWORD n = 0;
+    BOOL ok = WriteFile(hFile, lpBuffer, nNumberOfBytesToWrite, &n, lpOverlapped);
+    return sync_ex(ok, lpOverlapped, lpCompletionRoutine);
+  });
+}
+
+BOOL WINAPI CancelIo(HANDLE hFile) {
+  return guarded<BOOL>(FALSE, [&]() -> BOOL {
+    auto object = globals().handles.get(hFile);
+    if (!object) return fail(ERROR_INVALID_HANDLE);
+    NamedPipeObject* pipe = overlapped_pipe(object);
+    if (!pipe) return TRUE;  // a synchronous handle: nothing to do (§6.1)
+    std::uint32_t me = current_tid();
+    bool found = false;
+    (void)cancel_matching(*pipe, [me](const PendingIo& op) { return op.tid == me; }, &found);
+    return TRUE;
+  });
+}
+
+BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped) {
+  return guarded<BOOL>(FALSE, [&]() -> BOOL {
+    auto object = globals().handles.get(hFile);
+    if (!object) return fail(ERROR_INVALID_HANDLE);
+    NamedPipeObject* pipe = overlapped_pipe(object);
+    if (!pipe) return fail(ERROR_NOT_FOUND);
+    bool found = false;
+    std::size_t n = cancel_matching(
+        *pipe, [lpOverlapped](const PendingIo& op) { return !lpOverlapped || op.ov == lpOverlapped; },
+        &found);
+    // An operation that completed between the look and the cancel was not marked.
+    if (n == 0) return fail(ERROR_NOT_FOUND);
+    return TRUE;
+  });
+}
+
+BOOL WINAPI CancelSynchronousIo(HANDLE hThread) {
+  return guarded<BOOL>(FALSE, [&]() -> BOOL {
+    if (hThread != GetCurrentThread()) {
+      auto object = globals().handles.get(hThread);
+      if (!object || object->kind() != Kind::kThread) return fail(ERROR_INVALID_HANDLE);
+    }
+    // TODO(compat): a blocked synchronous pipe call cannot be interrupted yet (the engine has no
+    // per-thread abort); every thread is reported as having no cancellable synchronous I/O.
+    return fail(ERROR_NOT_FOUND);
+  });
+}
+
+HANDLE WINAPI CreateIoCompletionPort(HANDLE FileHandle, HANDLE ExistingCompletionPort,
+                                     ULONG_PTR CompletionKey, DWORD NumberOfConcurrentThreads) {
+  (void)NumberOfConcurrentThreads;
+  return guarded<HANDLE>(nullptr,
+                         [&] { return create_port(FileHandle, ExistingCompletionPort, CompletionKey); });
+}
+
+BOOL WINAPI GetQueuedCompletionStatus(HANDLE CompletionPort, LPDWORD lpNumberOfBytesTransferred,
+                                      PULONG_PTR lpCompletionKey, LPOVERLAPPED* lpOverlapped,
+                                      DWORD dwMilliseconds) {
+  return guarded<BOOL>(FALSE, [&]() -> BOOL {
+    if (!lpOverlapped || !lpNumberOfBytesTransferred || !lpCompletionKey) {
+      return fail(ERROR_INVALID_PARAMETER);
+    }
+    auto queue = port_queue(CompletionPort);
+    if (!queue) return fail(ERROR_INVALID_HANDLE);
+    Packet p;
+    if (dequeue(*queue, &p, 1, dwMilliseconds, false) == 0) {
+      *lpOverlapped = nullptr;
+      return FALSE;
+    }
+    *lpNumberOfBytesTransferred = p.bytes;
+    *lpCompletionKey = p.key;
+    *lpOverlapped = p.overlapped;
+    DWORD error = error_of_status(p.status);
+    if (error != ERROR_SUCCESS) return fail(error);
+    return TRUE;
+  });
+}
+
+BOOL WINAPI GetQueuedCompletionStatusEx(HANDLE CompletionPort,
+                                        LPOVERLAPPED_ENTRY lpCompletionPortEntries, ULONG ulCount,
+                                        PULONG ulNumEntriesRemoved, DWORD dwMilliseconds,
+                                        BOOL fAlertable) {
+  return guarded<BOOL>(FALSE, [&]() -> BOOL {
+    if (!lpCompletionPortEntries || ulCount == 0 || !ulNumEntriesRemoved) {
+      return fail(ERROR_INVALID_PARAMETER);
+    }
+    *ulNumEntriesRemoved = 0;
+    auto queue = port_queue(CompletionPort);
+    if (!queue) return fail(ERROR_INVALID_HANDLE);
+    std::vector<Packet> packets(ulCount);
+    ULONG n = dequeue(*queue, packets.data(), ulCount, dwMilliseconds, fAlertable != FALSE);
+    if (n == 0) return FALSE;
+    for (ULONG i = 0; i < n; ++i) {
+      lpCompletionPortEntries[i].lpCompletionKey = packets[i].key;
+      lpCompletionPortEntries[i].lpOverlapped = packets[i].overlapped;
+      lpCompletionPortEntries[i].Internal = packets[i].status;
+      lpCompletionPortEntries[i].dwNumberOfBytesTransferred = packets[i].bytes;
+    }
+    *ulNumEntriesRemoved = n;
+    return TRUE;
+  });
+}
+
+BOOL WINAPI PostQueuedCompletionStatus(HANDLE CompletionPort, DWORD dwNumberOfBytesTransferred,
+                                       ULONG_PTR dwCompletionKey, LPOVERLAPPED lpOverlapped) {
+  return guarded<BOOL>(FALSE, [&]() -> BOOL {
+    auto queue = port_queue(CompletionPort);
+    if (!queue) return fail(ERROR_INVALID_HANDLE);
+    {
+      std::lock_guard lock(wait_mutex());
+      queue->packets.push_back(
+          Packet{dwCompletionKey, lpOverlapped, STATUS_SUCCESS, dwNumberOfBytesTransferred});
+    }
+    wait_cv().notify_all();
+    return TRUE;
+  });
+}
+
+BOOL WINAPI SetFileCompletionNotificationModes(HANDLE FileHandle, UCHAR Flags) {
+  return guarded<BOOL>(FALSE, [&]() -> BOOL {
+    auto object = globals().handles.get(FileHandle);
+    if (!object) return fail(ERROR_INVALID_HANDLE);
+    if ((Flags & ~(FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | FILE_SKIP_SET_EVENT_ON_HANDLE)) != 0) {
+      return fail(ERROR_INVALID_PARAMETER);
+    }
+    if (object->kind() != Kind::kNamedPipe) return fail(ERROR_INVALID_PARAMETER);
+    auto& pipe = static_cast<NamedPipeObject&>(*object);
+    std::lock_guard lock(wait_mutex());
+    pipe.async->modes |= Flags;  // modes cannot be turned off again (Windows)
+    return TRUE;
+  });
+}
+
+DWORD WINAPI QueueUserAPC(PAPCFUNC pfnAPC, HANDLE hThread, ULONG_PTR dwData) {
+  return guarded<DWORD>(0, [&]() -> DWORD {
+    if (!pfnAPC) {
+      set_last_error(ERROR_INVALID_PARAMETER);
+      return 0;
+    }
+    std::shared_ptr<ApcQueue> queue;
+    if (hThread == GetCurrentThread()) {
+      queue = current_apc_queue();
+    } else {
+      auto object = globals().handles.get(hThread);
+      if (object && object->kind() == Kind::kThread) queue = static_cast<ThreadObject&>(*object).apc;
+    }
+    if (!queue || !queue_apc(*queue, [pfnAPC, dwData] { pfnAPC(dwData); })) {
+      set_last_error(ERROR_INVALID_HANDLE);
+      return 0;
+    }
+    return 1;
+  });
+}
+
+}  // extern "C"
