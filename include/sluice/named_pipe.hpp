@@ -114,6 +114,13 @@ struct HandleState {
   std::uint32_t current_instances = 0;
 };
 
+/// A process at one end of a pipe, with the identity it had when it connected.
+struct ProcessCredentials {
+  std::uint32_t pid = 0;
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+};
+
 /// How ServerEnd::connect found its client.
 enum class ConnectStatus {
   kConnected,         ///< a client connected during the call
@@ -175,6 +182,10 @@ class PipeEnd {
   /// client; kPipeNotConnected on a client end after disconnect).
   Result<std::uint32_t> client_process_id() const;
   Result<std::uint32_t> server_process_id() const;
+  /// Who the client is, as the kernel vouched for it when it connected (SO_PEERCRED: its pid and
+  /// effective uid and gid then), so a reused pid cannot pass for it. Errors as
+  /// client_process_id().
+  Result<ProcessCredentials> client_credentials() const;
   /// Session ids: the audit session of the process (0 where the kernel has none).
   Result<std::uint32_t> client_session_id() const;
   Result<std::uint32_t> server_session_id() const;
@@ -267,6 +278,12 @@ class ClientEnd : public PipeEnd {
  private:
   using PipeEnd::PipeEnd;
 };
+
+/// Makes the synchronous pipe operation (read, write, transact, flush, connect) that thread
+/// `thread_id` (a kernel thread id, gettid) is blocked in fail with kOperationAborted
+/// (CancelSynchronousIo). Data a cancelled write already queued stays in the pipe.
+/// Errors: kNotFound (the thread is not blocked in one).
+Result<void> cancel_synchronous_io(std::uint32_t thread_id);
 
 /// Waits until an instance of `name` is listening (WaitNamedPipe). Does not reserve it.
 /// Errors: kFileNotFound (no such pipe; at once), kSemTimeout, kBadPathname.

@@ -81,6 +81,13 @@ Result<std::uint32_t> PipeEnd::client_process_id() const {
   return identity_field(end_->client_identity(), pid_of);
 }
 
+Result<ProcessCredentials> PipeEnd::client_credentials() const {
+  if (!end_) return errc::kInvalidHandle;
+  auto who = end_->client_identity();
+  if (!who) return who.error();
+  return ProcessCredentials{who->pid, who->uid, who->gid};
+}
+
 Result<std::uint32_t> PipeEnd::server_process_id() const {
   if (!end_) return errc::kInvalidHandle;
   return identity_field(end_->server_identity(), pid_of);
@@ -200,6 +207,11 @@ Result<ClientEnd> ClientEnd::open(Registry& registry, std::string_view name,
   auto end = core::PipeEndCore::open_client(registry.engine(), name, options);
   if (!end) return end.error();
   return ClientEnd(std::move(*end));
+}
+
+Result<void> cancel_synchronous_io(std::uint32_t thread_id) {
+  if (!core::cancel_blocked_thread(thread_id)) return errc::kNotFound;
+  return {};
 }
 
 Result<void> wait_for_instance(Registry& registry, std::string_view name,

@@ -335,3 +335,30 @@ TEST_F(NamedPipeProcesses, AServerOutOfDescriptorsRefusesClientsWithoutSpinning)
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST_F(NamedPipeProcesses, ClientCredentialsAreTheOnesTheKernelSawAtConnect) {
+  auto s = ServerEnd::create(registry(), pipe_name());
+  ASSERT_TRUE(s);
+  auto child = client_process("echo-once");
+  ASSERT_TRUE(child);
+  testing::KillOnExit guard(*child);
+  ASSERT_TRUE(s->connect_for(10s));
+  auto creds = s->client_credentials();
+  ASSERT_TRUE(creds);
+  EXPECT_EQ(creds->pid, child->pid());
+  EXPECT_EQ(creds->uid, static_cast<std::uint32_t>(::geteuid()));
+  EXPECT_EQ(creds->gid, static_cast<std::uint32_t>(::getegid()));
+  ASSERT_TRUE(s->write(bytes("x")));
+  std::byte buf[4];
+  ASSERT_TRUE(s->read(buf));
+  EXPECT_EQ(child->wait(10s).value_or(-1), 0);
+  EXPECT_TRUE(s->client_credentials());  // still known after the client is gone (CLOSING)
+  ASSERT_TRUE(s->disconnect());
+  EXPECT_EQ(s->client_credentials().error(), errc::kNotFound);
+}
+
+}  // namespace
+}  // namespace sluice

@@ -743,6 +743,38 @@ TEST_F(NamedPipe, ClientOperationsThatOnlyServersMayDoAreInvalidFunctions) {
   EXPECT_EQ(as_server->disconnect().error(), errc::kInvalidFunction);
 }
 
+TEST_F(NamedPipe, CancelSynchronousIoAbortsABlockedReadWriteAndConnect) {
+  ServerEnd s = server();
+  ClientEnd c = client();
+  std::atomic<int> reading{0};
+  std::thread reader([&] {
+    std::byte buf[8];
+    reading = testing::current_thread_id();
+    EXPECT_EQ(c.read(buf).error(), errc::kOperationAborted);
+  });
+  ASSERT_TRUE(testing::wait_until_sleeping(reading, 5s));
+  EXPECT_TRUE(cancel_synchronous_io(static_cast<std::uint32_t>(reading.load())));
+  reader.join();
+  EXPECT_EQ(cancel_synchronous_io(static_cast<std::uint32_t>(reading.load())).error(),
+            errc::kNotFound);  // it returned: nothing to cancel
+  ASSERT_TRUE(s.write(bytes("still works")));
+  EXPECT_EQ(read_text(c), "still works");
+
+  ServerEnd lonely = server({}, "lonely");
+  std::atomic<int> connecting{0};
+  std::thread connector([&] {
+    connecting = testing::current_thread_id();
+    EXPECT_EQ(lonely.connect().error(), errc::kOperationAborted);
+  });
+  ASSERT_TRUE(testing::wait_until_sleeping(connecting, 5s));
+  EXPECT_TRUE(cancel_synchronous_io(static_cast<std::uint32_t>(connecting.load())));
+  connector.join();
+  EXPECT_TRUE(ClientEnd::open(registry(), pipe_name("lonely")));  // still listening
+
+  EXPECT_EQ(cancel_synchronous_io(static_cast<std::uint32_t>(testing::current_thread_id())).error(),
+            errc::kNotFound);
+}
+
 TEST_F(NamedPipe, MovedFromEndsReportInvalidHandle) {
   ServerEnd s = server();
   ServerEnd moved = std::move(s);

@@ -263,8 +263,7 @@ void PipeEndCore::handshake(os::UniqueFd socket) {
     next_channel_.emplace(std::move(conn->channel));
     return;
   }
-  conn->peer_pid = creds->pid;
-  conn->peer_session = os::session_id_of(creds->pid);
+  conn->peer = {creds->pid, os::session_id_of(creds->pid), creds->uid, creds->gid};
   conn->socket = std::move(socket);
   conn->channel.set_doorbell(conn->socket.get());
   auto key = engine_->watch(conn->socket.get(), weak_from_this());
@@ -330,8 +329,7 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_
     end->granted_ = client_rights(o.desired_access);
     auto conn = std::make_unique<Connection>();
     conn->channel = std::move(*channel);
-    conn->peer_pid = creds->pid;
-    conn->peer_session = os::session_id_of(creds->pid);
+    conn->peer = {creds->pid, os::session_id_of(creds->pid), creds->uid, creds->gid};
     conn->socket = std::move(*socket);
     conn->channel.set_doorbell(conn->socket.get());
     {
@@ -380,6 +378,12 @@ Result<void> PipeEndCore::wait_for_instance(const std::shared_ptr<Engine>& engin
 // ---------------------------------------------------------------------------------------------
 // States, waiting
 
+void PipeEndCore::interrupt() noexcept {
+  abort_waiters();
+  { std::lock_guard lock(state_mu_); }  // a connect between its last look and its wait sees it
+  state_cv_.notify_all();
+}
+
 void PipeEndCore::abort_waiters() noexcept {
   abort_word_.fetch_add(1, std::memory_order_seq_cst);
   os::futex_wake_all(&abort_word_, false);
@@ -423,6 +427,8 @@ PipeEndCore::WaitToken PipeEndCore::wait_token(WaitFor what) const noexcept {
 }
 
 bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
+  enter_blocking(*this);  // from here on CancelSynchronousIo can find this operation
+  if (blocking_cancelled()) return true;
   shm::Channel& ch = conn_->channel;
   bool data = what == WaitFor::kData;
   const auto& peer_word = data ? ch.peer().data_seq : ch.peer().read_seq;
@@ -525,6 +531,7 @@ Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool me
                     std::memory_order_seq_cst);
     }
     wait(WaitFor::kData, *token, std::nullopt);
+    if (blocking_cancelled()) return errc::kOperationAborted;
     token.reset();
   }
 }
@@ -595,6 +602,7 @@ Result<std::size_t> PipeEndCore::write_locked(std::span<const std::byte> data,
       continue;  // look once more now that the token covers everything after it
     }
     wait(WaitFor::kSpace, *token, std::nullopt);
+    if (blocking_cancelled()) return errc::kOperationAborted;
     token.reset();
   }
 }
@@ -690,6 +698,7 @@ Result<void> PipeEndCore::flush() {
       continue;
     }
     wait(WaitFor::kSpace, *token, std::nullopt);
+    if (blocking_cancelled()) return errc::kOperationAborted;
     token.reset();
   }
 }
@@ -731,20 +740,24 @@ Result<void> PipeEndCore::set_state(ReadMode read_mode, WaitMode wait_mode) {
   return {};
 }
 
+ProcessIdentity PipeEndCore::own_identity() const noexcept {
+  return {own_pid_, own_session_, os::current_user_id(), os::current_group_id()};
+}
+
 Result<ProcessIdentity> PipeEndCore::client_identity() {
   if (!server_) {
     if (disconnected()) return errc::kPipeNotConnected;
-    return ProcessIdentity{own_pid_, own_session_};
+    return own_identity();
   }
   std::lock_guard lock(state_mu_);
   if (!had_client_ || !conn_) return errc::kNotFound;
-  return ProcessIdentity{conn_->peer_pid, conn_->peer_session};
+  return conn_->peer;
 }
 
 Result<ProcessIdentity> PipeEndCore::server_identity() {
-  if (server_) return ProcessIdentity{own_pid_, own_session_};
+  if (server_) return own_identity();
   if (disconnected()) return errc::kPipeNotConnected;
-  return ProcessIdentity{conn_->peer_pid, conn_->peer_session};
+  return conn_->peer;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -765,12 +778,16 @@ Result<ConnectStatus> PipeEndCore::connect(Deadline deadline) {
     case InstanceState::kListening: break;
   }
   if (wait_mode_.load() == WaitMode::kNoWait) return errc::kPipeListening;
-  auto done = [&] { return state_ != InstanceState::kListening; };
+  lock.unlock();
+  enter_blocking(*this);  // takes the table's lock, which a canceller holds around interrupt()
+  lock.lock();
+  auto done = [&] { return state_ != InstanceState::kListening || blocking_cancelled(); };
   if (deadline) {
     if (!state_cv_.wait_until(lock, *deadline, done)) return errc::kSemTimeout;
   } else {
     state_cv_.wait(lock, done);
   }
+  if (blocking_cancelled()) return errc::kOperationAborted;  // the instance stays listening
   if (state_ == InstanceState::kConnected) return ConnectStatus::kConnected;
   if (state_ == InstanceState::kDisconnected) return errc::kPipeNotConnected;
   return errc::kBrokenPipe;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/blocked_threads.hpp"
 #include "core/engine.hpp"
 #include "os/linux/unique_fd.hpp"
 #include "shm/channel.hpp"
@@ -43,6 +44,8 @@ using rights::kWriteEa;
 struct ProcessIdentity {
   std::uint32_t pid = 0;
   std::uint32_t session = 0;
+  std::uint32_t uid = 0;  ///< effective ids when it connected (SO_PEERCRED), not looked up later
+  std::uint32_t gid = 0;
 };
 
 /// Thread safety: every member may be called from any thread. I/O operations are serialised per
@@ -74,6 +77,7 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   /// Who opened the client end / created the instance (spec: process and session ids).
   Result<ProcessIdentity> client_identity();
   Result<ProcessIdentity> server_identity();
+  ProcessIdentity own_identity() const noexcept;
 
   // ---- asynchronous operations (pipe_end_async.cpp) ----
 
@@ -112,6 +116,10 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
 
   bool is_server() const noexcept { return server_; }
 
+  /// Wakes every thread waiting on this end so that it looks at its state again (used to cancel
+  /// a blocked synchronous operation; see blocked_threads.hpp).
+  void interrupt() noexcept;
+
   void on_ready(std::uint64_t key, bool readable, bool hung_up) override;
 
  private:
@@ -119,8 +127,7 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
     os::UniqueFd socket;
     std::uint64_t watch_key = 0;
     shm::Channel channel;
-    std::uint32_t peer_pid = 0;
-    std::uint32_t peer_session = 0;
+    ProcessIdentity peer;
   };
   enum class WaitFor { kData, kSpace };
   // What a waiter saw before its last look at its condition; any change means "look again".
@@ -201,8 +208,9 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
    public:
     explicit SyncIo(PipeEndCore& end) : end_(end), lock_(end.io_mu_) {}
     ~SyncIo() {
+      leave_blocking();
       lock_.unlock();
-      end_.serve_if_requested();
+      if (end_.serve_requested_.load()) end_.serve_if_requested();  // seq_cst: pairs with the agent
     }
     SyncIo(const SyncIo&) = delete;
     SyncIo& operator=(const SyncIo&) = delete;

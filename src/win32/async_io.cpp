@@ -604,13 +604,16 @@ BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped) {
 
 BOOL WINAPI CancelSynchronousIo(HANDLE hThread) {
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
+    std::uint32_t tid = current_tid();
     if (hThread != GetCurrentThread()) {
       auto object = globals().handles.get(hThread);
       if (!object || object->kind() != Kind::kThread) return fail(ERROR_INVALID_HANDLE);
+      tid = static_cast<ThreadObject&>(*object).tid;
     }
-    // TODO(compat): a blocked synchronous pipe call cannot be interrupted yet (the engine has no
-    // per-thread abort); every thread is reported as having no cancellable synchronous I/O.
-    return fail(ERROR_NOT_FOUND);
+    // Only synchronous pipe calls can be cancelled this way; a thread waiting in anything else
+    // (or not waiting) has no cancellable synchronous I/O.
+    if (!sluice::cancel_synchronous_io(tid)) return fail(ERROR_NOT_FOUND);
+    return TRUE;
   });
 }
 

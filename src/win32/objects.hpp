@@ -222,6 +222,5 @@ struct PeerIdentity {
   unsigned uid = 0;
   unsigned gid = 0;
 };
-std::error_code peer_identity(std::uint32_t pid, PeerIdentity* out);
 
 }  // namespace sluice::win32

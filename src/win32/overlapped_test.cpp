@@ -549,6 +549,37 @@ TEST(Win32Cancel, CancelSynchronousIoReportsNothingToCancel) {
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_HANDLE));
 }
 
+namespace cancel_sync {
+DWORD WINAPI connect_and_report(LPVOID param) {
+  auto* server = static_cast<HANDLE*>(param);
+  BOOL ok = ConnectNamedPipe(*server, nullptr);
+  return ok ? 0 : GetLastError();
+}
+}  // namespace cancel_sync
+
+TEST(Win32Cancel, CancelSynchronousIoAbortsAThreadBlockedInConnect) {
+  std::string name = R"(\\.\pipe\cancel-sync-connect)";
+  HANDLE server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE, 1, 512, 512,
+                                   0, nullptr);
+  ASSERT_NE(server, INVALID_HANDLE_VALUE);
+  DWORD tid = 0;
+  HANDLE thread = CreateThread(nullptr, 0, cancel_sync::connect_and_report, &server, 0, &tid);
+  ASSERT_NE(thread, nullptr);
+  std::atomic<int> blocked{static_cast<int>(tid)};
+  ASSERT_TRUE(sluice::testing::wait_until_sleeping(blocked, std::chrono::seconds(5)));
+  SetLastError(kSentinel);
+  EXPECT_TRUE(CancelSynchronousIo(thread));
+  EXPECT_EQ(GetLastError(), kSentinel);  // success leaves the last error alone
+  ASSERT_EQ(WaitForSingleObject(thread, 5000), WAIT_OBJECT_0);
+  DWORD code = 0;
+  ASSERT_TRUE(GetExitCodeThread(thread, &code));
+  EXPECT_EQ(code, static_cast<DWORD>(ERROR_OPERATION_ABORTED));
+  EXPECT_FALSE(CancelSynchronousIo(thread));  // nothing left to cancel
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_NOT_FOUND));
+  CloseHandle(thread);
+  CloseHandle(server);
+}
+
 // ---- many operations and races -------------------------------------------------------------------
 
 TEST(Win32Overlapped, ThousandsOfPendingReadsCompleteInOrder) {

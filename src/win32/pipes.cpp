@@ -173,17 +173,15 @@ BOOL get_handle_state(HANDLE h, LPDWORD state, LPDWORD cur_instances, LPDWORD ma
       if (user_name) {
         if (!pipe.is_server()) return fail(ERROR_INVALID_PARAMETER);
         if (!pipe.async->data_read.load()) return fail(ERROR_CANNOT_IMPERSONATE);
-        auto pid = pipe.end().client_process_id();
-        if (!pid) return fail(pid.error());
-        PeerIdentity id;
-        if (auto e = peer_identity(*pid, &id)) return fail(e);
+        auto id = pipe.end().client_credentials();
+        if (!id) return fail(id.error());
         struct passwd pw {};
         struct passwd* found = nullptr;
         char buf[4096];
-        if (::getpwuid_r(id.uid, &pw, buf, sizeof buf, &found) == 0 && found) {
+        if (::getpwuid_r(id->uid, &pw, buf, sizeof buf, &found) == 0 && found) {
           *user_name = found->pw_name;
         } else {
-          *user_name = std::to_string(id.uid);
+          *user_name = std::to_string(id->uid);
         }
       }
       hs = *r;
@@ -291,27 +289,6 @@ thread_local unsigned t_saved_uid = 0;
 thread_local unsigned t_saved_gid = 0;
 
 }  // namespace
-
-std::error_code peer_identity(std::uint32_t pid, PeerIdentity* out) {
-  // TODO(security): read the credentials the engine recorded at connect (SO_PEERCRED) instead of
-  // /proc, which a pid reuse could mislead.
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  if (!in) return errc::kCannotImpersonate;
-  std::string line;
-  bool have_uid = false, have_gid = false;
-  while (std::getline(in, line)) {
-    unsigned real = 0, effective = 0;
-    if (std::sscanf(line.c_str(), "Uid: %u %u", &real, &effective) == 2) {
-      out->uid = effective;
-      have_uid = true;
-    } else if (std::sscanf(line.c_str(), "Gid: %u %u", &real, &effective) == 2) {
-      out->gid = effective;
-      have_gid = true;
-    }
-  }
-  if (!have_uid || !have_gid) return errc::kCannotImpersonate;
-  return {};
-}
 
 }  // namespace sluice::win32
 
@@ -658,10 +635,9 @@ BOOL WINAPI ImpersonateNamedPipeClient(HANDLE hNamedPipe) {
     auto& pipe = static_cast<NamedPipeObject&>(*object);
     if (!pipe.is_server()) return fail(ERROR_INVALID_FUNCTION);
     if (!pipe.async->data_read.load()) return fail(ERROR_CANNOT_IMPERSONATE);
-    auto pid = pipe.end().client_process_id();
-    if (!pid) return fail(ERROR_CANNOT_IMPERSONATE);
-    PeerIdentity id;
-    if (auto e = peer_identity(*pid, &id)) return fail(e);
+    auto creds = pipe.end().client_credentials();
+    if (!creds) return fail(ERROR_CANNOT_IMPERSONATE);
+    PeerIdentity id{creds->uid, creds->gid};
     unsigned euid = static_cast<unsigned>(::geteuid());
     unsigned egid = static_cast<unsigned>(::getegid());
     if (t_impersonating) {

@@ -122,6 +122,11 @@ bool process_exists(std::uint32_t pid) noexcept {
 
 std::uint32_t current_process_id() noexcept { return static_cast<std::uint32_t>(::getpid()); }
 
+std::uint32_t current_user_id() noexcept { return static_cast<std::uint32_t>(::geteuid()); }
+std::uint32_t current_group_id() noexcept { return static_cast<std::uint32_t>(::getegid()); }
+
+std::uint32_t current_thread_id() noexcept { return static_cast<std::uint32_t>(::gettid()); }
+
 std::uint32_t session_id_of(std::uint32_t pid) noexcept {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/%u/sessionid", pid);

@@ -52,6 +52,13 @@ bool process_exists(std::uint32_t pid) noexcept;
 /// This process's id.
 std::uint32_t current_process_id() noexcept;
 
+/// This process's effective user and group ids.
+std::uint32_t current_user_id() noexcept;
+std::uint32_t current_group_id() noexcept;
+
+/// The calling thread's kernel id (gettid).
+std::uint32_t current_thread_id() noexcept;
+
 /// The audit session id of process `pid` (from /proc), 0 when the kernel has none.
 std::uint32_t session_id_of(std::uint32_t pid) noexcept;
 
