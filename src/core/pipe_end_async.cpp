@@ -97,7 +97,9 @@ PipeEndCore::Started PipeEndCore::start_read(std::span<std::byte> buffer, IoCall
   Completions done;
   Started s;
   {
-    std::lock_guard io(io_mu_);
+    // Not a plain lock: the agent may have asked for a serve while we held io_mu_ (it only
+    // try-locks), and nobody else would look again.
+    SyncIo io(*this);
     if (!has(kReadData)) return {failure(errc::kAccessDenied), 0};
     if (auto e = io_state_error(true)) return {failure(e), 0};
     if (reads_.empty()) {
@@ -127,7 +129,9 @@ PipeEndCore::Started PipeEndCore::start_write(std::span<const std::byte> data,
   Completions done;
   Started s;
   {
-    std::lock_guard io(io_mu_);
+    // Not a plain lock: the agent may have asked for a serve while we held io_mu_ (it only
+    // try-locks), and nobody else would look again.
+    SyncIo io(*this);
     if (!has(kWriteData)) return {failure(errc::kAccessDenied), 0};
     if (auto e = io_state_error(false)) return {failure(e), 0};
     if (peer_gone()) return {failure(errc::kNoData), 0};
@@ -158,7 +162,9 @@ PipeEndCore::Started PipeEndCore::start_transact(std::span<const std::byte> requ
   Completions done;
   Started s;
   {
-    std::lock_guard io(io_mu_);
+    // Not a plain lock: the agent may have asked for a serve while we held io_mu_ (it only
+    // try-locks), and nobody else would look again.
+    SyncIo io(*this);
     if (auto e = transact_precondition_locked()) return {failure(e), 0};
     auto written = write_locked(request, false);
     if (!written) return {failure(written.error()), 0};
@@ -209,7 +215,9 @@ void PipeEndCore::complete_connects(std::error_code result) {
 std::size_t PipeEndCore::cancel(std::uint64_t id) {
   Completions done;
   {
-    std::lock_guard io(io_mu_);
+    // Not a plain lock: the agent may have asked for a serve while we held io_mu_ (it only
+    // try-locks), and nobody else would look again.
+    SyncIo io(*this);
     auto take = [&](auto& queue) {
       for (auto it = queue.begin(); it != queue.end();) {
         if (id == 0 || it->id == id) {
