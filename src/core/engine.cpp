@@ -2,15 +2,12 @@
 
 #include <vector>
 
-#include "os/linux/process_barrier.hpp"
 
 namespace sluice::core {
 
 Result<std::shared_ptr<Engine>> Engine::create(std::string directory) {
   auto names = registry::PipeNamespace::open(std::move(directory));
   if (!names) return names.error();
-  // Before any segment is made: segments announce whether this process takes part.
-  os::register_for_process_barriers();
   auto poller = os::Poller::create();
   if (!poller) return poller.error();
   std::shared_ptr<Engine> engine(new Engine(std::move(*names), std::move(*poller)));

@@ -122,9 +122,6 @@ class Channel {
   std::uint64_t seen_peer_read_pos_ = 0;
   std::uint64_t seen_peer_payload_read_ = 0;
   std::uint64_t own_tag_key_ = 0;
-  // Publishing needs only a compiler barrier when both processes take part in process barriers
-  // (see os/linux/process_barrier.hpp); otherwise a full fence.
-  bool light_publish_ = false;
   int doorbell_fd_ = -1;
   // Ring bytes whose pages exist: the first lap populates ahead of the writer in chunks, so
   // that a write never takes a page fault and an idle connection costs no ring memory.

@@ -34,11 +34,6 @@ inline constexpr std::size_t kFragmentAlign = 16;
 inline constexpr std::uint64_t kMinRingCapacity = 4 * 1024;
 inline constexpr std::uint64_t kMaxRingCapacity = 64ull * 1024 * 1024;
 
-/// Capabilities a producer announces.
-/// kCapProcessBarrier: before it sleeps, this side issues a process barrier (membarrier), so a
-/// peer that is registered too may publish with a compiler barrier instead of a fence.
-inline constexpr std::uint32_t kCapProcessBarrier = 1;
-
 /// How a side wants to hear of its peer's progress (bits of waiting_for_data/_space).
 inline constexpr std::uint32_t kWaitFutex = 1;     ///< a thread sleeps on the peer's futex word
 inline constexpr std::uint32_t kWaitDoorbell = 2;  ///< the agent waits for a byte on the socket
@@ -60,7 +55,7 @@ struct alignas(64) SegmentHeader {
   std::uint32_t version;
   std::uint64_t ring_capacity;
   std::uint32_t producer_pid;
-  std::uint32_t capabilities;  ///< kCap* bits
+  std::uint32_t reserved0;
   std::uint64_t tag_key;  ///< random; XORed into every fragment tag
 
   // line 1: this side's ring, as producer.
