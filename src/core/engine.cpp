@@ -2,7 +2,6 @@
 
 #include <vector>
 
-
 namespace sluice::core {
 
 Result<std::shared_ptr<Engine>> Engine::create(std::string directory) {
