@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <thread>
 
 #include "pipe_fixture.hpp"
@@ -787,6 +788,47 @@ TEST_F(NamedPipe, AConnectionCostsFewDescriptors) {
   }
   int per_connection = (testing::open_descriptor_count() - before) / 10;
   EXPECT_LE(per_connection, 5);
+}
+
+std::int64_t proportional_set_size() {
+  std::ifstream in("/proc/self/smaps_rollup");
+  std::string key;
+  std::int64_t kib = 0;
+  while (in >> key) {
+    if (key == "Pss:") {
+      in >> kib;
+      return kib * 1024;
+    }
+    in.ignore(1 << 20, '\n');
+  }
+  return -1;
+}
+
+TEST_F(NamedPipe, AnIdleConnectionCostsItsTwoBufferSizesPlus16KiB) {
+  // Issue 4's bar, for a connection that has carried one message each way: both segments
+  // (header page + touched ring pages) and both ends' bookkeeping, all in this process.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "sanitizers add shadow memory and redzones to every allocation";
+#endif
+  ServerOptions o;
+  o.out_buffer_size = 4096;
+  o.in_buffer_size = 4096;
+  constexpr int kConnections = 200;
+  std::vector<std::pair<ServerEnd, ClientEnd>> pairs;
+  pairs.reserve(kConnections);
+  std::int64_t before = proportional_set_size();
+  ASSERT_GT(before, 0);
+  for (int i = 0; i < kConnections; ++i) {
+    ServerEnd s = server(o, "idle");
+    ClientEnd c = client({}, "idle");
+    ASSERT_TRUE(c.write(bytes("ping")));
+    ASSERT_EQ(read_text(s), "ping");
+    ASSERT_TRUE(s.write(bytes("pong")));
+    ASSERT_EQ(read_text(c), "pong");
+    pairs.emplace_back(std::move(s), std::move(c));
+  }
+  std::int64_t per_connection = (proportional_set_size() - before) / kConnections;
+  EXPECT_LE(per_connection, 2 * 4096 + 16 * 1024);
 }
 
 TEST_F(NamedPipe, MovedFromEndsReportInvalidHandle) {

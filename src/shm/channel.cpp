@@ -119,10 +119,12 @@ void Channel::append(const std::byte* data, std::size_t size, std::uint32_t flag
 bool Channel::populate_ahead(std::uint64_t needed, std::uint64_t capacity, std::uint64_t* done,
                              std::uint64_t* from, std::uint64_t* to) noexcept {
   // Only the first lap faults; 64 KiB ahead keeps a page fault (several microseconds) off the
-  // path of every message while an idle connection still costs no ring pages.
+  // path of every message while an idle connection still costs no ring pages. A ring smaller
+  // than a chunk is left to fault on demand: its first lap has a handful of faults in the whole
+  // life of the connection, and a connection that carried one message keeps one ring page.
   constexpr std::uint64_t kChunk = 64 * 1024;
   constexpr std::uint64_t kPage = 4096;  // madvise wants page-aligned ranges
-  if (*done >= capacity || needed + kChunk / 2 <= *done) return false;
+  if (capacity < kChunk || *done >= capacity || needed + kChunk / 2 <= *done) return false;
   *from = *done;
   *to = std::min(capacity, (std::max(needed, *done) + kChunk + kPage - 1) & ~(kPage - 1));
   *done = *to;
