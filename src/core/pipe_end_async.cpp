@@ -101,7 +101,7 @@ PipeEndCore::Started PipeEndCore::start_read(std::span<std::byte> buffer, IoCall
     // try-locks), and nobody else would look again.
     SyncIo io(*this);
     if (!has(kReadData)) return {failure(errc::kAccessDenied), 0};
-    if (auto e = io_state_error(true)) return {failure(e), 0};
+    if (auto e = io_state_error()) return {failure(e), 0};
     if (reads_.empty()) {
       bool message_mode = read_mode_.load() == ReadMode::kMessage;
       std::size_t partial = 0;
@@ -133,7 +133,7 @@ PipeEndCore::Started PipeEndCore::start_write(std::span<const std::byte> data,
     // try-locks), and nobody else would look again.
     SyncIo io(*this);
     if (!has(kWriteData)) return {failure(errc::kAccessDenied), 0};
-    if (auto e = io_state_error(false)) return {failure(e), 0};
+    if (auto e = io_state_error()) return {failure(e), 0};
     if (peer_gone()) return {failure(errc::kNoData), 0};
     if (data.empty() && type_ == PipeType::kByte) return {IoResult{}, 0};
     if (wait_mode_.load() == WaitMode::kNoWait) {

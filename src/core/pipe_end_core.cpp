@@ -401,7 +401,7 @@ bool PipeEndCore::disconnected() const noexcept {
   return !conn_ || conn_->channel.peer_state() == shm::EndState::kDisconnected;
 }
 
-std::error_code PipeEndCore::io_state_error(bool for_read) const {
+std::error_code PipeEndCore::io_state_error() const {
   if (server_) {
     switch (state_.load(std::memory_order_acquire)) {
       case InstanceState::kClosed: return errc::kInvalidHandle;
@@ -412,7 +412,6 @@ std::error_code PipeEndCore::io_state_error(bool for_read) const {
   } else if (disconnected()) {
     return errc::kPipeNotConnected;
   }
-  (void)for_read;
   return {};
 }
 
@@ -422,7 +421,8 @@ PipeEndCore::WaitToken PipeEndCore::wait_token(WaitFor what) const noexcept {
   t.abort = abort_word_.load(std::memory_order_seq_cst);
   bool data = what == WaitFor::kData;
   t.peer_seq = (data ? peer.data_seq : peer.read_seq).load(std::memory_order_seq_cst);
-  t.peer_progress = data ? peer.write_end.load(std::memory_order_seq_cst)
+  // A reader watches the ring line of its next fragment instead (see wait()).
+  t.peer_progress = data ? 0
                          : peer.payload_read.load(std::memory_order_seq_cst) +
                                peer.read_pos.load(std::memory_order_seq_cst);
   return t;
@@ -482,7 +482,7 @@ bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
 Result<ReadResult> PipeEndCore::read(std::span<std::byte> buffer) {
   SyncIo io(*this);
   if (!has(kReadData)) return errc::kAccessDenied;
-  if (auto e = io_state_error(true)) return e;
+  if (auto e = io_state_error()) return e;
   bool message_mode = read_mode_.load() == ReadMode::kMessage;
   return read_locked(buffer, message_mode, wait_mode_.load() == WaitMode::kWait);
 }
@@ -541,7 +541,7 @@ Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool me
 Result<std::size_t> PipeEndCore::write(std::span<const std::byte> data) {
   SyncIo io(*this);
   if (!has(kWriteData)) return errc::kAccessDenied;
-  if (auto e = io_state_error(false)) return e;
+  if (auto e = io_state_error()) return e;
   if (peer_gone()) return errc::kNoData;
   if (data.empty() && type_ == PipeType::kByte) return std::size_t{0};
   if (wait_mode_.load() == WaitMode::kNoWait) return write_nowait_locked(data);
@@ -640,7 +640,7 @@ Result<std::size_t> PipeEndCore::write_nowait_locked(std::span<const std::byte> 
 Result<PeekResult> PipeEndCore::peek(std::span<std::byte> buffer) {
   SyncIo io(*this);
   if (!has(kReadData)) return errc::kAccessDenied;
-  if (auto e = io_state_error(true)) {
+  if (auto e = io_state_error()) {
     return e == errc::kPipeNotConnected && !server_ ? e : make_error_code(errc::kBadPipe);
   }
   shm::Channel& ch = conn_->channel;
@@ -660,7 +660,7 @@ std::error_code PipeEndCore::transact_precondition_locked() {
   // data-transfer.md §5, in the observed order; a refused transaction writes nothing.
   if (!has(kReadData | kWriteData)) return errc::kAccessDenied;
   if (!server_ && disconnected()) return errc::kPipeNotConnected;
-  if (io_state_error(true) || peer_gone()) return errc::kBadPipe;
+  if (io_state_error() || peer_gone()) return errc::kBadPipe;
   if (access_ != kAccessDuplex || read_mode_.load() != ReadMode::kMessage) return errc::kBadPipe;
   shm::Channel& ch = conn_->channel;
   auto available = ch.available();
@@ -682,7 +682,7 @@ Result<ReadResult> PipeEndCore::transact(std::span<const std::byte> request,
 Result<void> PipeEndCore::flush() {
   SyncIo io(*this);
   if (!has(kWriteData)) return errc::kAccessDenied;
-  if (auto e = io_state_error(false)) {
+  if (auto e = io_state_error()) {
     if (e == errc::kPipeNotConnected && !server_) return e;
     return {};  // a server end without a client has nothing to deliver
   }

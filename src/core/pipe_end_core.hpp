@@ -134,7 +134,7 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   struct WaitToken {
     std::uint32_t peer_seq;
     std::uint32_t abort;
-    std::uint64_t peer_progress;  // data: the peer's write_end; space: its read_pos + payload_read
+    std::uint64_t peer_progress;  // space waits: the peer's read_pos + payload_read
   };
 
   PipeEndCore(std::shared_ptr<Engine> engine, bool server);
@@ -151,7 +151,7 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   void teardown_connection() noexcept;
 
   // Checks shared by the data operations; kSuccess when the operation may go on.
-  std::error_code io_state_error(bool for_read) const;
+  std::error_code io_state_error() const;
   bool peer_gone() const noexcept;
   bool disconnected() const noexcept;
 

@@ -298,16 +298,6 @@ Result<Peeked> Channel::peek(std::byte* out, std::size_t size, bool message_pipe
   return p;
 }
 
-void Channel::discard_all() noexcept {
-  if (!attached()) return;
-  std::uint64_t end = peer().write_end.load(std::memory_order_acquire);
-  std::uint64_t written = peer().payload_written.load(std::memory_order_acquire);
-  if (end < read_pos_ || end - read_pos_ > peer_capacity_ || written < read_) return;
-  fragment_offset_ = 0;
-  read_ = written;
-  consume(end, 0);
-}
-
 void Channel::barrier_before_sleep() const noexcept {
   std::atomic_thread_fence(std::memory_order_seq_cst);
 }

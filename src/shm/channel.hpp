@@ -79,8 +79,6 @@ class Channel {
   Result<Taken> read_bytes(std::byte* out, std::size_t size);
   /// Copies without consuming: across fragments, or (message pipe) from the head message only.
   Result<Peeked> peek(std::byte* out, std::size_t size, bool message_pipe) const;
-  /// Drops everything unread (DisconnectNamedPipe).
-  void discard_all() noexcept;
 
   /// The connected socket to ring when the peer asks for a doorbell (kWaitDoorbell).
   void set_doorbell(int socket_fd) noexcept { doorbell_fd_ = socket_fd; }

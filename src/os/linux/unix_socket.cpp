@@ -147,11 +147,6 @@ bool socket_wait_readable(int fd, std::chrono::milliseconds timeout) {
   return rc > 0;
 }
 
-bool peer_hung_up(int fd) {
-  pollfd p{fd, POLLRDHUP, 0};
-  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
-}
-
 void shutdown_socket(int fd) noexcept { ::shutdown(fd, SHUT_RDWR); }
 
 void ring_doorbell(int fd) noexcept {

@@ -45,9 +45,6 @@ Result<std::size_t> receive_message(int fd, void* data, std::size_t size, Unique
 /// Waits until `fd` is readable or hung up. false on time-out.
 bool socket_wait_readable(int fd, std::chrono::milliseconds timeout);
 
-/// Whether the connected peer of `fd` has hung up (non-blocking check).
-bool peer_hung_up(int fd);
-
 /// Sends one byte without blocking: a doorbell for a peer whose agent waits on the socket. A
 /// full socket buffer already holds unread doorbells, so a refused byte is not lost news.
 void ring_doorbell(int fd) noexcept;
