@@ -11,7 +11,8 @@ export SLUICE_PIPE_DIR
 server_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-  rm -rf "$work"
+  # A child that is still exiting may create a file meanwhile: cleanup must not fail the run.
+  rm -rf "$work" 2>/dev/null || rm -rf "$work" 2>/dev/null || true
 }
 trap cleanup EXIT
 
