@@ -7,7 +7,9 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "sluice/io_context.hpp"
 #include "sluice/registry.hpp"
@@ -127,6 +129,37 @@ enum class ConnectStatus {
   kAlreadyConnected,  ///< a client had connected before the call (ERROR_PIPE_CONNECTED)
 };
 
+/// A pipe end on its way to another process (PipeEnd::share()): descriptors and a text that
+/// describes the end. Hand both over (the descriptors inherited across exec or sent with
+/// SCM_RIGHTS, the text by any means) and adopt() the end there. Move-only; closes the
+/// descriptors it still owns.
+class PortableEnd {
+ public:
+  PortableEnd() noexcept = default;
+  PortableEnd(PortableEnd&& other) noexcept;
+  PortableEnd& operator=(PortableEnd&& other) noexcept;
+  PortableEnd(const PortableEnd&) = delete;
+  PortableEnd& operator=(const PortableEnd&) = delete;
+  ~PortableEnd();
+
+  /// What another process received: takes ownership of `descriptors` (in the order they were
+  /// handed over).
+  static PortableEnd from(std::string description, std::vector<int> descriptors) noexcept;
+
+  /// The descriptors to hand over, in order. They are close-on-exec: a parent that wants a
+  /// child to inherit them clears that for the spawn.
+  const std::vector<int>& descriptors() const noexcept { return fds_; }
+  const std::string& description() const noexcept { return description_; }
+  /// Whether it describes a server end.
+  bool server_end() const noexcept { return !description_.empty() && description_[0] == 'S'; }
+  /// Gives up the descriptors without closing them.
+  std::vector<int> release() noexcept;
+
+ private:
+  std::string description_;
+  std::vector<int> fds_;
+};
+
 /// One end of a named pipe instance: what servers and clients share. Move-only; closing (or
 /// destroying) the object closes the end, and the peer sees it as Windows peers do (reads drain
 /// then kBrokenPipe, writes kNoData).
@@ -216,6 +249,18 @@ class PipeEnd {
   /// many it ended. TODO(compat): a cancelled write's unread data stays in the pipe.
   std::size_t cancel();
 
+  /// Lets one more process hold this end (Windows' inherited and duplicated handles): the
+  /// returned PortableEnd becomes, in the other process, ServerEnd::adopt() or
+  /// ClientEnd::adopt() of the same end — one read position, one partial message, one pair of
+  /// modes, whoever reads. The end closes for the peer when its last holder closes it (or dies).
+  /// From the first share() on, each operation takes an end lock that the holders share, and a
+  /// synchronous operation holds it while it waits, as a synchronous handle does on Windows.
+  /// Errors: kPipeListening / kPipeNotConnected (only a connected end can be shared);
+  /// kNotSupported while asynchronous operations are pending. Differences from Windows
+  /// (TODO(compat)): asynchronous operations on a shared end fail with kNotSupported, and the
+  /// other holders of a server end do not follow it to the next client after a disconnect.
+  Result<PortableEnd> share();
+
   /// Whether this object holds an end.
   bool is_open() const noexcept;
   /// Closes the end now (the destructor does the same).
@@ -260,6 +305,10 @@ class ServerEnd : public PipeEnd {
   /// (kPipeNotConnected). Errors: kPipeNotConnected (already disconnected).
   Result<void> disconnect();
 
+  /// The server end another process shared (PipeEnd::share()). Errors: kInvalidParameter when
+  /// `end` does not describe a server end; kBadPipe when its segments are not a sluice end's.
+  static Result<ServerEnd> adopt(Registry& registry, PortableEnd end);
+
  private:
   using PipeEnd::PipeEnd;
 };
@@ -274,6 +323,9 @@ class ClientEnd : public PipeEnd {
   /// kBadNetpath (a remote server name), kFilenameExcedRange.
   static Result<ClientEnd> open(Registry& registry, std::string_view name,
                                 const ClientOptions& options = {});
+
+  /// The client end another process shared (PipeEnd::share()); errors as ServerEnd::adopt().
+  static Result<ClientEnd> adopt(Registry& registry, PortableEnd end);
 
  private:
   using PipeEnd::PipeEnd;

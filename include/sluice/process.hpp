@@ -22,6 +22,10 @@ struct SpawnOptions {
   /// Whether the child also gets the descriptors marked inheritable (bInheritHandles). Nothing
   /// else leaks: every descriptor sluice makes is close-on-exec unless made inheritable.
   bool inherit_handles = true;
+  /// Descriptors the child gets at the same numbers although they are close-on-exec here (for
+  /// example PortableEnd::descriptors()), without making them inheritable for other spawns.
+  /// Needs inherit_handles (kInvalidParameter otherwise).
+  std::vector<int> pass_descriptors = {};
 };
 
 /// A child process. Move-only; destroying it does not kill or wait for the child (it is reaped

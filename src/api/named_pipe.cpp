@@ -1,10 +1,68 @@
 #include "sluice/named_pipe.hpp"
 
 #include <optional>
+#include <utility>
 
 #include "core/pipe_end_core.hpp"
 
 namespace sluice {
+
+PortableEnd::PortableEnd(PortableEnd&& other) noexcept
+    : description_(std::move(other.description_)), fds_(std::exchange(other.fds_, {})) {}
+
+PortableEnd& PortableEnd::operator=(PortableEnd&& other) noexcept {
+  if (this != &other) {
+    for (int fd : fds_) os::close_fd(fd);
+    description_ = std::move(other.description_);
+    fds_ = std::exchange(other.fds_, {});
+  }
+  return *this;
+}
+
+PortableEnd::~PortableEnd() {
+  for (int fd : fds_) os::close_fd(fd);
+}
+
+PortableEnd PortableEnd::from(std::string description, std::vector<int> descriptors) noexcept {
+  PortableEnd end;
+  end.description_ = std::move(description);
+  end.fds_ = std::move(descriptors);
+  return end;
+}
+
+std::vector<int> PortableEnd::release() noexcept { return std::exchange(fds_, {}); }
+
+Result<PortableEnd> PipeEnd::share() {
+  if (!end_) return errc::kInvalidHandle;
+  auto exported = end_->share();
+  if (!exported) return exported.error();
+  std::vector<int> fds;
+  for (auto& fd : exported->fds) fds.push_back(fd.release());
+  return PortableEnd::from(std::move(exported->description), std::move(fds));
+}
+
+namespace {
+Result<std::shared_ptr<core::PipeEndCore>> adopt_end(Registry& registry, PortableEnd end,
+                                                     bool server) {
+  if (end.server_end() != server) return errc::kInvalidParameter;
+  std::string description = end.description();
+  std::vector<os::UniqueFd> fds;
+  for (int fd : end.release()) fds.emplace_back(fd);
+  return core::PipeEndCore::adopt(registry.engine(), description, std::move(fds));
+}
+}  // namespace
+
+Result<ServerEnd> ServerEnd::adopt(Registry& registry, PortableEnd end) {
+  auto core = adopt_end(registry, std::move(end), true);
+  if (!core) return core.error();
+  return ServerEnd(std::move(*core));
+}
+
+Result<ClientEnd> ClientEnd::adopt(Registry& registry, PortableEnd end) {
+  auto core = adopt_end(registry, std::move(end), false);
+  if (!core) return core.error();
+  return ClientEnd(std::move(*core));
+}
 
 PipeEnd::PipeEnd() noexcept = default;
 PipeEnd::PipeEnd(std::shared_ptr<core::PipeEndCore> end) noexcept : end_(std::move(end)) {}

@@ -777,8 +777,9 @@ TEST_F(NamedPipe, CancelSynchronousIoAbortsABlockedReadWriteAndConnect) {
 }
 
 TEST_F(NamedPipe, AConnectionCostsFewDescriptors) {
-  // Server end: its socket, its instance lock, its name directory; client end: its socket and
-  // the name directory. Segment descriptors are closed once mapped.
+  // Server end: its socket, both segments, its instance lock, its name directory; client end: its
+  // socket, both segments and the name directory. The segments stay open so that the end can be
+  // shared with another process (PipeEnd::share()).
   int before = testing::open_descriptor_count();
   std::vector<std::pair<ServerEnd, ClientEnd>> pairs;
   for (int i = 0; i < 10; ++i) {
@@ -787,7 +788,7 @@ TEST_F(NamedPipe, AConnectionCostsFewDescriptors) {
     pairs.emplace_back(std::move(s), std::move(c));
   }
   int per_connection = (testing::open_descriptor_count() - before) / 10;
-  EXPECT_LE(per_connection, 5);
+  EXPECT_LE(per_connection, 9);
 }
 
 std::int64_t proportional_set_size() {

@@ -30,7 +30,7 @@ Process::~Process() { os::close_fd(pidfd_); }
 Result<Process> Process::spawn(const SpawnOptions& options) {
   auto child =
       os::spawn_child(options.argv, {options.stdin_fd, options.stdout_fd, options.stderr_fd},
-                      options.inherit_handles);
+                      options.inherit_handles, options.pass_descriptors);
   if (!child) return child.error();
   Process process;
   process.pid_ = child->pid;

@@ -99,6 +99,7 @@ PipeEndCore::Started PipeEndCore::start_read(std::span<std::byte> buffer, IoCall
   {
     // Not a plain lock: the agent may have asked for a serve while we held io_mu_ (it only
     // try-locks), and nobody else would look again.
+    if (is_shared()) return {failure(errc::kNotSupported), 0};  // TODO(compat): see share()
     SyncIo io(*this);
     if (!has(kReadData)) return {failure(errc::kAccessDenied), 0};
     if (auto e = io_state_error()) return {failure(e), 0};
@@ -131,6 +132,7 @@ PipeEndCore::Started PipeEndCore::start_write(std::span<const std::byte> data,
   {
     // Not a plain lock: the agent may have asked for a serve while we held io_mu_ (it only
     // try-locks), and nobody else would look again.
+    if (is_shared()) return {failure(errc::kNotSupported), 0};  // TODO(compat): see share()
     SyncIo io(*this);
     if (!has(kWriteData)) return {failure(errc::kAccessDenied), 0};
     if (auto e = io_state_error()) return {failure(e), 0};
@@ -164,6 +166,7 @@ PipeEndCore::Started PipeEndCore::start_transact(std::span<const std::byte> requ
   {
     // Not a plain lock: the agent may have asked for a serve while we held io_mu_ (it only
     // try-locks), and nobody else would look again.
+    if (is_shared()) return {failure(errc::kNotSupported), 0};  // TODO(compat): see share()
     SyncIo io(*this);
     if (auto e = transact_precondition_locked()) return {failure(e), 0};
     auto written = write_locked(request, false);
@@ -185,6 +188,7 @@ PipeEndCore::Started PipeEndCore::start_connect(IoCallback callback) {
   if (!server_) return {failure(errc::kInvalidFunction), 0};
   std::lock_guard io(io_mu_);
   std::lock_guard lock(state_mu_);
+  if (shared_) return {failure(errc::kNotSupported), 0};
   switch (state_.load()) {
     case InstanceState::kClosed: return {failure(errc::kInvalidHandle), 0};
     case InstanceState::kConnected:
@@ -217,6 +221,7 @@ std::size_t PipeEndCore::cancel(std::uint64_t id) {
   {
     // Not a plain lock: the agent may have asked for a serve while we held io_mu_ (it only
     // try-locks), and nobody else would look again.
+    if (is_shared()) return 0;  // nothing can be pending on a shared end
     SyncIo io(*this);
     auto take = [&](auto& queue) {
       for (auto it = queue.begin(); it != queue.end();) {
@@ -260,7 +265,9 @@ void PipeEndCore::serve_if_requested() noexcept {
   // The request is raised before either side looks: whoever holds io_mu_ last sees it.
   if (!serve_requested_.load() || !io_mu_.try_lock()) return;
   Completions done;
-  if (serve_requested_.exchange(false)) serve_and_arm_locked(done);
+  // A shared end has nothing pending here, and serving would touch its state without the end
+  // lock (clearing the read request another holder's waiting read announced).
+  if (serve_requested_.exchange(false) && !shared_) serve_and_arm_locked(done);
   io_mu_.unlock();
   run(done);
 }

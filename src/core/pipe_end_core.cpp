@@ -257,7 +257,7 @@ void PipeEndCore::handshake(os::UniqueFd socket) {
   auto conn = std::make_unique<Connection>();
   conn->channel = std::move(*next_channel_);
   next_channel_.reset();
-  if (!conn->channel.attach_peer(client_segment.get())) {
+  if (!conn->channel.attach_peer(std::move(client_segment))) {
     reply.status = static_cast<std::uint32_t>(errc::kBadPipe);
     (void)transport::send_reply(socket.get(), reply, -1);
     next_channel_.emplace(std::move(conn->channel));
@@ -281,7 +281,6 @@ void PipeEndCore::handshake(os::UniqueFd socket) {
     // The client gave up waiting: to us it connected and closed at once.
     peer_hung_up_.store(true);
   }
-  conn_->channel.close_own_fd();
   lock.unlock();
   state_cv_.notify_all();
   complete_connects({});
@@ -316,10 +315,9 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_
     if (!reply) continue;
     if (reply->status == static_cast<std::uint32_t>(errc::kAccessDenied)) return errc::kAccessDenied;
     if (reply->status != 0) continue;
-    if (!channel->attach_peer(server_segment.get())) continue;
+    if (!channel->attach_peer(std::move(server_segment))) continue;
     auto creds = os::peer_credentials(socket->get());
     if (!creds) continue;
-    channel->close_own_fd();
 
     std::shared_ptr<PipeEndCore> end(new PipeEndCore(engine, false));
     end->access_ = reply->access;
@@ -397,12 +395,19 @@ bool PipeEndCore::peer_gone() const noexcept {
 }
 
 bool PipeEndCore::disconnected() const noexcept {
-  if (server_) return state_.load(std::memory_order_acquire) == InstanceState::kDisconnected;
+  if (server_) {
+    if (state_.load(std::memory_order_acquire) == InstanceState::kDisconnected) return true;
+    // Another holder of a shared server end may have disconnected the instance.
+    return shared_ && conn_ && conn_->channel.own().state.load(std::memory_order_acquire) ==
+                                   static_cast<std::uint32_t>(shm::EndState::kDisconnected);
+  }
   return !conn_ || conn_->channel.peer_state() == shm::EndState::kDisconnected;
 }
 
 std::error_code PipeEndCore::io_state_error() const {
+  if (shared_error_) return shared_error_;
   if (server_) {
+    if (disconnected() && state_.load() != InstanceState::kClosed) return errc::kPipeNotConnected;
     switch (state_.load(std::memory_order_acquire)) {
       case InstanceState::kClosed: return errc::kInvalidHandle;
       case InstanceState::kListening: return errc::kPipeListening;
@@ -726,6 +731,16 @@ Result<HandleState> PipeEndCore::state() {
   HandleState s;
   s.read_mode = read_mode_.load();
   s.wait_mode = wait_mode_.load();
+  {
+    std::lock_guard lock(state_mu_);
+    if (shared_) {  // another holder may have changed them (validated as enter_shared does)
+      auto read_mode = static_cast<ReadMode>(shared_->end().read_mode.load());
+      auto wait_mode = static_cast<WaitMode>(shared_->end().wait_mode.load());
+      if (read_mode == ReadMode::kByte || (read_mode == ReadMode::kMessage && type_ == PipeType::kMessage))
+        s.read_mode = read_mode;
+      if (wait_mode == WaitMode::kWait || wait_mode == WaitMode::kNoWait) s.wait_mode = wait_mode;
+    }
+  }
   int dir = server_ ? name_dir_.get() : client_name_dir_.get();
   s.current_instances = dir >= 0 ? registry::PipeNamespace::count_instances(dir) : 0;
   return s;
@@ -739,6 +754,11 @@ Result<void> PipeEndCore::set_state(ReadMode read_mode, WaitMode wait_mode) {
   if (read_mode == ReadMode::kMessage && type_ != PipeType::kMessage) return errc::kInvalidParameter;
   read_mode_.store(read_mode);
   wait_mode_.store(wait_mode);
+  std::lock_guard lock(state_mu_);
+  if (shared_) {  // every holder sees the change
+    shared_->end().read_mode.store(static_cast<std::uint32_t>(read_mode));
+    shared_->end().wait_mode.store(static_cast<std::uint32_t>(wait_mode));
+  }
   return {};
 }
 
@@ -825,6 +845,13 @@ Result<void> PipeEndCore::disconnect() {
     std::lock_guard io(io_mu_);
     teardown_connection();
     fail_pending_locked(done, errc::kPipeNotConnected, errc::kPipeNotConnected);
+    // The other holders keep the old connection, disconnected; a new client is ours alone.
+    if (shared_) {
+      (void)leave_holders();
+      std::lock_guard lock(state_mu_);
+      shared_.reset();
+      shared_error_ = {};
+    }
   }
   run(done);
   return {};
@@ -846,7 +873,11 @@ void PipeEndCore::close() noexcept {
   {
     std::lock_guard lock(state_mu_);
     if (state_ == InstanceState::kClosed) return;
-    if (conn_) conn_->channel.publish_state(shm::EndState::kClosed);
+    // A shared end closes for the peer with its last holder; a disconnect stays a disconnect.
+    bool last = !shared_ || leave_holders();
+    if (conn_ && last &&
+        conn_->channel.own().state.load() == static_cast<std::uint32_t>(shm::EndState::kOpen))
+      conn_->channel.publish_state(shm::EndState::kClosed);
     if (server_) stop_listening_locked();
     state_ = InstanceState::kClosed;
   }
@@ -861,6 +892,10 @@ void PipeEndCore::close() noexcept {
     // would complete by the quota rule, which nobody can observe any more.
     fail_pending_locked(done, errc::kBrokenPipe, errc::kBrokenPipe);
     next_channel_.reset();
+    {
+      std::lock_guard lock(state_mu_);
+      shared_.reset();
+    }
     slot_lock_.reset();  // the instance is gone; the name with it if this was the last
     name_dir_.reset();
     client_name_dir_.reset();

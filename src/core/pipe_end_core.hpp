@@ -19,6 +19,7 @@
 #include "core/engine.hpp"
 #include "os/linux/unique_fd.hpp"
 #include "shm/channel.hpp"
+#include "shm/end_segment.hpp"
 #include "sluice/named_pipe.hpp"
 
 namespace sluice::core {
@@ -48,6 +49,13 @@ struct ProcessIdentity {
   std::uint32_t gid = 0;
 };
 
+/// An end on its way to another process: duplicates of its descriptors (close-on-exec) and a
+/// text that describes the end; PipeEndCore::adopt() makes the end again from both.
+struct ExportedEnd {
+  std::vector<os::UniqueFd> fds;
+  std::string description;
+};
+
 /// Thread safety: every member may be called from any thread. I/O operations are serialised per
 /// end by io_mu_ (the Windows rule for synchronous handles); state changes take state_mu_.
 /// Lock order: io_mu_ before state_mu_.
@@ -61,6 +69,12 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   static Result<std::shared_ptr<PipeEndCore>> open_client(const std::shared_ptr<Engine>& engine,
                                                           std::string_view name,
                                                           const ClientOptions& options);
+  /// Makes an end that another process exported (share()) usable here, in shared mode.
+  /// Errors: kInvalidParameter for a description or descriptors that do not make an end,
+  /// kBadPipe for segments that are not a sluice end's.
+  static Result<std::shared_ptr<PipeEndCore>> adopt(const std::shared_ptr<Engine>& engine,
+                                                    std::string_view description,
+                                                    std::vector<os::UniqueFd> fds);
   static Result<void> wait_for_instance(const std::shared_ptr<Engine>& engine,
                                         std::string_view name, std::chrono::milliseconds timeout);
 
@@ -109,6 +123,18 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   /// Ends pending operations with kOperationAborted: the one started as `id`, or all (id 0).
   /// Returns how many it ended. TODO(compat): a cancelled write's unread data stays queued.
   std::size_t cancel(std::uint64_t id = 0);
+
+  /// Prepares the end to be held by one more process and exports it (see ExportedEnd). From
+  /// then on every operation takes the end lock, which several processes share, and the end's
+  /// modes and read position live in the end segment. Only a connected end can be shared
+  /// (kPipeNotConnected, kPipeListening otherwise); not while asynchronous operations are
+  /// pending here (kNotSupported). TODO(compat): asynchronous operations on a shared end, and
+  /// following the server end's reconnections in the other holders.
+  Result<ExportedEnd> share();
+  bool is_shared() const {
+    std::lock_guard lock(state_mu_);
+    return shared_ != nullptr;
+  }
 
   /// Closes the end: the peer sees it closed (drain, then kBrokenPipe), the instance's slot and
   /// listener go away. Idempotent.
@@ -206,8 +232,11 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   // Holds io_mu_ for one synchronous operation, then serves what the agent left to it.
   class SyncIo {
    public:
-    explicit SyncIo(PipeEndCore& end) : end_(end), lock_(end.io_mu_) {}
+    explicit SyncIo(PipeEndCore& end) : end_(end), lock_(end.io_mu_) {
+      if (end_.shared_) shared_ = end_.enter_shared();
+    }
     ~SyncIo() {
+      if (shared_) end_.leave_shared();
       leave_blocking();
       lock_.unlock();
       if (end_.serve_requested_.load()) end_.serve_if_requested();  // seq_cst: pairs with the agent
@@ -218,7 +247,22 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
    private:
     PipeEndCore& end_;
     std::unique_lock<std::mutex> lock_;
+    bool shared_ = false;
   };
+
+  // Shared mode (pipe_end_shared.cpp). The end segment, and this process's own description of
+  // it, through which it takes the end lock.
+  struct Shared {
+    os::UniqueFd segment;
+    os::Mapping map;
+    os::UniqueFd lock;
+    shm::EndSegment& end() noexcept { return *static_cast<shm::EndSegment*>(map.address()); }
+  };
+  // Takes the end lock and the state other holders left; true once the lock is held.
+  bool enter_shared() noexcept;
+  void leave_shared() noexcept;
+  // This process lets go of a shared end; true when it was the last holder.
+  bool leave_holders() noexcept;
 
   const std::shared_ptr<Engine> engine_;
   const bool server_;
@@ -251,6 +295,9 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   std::vector<AsyncOp> connects_;   // guarded by state_mu_
   std::atomic<std::uint64_t> next_op_id_{1};
   std::atomic<bool> serve_requested_{false};
+  // Set by share() or adopt(), under io_mu_ and state_mu_; read under either.
+  std::unique_ptr<Shared> shared_;
+  std::error_code shared_error_;  // guarded by io_mu_: the end segment held values we refuse
 
   // Server side.
   os::UniqueFd name_dir_;

@@ -54,8 +54,8 @@ Result<Channel> Channel::create(std::uint32_t quota) {
   return c;
 }
 
-Result<void> Channel::attach_peer(int peer_fd) {
-  auto map = os::map_peer_segment(peer_fd, kHeaderSize + kMinRingCapacity,
+Result<void> Channel::attach_peer(os::UniqueFd peer_fd) {
+  auto map = os::map_peer_segment(peer_fd.get(), kHeaderSize + kMinRingCapacity,
                                   kHeaderSize + kMaxRingCapacity);
   if (!map) return map.error();
   const auto* header = static_cast<const SegmentHeader*>(map->address());
@@ -67,6 +67,50 @@ Result<void> Channel::attach_peer(int peer_fd) {
   peer_tag_key_ = header->tag_key;
   peer_map_ = std::move(*map);
   peer_ring_ = static_cast<const std::byte*>(peer_map_.address()) + kHeaderSize;
+  peer_fd_ = std::move(peer_fd);
+  return {};
+}
+
+Result<Channel> Channel::adopt(os::UniqueFd own, os::UniqueFd peer,
+                               std::uint32_t fragment_offset) {
+  auto map = os::map_shared_segment(own.get(), kHeaderSize + kMinRingCapacity,
+                                    kHeaderSize + kMaxRingCapacity);
+  if (!map) return map.error();
+  const auto* header = static_cast<const SegmentHeader*>(map->address());
+  std::uint64_t capacity = header->ring_capacity;
+  if (header->magic != kSegmentMagic || header->version != kLayoutVersion ||
+      !std::has_single_bit(capacity) || capacity + kHeaderSize != map->size())
+    return errc::kBadPipe;
+  Channel c;
+  c.capacity_ = capacity;
+  c.own_tag_key_ = header->tag_key;
+  c.own_.fd = std::move(own);
+  c.own_.map = std::move(*map);
+  c.own_ring_ = static_cast<std::byte*>(c.own_.map.address()) + kHeaderSize;
+  if (auto attached = c.attach_peer(std::move(peer)); !attached) return attached.error();
+  if (auto loaded = c.reload_positions(fragment_offset); !loaded) return loaded.error();
+  return c;
+}
+
+Result<void> Channel::reload_positions(std::uint32_t fragment_offset) {
+  const SegmentHeader& h = own();
+  std::uint64_t write_end = h.write_end.load(std::memory_order_acquire);
+  std::uint64_t written = h.payload_written.load(std::memory_order_acquire);
+  std::uint64_t read_pos = h.read_pos.load(std::memory_order_acquire);
+  std::uint64_t read = h.payload_read.load(std::memory_order_acquire);
+  // Fragments start 16-aligned (a header never wraps); whole fragments are written, while a
+  // reader counts payload inside a fragment it has not finished (so read may pass read_pos).
+  if (write_end % kFragmentAlign || read_pos % kFragmentAlign || written > write_end ||
+      write_end < write_end_ || read_pos < read_pos_)
+    return errc::kBadPipe;
+  write_end_ = write_end;
+  written_ = written;
+  read_pos_ = read_pos;
+  read_ = read;
+  fragment_offset_ = fragment_offset;  // checked against the fragment by every read
+  // What we saw of the peer's reading is still true (it only grows), but other holders may
+  // have written a whole ring since: the peer has read at least what no longer fits.
+  if (write_end_ - seen_peer_read_pos_ > capacity_) seen_peer_read_pos_ = write_end_ - capacity_;
   return {};
 }
 

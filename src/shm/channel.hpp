@@ -34,14 +34,18 @@ class Channel {
 
   /// Makes this side's segment for a direction with `quota`.
   static Result<Channel> create(std::uint32_t quota);
-  /// Validates and maps the peer's segment (received as a descriptor). Errors: kBadPipe.
-  Result<void> attach_peer(int peer_fd);
+  /// Validates and maps the peer's segment (received as a descriptor, kept for share()).
+  /// Errors: kBadPipe.
+  Result<void> attach_peer(os::UniqueFd peer_fd);
+  /// This side of a connection as another process that holds the same end sees it: maps
+  /// `own` read-write and `peer` read-only, and takes the positions from the segments.
+  /// Errors: kBadPipe when either segment is not what a sluice end makes.
+  static Result<Channel> adopt(os::UniqueFd own, os::UniqueFd peer, std::uint32_t fragment_offset);
 
   bool attached() const noexcept { return static_cast<bool>(peer_map_); }
+  /// Both segments' descriptors: what another holder of the end needs to map them.
   int own_fd() const noexcept { return own_.fd.get(); }
-  /// Closes this side's segment descriptor once the peer has it (the mappings stay): a
-  /// connection then costs one descriptor, its socket.
-  void close_own_fd() noexcept { own_.fd.reset(); }
+  int peer_fd() const noexcept { return peer_fd_.get(); }
   SegmentHeader& own() noexcept { return *static_cast<SegmentHeader*>(own_.map.address()); }
   const SegmentHeader& own() const noexcept {
     return *static_cast<const SegmentHeader*>(own_.map.address());
@@ -80,6 +84,15 @@ class Channel {
   /// Copies without consuming: across fragments, or (message pipe) from the head message only.
   Result<Peeked> peek(std::byte* out, std::size_t size, bool message_pipe) const;
 
+  // ---- shared mode: several processes take turns on this side (under the end lock) ----
+
+  /// Takes the positions another holder may have moved from the segments (published values),
+  /// with the read offset inside the head fragment kept in the end segment. kBadPipe if they
+  /// are not positions this side could have written.
+  Result<void> reload_positions(std::uint32_t fragment_offset);
+  /// Bytes of the head fragment of the peer's ring already read (for the end segment).
+  std::uint32_t fragment_offset() const noexcept { return fragment_offset_; }
+
   /// The connected socket to ring when the peer asks for a doorbell (kWaitDoorbell).
   void set_doorbell(int socket_fd) noexcept { doorbell_fd_ = socket_fd; }
 
@@ -105,6 +118,7 @@ class Channel {
   void notify_peer(std::uint32_t waiting, std::atomic<std::uint32_t>& seq) noexcept;
 
   os::OwnedSegment own_;
+  os::UniqueFd peer_fd_;
   os::Mapping peer_map_;
   std::byte* own_ring_ = nullptr;
   const std::byte* peer_ring_ = nullptr;

@@ -21,8 +21,8 @@ struct Pair {
 
 Pair connected_pair(std::uint32_t quota_a = 4096, std::uint32_t quota_b = 4096) {
   Pair p{Channel::create(quota_a).value(), Channel::create(quota_b).value()};
-  EXPECT_TRUE(p.a.attach_peer(p.b.own_fd()));
-  EXPECT_TRUE(p.b.attach_peer(p.a.own_fd()));
+  EXPECT_TRUE(p.a.attach_peer(os::duplicate_descriptor(p.b.own_fd()).value()));
+  EXPECT_TRUE(p.b.attach_peer(os::duplicate_descriptor(p.a.own_fd()).value()));
   return p;
 }
 
@@ -72,11 +72,10 @@ TEST(Channel, RingSizeFollowsTheQuota) {
 
 TEST(Channel, RefusesASegmentThatIsNotSealed) {
   Channel c = Channel::create(0).value();
-  int fd = ::memfd_create("unsealed", MFD_CLOEXEC);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(kHeaderSize + kMinRingCapacity)), 0);
-  EXPECT_EQ(c.attach_peer(fd).error(), errc::kBadPipe);
-  ::close(fd);
+  os::UniqueFd fd(::memfd_create("unsealed", MFD_CLOEXEC));
+  ASSERT_TRUE(fd);
+  ASSERT_EQ(::ftruncate(fd.get(), static_cast<off_t>(kHeaderSize + kMinRingCapacity)), 0);
+  EXPECT_EQ(c.attach_peer(std::move(fd)).error(), errc::kBadPipe);
 }
 
 // A hostile peer controls every byte of its own segment. Each scribble must give kBadPipe from

@@ -41,8 +41,11 @@ struct SpawnSetup {
 }  // namespace
 
 Result<Child> spawn_child(const std::vector<std::string>& argv, ChildStdio stdio,
-                          bool inherit_fds) {
+                          bool inherit_fds, const std::vector<int>& pass_fds) {
   if (argv.empty() || argv[0].empty()) return errc::kInvalidParameter;
+  if (!pass_fds.empty() && !inherit_fds) return errc::kInvalidParameter;
+  for (int fd : pass_fds)
+    if (fd < 3) return errc::kInvalidParameter;
   SpawnSetup setup;
   if (setup.failed != 0) return from_errno(setup.failed);
 
@@ -67,6 +70,10 @@ Result<Child> spawn_child(const std::vector<std::string>& argv, ChildStdio stdio
       int failed = posix_spawn_file_actions_adddup2(&setup.actions, source, target);
       if (failed != 0) return from_errno(failed);
     }
+  }
+  for (int fd : pass_fds) {  // dup2 onto itself: the child's copy loses FD_CLOEXEC (see above)
+    int failed = posix_spawn_file_actions_adddup2(&setup.actions, fd, fd);
+    if (failed != 0) return from_errno(failed);
   }
   if (!inherit_fds) {
     // Windows' bInheritHandles = FALSE: nothing but the standard handles crosses.

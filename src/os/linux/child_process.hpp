@@ -25,9 +25,12 @@ struct Child {
 
 /// Starts argv[0] (searched in PATH when it has no slash) with this environment, the given
 /// stdio, an empty signal mask and default SIGPIPE. With `inherit_fds` the child keeps every
-/// descriptor without FD_CLOEXEC; without, it gets only 0, 1 and 2.
-/// Errors: kInvalidParameter (empty argv), kFileNotFound, kAccessDenied, resource errors.
-Result<Child> spawn_child(const std::vector<std::string>& argv, ChildStdio stdio, bool inherit_fds);
+/// descriptor without FD_CLOEXEC, and those in `pass_fds` (above 2) at the same numbers even if
+/// they are close-on-exec; without, it gets only 0, 1 and 2.
+/// Errors: kInvalidParameter (empty argv, pass_fds without inherit_fds), kFileNotFound,
+/// kAccessDenied, resource errors.
+Result<Child> spawn_child(const std::vector<std::string>& argv, ChildStdio stdio, bool inherit_fds,
+                          const std::vector<int>& pass_fds = {});
 
 /// Waits up to `timeout` (milliseconds::max(): forever) for the child to exit; returns whether
 /// it has. Does not reap it.

@@ -5,13 +5,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <string>
 #include <utility>
 
 #include "os/linux/errno_map.hpp"
 
 namespace sluice::os {
 namespace {
-constexpr int kSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL;
+// No F_SEAL_FUTURE_WRITE: a process that inherits or is sent an end must map that end's segment
+// writable. A peer can therefore write into our segment, but only into what the peer itself
+// reads (our ring, our counters of its ring, our waiter flags); nothing in it steers this process
+// without validation. Size seals stay: a truncated memfd would SIGBUS every mapper.
+constexpr int kSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
 }
 
 Mapping::Mapping(Mapping&& other) noexcept
@@ -41,7 +46,6 @@ Result<OwnedSegment> create_sealed_segment(const char* debug_name, std::size_t s
   void* address = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
   if (address == MAP_FAILED) return last_errno();
   Mapping map(address, size);
-  // FUTURE_WRITE keeps our own writable mapping valid but refuses any new writable one.
   if (::fcntl(fd.get(), F_ADD_SEALS, kSeals) != 0) return last_errno();
   return OwnedSegment{std::move(fd), std::move(map)};
 }
@@ -60,16 +64,41 @@ void populate_for_read(const void* address, std::size_t size) noexcept {
   ::madvise(const_cast<void*>(address), size, MADV_POPULATE_READ);
 }
 
-Result<Mapping> map_peer_segment(int fd, std::size_t min_size, std::size_t max_size) {
+namespace {
+Result<Mapping> map_checked(int fd, std::size_t min_size, std::size_t max_size, int protection) {
   int seals = ::fcntl(fd, F_GET_SEALS);
   if (seals < 0 || (seals & kSeals) != kSeals) return errc::kBadPipe;
   struct stat st{};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return errc::kBadPipe;
   auto size = static_cast<std::size_t>(st.st_size);
   if (size < min_size || size > max_size) return errc::kBadPipe;
-  void* address = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  void* address = ::mmap(nullptr, size, protection, MAP_SHARED, fd, 0);
   if (address == MAP_FAILED) return last_errno();
   return Mapping(address, size);
+}
+}  // namespace
+
+Result<Mapping> map_peer_segment(int fd, std::size_t min_size, std::size_t max_size) {
+  return map_checked(fd, min_size, max_size, PROT_READ);
+}
+
+Result<Mapping> map_shared_segment(int fd, std::size_t min_size, std::size_t max_size) {
+  return map_checked(fd, min_size, max_size, PROT_READ | PROT_WRITE);
+}
+
+Result<UniqueFd> reopen_descriptor(int fd) {
+  // A new open file description of the same file: locks taken through it are this process's
+  // own, even where the original description is shared with other processes.
+  std::string path = "/proc/self/fd/" + std::to_string(fd);
+  UniqueFd reopened(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  if (!reopened) return last_errno();
+  return reopened;
+}
+
+Result<UniqueFd> duplicate_descriptor(int fd) {
+  UniqueFd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
+  if (!copy) return last_errno();
+  return copy;
 }
 
 }  // namespace sluice::os

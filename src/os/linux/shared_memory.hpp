@@ -30,15 +30,15 @@ class Mapping {
   std::size_t size_ = 0;
 };
 
-/// A segment this process produces: writable here, sealed so that the peer can only map it
-/// read-only and nobody can resize it (a peer-truncated memfd would SIGBUS every mapper).
+/// A segment this process produces: writable here, sealed so that nobody can resize it (a
+/// peer-truncated memfd would SIGBUS every mapper). The peer maps it read-only.
 struct OwnedSegment {
   UniqueFd fd;
   Mapping map;
 };
 
 /// Creates a zero-filled segment of `size` bytes, maps it read-write, then seals it
-/// (SHRINK | GROW | FUTURE_WRITE | SEAL).
+/// (SHRINK | GROW | SEAL).
 Result<OwnedSegment> create_sealed_segment(const char* debug_name, std::size_t size);
 
 /// Allocates and maps the pages of [address, address + size) ahead of the writes that would
@@ -50,5 +50,14 @@ void populate_for_read(const void* address, std::size_t size) noexcept;
 /// Checks that `fd` is a memfd sealed as create_sealed_segment does, whose size is between
 /// `min_size` and `max_size`, and maps it read-only. Errors: kBadPipe for anything else.
 Result<Mapping> map_peer_segment(int fd, std::size_t min_size, std::size_t max_size);
+/// The same checks, mapped read-write: a segment of an end that this process received from
+/// another holder of the end.
+Result<Mapping> map_shared_segment(int fd, std::size_t min_size, std::size_t max_size);
+
+/// A new open file description of the file behind `fd` (close-on-exec), so that this process's
+/// open-file-description locks on it exclude every other process's.
+Result<UniqueFd> reopen_descriptor(int fd);
+/// A close-on-exec duplicate of `fd` (the same open file description), numbered 3 or above.
+Result<UniqueFd> duplicate_descriptor(int fd);
 
 }  // namespace sluice::os

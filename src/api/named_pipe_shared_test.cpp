@@ -1,0 +1,232 @@
+// One pipe end held by several processes (PipeEnd::share() and adopt()): Windows' inherited and
+// duplicated handles. Every test uses a real second process that adopts the end.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include "helper_process.hpp"
+#include "pipe_fixture.hpp"
+#include "sluice/io_context.hpp"
+#include "sluice/named_pipe.hpp"
+
+namespace sluice {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::bytes;
+using testing::spawn_helper;
+using testing::text;
+
+std::string join(const std::vector<int>& fds) {
+  std::string out;
+  for (int fd : fds) out += (out.empty() ? "" : ",") + std::to_string(fd);
+  return out;
+}
+
+std::vector<int> split(const std::string& list) {
+  std::vector<int> fds;
+  std::stringstream in(list);
+  std::string item;
+  while (std::getline(in, item, ',')) fds.push_back(std::stoi(item));
+  return fds;
+}
+
+// args: directory, description, descriptors, mode. Adopts the end it was handed and does what
+// `mode` says; the exit code tells the parent how far it got.
+SLUICE_TEST_HELPER(shared_end_holder) {
+  auto reg = Registry::open(args.at(0));
+  if (!reg) return 10;
+  auto portable = PortableEnd::from(args.at(1), split(args.at(2)));
+  const std::string& mode = args.at(3);
+  if (mode == "continue-message") {  // a client end whose owner read part of a message
+    auto c = ClientEnd::adopt(*reg, std::move(portable));
+    if (!c) return 11;
+    std::byte buf[64];
+    auto r = c->read(buf);
+    if (!r || r->more_data) return 12;
+    std::string reply = "child read:" + text(std::span(buf, r->bytes));
+    if (!c->write(bytes(reply))) return 13;
+    if (!c->set_state(ReadMode::kByte, WaitMode::kNoWait)) return 14;
+    return 0;
+  }
+  if (mode == "echo-once") {  // a server end: echo one message, then close it
+    auto s = ServerEnd::adopt(*reg, std::move(portable));
+    if (!s) return 21;
+    std::byte buf[64];
+    auto r = s->read(buf);
+    if (!r) return 22;
+    if (!s->write(std::span(buf, r->bytes))) return 23;
+    return 0;
+  }
+  if (mode == "ready-then-read") {  // a client end: say so, then block in a read until killed
+    auto c = ClientEnd::adopt(*reg, std::move(portable));
+    if (!c) return 31;
+    if (!c->write(bytes("ready"))) return 32;
+    std::byte buf[64];
+    (void)c->read(buf);
+    return 33;
+  }
+  return 2;
+}
+
+class SharedEnd : public testing::PipeTest {
+ protected:
+  void SetUp() override {
+    PipeTest::SetUp();
+    ServerOptions o;
+    o.type = PipeType::kMessage;
+    o.read_mode = ReadMode::kMessage;
+    auto s = ServerEnd::create(registry(), pipe_name(), o);
+    ASSERT_TRUE(s);
+    server = std::move(*s);
+    auto c = ClientEnd::open(registry(), pipe_name());
+    ASSERT_TRUE(c);
+    client = std::move(*c);
+    ASSERT_EQ(server.connect().value(), ConnectStatus::kAlreadyConnected);
+    ASSERT_TRUE(client.set_state(ReadMode::kMessage, WaitMode::kWait));
+  }
+  void TearDown() override {
+    server.close();
+    client.close();
+    PipeTest::TearDown();
+  }
+
+  // Starts a holder of `end` in a new process; our copies of its descriptors close here.
+  Result<Process> hand_over(PortableEnd end, const std::string& mode) {
+    SpawnOptions options;
+    options.pass_descriptors = end.descriptors();
+    return spawn_helper("shared_end_holder",
+                        {directory(), end.description(), join(end.descriptors()), mode},
+                        std::move(options));
+  }
+
+  std::string read_text(PipeEnd& end) {
+    std::byte buf[256];
+    auto r = end.read(buf);
+    if (!r) return "error " + std::to_string(r.error().value());
+    return text(std::span(buf, r->bytes));
+  }
+
+  ServerEnd server;
+  ClientEnd client;
+};
+
+TEST_F(SharedEnd, AnotherProcessContinuesAMessageReadInPartAndSeesOneSetOfModes) {
+  ASSERT_TRUE(server.write(bytes("hello world")));
+  std::byte head[5];
+  auto r = client.read(head);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->more_data);
+  EXPECT_EQ(text(head), "hello");
+
+  auto portable = client.share();
+  ASSERT_TRUE(portable) << portable.error().message();
+  auto child = hand_over(std::move(*portable), "continue-message");
+  ASSERT_TRUE(child);
+  testing::KillOnExit guard(*child);
+
+  ASSERT_EQ(child->wait(10s).value(), 0);
+  EXPECT_EQ(read_text(server), "child read: world");  // the rest of the message, not a new one
+  // The child changed the end's modes; we hold the same end.
+  auto state = client.state();
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->read_mode, ReadMode::kByte);
+  EXPECT_EQ(state->wait_mode, WaitMode::kNoWait);
+  // The child's close was not the end's: the pipe still works both ways.
+  ASSERT_TRUE(server.write(bytes("after")));
+  EXPECT_EQ(read_text(client), "after");
+  ASSERT_TRUE(client.write(bytes("still here")));
+  EXPECT_EQ(read_text(server), "still here");
+  client.close();
+  std::byte buf[8];
+  EXPECT_EQ(server.read(buf).error(), errc::kBrokenPipe);
+}
+
+TEST_F(SharedEnd, TheEndClosesForThePeerOnlyWithItsLastHolder) {
+  auto portable = server.share();
+  ASSERT_TRUE(portable) << portable.error().message();
+  auto child = hand_over(std::move(*portable), "echo-once");
+  ASSERT_TRUE(child);
+  testing::KillOnExit guard(*child);
+  server.close();  // the child still holds the server end
+
+  ASSERT_TRUE(client.write(bytes("ping")));
+  ASSERT_EQ(child->wait(10s).value(), 0);
+  EXPECT_EQ(read_text(client), "ping");
+  std::byte buf[8];
+  EXPECT_EQ(client.read(buf).error(), errc::kBrokenPipe);
+}
+
+TEST_F(SharedEnd, AHolderKilledInsideABlockingReadLeavesTheEndToTheOthers) {
+  auto portable = client.share();
+  ASSERT_TRUE(portable);
+  auto child = hand_over(std::move(*portable), "ready-then-read");
+  ASSERT_TRUE(child);
+  testing::KillOnExit guard(*child);
+  ASSERT_EQ(read_text(server), "ready");
+
+  // The child blocks in a read now (or is about to), holding the end lock while it waits, as
+  // a synchronous handle does on Windows. Ours queues behind it until the child dies.
+  auto ours = std::async(std::launch::async, [&] { return read_text(client); });
+  ASSERT_TRUE(child->kill());
+  EXPECT_EQ(child->wait(10s).value(), 128 + 9);
+  ASSERT_TRUE(server.write(bytes("for the survivor")));
+  ASSERT_EQ(ours.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(ours.get(), "for the survivor");
+}
+
+TEST_F(SharedEnd, OnlyAConnectedEndCanBeShared) {
+  auto second = ServerEnd::create(registry(), pipe_name());
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->share().error(), errc::kPipeListening);
+  ASSERT_TRUE(server.disconnect());
+  EXPECT_EQ(server.share().error(), errc::kPipeNotConnected);
+  EXPECT_EQ(PipeEnd().share().error(), errc::kInvalidHandle);
+}
+
+TEST_F(SharedEnd, AdoptRefusesWhatIsNotAnEndOfItsKind) {
+  auto portable = client.share();
+  ASSERT_TRUE(portable);
+  // A client end is not a server end.
+  std::string description = portable->description();
+  std::vector<int> fds = portable->release();
+  auto copy = [&] {
+    std::vector<int> dups;
+    for (int fd : fds) dups.push_back(::dup(fd));
+    return dups;
+  };
+  EXPECT_EQ(ServerEnd::adopt(registry(), PortableEnd::from(description, copy())).error(),
+            errc::kInvalidParameter);
+  EXPECT_EQ(ClientEnd::adopt(registry(), PortableEnd::from("C.1.2.3", copy())).error(),
+            errc::kInvalidParameter);
+  EXPECT_EQ(ClientEnd::adopt(registry(), PortableEnd::from(description, {})).error(),
+            errc::kInvalidParameter);
+  // The ring descriptors in the place of the end segment: not an end segment.
+  auto swapped = copy();
+  std::swap(swapped[1], swapped[3]);
+  EXPECT_FALSE(ClientEnd::adopt(registry(), PortableEnd::from(description, swapped)));
+  // The real thing, in this very process, is the same end.
+  auto again = ClientEnd::adopt(registry(), PortableEnd::from(description, fds));
+  ASSERT_TRUE(again) << again.error().message();
+  ASSERT_TRUE(server.write(bytes("either")));
+  EXPECT_EQ(read_text(*again), "either");
+}
+
+TEST_F(SharedEnd, AsynchronousOperationsOnASharedEndAreRefusedAtOnce) {
+  auto portable = client.share();
+  ASSERT_TRUE(portable);
+  IoContext context;
+  std::byte buf[8];
+  bool ran = false;
+  auto started = client.async_read(buf, context.executor(), [&](Result<ReadResult>) { ran = true; });
+  ASSERT_FALSE(started);
+  EXPECT_EQ(started.error(), errc::kNotSupported);
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(client.cancel(), 0u);
+}
+
+}  // namespace
+}  // namespace sluice
