@@ -37,14 +37,9 @@ constexpr bool kSkipPortOnSuccess = false;
   throw BenchError(std::string(call) + " failed: error " + std::to_string(code));
 }
 
-std::string pipe_name(const EchoConfig& config) {
-  const std::size_t slash = config.scratch_dir.find_last_of("/\\");
-  return "\\\\.\\pipe\\" + config.scratch_dir.substr(slash + 1) + "-echo";
-}
-
 class IocpEchoServer final : public EchoServer {
  public:
-  explicit IocpEchoServer(const EchoConfig& config) : config_(config), name_(pipe_name(config)) {}
+  explicit IocpEchoServer(const EchoConfig& config) : config_(config), name_(echo_pipe_name(config)) {}
 
   ~IocpEchoServer() override {
     for (auto& [in, owned] : instances_) CloseHandle(in->pipe);
@@ -203,7 +198,7 @@ class PipeEchoConnection final : public EchoConnection {
 
 class PipeEchoClient final : public EchoClient {
  public:
-  explicit PipeEchoClient(const EchoConfig& config) : name_(pipe_name(config)) {}
+  explicit PipeEchoClient(const EchoConfig& config) : name_(echo_pipe_name(config)) {}
 
   std::unique_ptr<EchoConnection> connect() override {
     HANDLE pipe = INVALID_HANDLE_VALUE;
