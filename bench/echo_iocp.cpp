@@ -9,9 +9,9 @@
 //   * kListening instances always wait in an overlapped ConnectNamedPipe; each connection
 //     makes a fresh one, so a client sees ERROR_PIPE_BUSY only in a burst of connects and
 //     waits with WaitNamedPipe, as on Windows;
-//   * FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: a call that completes at once (a reply written
-//     into a pipe with room, a request already there) is handled inline instead of as a
-//     packet, which saves a port round trip per operation — what a tuned Windows server does.
+//   * optionally (kSkipPortOnSuccess, off) FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: a call that
+//     completes at once (a reply written into a pipe with room, a request already there) is
+//     handled inline instead of as a packet, as tuned Windows servers do.
 //
 // Clients are synchronous: CreateFile (retrying on ERROR_PIPE_BUSY), message read mode, then
 // WriteFile + ReadFile per request.
@@ -28,9 +28,11 @@ namespace sluice::bench {
 namespace {
 
 constexpr int kListening = 4;
-// FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: off, because with it on, 64- and 256-client rows lost a
-// request now and then (a client waited forever; TODO(compat): find out whether the layer or
-// this server drops it). Without it every operation, immediate or not, comes back as a packet.
+// FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: off, because on this layer it is slower: 0.69-0.70x the
+// requests/s at 16, 64 and 256 clients (medians of 4 alternating pairs of runs; bench/README.md).
+// It once seemed to lose requests; that was an engine lost wake-up (an asynchronous read started
+// while the agent thread tried to serve the end), since fixed, which lost them in either mode;
+// test Win32SkipOnSuccess.AnEchoLoopOnAPortAnswersEveryRequestInBothModes.
 constexpr bool kSkipPortOnSuccess = false;
 
 [[noreturn]] void throw_win32(const char* call, DWORD code = GetLastError()) {
