@@ -2,9 +2,8 @@
 //
 // A server kind is a pair of factories: the server (runs in its own process until killed) and
 // the client side (one object per client process, any number of connections each). The list
-// in echo_server_kinds() is the only place a row is added: an Asio server (sluice::asio) joins
-// it as {"echo-asio", make_asio_echo_server, make_iocp_echo_client, …} — its clients are the
-// same Win32 pipe clients as echo-iocp's, so only the server differs.
+// in echo_server_kinds() is the only place a row is added. echo-asio (sluice::asio) pairs its
+// own server with echo-iocp's Win32 pipe clients, so only the server differs between the two.
 #pragma once
 
 #include <cstddef>
@@ -32,6 +31,13 @@ struct EchoConfig {
   /// Connections the server should expect in total (a hint for listen backlogs).
   std::size_t connections = 1;
 };
+
+/// The pipe name of a row's pipe servers (echo-iocp, echo-asio): `\\.\pipe\<name of the
+/// scratch directory>-echo`, so every process of the row derives it alone.
+inline std::string echo_pipe_name(const EchoConfig& config) {
+  const std::size_t slash = config.scratch_dir.find_last_of("/\\");
+  return "\\\\.\\pipe\\" + config.scratch_dir.substr(slash + 1) + "-echo";
+}
 
 /// The serving side. serve() runs on the process's main thread until the process is killed;
 /// it calls `ready` once clients may connect. A client that disconnects is normal; anything
@@ -75,9 +81,10 @@ std::vector<std::string> echo_server_names();
 /// The kind called `name` into `kind`; false (and `why_not`) when unknown or not built.
 bool find_echo_server_kind(std::string_view name, EchoServerKind& kind, std::string& why_not);
 
-// The kinds' factories (echo_iocp.cpp, echo_epoll_unix.cpp).
+// The kinds' factories (echo_iocp.cpp, echo_asio.cpp, echo_epoll_unix.cpp).
 std::unique_ptr<EchoServer> make_iocp_echo_server(const EchoConfig& config);
 std::unique_ptr<EchoClient> make_iocp_echo_client(const EchoConfig& config);
+std::unique_ptr<EchoServer> make_asio_echo_server(const EchoConfig& config);
 std::unique_ptr<EchoServer> make_epoll_unix_echo_server(const EchoConfig& config);
 std::unique_ptr<EchoClient> make_epoll_unix_echo_client(const EchoConfig& config);
 

@@ -9,9 +9,9 @@
 //   * kListening instances always wait in an overlapped ConnectNamedPipe; each connection
 //     makes a fresh one, so a client sees ERROR_PIPE_BUSY only in a burst of connects and
 //     waits with WaitNamedPipe, as on Windows;
-//   * FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: a call that completes at once (a reply written
-//     into a pipe with room, a request already there) is handled inline instead of as a
-//     packet, which saves a port round trip per operation — what a tuned Windows server does.
+//   * optionally (kSkipPortOnSuccess, off) FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: a call that
+//     completes at once (a reply written into a pipe with room, a request already there) is
+//     handled inline instead of as a packet, as tuned Windows servers do.
 //
 // Clients are synchronous: CreateFile (retrying on ERROR_PIPE_BUSY), message read mode, then
 // WriteFile + ReadFile per request.
@@ -28,23 +28,20 @@ namespace sluice::bench {
 namespace {
 
 constexpr int kListening = 4;
-// FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: off, because with it on, 64- and 256-client rows lost a
-// request now and then (a client waited forever; TODO(compat): find out whether the layer or
-// this server drops it). Without it every operation, immediate or not, comes back as a packet.
+// FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: off, because on this layer it is slower: 0.69-0.70x the
+// requests/s at 16, 64 and 256 clients (medians of 4 alternating pairs of runs; bench/README.md).
+// It once seemed to lose requests; that was an engine lost wake-up (an asynchronous read started
+// while the agent thread tried to serve the end), since fixed, which lost them in either mode;
+// test Win32SkipOnSuccess.AnEchoLoopOnAPortAnswersEveryRequestInBothModes.
 constexpr bool kSkipPortOnSuccess = false;
 
 [[noreturn]] void throw_win32(const char* call, DWORD code = GetLastError()) {
   throw BenchError(std::string(call) + " failed: error " + std::to_string(code));
 }
 
-std::string pipe_name(const EchoConfig& config) {
-  const std::size_t slash = config.scratch_dir.find_last_of("/\\");
-  return "\\\\.\\pipe\\" + config.scratch_dir.substr(slash + 1) + "-echo";
-}
-
 class IocpEchoServer final : public EchoServer {
  public:
-  explicit IocpEchoServer(const EchoConfig& config) : config_(config), name_(pipe_name(config)) {}
+  explicit IocpEchoServer(const EchoConfig& config) : config_(config), name_(echo_pipe_name(config)) {}
 
   ~IocpEchoServer() override {
     for (auto& [in, owned] : instances_) CloseHandle(in->pipe);
@@ -203,7 +200,7 @@ class PipeEchoConnection final : public EchoConnection {
 
 class PipeEchoClient final : public EchoClient {
  public:
-  explicit PipeEchoClient(const EchoConfig& config) : name_(pipe_name(config)) {}
+  explicit PipeEchoClient(const EchoConfig& config) : name_(echo_pipe_name(config)) {}
 
   std::unique_ptr<EchoConnection> connect() override {
     HANDLE pipe = INVALID_HANDLE_VALUE;

@@ -46,6 +46,17 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/win32/include/
 
 install(EXPORT sluiceTargets NAMESPACE sluice:: DESTINATION ${SLUICE_INSTALL_CMAKEDIR})
 
+# sluice::asio (header-only; its headers are among include/sluice above) in an export file of its
+# own, which sluiceConfig.cmake loads only when it finds Asio on the consumer's machine: the
+# Asio include directory of this build is not exported (BUILD_INTERFACE only).
+if(TARGET sluice_asio)
+  set_target_properties(sluice_asio PROPERTIES EXPORT_NAME asio)
+  install(TARGETS sluice_asio EXPORT sluiceAsioTargets)
+  install(EXPORT sluiceAsioTargets NAMESPACE sluice:: DESTINATION ${SLUICE_INSTALL_CMAKEDIR})
+  install(FILES ${PROJECT_SOURCE_DIR}/cmake/sluiceFindAsio.cmake
+          DESTINATION ${SLUICE_INSTALL_CMAKEDIR})
+endif()
+
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/sluiceConfig.cmake.in
   ${PROJECT_BINARY_DIR}/sluiceConfig.cmake
   INSTALL_DESTINATION ${SLUICE_INSTALL_CMAKEDIR})
@@ -90,9 +101,15 @@ if(SLUICE_BUILD_TESTS)
   if(SLUICE_SANITIZE)
     set(sluice_consumer_flags "-fsanitize=${SLUICE_SANITIZE}")
   endif()
+  if(TARGET sluice_asio)
+    set(sluice_consumer_asio ON)
+  else()
+    set(sluice_consumer_asio OFF)
+  endif()
   add_test(NAME Install.FindPackageAndPkgConfigConsumersBuildAndRun
     COMMAND ${CMAKE_COMMAND}
       -DBUILD_DIR=${PROJECT_BINARY_DIR}
+      -DASIO=${sluice_consumer_asio}
       -DSOURCE_DIR=${PROJECT_SOURCE_DIR}/tests/install
       -DCONFIG=$<CONFIG>
       -DCXX=${CMAKE_CXX_COMPILER}

@@ -54,16 +54,26 @@ struct Packet {
 
 /// The queue of a completion port. Associated ends hold it too, so packets of an end whose port
 /// handle was closed go nowhere harmful.
+///
+/// Release rule (io-models.md §5.4): a thread waiting in GetQueuedCompletionStatus(Ex) takes
+/// packets only while fewer than `concurrency` threads run for the port and only if it is the
+/// most recent waiter (`waiters.back()`): last in, first out. A thread runs for the port from
+/// taking a packet until it calls GetQueuedCompletionStatus(Ex) again (on any port) or exits.
 struct PortQueue {
+  explicit PortQueue(unsigned limit) : concurrency(limit) {}
   std::deque<Packet> packets;  // guarded by wait_mutex()
   bool closed = false;         // guarded by wait_mutex(): every port handle was closed
+  const unsigned concurrency;  // NumberOfConcurrentThreads, 0 already replaced by the CPU count
+  unsigned running = 0;        // guarded by wait_mutex(): threads that took a packet, not back
+  std::vector<const void*> waiters;  // guarded by wait_mutex(): one token per waiting thread
 };
 
 /// A completion port (CreateIoCompletionPort). Its last handle closing ends the waits on it
 /// (ERROR_ABANDONED_WAIT_0).
 class PortObject final : public Object {
  public:
-  PortObject() : Object(Kind::kPort), queue(std::make_shared<PortQueue>()) {}
+  explicit PortObject(unsigned concurrency)
+      : Object(Kind::kPort), queue(std::make_shared<PortQueue>(concurrency)) {}
   ~PortObject() override;
   const std::shared_ptr<PortQueue> queue;
 };

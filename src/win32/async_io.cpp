@@ -9,7 +9,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "core/pipe_end_core.hpp"
 
@@ -36,6 +38,10 @@ using IoResult = core::PipeEndCore::IoResult;
 struct ThreadIo {
   std::shared_ptr<ApcQueue> apc;
   std::vector<std::weak_ptr<PendingIo>> issued;
+  // The completion port this thread last took a packet from, while it counts as running there
+  // (PortQueue::running). Guarded by wait_mutex(): other threads never touch it, but it changes
+  // together with the port's count.
+  std::shared_ptr<PortQueue> running_for;
   ~ThreadIo();
 };
 thread_local ThreadIo t_io;
@@ -139,15 +145,32 @@ bool run_apcs_locked(std::unique_lock<std::mutex>& lock) {
 
 namespace {
 
+// The thread of `io` stops running for the port it took its last packet from. True when that
+// port has packets and waiters, which the freed place may release (the caller notifies).
+bool stop_running_locked(ThreadIo& io) {
+  if (!io.running_for) return false;
+  PortQueue& q = *io.running_for;
+  if (q.running > 0) --q.running;
+  bool release = !q.packets.empty() && !q.waiters.empty();
+  io.running_for.reset();
+  return release;
+}
+
 ThreadIo::~ThreadIo() {
-  // The thread is leaving: its APCs die with it (io-models.md §4), and its pending operations on
-  // ends without a completion port are cancelled (§6.4). The process's main thread leaves when
-  // the process exits, which ends everything anyway.
-  if (apc) {
+  // The thread is leaving: its APCs die with it (io-models.md §4), it no longer runs for a
+  // completion port (§5.4), and its pending operations on ends without a completion port are
+  // cancelled (§6.4). The process's main thread leaves when the process exits, which ends
+  // everything anyway.
+  bool released = false;
+  {
     std::lock_guard lock(wait_mutex());
-    apc->alive = false;
-    apc->apcs.clear();
+    if (apc) {
+      apc->alive = false;
+      apc->apcs.clear();
+    }
+    released = stop_running_locked(*this);
   }
+  if (released) wait_cv().notify_all();
   if (static_cast<pid_t>(current_tid()) == ::getpid()) return;
   for (auto& w : issued) {
     auto op = w.lock();
@@ -436,10 +459,17 @@ HANDLE fail_null(DWORD code) {
   return nullptr;
 }
 
-HANDLE create_port(HANDLE file, HANDLE existing, ULONG_PTR key) {
+// NumberOfConcurrentThreads of a new port: 0 means as many as the machine has processors (§5.2).
+unsigned concurrency_limit(DWORD requested) {
+  if (requested != 0) return requested;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+HANDLE create_port(HANDLE file, HANDLE existing, ULONG_PTR key, DWORD concurrency) {
   if (file == INVALID_HANDLE_VALUE) {
     if (existing) return fail_null(ERROR_INVALID_PARAMETER);
-    return globals().handles.insert(std::make_shared<PortObject>(), 0);
+    return globals().handles.insert(std::make_shared<PortObject>(concurrency_limit(concurrency)),
+                                    0);
   }
   auto object = globals().handles.get(file);
   if (!object) return fail_null(ERROR_INVALID_HANDLE);
@@ -454,7 +484,7 @@ HANDLE create_port(HANDLE file, HANDLE existing, ULONG_PTR key) {
     if (!port_object || port_object->kind() != Kind::kPort) return fail_null(ERROR_INVALID_HANDLE);
     queue = static_cast<PortObject&>(*port_object).queue;
   } else {
-    port_object = std::make_shared<PortObject>();
+    port_object = std::make_shared<PortObject>(concurrency_limit(concurrency));
     queue = static_cast<PortObject&>(*port_object).queue;
   }
   {
@@ -474,40 +504,83 @@ std::shared_ptr<PortQueue> port_queue(HANDLE port) {
 }
 
 // Waits for packets; removes up to `max`. Returns how many, or 0 with the last error set.
-// TODO(compat): waiters are released in no defined order (Windows: LIFO) and the concurrency
-// value is not enforced.
-ULONG dequeue(PortQueue& q, Packet* out, ULONG max, DWORD ms, bool alertable) {
+//
+// Release rule (PortQueue): the calling thread first stops running for the port it last took a
+// packet from (it is back, so its place is free), then waits on top of the port's waiter stack
+// and takes packets when it is the most recent waiter and fewer than `concurrency` threads run.
+// A thread back from its packet therefore takes the next one itself while older waiters sleep on,
+// as on Windows. Windows also stops counting a running thread while it blocks in any wait (and
+// counts it again when that wait ends, a time-out of this call included); this layer cannot see
+// a thread's other waits, so a thread counts as running until it calls here again or exits, and
+// one that returns with a time-out, WAIT_IO_COMPLETION or ERROR_ABANDONED_WAIT_0 does not count.
+// TODO(compat): count the waits of this layer's own wait functions out, as Windows does.
+ULONG dequeue(const std::shared_ptr<PortQueue>& port, Packet* out, ULONG max, DWORD ms,
+              bool alertable) {
+  PortQueue& q = *port;
+  const void* const me = &t_io;
   auto deadline = Clock::now() + std::chrono::milliseconds(ms);
   std::unique_lock lock(wait_mutex());
+  // Another port's waiters may take the place this thread leaves; this port's are behind it on
+  // the stack, and it takes what it can itself.
+  bool other_port = t_io.running_for != port;
+  bool notify = stop_running_locked(t_io) && other_port;
+  q.waiters.push_back(me);
+  auto releasable = [&] {
+    return !q.packets.empty() && q.running < q.concurrency && q.waiters.back() == me;
+  };
+  // Leaves the waiter stack; when this thread was on top, the next waiter may be releasable.
+  auto leave = [&] {
+    bool top = q.waiters.back() == me;
+    std::erase(q.waiters, me);
+    if (top && !q.waiters.empty() && !q.packets.empty()) notify = true;
+  };
+  ULONG n = 0;
   for (;;) {
     if (q.closed) {
+      leave();
       set_last_error(ERROR_ABANDONED_WAIT_0);
-      return 0;
+      break;
     }
-    if (!q.packets.empty()) {
-      ULONG n = 0;
+    if (releasable()) {
       while (n < max && !q.packets.empty()) {
         out[n++] = q.packets.front();
         q.packets.pop_front();
       }
-      return n;
+      ++q.running;
+      t_io.running_for = port;
+      leave();
+      break;
     }
-    if (alertable && run_apcs_locked(lock)) {
+    if (alertable && t_io.apc && !t_io.apc->apcs.empty()) {
+      // Out of the stack first: the routines run unlocked and may take long.
+      leave();
+      if (notify) wait_cv().notify_all();
+      notify = false;
+      (void)run_apcs_locked(lock);
       set_last_error(WAIT_IO_COMPLETION);
-      return 0;
+      break;
     }
     if (ms == 0) {
+      leave();
       set_last_error(WAIT_TIMEOUT);
-      return 0;
+      break;
+    }
+    if (notify) {
+      wait_cv().notify_all();
+      notify = false;
     }
     if (ms == INFINITE) {
       wait_cv().wait(lock);
-    } else if (wait_cv().wait_until(lock, deadline) == std::cv_status::timeout &&
-               q.packets.empty() && !q.closed) {
+    } else if (wait_cv().wait_until(lock, deadline) == std::cv_status::timeout) {
+      if (releasable() || q.closed) continue;  // came with the time-out: taken above
+      leave();
       set_last_error(WAIT_TIMEOUT);
-      return 0;
+      break;
     }
   }
+  lock.unlock();
+  if (notify) wait_cv().notify_all();
+  return n;
 }
 
 }  // namespace
@@ -619,9 +692,10 @@ BOOL WINAPI CancelSynchronousIo(HANDLE hThread) {
 
 HANDLE WINAPI CreateIoCompletionPort(HANDLE FileHandle, HANDLE ExistingCompletionPort,
                                      ULONG_PTR CompletionKey, DWORD NumberOfConcurrentThreads) {
-  (void)NumberOfConcurrentThreads;
-  return guarded<HANDLE>(nullptr,
-                         [&] { return create_port(FileHandle, ExistingCompletionPort, CompletionKey); });
+  return guarded<HANDLE>(nullptr, [&] {
+    return create_port(FileHandle, ExistingCompletionPort, CompletionKey,
+                       NumberOfConcurrentThreads);
+  });
 }
 
 BOOL WINAPI GetQueuedCompletionStatus(HANDLE CompletionPort, LPDWORD lpNumberOfBytesTransferred,
@@ -634,7 +708,7 @@ BOOL WINAPI GetQueuedCompletionStatus(HANDLE CompletionPort, LPDWORD lpNumberOfB
     auto queue = port_queue(CompletionPort);
     if (!queue) return fail(ERROR_INVALID_HANDLE);
     Packet p;
-    if (dequeue(*queue, &p, 1, dwMilliseconds, false) == 0) {
+    if (dequeue(queue, &p, 1, dwMilliseconds, false) == 0) {
       *lpOverlapped = nullptr;
       return FALSE;
     }
@@ -659,7 +733,7 @@ BOOL WINAPI GetQueuedCompletionStatusEx(HANDLE CompletionPort,
     auto queue = port_queue(CompletionPort);
     if (!queue) return fail(ERROR_INVALID_HANDLE);
     std::vector<Packet> packets(ulCount);
-    ULONG n = dequeue(*queue, packets.data(), ulCount, dwMilliseconds, fAlertable != FALSE);
+    ULONG n = dequeue(queue, packets.data(), ulCount, dwMilliseconds, fAlertable != FALSE);
     if (n == 0) return FALSE;
     for (ULONG i = 0; i < n; ++i) {
       lpCompletionPortEntries[i].lpCompletionKey = packets[i].key;

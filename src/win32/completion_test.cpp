@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -443,6 +447,203 @@ TEST(Win32Port, SeveralThreadsShareThePacketsEachExactlyOnce) {
   for (auto& w : workers) w.join();
   EXPECT_EQ(total, kPackets);
   CloseHandle(port);
+}
+
+// ---- completion ports: concurrency limit and LIFO release (§5.4) --------------------------------
+
+// A thread that waits in GetQueuedCompletionStatus (10 s at most) on a port and, once it has a
+// packet, holds it (so it counts as running for the port) until the test lets it go back to the
+// port for the next one or lets its thread end.
+class PortWorker {
+ public:
+  explicit PortWorker(HANDLE port) : thread_([this, port] { run(port); }) {}
+  ~PortWorker() {
+    finish();
+    thread_.join();
+  }
+  /// Back to the port for another packet.
+  void again() {
+    std::lock_guard lock(mu_);
+    ++permits_;
+    cv_.notify_all();
+  }
+  /// The thread ends (after its current packet, or when its wait ends).
+  void finish() {
+    std::lock_guard lock(mu_);
+    exit_ = true;
+    cv_.notify_all();
+  }
+  /// Waits (bounded) until the thread is asleep in GetQueuedCompletionStatus.
+  bool wait_until_waiting() {
+    return sluice::testing::wait_until_sleeping(waiting_tid_, std::chrono::seconds(10));
+  }
+  /// Waits (bounded) until it has taken `n` packets in all.
+  bool wait_taken(std::size_t n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return keys_.size() >= n; });
+  }
+  std::size_t taken() {
+    std::lock_guard lock(mu_);
+    return keys_.size();
+  }
+  std::vector<ULONG_PTR> keys() {
+    std::lock_guard lock(mu_);
+    return keys_;
+  }
+
+ private:
+  void run(HANDLE port) {
+    int used = 0;
+    for (;;) {
+      DWORD n = 0;
+      ULONG_PTR key = 0;
+      LPOVERLAPPED ov = nullptr;
+      waiting_tid_ = sluice::testing::current_thread_id();
+      BOOL ok = GetQueuedCompletionStatus(port, &n, &key, &ov, 10000);
+      waiting_tid_ = 0;
+      std::unique_lock lock(mu_);
+      if (!ok) return;  // time-out or the port closed: the test sees the missing packet
+      keys_.push_back(key);
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return permits_ > used || exit_; });
+      if (permits_ == used) return;
+      ++used;
+    }
+  }
+
+  std::atomic<int> waiting_tid_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<ULONG_PTR> keys_;  // guarded by mu_
+  int permits_ = 0;              // guarded by mu_
+  bool exit_ = false;            // guarded by mu_
+  std::thread thread_;           // last: starts after the members above exist
+};
+
+// A port and the workers that wait on it; the port closes first, which ends every wait.
+struct WorkedPort {
+  explicit WorkedPort(DWORD concurrency)
+      : port(CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, concurrency)) {
+    EXPECT_NE(port, nullptr);
+  }
+  ~WorkedPort() {
+    for (auto& w : workers) w->finish();
+    CloseHandle(port);
+    workers.clear();
+  }
+  // Starts a worker; `wait`: returns once it waits in the port (so waiters start in call order).
+  PortWorker& start(bool wait = true) {
+    workers.push_back(std::make_unique<PortWorker>(port));
+    if (wait) {
+      EXPECT_TRUE(workers.back()->wait_until_waiting());
+    }
+    return *workers.back();
+  }
+  std::size_t taken() {
+    std::size_t n = 0;
+    for (auto& w : workers) n += w->taken();
+    return n;
+  }
+  HANDLE port;
+  std::vector<std::unique_ptr<PortWorker>> workers;
+};
+
+// Long enough for a wrongly released thread to take a packet; short, as it only fails tests.
+constexpr auto kChanceToGoWrong = std::chrono::milliseconds(100);
+
+TEST(Win32PortConcurrency, ALimitOfOneKeepsASecondWaiterAsleepUntilTheFirstThreadEnds) {
+  WorkedPort p(1);
+  PortWorker& a = p.start();
+  PortWorker& b = p.start();
+  ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, 1, nullptr));
+  ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, 2, nullptr));
+  ASSERT_TRUE(b.wait_taken(1));  // the later waiter first (LIFO)
+  std::this_thread::sleep_for(kChanceToGoWrong);
+  EXPECT_EQ(a.taken(), 0u);  // one thread runs for the port already
+  // The running thread ends without coming back: its place goes to the waiter.
+  b.finish();
+  ASSERT_TRUE(a.wait_taken(1));
+  EXPECT_EQ(a.keys(), std::vector<ULONG_PTR>{2});
+  EXPECT_EQ(b.keys(), std::vector<ULONG_PTR>{1});
+}
+
+TEST(Win32PortConcurrency, AThreadBackFromItsPacketTakesTheNextOneBeforeAnOlderWaiter) {
+  WorkedPort p(1);
+  PortWorker& a = p.start();
+  PortWorker& b = p.start();
+  ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, 1, nullptr));
+  ASSERT_TRUE(b.wait_taken(1));
+  ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, 2, nullptr));
+  std::this_thread::sleep_for(kChanceToGoWrong);
+  EXPECT_EQ(a.taken(), 0u);
+  b.again();  // back in GetQueuedCompletionStatus: no longer running, and on top of the waiters
+  ASSERT_TRUE(b.wait_taken(2));
+  EXPECT_EQ(b.keys(), (std::vector<ULONG_PTR>{1, 2}));
+  std::this_thread::sleep_for(kChanceToGoWrong);
+  EXPECT_EQ(a.taken(), 0u);
+}
+
+TEST(Win32PortConcurrency, WaitingThreadsAreReleasedLastInFirstOut) {
+  constexpr int kWorkers = 4;
+  WorkedPort p(kWorkers);  // the limit never holds anyone back here
+  std::vector<PortWorker*> w;
+  for (int i = 0; i < kWorkers; ++i) w.push_back(&p.start());
+  // One packet at a time; each taker keeps its packet, so it leaves the waiters for good.
+  for (int i = kWorkers - 1; i >= 0; --i) {
+    ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, static_cast<ULONG_PTR>(i), nullptr));
+    ASSERT_TRUE(w[static_cast<std::size_t>(i)]->wait_taken(1)) << "worker " << i;
+    EXPECT_EQ(p.taken(), static_cast<std::size_t>(kWorkers - i)) << "worker " << i;
+  }
+}
+
+TEST(Win32PortConcurrency, ZeroMeansOneRunningThreadPerProcessor) {
+  unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  WorkedPort p(0);
+  for (unsigned i = 0; i <= cpus; ++i) p.start();
+  for (unsigned i = 0; i <= cpus; ++i) {
+    ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, i + 1, nullptr));
+  }
+  for (unsigned i = 1; i <= cpus; ++i) ASSERT_TRUE(p.workers[i]->wait_taken(1)) << i;
+  std::this_thread::sleep_for(kChanceToGoWrong);
+  EXPECT_EQ(p.taken(), cpus);
+  EXPECT_EQ(p.workers[0]->taken(), 0u);  // the first waiter is the last released
+  p.workers[1]->finish();
+  ASSERT_TRUE(p.workers[0]->wait_taken(1));
+}
+
+TEST(Win32PortConcurrency, WaitingOnAnotherPortFreesTheThreadsPlaceOnTheFirst) {
+  WorkedPort p(1);
+  HANDLE other = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
+  ASSERT_NE(other, nullptr);
+  DWORD n;
+  ULONG_PTR key;
+  LPOVERLAPPED got;
+  // This thread takes a packet and so runs for the port.
+  ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, 1, nullptr));
+  ASSERT_TRUE(GetQueuedCompletionStatus(p.port, &n, &key, &got, 0));
+  PortWorker& w = p.start();
+  ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, 2, nullptr));
+  std::this_thread::sleep_for(kChanceToGoWrong);
+  EXPECT_EQ(w.taken(), 0u);
+  // A wait on another port (a time-out here) ends this thread's run for the first.
+  EXPECT_FALSE(GetQueuedCompletionStatus(other, &n, &key, &got, 0));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(WAIT_TIMEOUT));
+  ASSERT_TRUE(w.wait_taken(1));
+  EXPECT_EQ(w.keys(), std::vector<ULONG_PTR>{2});
+  CloseHandle(other);
+}
+
+TEST(Win32PortConcurrency, GetQueuedCompletionStatusExTakesSeveralPacketsAsOneRunningThread) {
+  WorkedPort p(2);
+  for (ULONG_PTR k = 1; k <= 3; ++k) ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, k, nullptr));
+  OVERLAPPED_ENTRY entries[2];
+  ULONG removed = 0;
+  ASSERT_TRUE(GetQueuedCompletionStatusEx(p.port, entries, 2, &removed, 0, FALSE));
+  EXPECT_EQ(removed, 2u);
+  // One place of two is taken: another thread gets the third packet.
+  PortWorker& w = p.start(false);
+  ASSERT_TRUE(w.wait_taken(1));
+  EXPECT_EQ(w.keys(), std::vector<ULONG_PTR>{3});
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 # Installs the build tree into a temporary prefix, then builds and runs tests/install/consumer
-# twice: with find_package(sluice) and with `$CXX main.cpp $(pkg-config --cflags --libs sluice)`.
+# twice: with find_package(sluice) and with `$CXX main.cpp $(pkg-config --cflags --libs sluice)`;
+# with -DASIO=ON also tests/install/asio_consumer (find_package(sluice COMPONENTS asio)).
 # Run by ctest as `cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DCXX=... [-DEXTRA_FLAGS=...] -P`.
 
 foreach(var BUILD_DIR SOURCE_DIR CXX GENERATOR)
@@ -28,14 +29,27 @@ if(CONFIG)
 endif()
 run("cmake --install" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix} ${config_args})
 
-# find_package
-run("configure consumer with find_package" ${CMAKE_COMMAND} -S ${SOURCE_DIR}/consumer
-    -B ${work}/cmake-build -G ${GENERATOR} -DCMAKE_PREFIX_PATH=${prefix}
-    -DCMAKE_CXX_COMPILER=${CXX} "-DCMAKE_CXX_FLAGS=${EXTRA_FLAGS}"
-    "-DCMAKE_EXE_LINKER_FLAGS=${EXTRA_FLAGS}")
-run("build consumer with find_package" ${CMAKE_COMMAND} --build ${work}/cmake-build)
-run("run find_package consumer" ${work}/cmake-build/consumer)
-message(STATUS "  said: ${last_output}")
+# Configures, builds and runs the find_package consumer project in ${SOURCE_DIR}/<project>;
+# its output is left in last_output.
+function(find_package_consumer project executable)
+  run("configure ${project} with find_package" ${CMAKE_COMMAND} -S ${SOURCE_DIR}/${project}
+      -B ${work}/${project}-build -G ${GENERATOR} -DCMAKE_PREFIX_PATH=${prefix}
+      -DCMAKE_CXX_COMPILER=${CXX} "-DCMAKE_CXX_FLAGS=${EXTRA_FLAGS}"
+      "-DCMAKE_EXE_LINKER_FLAGS=${EXTRA_FLAGS}")
+  run("build ${project} with find_package" ${CMAKE_COMMAND} --build ${work}/${project}-build)
+  run("run ${project}" ${work}/${project}-build/${executable})
+  message(STATUS "  said: ${last_output}")
+  set(last_output "${last_output}" PARENT_SCOPE)
+endfunction()
+
+find_package_consumer(consumer consumer)
+# find_package(sluice COMPONENTS asio) and sluice::asio, when sluice was built with Asio.
+if(ASIO)
+  find_package_consumer(asio_consumer asio_consumer)
+  if(NOT last_output MATCHES "installed sluice::asio works")
+    message(FATAL_ERROR "Asio consumer said: ${last_output}")
+  endif()
+endif()
 
 # pkg-config
 file(GLOB_RECURSE pc_files ${prefix}/sluice.pc)

@@ -714,6 +714,14 @@ BOOL WINAPI GetOverlappedResultEx(HANDLE hFile, LPOVERLAPPED lpOverlapped,
 BOOL WINAPI CancelIo(HANDLE hFile);
 BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped);
 BOOL WINAPI CancelSynchronousIo(HANDLE hThread);
+/// Creates a completion port and/or associates an overlapped handle with one (io-models.md §5.2).
+/// NumberOfConcurrentThreads (0: the number of processors) limits how many threads that called
+/// GetQueuedCompletionStatus(Ex) on the port are released to run at once; waiting threads are
+/// released last-in-first-out. A thread runs for the port from taking a packet until it calls
+/// GetQueuedCompletionStatus(Ex) again (on any port) or exits. Difference from Windows: Windows
+/// also stops counting a running thread while it is blocked in some other wait (and so releases
+/// another waiter meanwhile); here a thread that took a packet counts until it is back, so
+/// threads of one port that block waiting for each other's packets can stall at the limit.
 HANDLE WINAPI CreateIoCompletionPort(HANDLE FileHandle, HANDLE ExistingCompletionPort,
                                      ULONG_PTR CompletionKey, DWORD NumberOfConcurrentThreads);
 BOOL WINAPI GetQueuedCompletionStatus(HANDLE CompletionPort, LPDWORD lpNumberOfBytesTransferred,
