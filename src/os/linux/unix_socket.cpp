@@ -155,10 +155,13 @@ void ring_doorbell(int fd) noexcept {
 }
 
 bool drain_doorbell(int fd) noexcept {
+  // One recv, not a loop until EAGAIN: on a stream socket it takes every byte already there,
+  // and the agent's epoll set is level-triggered, so bytes (or a hang-up) arriving after it are
+  // reported again. The loop's closing EAGAIN cost a system call per doorbell.
   char bells[256];
   for (;;) {
     ssize_t n = ::recv(fd, bells, sizeof bells, MSG_DONTWAIT);
-    if (n > 0) continue;
+    if (n > 0) return true;
     if (n == 0) return false;
     if (errno == EINTR) continue;
     return errno == EAGAIN;

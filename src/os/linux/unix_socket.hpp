@@ -49,7 +49,8 @@ bool socket_wait_readable(int fd, std::chrono::milliseconds timeout);
 /// full socket buffer already holds unread doorbells, so a refused byte is not lost news.
 void ring_doorbell(int fd) noexcept;
 
-/// Reads every pending doorbell byte. Returns false if the peer hung up.
+/// Reads the pending doorbell bytes (one recv: for a level-triggered watcher, which hears of any
+/// later byte or a hang-up again). Returns false if the peer hung up.
 bool drain_doorbell(int fd) noexcept;
 
 /// Shuts a connected socket down in both directions (the peer sees a hang-up).
