@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "core/pipe_end_core.hpp"
+#include "os/linux/directory.hpp"
 
 namespace sluice::win32 {
 
@@ -46,7 +47,7 @@ struct ThreadIo {
 };
 thread_local ThreadIo t_io;
 
-std::uint32_t current_tid() { return static_cast<std::uint32_t>(::gettid()); }
+std::uint32_t current_tid() { return os::current_thread_id(); }
 
 // Remembers an operation of this thread (thread exit cancels it); prunes finished ones.
 void remember(const std::shared_ptr<PendingIo>& op) {

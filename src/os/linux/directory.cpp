@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -125,7 +126,23 @@ std::uint32_t current_process_id() noexcept { return static_cast<std::uint32_t>(
 std::uint32_t current_user_id() noexcept { return static_cast<std::uint32_t>(::geteuid()); }
 std::uint32_t current_group_id() noexcept { return static_cast<std::uint32_t>(::getegid()); }
 
-std::uint32_t current_thread_id() noexcept { return static_cast<std::uint32_t>(::gettid()); }
+namespace {
+thread_local std::uint32_t t_thread_id = 0;  // 0: not asked yet, or forgotten by a fork's child
+}  // namespace
+
+std::uint32_t current_thread_id() noexcept {
+  // gettid(2) is a real system call (glibc caches no thread id for it), and the I/O paths ask
+  // per operation (the blocked-threads table, the Win32 layer's issuing thread): ask once per
+  // thread. A fork's child runs a copy of the forking thread under a new id, so it forgets.
+  if (t_thread_id == 0) {
+    static const bool forget_in_child = [] {
+      return ::pthread_atfork(nullptr, nullptr, [] { t_thread_id = 0; }) == 0;
+    }();
+    (void)forget_in_child;
+    t_thread_id = static_cast<std::uint32_t>(::gettid());
+  }
+  return t_thread_id;
+}
 
 std::uint32_t session_id_of(std::uint32_t pid) noexcept {
   char path[64];

@@ -56,7 +56,7 @@ std::uint32_t current_process_id() noexcept;
 std::uint32_t current_user_id() noexcept;
 std::uint32_t current_group_id() noexcept;
 
-/// The calling thread's kernel id (gettid).
+/// The calling thread's kernel id (gettid, asked once per thread; right in a fork's child too).
 std::uint32_t current_thread_id() noexcept;
 
 /// The audit session id of process `pid` (from /proc), 0 when the kernel has none.
