@@ -28,6 +28,11 @@ void Engine::refuse_connection(int listen_fd) noexcept {
 Engine::~Engine() {
   stopping_.store(true);
   poller_.wake();
+  {
+    // Under the lock: the agent may be standing by, between its look at stopping_ and its wait.
+    std::lock_guard lease(lease_mu_);
+  }
+  lease_cv_.notify_all();
   // The last end can die on the agent thread itself (it held the last reference while
   // handling an event); that thread then simply returns from run().
   if (agent_.get_id() == std::this_thread::get_id()) {
@@ -60,26 +65,93 @@ void Engine::unwatch(int fd, std::uint64_t key) noexcept {
   watched_.erase(key);
 }
 
+namespace {
+// The engine this thread is serving in drive(), against nesting.
+thread_local const Engine* t_driving = nullptr;
+}  // namespace
+
+bool Engine::dispatch(const std::vector<os::PollEvent>& events, const bool& destroyed) {
+  for (const auto& ev : events) {
+    if (ev.key == os::Poller::kWakeKey) continue;
+    std::shared_ptr<Watched> target;
+    {
+      std::lock_guard lock(mu_);
+      auto it = watched_.find(ev.key);
+      if (it != watched_.end()) target = it->second.lock();
+    }
+    if (target) target->on_ready(ev.key, ev.readable, ev.hung_up);
+    target.reset();
+    if (destroyed || stopping_.load()) return true;
+  }
+  return false;
+}
+
+// The agent serves whenever no driver does. Handing the descriptors to a driver costs the agent
+// one wake-up (the driver's poller_.wake()); after that it stands by, and waits without a
+// time-out only while a driver sits in the poller, so a steady driver costs it at most about
+// two wake-ups per kStandbyGrace and an idle one none.
 void Engine::run() {
   std::vector<os::PollEvent> events;
   bool destroyed = false;  // lives on this thread's stack, so it outlives `this`
   destroyed_on_agent_ = &destroyed;
+  std::unique_lock lease(lease_mu_);
+  std::uint64_t seen = drives_;
+  bool recent = false;  // a driver let go since the last grace period began
   while (!stopping_.load()) {
+    if (reactor_ == Reactor::kDriver) {
+      // It tells us when it lets go (one wake-up per such moment, not per batch it serves).
+      agent_sleeping_ = true;
+      lease_cv_.wait(lease);
+      agent_sleeping_ = false;
+      recent = true;
+      continue;
+    }
+    if (wanting_ > 0 || drives_ != seen || recent) {
+      // A driver is about to take over, or served within the last grace period: it will
+      // probably be back. Every event still waits in the (level-triggered) poller meanwhile.
+      seen = drives_;
+      recent = false;
+      lease_cv_.wait_for(lease, kStandbyGrace);
+      continue;
+    }
+    reactor_ = Reactor::kAgent;
+    lease.unlock();
     events.clear();
     poller_.wait(events, -1);
-    for (const auto& ev : events) {
-      if (ev.key == os::Poller::kWakeKey) continue;
-      std::shared_ptr<Watched> target;
-      {
-        std::lock_guard lock(mu_);
-        auto it = watched_.find(ev.key);
-        if (it != watched_.end()) target = it->second.lock();
-      }
-      if (target) target->on_ready(ev.key, ev.readable, ev.hung_up);
-      target.reset();
-      if (destroyed || stopping_.load()) return;
-    }
+    if (dispatch(events, destroyed)) return;
+    lease.lock();
+    reactor_ = Reactor::kNone;
+    if (wanting_ > 0) lease_cv_.notify_all();
   }
+}
+
+bool Engine::drive(int timeout_ms) {
+  if (t_driving != nullptr || std::this_thread::get_id() == agent_.get_id()) return false;
+  {
+    std::unique_lock lease(lease_mu_);
+    if (reactor_ == Reactor::kAgent) {
+      ++wanting_;
+      poller_.wake();  // the agent lets go after the batch it is in
+      lease_cv_.wait(lease, [&] { return reactor_ != Reactor::kAgent || stopping_.load(); });
+      --wanting_;
+    }
+    if (reactor_ != Reactor::kNone || stopping_.load()) return false;
+    reactor_ = Reactor::kDriver;
+    ++drives_;
+  }
+  t_driving = this;
+  driver_events_.clear();
+  // A wake() meant for this driver may have ended the agent's wait instead of ours.
+  if (wake_pending_.exchange(false)) timeout_ms = 0;
+  poller_.wait(driver_events_, timeout_ms);
+  // The caller holds a reference to the engine, so it can be neither destroyed nor stopping.
+  const bool destroyed = false;
+  (void)dispatch(driver_events_, destroyed);
+  t_driving = nullptr;
+  std::lock_guard lease(lease_mu_);
+  reactor_ = Reactor::kNone;
+  if (agent_sleeping_ || wanting_ > 0) lease_cv_.notify_all();
+  return true;
 }
 
 }  // namespace sluice::core

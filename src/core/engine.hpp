@@ -2,11 +2,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "os/linux/poller.hpp"
 #include "os/linux/unix_socket.hpp"
@@ -20,8 +23,9 @@ namespace sluice::core {
 class Watched {
  public:
   virtual ~Watched() = default;
-  /// Called on the agent thread. `key` says which descriptor (an end may have several over its
-  /// life); stale keys must be ignored.
+  /// Called on the thread serving the engine: the agent thread, or a thread in Engine::drive();
+  /// never on two threads at once. `key` says which descriptor (an end may have several over
+  /// its life); stale keys must be ignored.
   virtual void on_ready(std::uint64_t key, bool readable, bool hung_up) = 0;
 };
 
@@ -42,12 +46,39 @@ class Engine {
   void unwatch(int fd, std::uint64_t key) noexcept;
 
   /// Refuses one pending connection on `listen_fd` when the process is out of descriptors
-  /// (called on the agent thread only).
+  /// (called from on_ready only).
   void refuse_connection(int listen_fd) noexcept;
 
+  /// Lets the calling thread serve the engine in place of the agent thread (leader/follower):
+  /// it waits on the engine's descriptors for up to `timeout_ms` (negative: no limit) and runs
+  /// the handlers of one batch of events itself, so a completion they cause is delivered on
+  /// this thread, without a wake-up of the agent and a hand-off to this thread. Returns after
+  /// that batch, a wake() or the time-out; false at once, having waited for nothing, when
+  /// another thread drives already (or on the agent thread, or nested in a handler).
+  ///
+  /// Meanwhile the agent thread stands by without watching the descriptors (so a doorbell
+  /// wakes only the driver). It serves again once no thread has driven for kStandbyGrace: a
+  /// driver that leaves to do other work delays the engine's events by about that much at most.
+  /// A thread that waits for something else while driving must have that something call wake().
+  bool drive(int timeout_ms);
+  /// Makes the wait of a thread in drive() return, or the next drive() not wait, if it comes
+  /// before (the agent may have taken the eventfd's count). Takes no lock: callable anywhere.
+  void wake() noexcept {
+    wake_pending_.store(true);
+    poller_.wake();
+  }
+
+  /// How long the agent leaves the descriptors to drivers after the last drive() began.
+  static constexpr std::chrono::milliseconds kStandbyGrace{1};
+
  private:
+  // Who waits on the poller and runs the handlers (exactly one of them, or none for a moment).
+  enum class Reactor { kNone, kAgent, kDriver };
+
   Engine(registry::PipeNamespace names, os::Poller poller);
   void run();
+  // Runs the handlers of `events`; true when the caller must stop (engine destroyed/stopping).
+  bool dispatch(const std::vector<os::PollEvent>& events, const bool& destroyed);
 
   registry::PipeNamespace names_;
   os::Poller poller_;
@@ -55,8 +86,16 @@ class Engine {
   std::unordered_map<std::uint64_t, std::weak_ptr<Watched>> watched_;  // guarded by mu_
   std::uint64_t next_key_ = 1;                                         // guarded by mu_
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> wake_pending_{false};  // a wake() no drive() has answered yet
   bool* destroyed_on_agent_ = nullptr;  // set by the agent thread before it handles events
-  os::UniqueFd reserve_fd_;             // agent thread only
+  os::UniqueFd reserve_fd_;             // the serving thread only (on_ready)
+  std::mutex lease_mu_;
+  std::condition_variable lease_cv_;
+  Reactor reactor_ = Reactor::kNone;    // guarded by lease_mu_
+  std::uint64_t drives_ = 0;            // guarded by lease_mu_: drive() calls that served
+  unsigned wanting_ = 0;                // guarded by lease_mu_: drivers waiting for the agent
+  bool agent_sleeping_ = false;         // guarded by lease_mu_: standing by with no time-out
+  std::vector<os::PollEvent> driver_events_;  // guarded by holding Reactor::kDriver
   std::thread agent_;
 };
 
