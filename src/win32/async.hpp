@@ -23,6 +23,7 @@
 #include "win32/objects.hpp"
 
 namespace sluice::core {
+class Engine;
 class PipeEndCore;
 }
 
@@ -59,6 +60,10 @@ struct Packet {
 /// packets only while fewer than `concurrency` threads run for the port and only if it is the
 /// most recent waiter (`waiters.back()`): last in, first out. A thread runs for the port from
 /// taking a packet until it calls GetQueuedCompletionStatus(Ex) again (on any port) or exits.
+///
+/// Waiting: once pipe ends are associated, one waiting thread at a time serves their engine
+/// itself (core::Engine::drive) instead of sleeping on wait_cv(), so that a doorbell wakes the
+/// thread that takes the packet and not first the agent thread; see dequeue().
 struct PortQueue {
   explicit PortQueue(unsigned limit) : concurrency(limit) {}
   std::deque<Packet> packets;  // guarded by wait_mutex()
@@ -66,6 +71,7 @@ struct PortQueue {
   const unsigned concurrency;  // NumberOfConcurrentThreads, 0 already replaced by the CPU count
   unsigned running = 0;        // guarded by wait_mutex(): threads that took a packet, not back
   std::vector<const void*> waiters;  // guarded by wait_mutex(): one token per waiting thread
+  std::weak_ptr<core::Engine> engine;  // guarded by wait_mutex(): serves the associated ends
 };
 
 /// A completion port (CreateIoCompletionPort). Its last handle closing ends the waits on it
@@ -93,6 +99,11 @@ struct AsyncState {
   UCHAR modes = 0;  // FILE_SKIP_* (SetFileCompletionNotificationModes)
   std::vector<std::shared_ptr<PendingIo>> pending;
 };
+
+/// Whether the calling thread impersonates a pipe client (ImpersonateNamedPipeClient, until
+/// RevertToSelf). Such a thread must not serve the pipe engine: what the engine creates (a new
+/// instance's listener, segments) would belong to the client.
+bool thread_impersonates() noexcept;
 
 /// NT status of a Win32 error (and of the ERROR_MORE_DATA warning) and back (README tables).
 DWORD status_of_error(DWORD error) noexcept;

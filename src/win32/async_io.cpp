@@ -13,6 +13,7 @@
 #include <chrono>
 #include <thread>
 
+#include "core/engine.hpp"
 #include "core/pipe_end_core.hpp"
 #include "os/linux/directory.hpp"
 
@@ -56,6 +57,37 @@ void remember(const std::shared_ptr<PendingIo>& op) {
     std::erase_if(v, [](const std::weak_ptr<PendingIo>& w) { return w.expired(); });
   }
   v.push_back(op);
+}
+
+// ---- threads serving an engine while they wait for a packet (dequeue) ---------------------------
+
+// A thread inside core::Engine::drive: wait_cv() does not reach it, Engine::wake() does.
+struct Driver {
+  const void* thread;  // &t_io of that thread
+  std::shared_ptr<core::Engine> engine;
+};
+
+std::vector<Driver>& drivers() {  // guarded by wait_mutex()
+  static auto* all = new std::vector<Driver>;  // never destroyed: threads may exit after main
+  return *all;
+}
+
+// Engines to wake along with wait_cv(), collected under wait_mutex() where the change was made;
+// not the calling thread's own (it looks again when its drive() returns).
+using Kicks = std::vector<std::shared_ptr<core::Engine>>;
+Kicks kicks_locked() {
+  Kicks kicks;
+  for (const Driver& d : drivers()) {
+    if (d.thread != &t_io) kicks.push_back(d.engine);
+  }
+  return kicks;
+}
+
+// Wakes every waiting thread of this layer (Engine::wake takes no lock, so this may run with
+// or without wait_mutex() held).
+void notify_waiters(const Kicks& kicks) {
+  wait_cv().notify_all();
+  for (const auto& engine : kicks) engine->wake();
 }
 
 }  // namespace
@@ -122,12 +154,14 @@ const std::shared_ptr<ApcQueue>& current_apc_queue() {
 void adopt_apc_queue(std::shared_ptr<ApcQueue> queue) { t_io.apc = std::move(queue); }
 
 bool queue_apc(ApcQueue& queue, std::function<void()> apc) {
+  Kicks kicks;
   {
     std::lock_guard lock(wait_mutex());
     if (!queue.alive) return false;
     queue.apcs.push_back(std::move(apc));
+    kicks = kicks_locked();  // an alertable GetQueuedCompletionStatusEx may be driving
   }
-  wait_cv().notify_all();
+  notify_waiters(kicks);
   return true;
 }
 
@@ -163,6 +197,7 @@ ThreadIo::~ThreadIo() {
   // cancelled (§6.4). The process's main thread leaves when the process exits, which ends
   // everything anyway.
   bool released = false;
+  Kicks kicks;
   {
     std::lock_guard lock(wait_mutex());
     if (apc) {
@@ -170,8 +205,9 @@ ThreadIo::~ThreadIo() {
       apc->apcs.clear();
     }
     released = stop_running_locked(*this);
+    if (released) kicks = kicks_locked();
   }
-  if (released) wait_cv().notify_all();
+  if (released) notify_waiters(kicks);
   if (static_cast<pid_t>(current_tid()) == ::getpid()) return;
   for (auto& w : issued) {
     auto op = w.lock();
@@ -198,12 +234,14 @@ std::shared_ptr<Object> event_object(HANDLE h) {
 }
 
 PortObject::~PortObject() {
+  Kicks kicks;
   {
     std::lock_guard lock(wait_mutex());
     queue->closed = true;
     queue->packets.clear();
+    kicks = kicks_locked();
   }
-  wait_cv().notify_all();
+  notify_waiters(kicks);
 }
 
 namespace {
@@ -220,6 +258,7 @@ void deliver(AsyncState& state, PendingIo& op, const IoResult& r, bool immediate
   bool no_packet = (reinterpret_cast<std::uintptr_t>(ov->hEvent) & 1) != 0;
   // Looked up before the lock: releasing a handle-table reference may run a destructor.
   auto event = op.routine ? nullptr : event_object(event_of(ov));
+  Kicks kicks;
   {
     std::lock_guard lock(wait_mutex());
     ov->InternalHigh = bytes;
@@ -242,8 +281,9 @@ void deliver(AsyncState& state, PendingIo& op, const IoResult& r, bool immediate
       auto routine = op.routine;
       op.apc->apcs.push_back([routine, code, bytes, ov] { routine(code, bytes, ov); });
     }
+    kicks = kicks_locked();
   }
-  wait_cv().notify_all();
+  notify_waiters(kicks);
 }
 
 enum class OpKind { kRead, kWrite, kTransact, kConnect };
@@ -488,11 +528,16 @@ HANDLE create_port(HANDLE file, HANDLE existing, ULONG_PTR key, DWORD concurrenc
     port_object = std::make_shared<PortObject>(concurrency_limit(concurrency));
     queue = static_cast<PortObject&>(*port_object).queue;
   }
+  // The engine that serves the end: this layer's pipe ends all come from the default registry.
+  std::shared_ptr<core::Engine> engine;
+  std::error_code registry_error;
+  if (Registry* r = registry(&registry_error)) engine = r->engine();
   {
     std::lock_guard lock(wait_mutex());
     if (pipe->async->port) return fail_null(ERROR_INVALID_PARAMETER);
     pipe->async->port = queue;
     pipe->async->key = key;
+    if (engine && queue->engine.expired()) queue->engine = engine;
   }
   if (!existing) result = globals().handles.insert(std::move(port_object), 0);
   return result;
@@ -515,12 +560,36 @@ std::shared_ptr<PortQueue> port_queue(HANDLE port) {
 // a thread's other waits, so a thread counts as running until it calls here again or exits, and
 // one that returns with a time-out, WAIT_IO_COMPLETION or ERROR_ABANDONED_WAIT_0 does not count.
 // TODO(compat): count the waits of this layer's own wait functions out, as Windows does.
+//
+// Waiting (leader/follower): on a port with associated pipe ends, the waiting thread serves
+// their engine (Engine::drive) rather than sleep on wait_cv(), one thread at a time (the others
+// sleep as before). A doorbell then wakes this thread, which runs the completion itself and
+// finds the packet in its own port: one wake-up per completion instead of two (the agent
+// thread's, then this thread's). While driving it is listed in drivers(), so that whatever
+// changes what it waits for (a packet, an APC, the port closing, a running thread leaving)
+// wakes it through Engine::wake().
 ULONG dequeue(const std::shared_ptr<PortQueue>& port, Packet* out, ULONG max, DWORD ms,
               bool alertable) {
   PortQueue& q = *port;
   const void* const me = &t_io;
   auto deadline = Clock::now() + std::chrono::milliseconds(ms);
+  std::shared_ptr<core::Engine> engine;  // released after the lock (it may be the last reference)
   std::unique_lock lock(wait_mutex());
+  engine = q.engine.lock();
+  // Serves the engine until something may have changed; false when another thread serves it.
+  auto drive = [&] {
+    int timeout = -1;
+    if (ms != INFINITE) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      timeout = static_cast<int>(std::max<decltype(left)>(left, 0));
+    }
+    drivers().push_back(Driver{me, engine});
+    lock.unlock();
+    bool drove = engine->drive(timeout);
+    lock.lock();
+    std::erase_if(drivers(), [&](const Driver& d) { return d.thread == me; });
+    return drove;
+  };
   // Another port's waiters may take the place this thread leaves; this port's are behind it on
   // the stack, and it takes what it can itself.
   bool other_port = t_io.running_for != port;
@@ -555,7 +624,7 @@ ULONG dequeue(const std::shared_ptr<PortQueue>& port, Packet* out, ULONG max, DW
     if (alertable && t_io.apc && !t_io.apc->apcs.empty()) {
       // Out of the stack first: the routines run unlocked and may take long.
       leave();
-      if (notify) wait_cv().notify_all();
+      if (notify) notify_waiters(kicks_locked());
       notify = false;
       (void)run_apcs_locked(lock);
       set_last_error(WAIT_IO_COMPLETION);
@@ -567,20 +636,29 @@ ULONG dequeue(const std::shared_ptr<PortQueue>& port, Packet* out, ULONG max, DW
       break;
     }
     if (notify) {
-      wait_cv().notify_all();
+      notify_waiters(kicks_locked());
       notify = false;
     }
-    if (ms == INFINITE) {
+    bool timed_out = false;
+    if (engine && !thread_impersonates() && drive()) {
+      timed_out = ms != INFINITE && Clock::now() >= deadline;
+    } else if (ms == INFINITE) {
       wait_cv().wait(lock);
-    } else if (wait_cv().wait_until(lock, deadline) == std::cv_status::timeout) {
+    } else {
+      timed_out = wait_cv().wait_until(lock, deadline) == std::cv_status::timeout;
+    }
+    if (timed_out) {
       if (releasable() || q.closed) continue;  // came with the time-out: taken above
       leave();
       set_last_error(WAIT_TIMEOUT);
       break;
     }
   }
+  Kicks kicks;
+  if (notify) kicks = kicks_locked();
   lock.unlock();
-  if (notify) wait_cv().notify_all();
+  if (notify) notify_waiters(kicks);
+  engine.reset();
   return n;
 }
 
@@ -752,12 +830,14 @@ BOOL WINAPI PostQueuedCompletionStatus(HANDLE CompletionPort, DWORD dwNumberOfBy
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
     auto queue = port_queue(CompletionPort);
     if (!queue) return fail(ERROR_INVALID_HANDLE);
+    Kicks kicks;
     {
       std::lock_guard lock(wait_mutex());
       queue->packets.push_back(
           Packet{dwCompletionKey, lpOverlapped, STATUS_SUCCESS, dwNumberOfBytesTransferred});
+      kicks = kicks_locked();
     }
-    wait_cv().notify_all();
+    notify_waiters(kicks);
     return TRUE;
   });
 }

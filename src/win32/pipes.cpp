@@ -290,6 +290,8 @@ thread_local unsigned t_saved_gid = 0;
 
 }  // namespace
 
+bool thread_impersonates() noexcept { return t_impersonating; }
+
 }  // namespace sluice::win32
 
 using namespace sluice;
