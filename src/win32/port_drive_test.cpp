@@ -61,7 +61,7 @@ struct PortWaiter {
   }
   ~PortWaiter() {
     if (thread.joinable()) thread.join();
-    if (port) CloseHandle(port);
+    if (!port_closed) CloseHandle(port);
   }
   // Starts the wait; returns once the thread sleeps in it.
   template <class Wait>
@@ -78,12 +78,16 @@ struct PortWaiter {
     auto end = Clock::now() + limit;
     while (!done.load() && Clock::now() < end) std::this_thread::sleep_for(1ms);
     if (done.load()) return true;
-    CloseHandle(port);
-    port = nullptr;
+    close_port();
     return false;
   }
+  void close_port() {
+    if (!port_closed) CloseHandle(port);
+    port_closed = true;
+  }
   Pipe pipe{"port"};
-  HANDLE port = nullptr;
+  HANDLE port = nullptr;  // the waiting thread reads it: never changed after the start
+  bool port_closed = false;
   std::thread thread;
   std::atomic<int> tid{0};
   std::atomic<bool> done{false};
@@ -98,6 +102,10 @@ struct PortWaiter {
 // with its thread detached, so that a failing test fails instead of hanging the suite.
 struct EndOrLeak {
   void operator()(PortWaiter* w) const {
+    auto end = Clock::now() + 10s;
+    while (w->thread.joinable() && !w->done.load() && Clock::now() < end) {
+      std::this_thread::sleep_for(1ms);
+    }
     if (w->thread.joinable() && !w->done.load()) {
       w->thread.detach();
       return;
@@ -156,9 +164,7 @@ TEST(Win32PortDriving, ClosingThePortEndsADrivingWaitWithAbandonedWait) {
   PortWaiter& w = *owner;
   w.start(wait_infinite);
   std::this_thread::sleep_for(20ms);
-  HANDLE port = w.port;
-  w.port = nullptr;
-  CloseHandle(port);
+  w.close_port();
   auto end = Clock::now() + 10s;
   while (!w.done.load() && Clock::now() < end) std::this_thread::sleep_for(1ms);
   ASSERT_TRUE(w.done.load()) << "the wait did not end; the process will hang in join";
@@ -168,6 +174,7 @@ TEST(Win32PortDriving, ClosingThePortEndsADrivingWaitWithAbandonedWait) {
 }
 
 TEST(Win32PortDriving, AThreadThatImpersonatesAClientWaitsWithoutServingTheEngine) {
+  std::atomic<bool> impersonated{false};  // before the waiter: its thread sets it
   PortWaiterPtr owner(new PortWaiter);
   PortWaiter& w = *owner;
   // ImpersonateNamedPipeClient wants data read from the client first; the read's packet is
@@ -183,7 +190,6 @@ TEST(Win32PortDriving, AThreadThatImpersonatesAClientWaitsWithoutServingTheEngin
   LPOVERLAPPED got = nullptr;
   ASSERT_TRUE(GetQueuedCompletionStatus(w.port, &n, &key, &got, 10000));
   ASSERT_EQ(got, &ov);
-  std::atomic<bool> impersonated{false};
   w.start([&](PortWaiter& pw) {
     impersonated = ImpersonateNamedPipeClient(pw.pipe.server) != FALSE;
     wait_infinite(pw);
@@ -268,10 +274,10 @@ TEST(Win32PortDriving, ATimedDrivingWaitTimesOutOnTime) {
 TEST(Win32PortDriving, OtherPipesCompleteWhileTheDrivingThreadIsAwayFromThePort) {
   // The port thread takes one packet, then stays away from the port; meanwhile an overlapped
   // read on another pipe (no port) must still complete: the agent thread takes the engine back.
+  std::atomic<bool> away{false};  // before the waiter: its thread uses them until it ends
+  std::atomic<bool> leave{false};
   PortWaiterPtr owner(new PortWaiter);
   PortWaiter& w = *owner;
-  std::atomic<bool> away{false};
-  std::atomic<bool> leave{false};
   w.start([&](PortWaiter& pw) {
     wait_infinite(pw);
     away = true;
