@@ -219,8 +219,9 @@ std::wstring from_utf8(const std::string& s);
 void signal_event(HANDLE h) noexcept;
 void reset_event(HANDLE h) noexcept;
 
-/// Restores inherited handles from the environment (called once at initialisation).
-void adopt_inherited_handles(HandleTable& table);
+/// Restores inherited handles from the environment (called once at initialisation); named
+/// pipes join `registry`'s engine.
+void adopt_inherited_handles(HandleTable& table, Registry* registry);
 
 /// The client's uid/gid/user name for a server end (from the client's /proc entry).
 struct PeerIdentity {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "os/linux/kernel_pipe.hpp"
+#include "win32/handle_transfer.hpp"
 #include "win32/objects.hpp"
 
 namespace sluice::win32 {
@@ -193,48 +194,31 @@ BOOL create_process(const std::string* application, const std::string* command_l
 
   Globals& g = globals();
   std::lock_guard spawn_lock(g.spawn_mu);
-  // Inheritable handles: the descriptors lose close-on-exec for the spawn, and their HANDLE
-  // values travel in the environment so a sluice child finds them at the same values.
-  std::vector<int> opened;
+  // Inheritable handles: their descriptors reach the child at the same numbers (the named
+  // pipes' through PipeEnd::share()), and their HANDLE values travel in the environment so a
+  // sluice child finds them at the same values. A handle that cannot travel stays behind, as
+  // does anything that is not a descriptor (events, threads, ...: TODO(compat)).
+  std::vector<OutgoingObject> outgoing;
   std::string list;
   if (inherit) {
     for (auto& [value, entry] : g.handles.inheritable()) {
-      int fd = fd_of(entry.object);
-      if (fd < 3) continue;  // named pipes, events, ... stay behind (TODO(compat))
-      char kind[4] = "f00";
-      std::uint32_t size = 0, pid = static_cast<std::uint32_t>(::getpid());
-      if (entry.object->kind() == Kind::kAnonRead) {
-        auto& o = static_cast<AnonReadObject&>(*entry.object);
-        kind[0] = 'r';
-        kind[1] = '\0';
-        size = o.end.info().in_buffer_size;
-        pid = o.creator_pid;
-      } else if (entry.object->kind() == Kind::kAnonWrite) {
-        auto& o = static_cast<AnonWriteObject&>(*entry.object);
-        kind[0] = 'w';
-        kind[1] = '\0';
-        size = o.end.info().out_buffer_size;
-        pid = o.creator_pid;
-      } else {
-        auto& o = static_cast<FdObject&>(*entry.object);
-        kind[1] = o.can_read ? '1' : '0';
-        kind[2] = o.can_write ? '1' : '0';
-      }
-      if (!os::set_inheritable(fd, true)) continue;
-      opened.push_back(fd);
+      if (entry.object->kind() == Kind::kFd && fd_of(entry.object) < 3) continue;  // stdio
+      auto out = prepare_outgoing(entry.object);
+      if (!out) continue;
+      std::string numbers;
+      for (int fd : out->fds) numbers += (numbers.empty() ? "" : ":") + std::to_string(fd);
+      list += std::to_string(reinterpret_cast<std::uintptr_t>(value)) + "/" + numbers + "/" +
+              out->item + ";";
+      options.pass_descriptors.insert(options.pass_descriptors.end(), out->fds.begin(),
+                                      out->fds.end());
       keep.push_back(entry.object);
-      char item[96];
-      std::snprintf(item, sizeof item, "%lu,%s,%d,%u,%u;",
-                    static_cast<unsigned long>(reinterpret_cast<std::uintptr_t>(value)), kind, fd,
-                    size, pid);
-      list += item;
+      outgoing.push_back(std::move(*out));
     }
   }
   // TODO(cleanup): SpawnOptions has no environment; setenv here races with getenv elsewhere.
   if (!list.empty()) ::setenv("SLUICE_WIN32_HANDLES", list.c_str(), 1);
   auto child = Process::spawn(options);
   if (!list.empty()) ::unsetenv("SLUICE_WIN32_HANDLES");
-  for (int fd : opened) (void)os::set_inheritable(fd, false);
   if (!child) return fail(child.error());
 
   auto process = std::make_shared<ProcessObject>();

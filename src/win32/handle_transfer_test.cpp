@@ -1,0 +1,228 @@
+// Named-pipe handles that reach another process: inherited by a child (CreateProcess with
+// bInheritHandles) and duplicated into one (DuplicateHandle with a process handle).
+#include <windows.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "helper_process.hpp"
+#include "win32/win32_test_util.hpp"
+
+namespace {
+
+using sluice::win32::testing::unique_pipe_name;
+
+std::string self_path() {
+  char self[4096];
+  DWORD n = GetModuleFileNameA(nullptr, self, sizeof self);
+  return std::string(self, n);
+}
+
+std::string value_of(HANDLE h) { return std::to_string(reinterpret_cast<std::uintptr_t>(h)); }
+
+HANDLE handle_from(const std::string& text) {
+  return reinterpret_cast<HANDLE>(static_cast<std::uintptr_t>(std::stoull(text)));
+}
+
+// Reads what the pipe end `h` holds, then answers on it. Exit codes say where it stopped.
+int read_then_answer(HANDLE h) {
+  char buf[64];
+  DWORD n = 0;
+  if (!ReadFile(h, buf, sizeof buf, &n, nullptr)) return 10 + static_cast<int>(GetLastError() % 80);
+  std::string answer = "child got " + std::string(buf, n);
+  if (!WriteFile(h, answer.data(), static_cast<DWORD>(answer.size()), &n, nullptr)) return 5;
+  DWORD mode = PIPE_READMODE_BYTE;  // the parent sees this change: one end, one mode
+  if (!SetNamedPipeHandleState(h, &mode, nullptr, nullptr)) return 6;
+  return 0;
+}
+
+// args: the HANDLE value of an inherited named-pipe client end.
+SLUICE_TEST_HELPER(win32_inherited_pipe_end) {
+  HANDLE h = handle_from(args.at(0));
+  DWORD flags = 0;
+  if (!GetHandleInformation(h, &flags) || flags != HANDLE_FLAG_INHERIT) return 3;
+  if (GetFileType(h) != FILE_TYPE_PIPE) return 4;
+  return read_then_answer(h);
+}
+
+// Learns a duplicated HANDLE value on stdin (the usual Windows way), then uses it.
+SLUICE_TEST_HELPER(win32_duplicated_pipe_end) {
+  char line[32] = {};
+  DWORD n = 0;
+  if (!ReadFile(GetStdHandle(STD_INPUT_HANDLE), line, sizeof line - 1, &n, nullptr) || n == 0)
+    return 3;
+  return read_then_answer(handle_from(std::string(line, n)));
+}
+
+struct Child {
+  PROCESS_INFORMATION pi{};
+  DWORD wait_exit_code() {
+    if (WaitForSingleObject(pi.hProcess, 20000) != WAIT_OBJECT_0) return 999;
+    DWORD code = 998;
+    GetExitCodeProcess(pi.hProcess, &code);
+    return code;
+  }
+  ~Child() {
+    if (pi.hProcess) {
+      TerminateProcess(pi.hProcess, 1);
+      CloseHandle(pi.hProcess);
+      CloseHandle(pi.hThread);
+    }
+  }
+};
+
+class Win32HandleTransfer : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    name = unique_pipe_name();
+    server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX,
+                              PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT, 1, 4096, 4096,
+                              0, nullptr);
+    ASSERT_NE(server, INVALID_HANDLE_VALUE);
+  }
+  void TearDown() override {
+    if (server != INVALID_HANDLE_VALUE) CloseHandle(server);
+  }
+  HANDLE open_client(BOOL inheritable, DWORD flags = 0) {
+    SECURITY_ATTRIBUTES sa = {sizeof sa, nullptr, inheritable};
+    HANDLE c = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, &sa, OPEN_EXISTING,
+                           flags, nullptr);
+    if (c == INVALID_HANDLE_VALUE) return c;
+    DWORD mode = PIPE_READMODE_MESSAGE;
+    SetNamedPipeHandleState(c, &mode, nullptr, nullptr);
+    return c;
+  }
+  std::string server_read() {
+    char buf[64];
+    DWORD n = 0;
+    if (!ReadFile(server, buf, sizeof buf, &n, nullptr)) return "error " + std::to_string(GetLastError());
+    return std::string(buf, n);
+  }
+  void server_write(const char* text) {
+    DWORD n = 0;
+    ASSERT_TRUE(WriteFile(server, text, static_cast<DWORD>(strlen(text)), &n, nullptr));
+  }
+
+  std::string name;
+  HANDLE server = INVALID_HANDLE_VALUE;
+};
+
+TEST_F(Win32HandleTransfer, AnInheritedNamedPipeEndKeepsItsValueAndIsTheSameEnd) {
+  HANDLE client = open_client(TRUE);
+  ASSERT_NE(client, INVALID_HANDLE_VALUE);
+  server_write("hello");
+  std::string line = "\"" + self_path() + "\" --sluice-helper win32_inherited_pipe_end " +
+                     value_of(client);
+  STARTUPINFOA si{};
+  si.cb = sizeof si;
+  Child child;
+  ASSERT_TRUE(CreateProcessA(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
+                             &si, &child.pi))
+      << GetLastError();
+  ASSERT_EQ(child.wait_exit_code(), 0u);
+  EXPECT_EQ(server_read(), "child got hello");
+  // The child switched the end to byte read mode; we hold the same end.
+  DWORD mode = 0;
+  ASSERT_TRUE(GetNamedPipeHandleStateA(client, &mode, nullptr, nullptr, nullptr, nullptr, 0));
+  EXPECT_EQ(mode, static_cast<DWORD>(PIPE_READMODE_BYTE | PIPE_WAIT));
+  // The child's exit closed its handle, not the end.
+  server_write("still ours");
+  char buf[32];
+  DWORD n = 0;
+  ASSERT_TRUE(ReadFile(client, buf, sizeof buf, &n, nullptr));
+  EXPECT_EQ(std::string(buf, n), "still ours");
+  CloseHandle(client);
+  EXPECT_EQ(server_read(), "error " + std::to_string(ERROR_BROKEN_PIPE));
+}
+
+TEST_F(Win32HandleTransfer, AHandleNotMarkedInheritableStaysBehind) {
+  HANDLE client = open_client(FALSE);
+  ASSERT_NE(client, INVALID_HANDLE_VALUE);
+  std::string line = "\"" + self_path() + "\" --sluice-helper win32_inherited_pipe_end " +
+                     value_of(client);
+  STARTUPINFOA si{};
+  si.cb = sizeof si;
+  Child child;
+  ASSERT_TRUE(CreateProcessA(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
+                             &si, &child.pi));
+  EXPECT_EQ(child.wait_exit_code(), 3u);  // GetHandleInformation: ERROR_INVALID_HANDLE there
+  CloseHandle(client);
+}
+
+TEST_F(Win32HandleTransfer, DuplicateHandleIntoAChildGivesItTheEndAndCanCloseTheSource) {
+  HANDLE client = open_client(FALSE);
+  ASSERT_NE(client, INVALID_HANDLE_VALUE);
+  SECURITY_ATTRIBUTES sa = {sizeof sa, nullptr, TRUE};
+  HANDLE in_r, in_w;
+  ASSERT_TRUE(CreatePipe(&in_r, &in_w, &sa, 0));
+  ASSERT_TRUE(SetHandleInformation(in_w, HANDLE_FLAG_INHERIT, 0));
+  std::string line = "\"" + self_path() + "\" --sluice-helper win32_duplicated_pipe_end";
+  STARTUPINFOA si{};
+  si.cb = sizeof si;
+  si.hStdInput = in_r;
+  si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
+  si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+  si.dwFlags = STARTF_USESTDHANDLES;
+  Child child;
+  ASSERT_TRUE(CreateProcessA(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
+                             &si, &child.pi));
+  CloseHandle(in_r);
+
+  HANDLE remote = nullptr;
+  BOOL duplicated = DuplicateHandle(GetCurrentProcess(), client, child.pi.hProcess, &remote, 0,
+                                    FALSE, DUPLICATE_SAME_ACCESS | DUPLICATE_CLOSE_SOURCE);
+  DWORD error = GetLastError();
+  std::string value = duplicated ? value_of(remote) : "0";
+  DWORD n = 0;
+  ASSERT_TRUE(WriteFile(in_w, value.data(), static_cast<DWORD>(value.size()), &n, nullptr));
+  CloseHandle(in_w);
+  ASSERT_TRUE(duplicated) << error;
+  EXPECT_NE(remote, nullptr);
+  // DUPLICATE_CLOSE_SOURCE: our handle is gone, the end lives on in the child.
+  DWORD flags = 0;
+  EXPECT_FALSE(GetHandleInformation(client, &flags));
+  server_write("over there");
+  EXPECT_EQ(server_read(), "child got over there");
+  EXPECT_EQ(child.wait_exit_code(), 0u);
+  // The child held the last handle to the client end.
+  EXPECT_EQ(server_read(), "error " + std::to_string(ERROR_BROKEN_PIPE));
+}
+
+TEST_F(Win32HandleTransfer, DuplicateHandleIntoAnotherProcessRefusesWhatCannotTravel) {
+  HANDLE client = open_client(FALSE, FILE_FLAG_OVERLAPPED);
+  ASSERT_NE(client, INVALID_HANDLE_VALUE);
+  HANDLE event = CreateEventA(nullptr, TRUE, FALSE, nullptr);
+  std::string line = "\"" + self_path() + "\" --sluice-helper win32_duplicated_pipe_end";
+  STARTUPINFOA si{};
+  si.cb = sizeof si;
+  Child child;
+  SECURITY_ATTRIBUTES sa = {sizeof sa, nullptr, TRUE};
+  HANDLE in_r, in_w;
+  ASSERT_TRUE(CreatePipe(&in_r, &in_w, &sa, 0));
+  ASSERT_TRUE(SetHandleInformation(in_w, HANDLE_FLAG_INHERIT, 0));
+  si.hStdInput = in_r;
+  si.dwFlags = STARTF_USESTDHANDLES;
+  ASSERT_TRUE(CreateProcessA(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
+                             &si, &child.pi));
+  CloseHandle(in_r);
+  HANDLE out = nullptr;
+  // An overlapped end keeps its asynchronous I/O here (TODO(compat) in PipeEnd::share()).
+  EXPECT_FALSE(DuplicateHandle(GetCurrentProcess(), client, child.pi.hProcess, &out, 0, FALSE,
+                               DUPLICATE_SAME_ACCESS));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_NOT_SUPPORTED));
+  EXPECT_FALSE(DuplicateHandle(GetCurrentProcess(), event, child.pi.hProcess, &out, 0, FALSE,
+                               DUPLICATE_SAME_ACCESS));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_NOT_SUPPORTED));
+  // A thread handle is not a process handle.
+  EXPECT_FALSE(DuplicateHandle(GetCurrentProcess(), client, child.pi.hThread, &out, 0, FALSE,
+                               DUPLICATE_SAME_ACCESS));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_HANDLE));
+  CloseHandle(in_w);  // the child reads nothing and leaves
+  EXPECT_EQ(child.wait_exit_code(), 3u);
+  CloseHandle(event);
+  CloseHandle(client);
+}
+
+}  // namespace
