@@ -206,7 +206,7 @@ void deliver(AsyncState& state, PendingIo& op, const IoResult& r, bool immediate
     if (state.outstanding == 0 && !(state.modes & FILE_SKIP_SET_EVENT_ON_HANDLE)) {
       state.signaled = true;
     }
-    if (event) static_cast<EventObject&>(*event).signaled = true;
+    if (event) static_cast<EventObject&>(*event).set_locked();
     bool skip = immediate && status == STATUS_SUCCESS &&
                 (state.modes & FILE_SKIP_COMPLETION_PORT_ON_SUCCESS);
     if (state.port && !op.routine && !no_packet && !skip && !state.port->closed) {
@@ -251,7 +251,7 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
   auto event = routine ? nullptr : event_object(event_of(ov));
   {
     std::lock_guard lock(wait_mutex());
-    if (event) static_cast<EventObject&>(*event).signaled = false;
+    if (event) static_cast<EventObject&>(*event).reset_locked();
     state->signaled = false;
     ++state->outstanding;
   }
@@ -378,8 +378,8 @@ BOOL overlapped_result(HANDLE file, LPOVERLAPPED ov, LPDWORD bytes, DWORD ms, bo
       }
     }
     // The wait consumed an auto-reset event, as a wait on it would have.
-    if (event && !static_cast<EventObject&>(*event).manual) {
-      static_cast<EventObject&>(*event).signaled = false;
+    if (event && !static_cast<EventObject&>(*event).manual()) {
+      static_cast<EventObject&>(*event).reset_locked();
     }
   }
   DWORD status = load_internal(ov);

@@ -68,7 +68,7 @@ void complete_overlapped(LPOVERLAPPED ov, DWORD status, DWORD bytes) noexcept {
     std::lock_guard lock(wait_mutex());
     ov->InternalHigh = bytes;
     store_internal(ov, status);
-    if (event) static_cast<EventObject&>(*event).signaled = true;
+    if (event) static_cast<EventObject&>(*event).set_locked();
   }
   wait_cv().notify_all();
 }

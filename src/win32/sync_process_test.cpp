@@ -20,12 +20,7 @@ std::vector<std::string> split_command_line(const std::string& line);
 namespace {
 
 using sluice::win32::testing::kSentinel;
-
-std::string self_path() {
-  char self[4096];
-  DWORD n = GetModuleFileNameA(nullptr, self, sizeof self);
-  return std::string(self, n);
-}
+using sluice::win32::testing::self_path;
 
 // ---- events and waits --------------------------------------------------------------------------
 

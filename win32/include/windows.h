@@ -740,11 +740,25 @@ DWORD WINAPI WaitForMultipleObjectsEx(DWORD nCount, const HANDLE* lpHandles, BOO
 DWORD WINAPI QueueUserAPC(PAPCFUNC pfnAPC, HANDLE hThread, ULONG_PTR dwData);
 
 /* ---- synchronisation (synchapi.h) ----------------------------------------------------------- */
-/// Named events are not supported (lpName must be NULL, else ERROR_NOT_SUPPORTED).
+/// lpName NULL (or "") makes an unnamed event. A name is one event machine-wide (per pipe
+/// namespace, $SLUICE_PIPE_DIR): when it exists, CreateEvent returns a handle to it and sets
+/// ERROR_ALREADY_EXISTS (bManualReset and bInitialState are then ignored), else it creates it and
+/// sets ERROR_SUCCESS. Names are case-sensitive; "Global\" names are machine-wide, "Local\" and
+/// unprefixed ones per login session (audit session; a process without one shares the global
+/// names, like session 0). Another backslash gives ERROR_PATH_NOT_FOUND, as on Windows; a name
+/// longer than MAX_PATH ERROR_FILENAME_EXCED_RANGE; a name held by another user
+/// ERROR_ACCESS_DENIED. The event goes away with its last handle in any process. Differences:
+/// security attributes other than bInheritHandle are ignored (events are owner-only), and a
+/// named event handle is not passed to child processes by inheritance.
 HANDLE WINAPI CreateEventA(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManualReset,
                            BOOL bInitialState, LPCSTR lpName);
 HANDLE WINAPI CreateEventW(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManualReset,
                            BOOL bInitialState, LPCWSTR lpName);
+/// Opens an existing named event: ERROR_FILE_NOT_FOUND when no handle holds the name,
+/// ERROR_INVALID_PARAMETER for a NULL name. dwDesiredAccess is kept: SetEvent and ResetEvent
+/// need EVENT_MODIFY_STATE, waits SYNCHRONIZE (else ERROR_ACCESS_DENIED).
+HANDLE WINAPI OpenEventA(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCSTR lpName);
+HANDLE WINAPI OpenEventW(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCWSTR lpName);
 BOOL WINAPI SetEvent(HANDLE hEvent);
 BOOL WINAPI ResetEvent(HANDLE hEvent);
 /// Waits for an event, a thread, a process or a pipe handle (signalled while no overlapped
@@ -867,6 +881,7 @@ SLUICE_EXTERN_C_END
 #define CreateFile CreateFileW
 #define DeleteFile DeleteFileW
 #define CreateEvent CreateEventW
+#define OpenEvent OpenEventW
 #define CreateProcess CreateProcessW
 typedef STARTUPINFOW STARTUPINFO;
 typedef LPSTARTUPINFOW LPSTARTUPINFO;
@@ -887,6 +902,7 @@ typedef LPSTARTUPINFOW LPSTARTUPINFO;
 #define CreateFile CreateFileA
 #define DeleteFile DeleteFileA
 #define CreateEvent CreateEventA
+#define OpenEvent OpenEventA
 #define CreateProcess CreateProcessA
 typedef STARTUPINFOA STARTUPINFO;
 typedef LPSTARTUPINFOA LPSTARTUPINFO;
