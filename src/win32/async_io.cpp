@@ -7,11 +7,10 @@
 // posts and queues under wait_mutex() (see async.hpp).
 #include "win32/async.hpp"
 
-#include <unistd.h>
-
 #include <chrono>
 
 #include "core/pipe_end_core.hpp"
+#include "os/linux/directory.hpp"
 
 namespace sluice::win32 {
 
@@ -40,7 +39,7 @@ struct ThreadIo {
 };
 thread_local ThreadIo t_io;
 
-std::uint32_t current_tid() { return static_cast<std::uint32_t>(::gettid()); }
+std::uint32_t current_tid() { return os::current_thread_id(); }
 
 // Remembers an operation of this thread (thread exit cancels it); prunes finished ones.
 void remember(const std::shared_ptr<PendingIo>& op) {
@@ -148,7 +147,7 @@ ThreadIo::~ThreadIo() {
     apc->alive = false;
     apc->apcs.clear();
   }
-  if (static_cast<pid_t>(current_tid()) == ::getpid()) return;
+  if (current_tid() == os::current_process_id()) return;
   for (auto& w : issued) {
     auto op = w.lock();
     if (!op) continue;

@@ -3,14 +3,13 @@
 #include <windows.h>
 
 #include <strings.h>
-#include <unistd.h>
 
-#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "os/linux/directory.hpp"
 #include "win32/objects.hpp"
 
 namespace sluice::win32 {
@@ -40,13 +39,12 @@ DWORD module_file_name(HMODULE module, std::string* out) {
     set_last_error(ERROR_MOD_NOT_FOUND);
     return 0;
   }
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n < 0) {
+  auto path = os::executable_path();
+  if (!path) {
     set_last_error(ERROR_GEN_FAILURE);
     return 0;
   }
-  out->assign(buf, static_cast<std::size_t>(n));
+  *out = std::move(*path);
   return 1;
 }
 

@@ -8,14 +8,13 @@
 // waitable-object primitive (DESIGN decision 12) will replace this when asynchronous I/O arrives.
 #include <windows.h>
 
-#include <pthread.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <optional>
 #include <thread>
 #include <vector>
 
+#include "os/linux/directory.hpp"
+#include "os/linux/thread.hpp"
 #include "win32/async.hpp"
 #include "win32/named_event.hpp"
 #include "win32/objects.hpp"
@@ -249,7 +248,7 @@ void* thread_main(void* arg) {
   start.reset();
   {
     std::lock_guard lock(wait_mutex());
-    self->tid = static_cast<std::uint32_t>(::gettid());
+    self->tid = os::current_thread_id();
   }
   wait_cv().notify_all();
   DWORD code = routine(parameter);
@@ -361,7 +360,7 @@ DWORD WINAPI WaitForMultipleObjectsEx(DWORD nCount, const HANDLE* lpHandles, BOO
 
 VOID WINAPI Sleep(DWORD dwMilliseconds) {
   if (dwMilliseconds == INFINITE) {
-    for (;;) ::pause();
+    for (;;) std::this_thread::sleep_for(std::chrono::hours(24));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(dwMilliseconds));
 }
@@ -422,15 +421,9 @@ HANDLE WINAPI CreateThread(LPSECURITY_ATTRIBUTES lpThreadAttributes, SIZE_T dwSt
     auto self = std::make_shared<ThreadObject>();
     self->apc = std::make_shared<ApcQueue>();
     auto start = std::make_unique<ThreadStart>(ThreadStart{self, lpStartAddress, lpParameter});
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (dwStackSize >= 65536) pthread_attr_setstacksize(&attr, dwStackSize);
-    pthread_t thread;
-    int rc = pthread_create(&thread, &attr, thread_main, start.get());
-    pthread_attr_destroy(&attr);
-    if (rc != 0) {
-      set_last_error(ERROR_NOT_ENOUGH_MEMORY);
+    if (auto started = sluice::os::start_detached_thread(thread_main, start.get(), dwStackSize);
+        !started) {
+      fail(started.error());
       return nullptr;
     }
     start.release();  // owned by the thread now
@@ -464,7 +457,7 @@ VOID WINAPI ExitThread(DWORD dwExitCode) {
     finish_thread(*t_current_thread, dwExitCode);
     t_current_thread.reset();
   }
-  pthread_exit(nullptr);
+  sluice::os::exit_thread();
 }
 
 }  // extern "C"

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 
 #include "os/linux/errno_map.hpp"
@@ -144,6 +145,13 @@ bool process_exists(std::uint32_t pid) noexcept {
 }
 
 std::uint32_t current_process_id() noexcept { return static_cast<std::uint32_t>(::getpid()); }
+
+Result<std::string> executable_path() {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n < 0) return last_errno();
+  return std::string(buf, static_cast<std::size_t>(n));
+}
 
 std::uint32_t current_user_id() noexcept { return static_cast<std::uint32_t>(::geteuid()); }
 std::uint32_t current_group_id() noexcept { return static_cast<std::uint32_t>(::getegid()); }

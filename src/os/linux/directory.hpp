@@ -61,6 +61,9 @@ bool process_exists(std::uint32_t pid) noexcept;
 /// This process's id.
 std::uint32_t current_process_id() noexcept;
 
+/// The path of this process's executable (/proc/self/exe; kFileNotFound without /proc).
+Result<std::string> executable_path();
+
 /// This process's effective user and group ids.
 std::uint32_t current_user_id() noexcept;
 std::uint32_t current_group_id() noexcept;
