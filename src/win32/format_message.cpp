@@ -326,10 +326,14 @@ class Arguments {
 
 // ---- rendering ----------------------------------------------------------------------------------
 
-std::wstring widen_ascii(const char* s) {
-  std::wstring w;
-  while (*s) w += static_cast<wchar_t>(static_cast<unsigned char>(*s++));
-  return w;
+// One printf conversion built at run time, as long as it comes out (widths reach 99999).
+template <class T>
+std::wstring printf_one(const std::string& spec, T value) {
+  int n = std::snprintf(nullptr, 0, spec.c_str(), value);
+  if (n <= 0) return {};
+  std::string out(static_cast<std::size_t>(n) + 1, '\0');
+  std::snprintf(out.data(), out.size(), spec.c_str(), value);
+  return std::wstring(out.begin(), out.begin() + n);  // ASCII only
 }
 
 std::wstring pad(std::wstring s, int width, bool left) {
@@ -388,37 +392,23 @@ std::wstring render(const Piece& p, const Arguments& args, bool wide_api) {
   std::string spec = "%" + f.flags;
   if (f.width >= 0) spec += std::to_string(f.width);
   if (f.precision >= 0) spec += "." + std::to_string(f.precision);
-  char buf[512];
   if (c == 'p') {
     // Microsoft prints a pointer as all its hex digits, upper case, without 0x.
-    std::snprintf(buf, sizeof buf, "%016llX", static_cast<unsigned long long>(v));
-    return pad(widen_ascii(buf), f.width, left);
+    return pad(printf_one("%016llX", static_cast<unsigned long long>(v)), f.width, left);
   }
-  if (type_of(f) == ArgType::kDouble) {
-    spec += c;
-    std::snprintf(buf, sizeof buf, spec.c_str(), std::bit_cast<double>(v));
-    return widen_ascii(buf);
-  }
+  if (type_of(f) == ArgType::kDouble) return printf_one(spec + c, std::bit_cast<double>(v));
   const bool is_signed = c == 'd' || c == 'i';
   using Size = Format::Size;
   if (f.size == Size::kLongLong || f.size == Size::kPointer) {
     spec += "ll";
     spec += c;
-    if (is_signed) {
-      std::snprintf(buf, sizeof buf, spec.c_str(), static_cast<long long>(v));
-    } else {
-      std::snprintf(buf, sizeof buf, spec.c_str(), static_cast<unsigned long long>(v));
-    }
-  } else {
-    if (f.size == Size::kShort) spec += "h";
-    spec += c;
-    if (is_signed) {
-      std::snprintf(buf, sizeof buf, spec.c_str(), static_cast<int>(static_cast<std::uint32_t>(v)));
-    } else {
-      std::snprintf(buf, sizeof buf, spec.c_str(), static_cast<unsigned>(v));
-    }
+    if (is_signed) return printf_one(spec, static_cast<long long>(v));
+    return printf_one(spec, static_cast<unsigned long long>(v));
   }
-  return widen_ascii(buf);
+  if (f.size == Size::kShort) spec += "h";
+  spec += c;
+  if (is_signed) return printf_one(spec, static_cast<int>(static_cast<std::uint32_t>(v)));
+  return printf_one(spec, static_cast<unsigned>(v));
 }
 
 // Applies the line-width rules of dwFlags' low byte: 0 keeps the definition's line breaks (as

@@ -183,6 +183,13 @@ TEST(Win32FormatMessage, InsertsTakeVaListArgumentsInTheirFormats) {
   check(format_a(kString, "%11", out, 128, "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"),
         "11");
   check(format_a(kString, "%1%n%2", out, 128, "a", "b"), "a\r\nb");
+  char* wide_out = nullptr;  // a width beyond any fixed buffer
+  ASSERT_EQ(format_a(kString | FORMAT_MESSAGE_ALLOCATE_BUFFER, "%1!600d!|%2!-600s!|",
+                     reinterpret_cast<char*>(&wide_out), 0, 7, "s"),
+            1202u);
+  EXPECT_EQ(std::string(wide_out, 600), std::string(599, ' ') + "7");
+  EXPECT_EQ(std::string(wide_out + 601, 600), "s" + std::string(599, ' '));
+  LocalFree(wide_out);
 
   wchar_t wout[128];
   auto wcheck = [&](DWORD n, const wchar_t* want) {
