@@ -17,20 +17,23 @@ namespace sluice::win32 {
 
 // The page behind every name, shared read-write by every process that holds the name:
 //
-//   0         4         8         12        16          20
-//   +---------+---------+---------+---------+-----------+--------------------------+
-//   | magic   | manual  | state   | seq     | name_size | name (UTF-8) ...         |
-//   +---------+---------+---------+---------+-----------+--------------------------+
+//   0         4         8         12        16         20          24
+//   +---------+---------+---------+---------+----------+-----------+---------------------+
+//   | magic   | manual  | state   | seq     | watchers | name_size | name (UTF-8) ...    |
+//   +---------+---------+---------+---------+----------+-----------+---------------------+
 //
 // magic and manual are written before the file gets its name and never change; state is 0 or
-// 1 (any other value reads as signalled but cannot be consumed); seq is the futex word.
+// 1 (any other value reads as signalled but cannot be consumed); seq is the futex word;
+// watchers counts the processes whose watcher sleeps on seq, so that a set with nobody waiting
+// makes no system call (a process killed while watching leaves it too high: extra wake-ups only).
 struct NamedEvent::Shared {
   std::atomic<std::uint32_t> magic;
   std::atomic<std::uint32_t> manual;
   std::atomic<std::uint32_t> state;
   std::atomic<std::uint32_t> seq;
+  std::atomic<std::uint32_t> watchers;
   std::uint32_t name_size;
-  char name[4096 - 20];
+  char name[4096 - 24];
 };
 static_assert(sizeof(NamedEvent::Shared) == 4096);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
@@ -39,7 +42,7 @@ namespace {
 
 constexpr std::uint32_t kMagic = 0x53455631;  // "SEV1"
 constexpr std::size_t kFileSize = 4096;
-constexpr std::size_t kMaxNameBytes = kFileSize - 20;
+constexpr std::size_t kMaxNameBytes = sizeof(NamedEvent::Shared::name);
 constexpr unsigned kSharedDirMode = 01777;  // every user's events, none removable by others
 constexpr unsigned kFileMode = 0600;        // Windows' default: the creator's user only
 constexpr std::size_t kMaxPlainFileName = 180;
@@ -110,8 +113,10 @@ class Watcher {
       ++it->waiters;  // already watched: nothing for the watcher to learn
       return;
     }
-    // Recorded before the waiter's next look at the state, so no set() after it is missed.
-    watches_.push_back(Watch{event, 1, event->sequence().load(std::memory_order_acquire)});
+    // Counted, then the sequence recorded, both before the waiter's next look at the state: a
+    // set() either sees the count (and wakes) or comes before that look (which sees it).
+    event->add_watcher();
+    watches_.push_back(Watch{event, 1, event->sequence().load(std::memory_order_seq_cst)});
     if (!started_) {
       started_ = true;
       std::thread([this] { run(); }).detach();
@@ -126,7 +131,10 @@ class Watcher {
     if (it == watches_.end()) return;
     // No poke: a watcher still asleep on the removed word is harmless (futex_waitv read the
     // word on entry; an unmapped word is never touched again), and every add() pokes.
-    if (--it->waiters == 0) watches_.erase(it);
+    if (--it->waiters == 0) {
+      event->remove_watcher();
+      watches_.erase(it);
+    }
   }
 
  private:
@@ -219,7 +227,17 @@ bool NamedEvent::try_consume() noexcept {
 void NamedEvent::set() noexcept {
   shared().state.store(1, std::memory_order_seq_cst);
   shared().seq.fetch_add(1, std::memory_order_seq_cst);
-  os::futex_wake_all(&shared().seq, true);
+  if (shared().watchers.load(std::memory_order_seq_cst) != 0) {
+    os::futex_wake_all(&shared().seq, true);
+  }
+}
+
+void NamedEvent::add_watcher() noexcept {
+  shared().watchers.fetch_add(1, std::memory_order_seq_cst);
+}
+
+void NamedEvent::remove_watcher() noexcept {
+  shared().watchers.fetch_sub(1, std::memory_order_seq_cst);
 }
 
 void NamedEvent::reset() noexcept { shared().state.store(0, std::memory_order_seq_cst); }

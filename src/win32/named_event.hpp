@@ -10,9 +10,10 @@
 //   created without a name (O_TMPFILE), initialised, then linked under its name: the link is
 //   atomic and fails when the name exists, so two creators agree on one object and nobody maps a
 //   half-written one.
-// - The signalled state is a word in the file; SetEvent also bumps a sequence word and wakes it
-//   with FUTEX_WAKE on the shared mapping. Consuming an auto-reset event is a compare-and-swap
-//   of the state from 1 to 0, so exactly one waiter in any process gets each SetEvent.
+// - The signalled state is a word in the file; SetEvent also bumps a sequence word and, when some
+//   process's watcher sleeps on it (a count in the file says so), wakes it with FUTEX_WAKE.
+//   Consuming an auto-reset event is a compare-and-swap of the state from 1 to 0, so exactly one
+//   waiter in any process gets each SetEvent.
 // - Lifetime: every open (each CreateEvent/OpenEvent call, i.e. each EventObject) holds its own
 //   open file description with an OFD read lock on byte 0. When an EventObject goes away it
 //   probes with a write lock: it gets it only when no other description in any process holds the
@@ -55,9 +56,12 @@ class NamedEvent {
   bool signalled() const noexcept;
   /// Takes the signalled state of an auto-reset event; false when it was not signalled.
   bool try_consume() noexcept;
-  /// Sets the state and wakes the watchers of every process.
+  /// Sets the state and wakes the watchers of every process (no system call when none watches).
   void set() noexcept;
   void reset() noexcept;
+  /// This process's watcher starts or stops sleeping on sequence().
+  void add_watcher() noexcept;
+  void remove_watcher() noexcept;
   /// The futex word that moves with every set().
   const std::atomic<std::uint32_t>& sequence() const noexcept;
 
