@@ -146,6 +146,14 @@ DWORD wait_for(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms, bool
   }
 }
 
+// The named event `name` in the namespace of the layer's default registry.
+Result<OpenedEvent> named_event(const std::string& name, bool create, bool manual, bool initial) {
+  std::error_code ec;
+  Registry* reg = registry(&ec);
+  if (!reg) return ec;
+  return open_named_event(reg->directory(), name, create, manual, initial);
+}
+
 // CreateEvent: `name` null or empty for an unnamed event (Windows treats "" as no name).
 HANDLE create_event(LPSECURITY_ATTRIBUTES sa, BOOL manual, BOOL initial, const std::string* name) {
   DWORD inherit = sa && sa->bInheritHandle ? HANDLE_FLAG_INHERIT : 0;
@@ -153,13 +161,7 @@ HANDLE create_event(LPSECURITY_ATTRIBUTES sa, BOOL manual, BOOL initial, const s
     return globals().handles.insert(
         std::make_shared<EventObject>(manual != FALSE, initial != FALSE), inherit);
   }
-  std::error_code ec;
-  Registry* reg = registry(&ec);
-  if (!reg) {
-    fail(ec);
-    return nullptr;
-  }
-  auto opened = open_named_event(reg->directory(), *name, true, manual != FALSE, initial != FALSE);
+  auto opened = named_event(*name, true, manual != FALSE, initial != FALSE);
   if (!opened) {
     fail(opened.error());
     return nullptr;
@@ -176,13 +178,7 @@ HANDLE open_event(DWORD access, BOOL inherit, const std::string* name) {
     set_last_error(ERROR_INVALID_PARAMETER);
     return nullptr;
   }
-  std::error_code ec;
-  Registry* reg = registry(&ec);
-  if (!reg) {
-    fail(ec);
-    return nullptr;
-  }
-  auto opened = open_named_event(reg->directory(), *name, false, false, false);
+  auto opened = named_event(*name, false, false, false);
   if (!opened) {
     fail(opened.error());
     return nullptr;
