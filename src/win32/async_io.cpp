@@ -7,13 +7,12 @@
 // posts and queues under wait_mutex() (see async.hpp).
 #include "win32/async.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <thread>
 
 #include "core/pipe_end_core.hpp"
+#include "os/linux/directory.hpp"
 
 namespace sluice::win32 {
 
@@ -46,7 +45,7 @@ struct ThreadIo {
 };
 thread_local ThreadIo t_io;
 
-std::uint32_t current_tid() { return static_cast<std::uint32_t>(::gettid()); }
+std::uint32_t current_tid() { return os::current_thread_id(); }
 
 // Remembers an operation of this thread (thread exit cancels it); prunes finished ones.
 void remember(const std::shared_ptr<PendingIo>& op) {
@@ -171,7 +170,7 @@ ThreadIo::~ThreadIo() {
     released = stop_running_locked(*this);
   }
   if (released) wait_cv().notify_all();
-  if (static_cast<pid_t>(current_tid()) == ::getpid()) return;
+  if (current_tid() == os::current_process_id()) return;
   for (auto& w : issued) {
     auto op = w.lock();
     if (!op) continue;
@@ -229,7 +228,7 @@ void deliver(AsyncState& state, PendingIo& op, const IoResult& r, bool immediate
     if (state.outstanding == 0 && !(state.modes & FILE_SKIP_SET_EVENT_ON_HANDLE)) {
       state.signaled = true;
     }
-    if (event) static_cast<EventObject&>(*event).signaled = true;
+    if (event) static_cast<EventObject&>(*event).set_locked();
     bool skip = immediate && status == STATUS_SUCCESS &&
                 (state.modes & FILE_SKIP_COMPLETION_PORT_ON_SUCCESS);
     if (state.port && !op.routine && !no_packet && !skip && !state.port->closed) {
@@ -274,7 +273,7 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
   auto event = routine ? nullptr : event_object(event_of(ov));
   {
     std::lock_guard lock(wait_mutex());
-    if (event) static_cast<EventObject&>(*event).signaled = false;
+    if (event) static_cast<EventObject&>(*event).reset_locked();
     state->signaled = false;
     ++state->outstanding;
   }
@@ -401,8 +400,8 @@ BOOL overlapped_result(HANDLE file, LPOVERLAPPED ov, LPDWORD bytes, DWORD ms, bo
       }
     }
     // The wait consumed an auto-reset event, as a wait on it would have.
-    if (event && !static_cast<EventObject&>(*event).manual) {
-      static_cast<EventObject&>(*event).signaled = false;
+    if (event && !static_cast<EventObject&>(*event).manual()) {
+      static_cast<EventObject&>(*event).reset_locked();
     }
   }
   DWORD status = load_internal(ov);

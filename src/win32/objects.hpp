@@ -98,14 +98,35 @@ class FdObject final : public Object {
   const bool can_write;
 };
 
+class NamedEvent;  // named_event.hpp: a named event's state shared between processes
+
 /// Events, threads and processes are waited on under one mutex and condition variable (see
-/// wait_mutex()); their signalled state is guarded by it.
+/// wait_mutex()); their signalled state is guarded by it. A named event keeps its state in
+/// memory shared with other processes (which change it at any time); the *_locked members
+/// still run under wait_mutex(), which orders them with this process's waiters.
 class EventObject final : public Object {
  public:
   EventObject(bool manual_reset, bool initial)
-      : Object(Kind::kEvent), manual(manual_reset), signaled(initial) {}
-  const bool manual;
-  bool signaled;  // guarded by wait_mutex()
+      : Object(Kind::kEvent), access(EVENT_ALL_ACCESS), manual_(manual_reset), signaled_(initial) {}
+  /// A handle to a named event, with the rights it was opened with.
+  EventObject(std::shared_ptr<NamedEvent> named, DWORD rights);
+
+  bool manual() const noexcept;
+  /// Whether the event is signalled; with `consume`, takes an auto-reset event's state (for a
+  /// named event, exactly one waiter in any process gets it).
+  bool signalled_locked(bool consume) noexcept;
+  /// Callers notify wait_cv() after a set; a named event also wakes other processes.
+  void set_locked() noexcept;
+  void reset_locked() noexcept;
+  /// The shared state of a named event, else null.
+  const std::shared_ptr<NamedEvent>& named() const noexcept { return named_; }
+
+  const DWORD access;  ///< EVENT_MODIFY_STATE, SYNCHRONIZE (EVENT_ALL_ACCESS when created)
+
+ private:
+  const bool manual_;
+  bool signaled_ = false;  // guarded by wait_mutex(); unused when named_
+  std::shared_ptr<NamedEvent> named_;
 };
 
 class ThreadObject final : public Object {
