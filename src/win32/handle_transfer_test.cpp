@@ -225,4 +225,36 @@ TEST_F(Win32HandleTransfer, DuplicateHandleIntoAnotherProcessRefusesWhatCannotTr
   CloseHandle(client);
 }
 
+TEST_F(Win32HandleTransfer, ANamedPipeEndIsTheStdinAndStdoutOfAnOrdinaryLinuxProgram) {
+  CloseHandle(server);
+  server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT, 1, 4096,
+                            4096, 0, nullptr);
+  ASSERT_NE(server, INVALID_HANDLE_VALUE);
+  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
+                              OPEN_EXISTING, 0, nullptr);
+  ASSERT_NE(client, INVALID_HANDLE_VALUE);
+  STARTUPINFOA si{};
+  si.cb = sizeof si;
+  si.hStdInput = client;
+  si.hStdOutput = client;
+  si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+  si.dwFlags = STARTF_USESTDHANDLES;
+  Child child;
+  char line[] = "head -n 2";
+  ASSERT_TRUE(CreateProcessA(nullptr, line, nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si,
+                             &child.pi))
+      << GetLastError();
+  CloseHandle(client);  // the child holds the client end now
+  server_write("one\ntwo\nthree\n");
+  EXPECT_EQ(child.wait_exit_code(), 0u);
+  // Its output is in the pipe once its exit is signalled; then the end closes with the child.
+  std::string output;
+  for (std::string got; (got = server_read()).rfind("error ", 0) != 0;) output += got;
+  EXPECT_EQ(output, "one\ntwo\n");
+  DWORD n = 0;
+  char buf[8];
+  EXPECT_FALSE(ReadFile(server, buf, sizeof buf, &n, nullptr));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_BROKEN_PIPE));
+}
+
 }  // namespace

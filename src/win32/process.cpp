@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +15,7 @@
 
 #include "os/linux/kernel_pipe.hpp"
 #include "win32/handle_transfer.hpp"
+#include "win32/stdio_relay.hpp"
 #include "win32/objects.hpp"
 
 namespace sluice::win32 {
@@ -178,13 +180,27 @@ BOOL create_process(const std::string* application, const std::string* command_l
   }
   int fds[3] = {-1, -1, -1};
   std::vector<std::shared_ptr<Object>> keep;  // alive until the child has its copies
+  std::vector<std::shared_ptr<StdioRelay>> relays;
   for (int i = 0; i < 3; ++i) {
     if (!stdio[i] || stdio[i] == INVALID_HANDLE_VALUE) continue;
     auto object = globals().handles.get(stdio[i]);
     if (!object) continue;  // Windows passes invalid standard handles through; so do we (none)
+    if (object->kind() == Kind::kNamedPipe) {
+      bool child_reads = i == 0;
+      auto same = std::find_if(relays.begin(), relays.end(), [&](const auto& r) {
+        return r->end() == object.get() && r->child_reads() == child_reads;
+      });
+      if (same == relays.end()) {
+        auto relay = StdioRelay::create(object, child_reads);
+        if (!relay) return fail(relay.error());
+        relays.push_back(std::move(*relay));
+        same = relays.end() - 1;
+      }
+      fds[i] = (*same)->child_fd();
+      continue;
+    }
     int fd = fd_of(object);
-    // TODO(compat): a named-pipe end as a child's stdio needs the foreign-stdio switch (DESIGN).
-    if (fd < 0) return fail(ERROR_NOT_SUPPORTED);
+    if (fd < 0) return fail(ERROR_INVALID_HANDLE);  // events, threads, ... are not stdio
     fds[i] = fd;
     keep.push_back(std::move(object));
   }
@@ -223,15 +239,21 @@ BOOL create_process(const std::string* application, const std::string* command_l
 
   auto process = std::make_shared<ProcessObject>();
   process->pid = child->pid();
-  // One waiter thread per child turns its exit into the signalled state.
-  std::thread([process, proc = std::move(*child)]() mutable {
+  for (auto& relay : relays) relay->start();
+  // One waiter thread per child turns its exit into the signalled state, then lets the relays
+  // finish (they hold named-pipe ends the child used as stdio).
+  std::thread([process, proc = std::move(*child), relays = std::move(relays)]() mutable {
     auto code = proc.wait();
+    for (auto& relay : relays)
+      if (!relay->child_reads()) (void)relay->wait_drained(std::chrono::seconds(1));
     {
       std::lock_guard lock(wait_mutex());
       process->done = true;
       process->exit_code = process->terminated_with.value_or(code ? static_cast<DWORD>(*code) : 1);
     }
     wait_cv().notify_all();
+    for (auto& relay : relays) relay->child_exited();
+    relays.clear();  // waits for the relays: output the child left in its pipe still arrives
   }).detach();
   auto thread = std::make_shared<ProcessObject>();
   thread->is_thread_handle = true;
