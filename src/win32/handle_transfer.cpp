@@ -6,6 +6,7 @@
 
 #include "os/linux/directory.hpp"
 #include "os/linux/unix_socket.hpp"
+#include "win32/named_event.hpp"
 
 namespace sluice::win32 {
 namespace {
@@ -13,8 +14,9 @@ namespace {
 using namespace std::chrono_literals;
 
 // Item: kind,size,creator pid,flags,description — kind 'n' named-pipe end (flags: overlapped),
-// 'r'/'w' anonymous read/write end, 'f' file or other descriptor (flags: readable, writable);
-// description: the named pipe's PortableEnd description, '-' otherwise.
+// 'r'/'w' anonymous read/write end, 'f' file or other descriptor (flags: readable, writable),
+// 'e' named event (flags: its access rights; descriptors: the open, the scope directory);
+// description: the named pipe's PortableEnd description, the event's file name, '-' otherwise.
 std::string make_item(char kind, std::uint32_t size, std::uint32_t pid, const std::string& flags,
                       const std::string& description) {
   return std::string(1, kind) + "," + std::to_string(size) + "," + std::to_string(pid) + "," +
@@ -115,8 +117,18 @@ Result<OutgoingObject> prepare_outgoing(const std::shared_ptr<Object>& object) {
                            "-");
       return out;
     }
+    case Kind::kEvent: {
+      auto& event = static_cast<EventObject&>(*object);
+      if (!event.named()) return errc::kNotSupported;  // TODO(compat): unnamed events
+      auto travel = event.named()->prepare_travel();
+      if (!travel) return travel.error();
+      out.fds = {travel->open.get(), travel->directory};
+      out.item = make_item('e', 0, 0, std::to_string(event.access), travel->file);
+      out.event_open = std::move(travel->open);
+      return out;
+    }
     default:
-      return errc::kNotSupported;  // TODO(compat): events, threads, processes across processes
+      return errc::kNotSupported;  // TODO(compat): threads, processes across processes
   }
 }
 
@@ -144,6 +156,14 @@ Result<std::shared_ptr<Object>> accept_incoming(Registry* reg, const std::string
       auto end = ClientEnd::adopt(*reg, std::move(portable));
       if (!end) return end.error();
       return std::shared_ptr<Object>(std::make_shared<NamedPipeObject>(std::move(*end), overlapped));
+    }
+    case 'e': {
+      std::uint32_t rights = 0;
+      if (fds.size() != 2 || !fds[0] || !fds[1] || !to_u32(flags, &rights))
+        return errc::kInvalidParameter;
+      auto event = NamedEvent::adopt(std::move(fds[0]), std::move(fds[1]), fields[4]);
+      if (!event) return event.error();
+      return std::shared_ptr<Object>(std::make_shared<EventObject>(std::move(*event), rights));
     }
     case 'r':
       if (fds.size() != 1 || !fds[0]) return errc::kInvalidParameter;

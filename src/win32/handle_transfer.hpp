@@ -23,11 +23,12 @@ struct OutgoingObject {
   std::string item;
   std::vector<int> fds;
   PortableEnd shared;
+  os::UniqueFd event_open;  // a named event's travelling open (NamedEvent::prepare_travel())
 };
 
 /// Describes `object` for another process. kNotSupported for objects that cannot leave a
-/// process (events, threads, processes, ports) and for pipe ends that cannot be shared now
-/// (see PipeEnd::share()).
+/// process (unnamed events, threads, processes, ports; TODO(compat)) and for pipe ends that
+/// cannot be shared now (see PipeEnd::share()).
 Result<OutgoingObject> prepare_outgoing(const std::shared_ptr<Object>& object);
 
 /// Remakes an object from an item and the descriptors that came with it (taken over); named

@@ -56,6 +56,16 @@ SLUICE_TEST_HELPER(win32_duplicated_pipe_end) {
   return read_then_answer(handle_from(std::string(line, n)));
 }
 
+// args: the HANDLE value of an inherited named event, its name.
+SLUICE_TEST_HELPER(win32_inherited_event) {
+  HANDLE h = handle_from(args.at(0));
+  HANDLE same = CreateEventA(nullptr, FALSE, FALSE, args.at(1).c_str());
+  if (!same || GetLastError() != ERROR_ALREADY_EXISTS) return 4;  // the event is alive by name
+  CloseHandle(same);
+  if (!SetEvent(h)) return 5;
+  return 0;
+}
+
 struct Child {
   PROCESS_INFORMATION pi{};
   DWORD wait_exit_code() {
@@ -223,6 +233,23 @@ TEST_F(Win32HandleTransfer, DuplicateHandleIntoAnotherProcessRefusesWhatCannotTr
   EXPECT_EQ(child.wait_exit_code(), 3u);
   CloseHandle(event);
   CloseHandle(client);
+}
+
+TEST(Win32HandleTransferEvents, AnInheritedNamedEventIsTheSameEventInTheChild) {
+  std::string name = "Local\\sluice-inherited-event-" + std::to_string(GetCurrentProcessId());
+  SECURITY_ATTRIBUTES sa = {sizeof sa, nullptr, TRUE};
+  HANDLE event = CreateEventA(&sa, FALSE, FALSE, name.c_str());
+  ASSERT_NE(event, nullptr);
+  std::string line = "\"" + self_path() + "\" --sluice-helper win32_inherited_event " +
+                     value_of(event) + " " + name;
+  STARTUPINFOA si{};
+  si.cb = sizeof si;
+  Child child;
+  ASSERT_TRUE(CreateProcessA(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
+                             &si, &child.pi));
+  EXPECT_EQ(WaitForSingleObject(event, 20000), WAIT_OBJECT_0);  // set by the child
+  EXPECT_EQ(child.wait_exit_code(), 0u);
+  CloseHandle(event);
 }
 
 TEST_F(Win32HandleTransfer, ANamedPipeEndIsTheStdinAndStdoutOfAnOrdinaryLinuxProgram) {

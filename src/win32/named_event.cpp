@@ -201,6 +201,27 @@ NamedEvent::NamedEvent(os::UniqueFd dir, std::string file, os::UniqueFd fd,
                        os::Mapping map) noexcept
     : dir_(std::move(dir)), file_(std::move(file)), fd_(std::move(fd)), map_(std::move(map)) {}
 
+Result<NamedEvent::Travelling> NamedEvent::prepare_travel() const {
+  // A description of its own, holding its own read lock: the receiver becomes a holder as any
+  // opener does, and our last close cannot mistake the receiver's lock for ours.
+  auto open = os::reopen_descriptor(fd_.get());
+  if (!open) return open.error();
+  auto locked = os::lock_byte(open->get(), kHolders, false, true);
+  if (!locked) return locked.error();
+  return Travelling{std::move(*open), dir_.get(), file_};
+}
+
+Result<std::shared_ptr<NamedEvent>> NamedEvent::adopt(os::UniqueFd open, os::UniqueFd directory,
+                                                      std::string file) {
+  if (file.empty() || file.find('/') != std::string::npos) return errc::kInvalidParameter;
+  auto map = os::map_shared_file(open.get(), kFileSize);
+  if (!map) return map.error();
+  if (static_cast<Shared*>(map->address())->magic.load(std::memory_order_acquire) != kMagic)
+    return errc::kInvalidHandle;
+  return std::make_shared<NamedEvent>(std::move(directory), std::move(file), std::move(open),
+                                      std::move(*map));
+}
+
 NamedEvent::~NamedEvent() {
   // The last holder in any process removes the name; the others just drop their lock.
   auto last = os::lock_byte(fd_.get(), kHolders, true, false);

@@ -65,6 +65,19 @@ class NamedEvent {
   /// The futex word that moves with every set().
   const std::atomic<std::uint32_t>& sequence() const noexcept;
 
+  /// For another process (inheritance, DuplicateHandle): a new open of the event that holds it
+  /// like a handle does, the scope directory and the file name. The receiver makes the event
+  /// again with adopt(); until then the new open keeps the event alive.
+  struct Travelling {
+    os::UniqueFd open;
+    int directory = -1;  ///< ours: still owned by this event
+    std::string file;
+  };
+  Result<Travelling> prepare_travel() const;
+  /// The event another process handed over (Travelling's descriptors, taken over).
+  static Result<std::shared_ptr<NamedEvent>> adopt(os::UniqueFd open, os::UniqueFd directory,
+                                                   std::string file);
+
   /// The shared page (named_event.cpp).
   struct Shared;
 
