@@ -246,7 +246,8 @@ class PipeEnd {
   Result<void> async_transact(std::span<const std::byte> request, std::span<std::byte> reply,
                               Executor executor, std::function<void(Result<ReadResult>)> handler);
   /// Ends every pending asynchronous operation on this end with kOperationAborted. Returns how
-  /// many it ended. TODO(compat): a cancelled write's unread data stays in the pipe.
+  /// many it ended. What the peer has not yet taken of a cancelled write leaves the pipe (a
+  /// message it began reading ends short); a transaction's request stays (as on Windows).
   std::size_t cancel();
 
   /// Lets one more process hold this end (Windows' inherited and duplicated handles): the

@@ -234,6 +234,8 @@ std::size_t PipeEndCore::cancel(std::uint64_t id) {
       }
     };
     take(reads_);
+    for (const AsyncOp& op : writes_)
+      if (id == 0 || op.id == id) withdraw_locked(op.write);
     take(writes_);
     {
       std::lock_guard lock(state_mu_);

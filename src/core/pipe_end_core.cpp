@@ -508,7 +508,7 @@ Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool me
   std::optional<WaitToken> token;  // taken only once a look found nothing: the slow path
   for (;;) {
     if (message_mode) {
-      auto t = ch.read_message(buffer.data() + total, buffer.size() - total);
+      auto t = ch.read_message(buffer.data() + total, buffer.size() - total, total > 0);
       if (!t) return t.error();
       total += t->bytes;
       if (t->message_done) return ReadResult{total, false};
@@ -570,7 +570,9 @@ bool PipeEndCore::append_some_locked(WriteProgress& w) {
     std::uint32_t flags = shm::kFirst | shm::kLast;
     if (type_ == PipeType::kMessage)
       flags = (w.first ? shm::kFirst : 0) | (chunk == left ? shm::kLast : 0);
+    if (w.first) w.ring_from = ch.ring_end();
     ch.append(w.data.data() + w.done, chunk, flags);
+    w.ring_to = ch.ring_end();
     w.done += chunk;
     w.first = false;
   }
@@ -579,6 +581,11 @@ bool PipeEndCore::append_some_locked(WriteProgress& w) {
   w.must_have_read = target > own_quota() ? target - own_quota() : 0;
   w.queued = true;
   return true;
+}
+
+void PipeEndCore::withdraw_locked(const WriteProgress& w) {
+  if (w.first || !conn_) return;  // nothing of it reached the ring
+  conn_->channel.withdraw(w.ring_from, w.ring_to, type_ == PipeType::kMessage && !w.queued);
 }
 
 std::error_code PipeEndCore::write_blocked_error() const {
@@ -609,7 +616,10 @@ Result<std::size_t> PipeEndCore::write_locked(std::span<const std::byte> data,
       continue;  // look once more now that the token covers everything after it
     }
     wait(WaitFor::kSpace, *token, std::nullopt);
-    if (blocking_cancelled()) return errc::kOperationAborted;
+    if (blocking_cancelled()) {  // CancelSynchronousIo: as a cancelled asynchronous write
+      withdraw_locked(w);
+      return errc::kOperationAborted;
+    }
     token.reset();
   }
 }

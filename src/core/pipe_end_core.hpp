@@ -121,7 +121,8 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   /// Starts a connect (server ends): completes when a client connects.
   Started start_connect(IoCallback done);
   /// Ends pending operations with kOperationAborted: the one started as `id`, or all (id 0).
-  /// Returns how many it ended. TODO(compat): a cancelled write's unread data stays queued.
+  /// Returns how many it ended. A cancelled write's data that the reader has not taken leaves
+  /// the pipe; a transaction's request stays (io-models.md §6.2).
   std::size_t cancel(std::uint64_t id = 0);
 
   /// Prepares the end to be held by one more process and exports it (see ExportedEnd). From
@@ -190,12 +191,16 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
     std::size_t done = 0;
     bool first = true;
     bool queued = false;  // every fragment is in the ring
+    std::uint64_t ring_from = 0;  // ring positions of its fragments, for withdraw_locked()
+    std::uint64_t ring_to = 0;
     std::uint64_t must_have_read = 0;
     std::error_code error;
   };
   // Appends what fits; true once all of it is queued (w.error says why not, if not just room).
   bool append_some_locked(WriteProgress& w);
   std::error_code write_blocked_error() const;
+  // A cancelled write: what the reader has not taken of it leaves the pipe (io-models.md §6.2).
+  void withdraw_locked(const WriteProgress& w);
   std::error_code transact_precondition_locked();
   Result<std::size_t> write_locked(std::span<const std::byte> data, bool wait_for_quota);
   Result<std::size_t> write_nowait_locked(std::span<const std::byte> data);
