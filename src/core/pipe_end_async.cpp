@@ -51,6 +51,7 @@ void PipeEndCore::serve_locked(Completions& done) {
     if (w.error) {
       done.emplace_back(std::move(op.done), failure(w.error));
     } else if (conn_->channel.peer_has_read(w.must_have_read)) {
+      if (!w.first) conn_->channel.writes_completed_through(w.ring_to);
       done.emplace_back(std::move(op.done), IoResult{{}, w.done, false});
     } else if (auto e = write_blocked_error()) {
       done.emplace_back(std::move(op.done), failure(e));
@@ -145,8 +146,10 @@ PipeEndCore::Started PipeEndCore::start_write(std::span<const std::byte> data,
     AsyncOp op;
     op.write.data = data;
     if (writes_.empty()) {
-      if (append_some_locked(op.write) && conn_->channel.peer_has_read(op.write.must_have_read))
+      if (append_some_locked(op.write) && conn_->channel.peer_has_read(op.write.must_have_read)) {
+        if (!op.write.first) conn_->channel.writes_completed_through(op.write.ring_to);
         return {IoResult{{}, data.size(), false}, 0};
+      }
       if (op.write.error) return {failure(op.write.error), 0};
     }
     s.id = op.id = next_op_id_++;

@@ -404,6 +404,13 @@ bool PipeEndCore::disconnected() const noexcept {
   return !conn_ || conn_->channel.peer_state() == shm::EndState::kDisconnected;
 }
 
+void PipeEndCore::note_peer_death_locked() noexcept {
+  // Hung up without closing first: the peer process died (SIGKILL, exit without CloseHandle).
+  if (conn_ && peer_hung_up_.load(std::memory_order_acquire) &&
+      conn_->channel.peer_state() == shm::EndState::kOpen)
+    conn_->channel.drop_pending_writes_of_dead_peer();
+}
+
 std::error_code PipeEndCore::io_state_error() const {
   if (shared_error_) return shared_error_;
   if (server_) {
@@ -495,6 +502,7 @@ Result<ReadResult> PipeEndCore::read(std::span<std::byte> buffer) {
 Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool message_mode,
                                             bool may_wait, std::size_t* partial) {
   shm::Channel& ch = conn_->channel;
+  note_peer_death_locked();
   std::size_t total = partial ? *partial : 0;
   bool announced = false;  // our pending read is published for the peer's no-wait writes
   auto& pending = ch.own().pending_read;
@@ -608,6 +616,7 @@ Result<std::size_t> PipeEndCore::write_locked(std::span<const std::byte> data,
       }
       if (w.error) return w.error;
     } else if (!wait_for_quota || ch.peer_has_read(w.must_have_read)) {
+      if (!w.first) ch.writes_completed_through(w.ring_to);
       return w.done;
     }
     if (auto e = write_blocked_error()) return e;
@@ -640,6 +649,7 @@ Result<std::size_t> PipeEndCore::write_nowait_locked(std::span<const std::byte> 
   std::uint32_t whole = shm::kFirst | shm::kLast;
   if (rest <= free && *room >= 0 && data.size() <= static_cast<std::uint64_t>(*room)) {
     ch.append(data.data(), data.size(), whole);
+    ch.writes_completed_through(ch.ring_end());
     return data.size();
   }
   // Data-transfer.md §2.2: the buffered part is all or nothing; a byte pipe still hands bytes
@@ -647,6 +657,7 @@ Result<std::size_t> PipeEndCore::write_nowait_locked(std::span<const std::byte> 
   if (type_ == PipeType::kByte && handoff > 0 && *room >= 0 &&
       handoff <= static_cast<std::uint64_t>(*room)) {
     ch.append(data.data(), handoff, whole);
+    ch.writes_completed_through(ch.ring_end());
     return static_cast<std::size_t>(handoff);
   }
   return std::size_t{0};
@@ -659,6 +670,7 @@ Result<PeekResult> PipeEndCore::peek(std::span<std::byte> buffer) {
     return e == errc::kPipeNotConnected && !server_ ? e : make_error_code(errc::kBadPipe);
   }
   shm::Channel& ch = conn_->channel;
+  note_peer_death_locked();
   bool message_pipe = type_ == PipeType::kMessage;
   auto p = ch.peek(buffer.empty() ? nullptr : buffer.data(), buffer.size(), message_pipe);
   if (!p) return p.error();

@@ -180,6 +180,8 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   // Checks shared by the data operations; kSuccess when the operation may go on.
   std::error_code io_state_error() const;
   bool peer_gone() const noexcept;
+  // A peer that died leaves only its completed writes (io-models.md §6.3). Under io_mu_.
+  void note_peer_death_locked() noexcept;
   bool disconnected() const noexcept;
 
   WaitToken wait_token(WaitFor what) const noexcept;

@@ -216,6 +216,14 @@ void Channel::withdraw(std::uint64_t from, std::uint64_t to, bool unfinished_mes
   signal_data();           // a sleeping reader skips what was withdrawn
 }
 
+void Channel::drop_pending_writes_of_dead_peer() noexcept {
+  std::uint64_t completed = peer().completed_end.load(std::memory_order_acquire);
+  std::uint64_t published = peer().write_end.load(std::memory_order_acquire);
+  // A lie (beyond what was written, or misaligned) keeps everything: nothing is lost to it.
+  if (completed > published || completed % kFragmentAlign != 0) return;
+  peer_limit_ = std::min(peer_limit_, completed);
+}
+
 bool Channel::populate_ahead(std::uint64_t needed, std::uint64_t capacity, std::uint64_t* done,
                              std::uint64_t* from, std::uint64_t* to) noexcept {
   // Only the first lap faults; 64 KiB ahead keeps a page fault (several microseconds) off the
@@ -271,6 +279,7 @@ Result<std::uint64_t> Channel::available() const {
   std::uint64_t written = peer().payload_written.load(std::memory_order_acquire);
   std::uint64_t withdrawn = peer().payload_withdrawn.load(std::memory_order_acquire);
   if (written < read_) return errc::kBadPipe;
+  if (read_pos_ >= peer_limit_) return std::uint64_t{0};  // the rest died with the peer
   std::uint64_t unread = written - read_;
   // Clamped: a race in withdraw() may count a few bytes both as read and as withdrawn.
   return unread > withdrawn ? unread - withdrawn : 0;
@@ -290,6 +299,7 @@ Result<std::optional<Channel::Fragment>> Channel::fragment_at(std::uint64_t pos)
   Fragment f;
   std::memcpy(&f.length, header, sizeof f.length);
   f.flags = static_cast<std::uint32_t>(tag & 7);
+  if (pos >= peer_limit_) f.flags |= kWithdrawn;
   if (kFragmentHeaderSize + padded(f.length) > peer_capacity_) return errc::kBadPipe;
   return std::optional<Fragment>(f);
 }

@@ -69,6 +69,13 @@ class Channel {
   void withdraw(std::uint64_t from, std::uint64_t to, bool unfinished_message);
   /// This side's ring position after the last fragment written.
   std::uint64_t ring_end() const noexcept { return write_end_; }
+  /// The writes up to ring position `end` have completed (see SegmentHeader::completed_end).
+  void writes_completed_through(std::uint64_t end) noexcept {
+    own().completed_end.store(end, std::memory_order_release);
+  }
+  /// The peer died: its writes that had not completed leave the pipe, so reads see only what
+  /// lies before its completed_end (validated). Called by the reader (one at a time).
+  void drop_pending_writes_of_dead_peer() noexcept;
   /// Payload bytes written and not yet read by the peer. kBadPipe if the peer lies.
   Result<std::uint64_t> unread_by_peer() const;
   /// Payload bytes this side has written in total.
@@ -147,6 +154,8 @@ class Channel {
   std::uint64_t own_tag_key_ = 0;
   int doorbell_fd_ = -1;
   bool terminator_owed_ = false;  // withdraw() still has to end an unfinished message
+  // Reads treat the peer's ring from here on as withdrawn (set once the peer died).
+  std::uint64_t peer_limit_ = ~std::uint64_t{0};
   // Ring bytes whose pages exist: the first lap populates ahead of the writer in chunks, so
   // that a write never takes a page fault and an idle connection costs no ring memory.
   std::uint64_t populated_ = 0;

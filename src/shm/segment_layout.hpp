@@ -4,7 +4,7 @@
 //
 //   offset 0      SegmentHeader (one page)
 //     line 0      identity: magic, version, ring capacity, producer pid, tag key  (immutable)
-//     line 1      producer:  write_end, payload_written, payload_withdrawn (this side's ring)
+//     line 1      producer:  write_end, payload_written, payload_withdrawn, completed_end
 //     line 2      consumer:  read_pos, payload_read                     (the PEER's ring)
 //     line 3      waiters and state: waiting flags, pending read, end state
 //     line 4      futex words: data_seq, read_seq (bumped only to wake a sleeper)
@@ -69,6 +69,10 @@ struct alignas(64) SegmentHeader {
   /// Payload of cancelled writes withdrawn before the peer read it (kWithdrawn): written, but
   /// never to be read.
   std::atomic<std::uint64_t> payload_withdrawn;
+  /// Ring bytes of writes that have completed; what lies beyond belongs to pending writes, which
+  /// a reader drops when this side dies (io-models.md §6.3: a terminated process's pending write
+  /// leaves the pipe).
+  std::atomic<std::uint64_t> completed_end;
 
   // line 2: the peer's ring, as consumer.
   alignas(64) std::atomic<std::uint64_t> read_pos;         ///< ring bytes of the peer's ring freed
