@@ -257,9 +257,11 @@ class PipeEnd {
   /// From the first share() on, each operation takes an end lock that the holders share, and a
   /// synchronous operation holds it while it waits, as a synchronous handle does on Windows.
   /// Errors: kPipeListening / kPipeNotConnected (only a connected end can be shared);
-  /// kNotSupported while asynchronous operations are pending. Differences from Windows
-  /// (TODO(compat)): asynchronous operations on a shared end fail with kNotSupported, and the
-  /// other holders of a server end do not follow it to the next client after a disconnect.
+  /// kNotSupported while asynchronous operations are pending; kBusy when a synchronous operation
+  /// of this process has held the end for 200 ms (a read waiting for data). Differences from
+  /// Windows (TODO(compat)): asynchronous operations on a shared end fail with kNotSupported,
+  /// the other holders of a server end do not follow it to the next client after a disconnect,
+  /// and kBusy (Windows shares an end whatever its operations do).
   Result<PortableEnd> share();
 
   /// Whether this object holds an end.

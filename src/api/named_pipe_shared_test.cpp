@@ -187,6 +187,26 @@ TEST_F(SharedEnd, OnlyAConnectedEndCanBeShared) {
   EXPECT_EQ(PipeEnd().share().error(), errc::kInvalidHandle);
 }
 
+TEST_F(SharedEnd, SharingWaitsOnlyAMomentForAReadThatHoldsTheEnd) {
+  auto reader = std::async(std::launch::async, [&] { return read_text(client); });
+  // Until the read holds the end, share() succeeds (the end is then shared, which changes
+  // nothing here) and we try again; once it does, share() must come back with kBusy instead of
+  // waiting for the read.
+  auto started = std::chrono::steady_clock::now();
+  Result<PortableEnd> shared = errc::kInvalidHandle;
+  do {
+    shared = client.share();
+    if (!shared) break;
+    shared = errc::kInvalidHandle;  // the read had not started yet: try again
+    std::this_thread::sleep_for(10ms);
+  } while (std::chrono::steady_clock::now() - started < 5s);
+  ASSERT_FALSE(shared);
+  EXPECT_EQ(shared.error(), errc::kBusy);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  ASSERT_TRUE(server.write(bytes("wake")));
+  EXPECT_EQ(reader.get(), "wake");
+}
+
 TEST_F(SharedEnd, AdoptRefusesWhatIsNotAnEndOfItsKind) {
   auto portable = client.share();
   ASSERT_TRUE(portable);

@@ -129,7 +129,8 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   /// then on every operation takes the end lock, which several processes share, and the end's
   /// modes and read position live in the end segment. Only a connected end can be shared
   /// (kPipeNotConnected, kPipeListening otherwise); not while asynchronous operations are
-  /// pending here (kNotSupported). TODO(compat): asynchronous operations on a shared end, and
+  /// pending here (kNotSupported), nor while an operation here blocks on the end for more than
+  /// 200 ms (kBusy). TODO(compat): asynchronous operations on a shared end, and
   /// following the server end's reconnections in the other holders.
   Result<ExportedEnd> share();
   bool is_shared() const {

@@ -6,8 +6,10 @@
 // end lock that all holders share. A synchronous operation holds the lock for as long as it
 // runs, waits included: that is Windows' rule for synchronous file objects, across processes too.
 // While one process holds an end none of this costs anything.
+#include <chrono>
 #include <charconv>
 #include <new>
+#include <thread>
 
 #include "core/pipe_end_core.hpp"
 #include "os/linux/directory.hpp"
@@ -56,7 +58,23 @@ bool parse_description(std::string_view text, bool* server, std::uint64_t (&fiel
 }  // namespace
 
 Result<ExportedEnd> PipeEndCore::share() {
-  SyncIo io(*this);
+  // The switch needs the end to itself, but an operation here may hold it for as long as it
+  // blocks (a read waiting for data): rather than hang CreateProcess or DuplicateHandle on it,
+  // give up after a moment.
+  std::unique_lock io(io_mu_, std::defer_lock);
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  while (!io.try_lock()) {
+    if (std::chrono::steady_clock::now() >= give_up) return errc::kBusy;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  struct ServeOnLeave {  // what the agent asked for while we held io_mu_ (see SyncIo)
+    PipeEndCore& end;
+    std::unique_lock<std::mutex>& io;
+    ~ServeOnLeave() {
+      io.unlock();
+      if (end.serve_requested_.load()) end.serve_if_requested();
+    }
+  } serve_on_leave{*this, io};
   std::lock_guard lock(state_mu_);
   switch (state_.load()) {
     case InstanceState::kClosed: return errc::kInvalidHandle;

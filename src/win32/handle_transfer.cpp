@@ -92,7 +92,10 @@ Result<OutgoingObject> prepare_outgoing(const std::shared_ptr<Object>& object) {
       // overlapped end stays with its process rather than lose them there.
       if (pipe.overlapped()) return errc::kNotSupported;
       auto shared = pipe.end().share();
-      if (!shared) return errc::kNotSupported;
+      if (!shared) {
+        if (shared.error() == errc::kBusy) return errc::kBusy;  // a read here holds the end
+        return errc::kNotSupported;
+      }
       out.fds = shared->descriptors();
       out.item = make_item('n', 0, 0, pipe.overlapped() ? "1" : "0", shared->description());
       out.shared = std::move(*shared);
