@@ -122,8 +122,9 @@ Result<OutgoingObject> prepare_outgoing(const std::shared_ptr<Object>& object) {
     }
     case Kind::kEvent: {
       auto& event = static_cast<EventObject&>(*object);
-      if (!event.named()) return errc::kNotSupported;  // TODO(compat): unnamed events
-      auto travel = event.named()->prepare_travel();
+      auto shared = event.shared_state();
+      if (!shared) return shared.error();
+      auto travel = (*shared)->prepare_travel();
       if (!travel) return travel.error();
       out.fds = {travel->open.get(), travel->directory};
       out.item = make_item('e', 0, 0, std::to_string(event.access), travel->file);

@@ -27,7 +27,7 @@ struct OutgoingObject {
 };
 
 /// Describes `object` for another process. kNotSupported for objects that cannot leave a
-/// process (unnamed events, threads, processes, ports; TODO(compat)) and for pipe ends that
+/// process (threads, processes, ports; TODO(compat)) and for pipe ends that
 /// cannot be shared now (see PipeEnd::share()).
 Result<OutgoingObject> prepare_outgoing(const std::shared_ptr<Object>& object);
 

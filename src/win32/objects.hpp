@@ -118,8 +118,13 @@ class EventObject final : public Object {
   /// Callers notify wait_cv() after a set; a named event also wakes other processes.
   void set_locked() noexcept;
   void reset_locked() noexcept;
-  /// The shared state of a named event, else null.
+  /// The shared state of a named event, else null. Under wait_mutex(): an unnamed event that
+  /// leaves its process becomes one (shared_state()).
   const std::shared_ptr<NamedEvent>& named() const noexcept { return named_; }
+  /// The event's state shared between processes, for a handle that leaves this one: an unnamed
+  /// event moves its state into a named event of a hidden name first (Windows needs no name to
+  /// share an event; we need a file). Takes wait_mutex().
+  Result<std::shared_ptr<NamedEvent>> shared_state();
 
   const DWORD access;  ///< EVENT_MODIFY_STATE, SYNCHRONIZE (EVENT_ALL_ACCESS when created)
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "os/linux/directory.hpp"
+#include "os/linux/random.hpp"
 #include "os/linux/thread.hpp"
 #include "win32/async.hpp"
 #include "win32/named_event.hpp"
@@ -99,7 +100,6 @@ DWORD wait_for(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms, bool
   }
   std::vector<std::shared_ptr<Object>> objects;
   objects.reserve(count);
-  bool any_named = false;
   for (DWORD i = 0; i < count; ++i) {
     auto object = globals().handles.get(handles[i]);
     if (!object || !waitable(*object)) {
@@ -112,27 +112,30 @@ DWORD wait_for(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms, bool
         set_last_error(ERROR_ACCESS_DENIED);
         return WAIT_FAILED;
       }
-      any_named = any_named || e.named();
     }
     objects.push_back(std::move(object));
   }
   // Named events other processes may set are watched from just before the first sleep (a wait
   // satisfied at once costs no more than before); declared ahead of the lock, released after it.
   std::vector<std::unique_ptr<WatchGuard>> watches;
+  std::vector<bool> watched(objects.size(), false);  // an unnamed event may become named meanwhile
   auto deadline = Clock::now() + std::chrono::milliseconds(ms);
   std::unique_lock lock(wait_mutex());
   for (;;) {
     // Queued APCs run first, even when an object is signalled (io-models.md §4).
     if (alertable && run_apcs_locked(lock)) return WAIT_IO_COMPLETION;
     if (auto done = satisfied_locked(objects, wait_all)) return *done;
-    if (any_named && watches.empty() && ms != 0) {
-      for (auto& o : objects) {
-        if (o->kind() != Kind::kEvent) continue;
-        if (auto& named = static_cast<EventObject&>(*o).named()) {
+    if (ms != 0) {
+      bool added = false;
+      for (std::size_t i = 0; i < objects.size(); ++i) {
+        if (watched[i] || objects[i]->kind() != Kind::kEvent) continue;
+        if (auto& named = static_cast<EventObject&>(*objects[i]).named()) {
           watches.push_back(std::make_unique<WatchGuard>(named));
+          watched[i] = true;
+          added = true;
         }
       }
-      continue;  // look again: a set between the look and the watch would be missed
+      if (added) continue;  // look again: a set between the look and the watch would be missed
     }
     if (ms == INFINITE) {
       wait_cv().wait(lock);
@@ -281,6 +284,25 @@ void EventObject::reset_locked() noexcept {
   } else {
     signaled_ = false;
   }
+}
+
+Result<std::shared_ptr<NamedEvent>> EventObject::shared_state() {
+  static std::atomic<std::uint64_t> next{0};
+  std::error_code ec;
+  Registry* reg = registry(&ec);
+  if (!reg) return ec;
+  std::unique_lock lock(wait_mutex());
+  if (named_) return named_;
+  std::uint64_t nonce = 0;
+  os::fill_random(&nonce, sizeof nonce);
+  std::string hidden = "Global\\sluice-unnamed-" + std::to_string(os::current_process_id()) + "-" +
+                       std::to_string(next++) + "-" + std::to_string(nonce);
+  auto opened = open_named_event(reg->directory(), hidden, true, manual_, signaled_);
+  if (!opened) return opened.error();
+  named_ = std::move(opened->event);
+  lock.unlock();
+  wait_cv().notify_all();  // waiters start watching it for other processes' sets
+  return named_;
 }
 
 void signal_event(HANDLE h) noexcept { (void)set_event_state(h, true, false); }
