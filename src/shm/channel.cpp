@@ -54,16 +54,26 @@ Result<Channel> Channel::create(std::uint32_t quota) {
   return c;
 }
 
+namespace {
+// The ring capacity a segment's header claims, once the header is one a sluice end wrote.
+Result<std::uint64_t> checked_capacity(const os::Mapping& map) {
+  const auto* header = static_cast<const SegmentHeader*>(map.address());
+  std::uint64_t capacity = header->ring_capacity;
+  if (header->magic != kSegmentMagic || header->version != kLayoutVersion ||
+      !std::has_single_bit(capacity) || capacity + kHeaderSize != map.size())
+    return errc::kBadPipe;
+  return capacity;
+}
+}  // namespace
+
 Result<void> Channel::attach_peer(os::UniqueFd peer_fd) {
   auto map = os::map_peer_segment(peer_fd.get(), kHeaderSize + kMinRingCapacity,
                                   kHeaderSize + kMaxRingCapacity);
   if (!map) return map.error();
+  auto capacity = checked_capacity(*map);
+  if (!capacity) return capacity.error();
   const auto* header = static_cast<const SegmentHeader*>(map->address());
-  std::uint64_t capacity = header->ring_capacity;
-  if (header->magic != kSegmentMagic || header->version != kLayoutVersion ||
-      !std::has_single_bit(capacity) || capacity + kHeaderSize != map->size())
-    return errc::kBadPipe;
-  peer_capacity_ = capacity;
+  peer_capacity_ = *capacity;
   peer_tag_key_ = header->tag_key;
   peer_map_ = std::move(*map);
   peer_ring_ = static_cast<const std::byte*>(peer_map_.address()) + kHeaderSize;
@@ -76,13 +86,11 @@ Result<Channel> Channel::adopt(os::UniqueFd own, os::UniqueFd peer,
   auto map = os::map_shared_segment(own.get(), kHeaderSize + kMinRingCapacity,
                                     kHeaderSize + kMaxRingCapacity);
   if (!map) return map.error();
+  auto capacity = checked_capacity(*map);
+  if (!capacity) return capacity.error();
   const auto* header = static_cast<const SegmentHeader*>(map->address());
-  std::uint64_t capacity = header->ring_capacity;
-  if (header->magic != kSegmentMagic || header->version != kLayoutVersion ||
-      !std::has_single_bit(capacity) || capacity + kHeaderSize != map->size())
-    return errc::kBadPipe;
   Channel c;
-  c.capacity_ = capacity;
+  c.capacity_ = *capacity;
   c.own_tag_key_ = header->tag_key;
   c.own_.fd = std::move(own);
   c.own_.map = std::move(*map);

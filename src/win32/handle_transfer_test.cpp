@@ -75,6 +75,17 @@ SLUICE_TEST_HELPER(win32_inherited_event) {
 
 struct Child {
   PROCESS_INFORMATION pi{};
+  // Starts this test binary as a helper ("name args...") that inherits our inheritable handles;
+  // standard handles from `si` when given (STARTF_USESTDHANDLES).
+  bool start(const std::string& helper_and_args, STARTUPINFOA* given = nullptr) {
+    std::string line = "\"" + self_path() + "\" --sluice-helper " + helper_and_args;
+    STARTUPINFOA plain{};
+    plain.cb = sizeof plain;
+    STARTUPINFOA* si = given ? given : &plain;
+    si->cb = sizeof *si;
+    return CreateProcessA(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr, si,
+                          &pi) != FALSE;
+  }
   DWORD wait_exit_code() {
     if (WaitForSingleObject(pi.hProcess, 20000) != WAIT_OBJECT_0) return 999;
     DWORD code = 998;
@@ -89,6 +100,25 @@ struct Child {
     }
   }
 };
+
+// Starts win32_duplicated_pipe_end with a pipe as its stdin; returns our end of that pipe (null
+// on failure), on which the test sends it the value of the handle it duplicated into it.
+HANDLE start_duplicate_receiver(Child& child) {
+  SECURITY_ATTRIBUTES sa = {sizeof sa, nullptr, TRUE};
+  HANDLE in_r = nullptr, in_w = nullptr;
+  if (!CreatePipe(&in_r, &in_w, &sa, 0)) return nullptr;
+  SetHandleInformation(in_w, HANDLE_FLAG_INHERIT, 0);
+  STARTUPINFOA si{};
+  si.hStdInput = in_r;
+  si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
+  si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+  si.dwFlags = STARTF_USESTDHANDLES;
+  bool started = child.start("win32_duplicated_pipe_end", &si);
+  CloseHandle(in_r);
+  if (started) return in_w;
+  CloseHandle(in_w);
+  return nullptr;
+}
 
 class Win32HandleTransfer : public ::testing::Test {
  protected:
@@ -130,14 +160,8 @@ TEST_F(Win32HandleTransfer, AnInheritedNamedPipeEndKeepsItsValueAndIsTheSameEnd)
   HANDLE client = open_client(TRUE);
   ASSERT_NE(client, INVALID_HANDLE_VALUE);
   server_write("hello");
-  std::string line = "\"" + self_path() + "\" --sluice-helper win32_inherited_pipe_end " +
-                     value_of(client);
-  STARTUPINFOA si{};
-  si.cb = sizeof si;
   Child child;
-  ASSERT_TRUE(CreateProcessA(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
-                             &si, &child.pi))
-      << GetLastError();
+  ASSERT_TRUE(child.start("win32_inherited_pipe_end " + value_of(client))) << GetLastError();
   ASSERT_EQ(child.wait_exit_code(), 0u);
   EXPECT_EQ(server_read(), "child got hello");
   // The child switched the end to byte read mode; we hold the same end.
@@ -157,13 +181,8 @@ TEST_F(Win32HandleTransfer, AnInheritedNamedPipeEndKeepsItsValueAndIsTheSameEnd)
 TEST_F(Win32HandleTransfer, AHandleNotMarkedInheritableStaysBehind) {
   HANDLE client = open_client(FALSE);
   ASSERT_NE(client, INVALID_HANDLE_VALUE);
-  std::string line = "\"" + self_path() + "\" --sluice-helper win32_inherited_pipe_end " +
-                     value_of(client);
-  STARTUPINFOA si{};
-  si.cb = sizeof si;
   Child child;
-  ASSERT_TRUE(CreateProcessA(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
-                             &si, &child.pi));
+  ASSERT_TRUE(child.start("win32_inherited_pipe_end " + value_of(client))) << GetLastError();
   EXPECT_EQ(child.wait_exit_code(), 3u);  // GetHandleInformation: ERROR_INVALID_HANDLE there
   CloseHandle(client);
 }
@@ -171,21 +190,9 @@ TEST_F(Win32HandleTransfer, AHandleNotMarkedInheritableStaysBehind) {
 TEST_F(Win32HandleTransfer, DuplicateHandleIntoAChildGivesItTheEndAndCanCloseTheSource) {
   HANDLE client = open_client(FALSE);
   ASSERT_NE(client, INVALID_HANDLE_VALUE);
-  SECURITY_ATTRIBUTES sa = {sizeof sa, nullptr, TRUE};
-  HANDLE in_r, in_w;
-  ASSERT_TRUE(CreatePipe(&in_r, &in_w, &sa, 0));
-  ASSERT_TRUE(SetHandleInformation(in_w, HANDLE_FLAG_INHERIT, 0));
-  std::string line = "\"" + self_path() + "\" --sluice-helper win32_duplicated_pipe_end";
-  STARTUPINFOA si{};
-  si.cb = sizeof si;
-  si.hStdInput = in_r;
-  si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
-  si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
-  si.dwFlags = STARTF_USESTDHANDLES;
   Child child;
-  ASSERT_TRUE(CreateProcessA(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
-                             &si, &child.pi));
-  CloseHandle(in_r);
+  HANDLE in_w = start_duplicate_receiver(child);
+  ASSERT_NE(in_w, nullptr) << GetLastError();
 
   HANDLE remote = nullptr;
   BOOL duplicated = DuplicateHandle(GetCurrentProcess(), client, child.pi.hProcess, &remote, 0,
@@ -210,19 +217,9 @@ TEST_F(Win32HandleTransfer, DuplicateHandleIntoAChildGivesItTheEndAndCanCloseThe
 TEST_F(Win32HandleTransfer, DuplicateHandleIntoAnotherProcessRefusesWhatCannotTravel) {
   HANDLE client = open_client(FALSE, FILE_FLAG_OVERLAPPED);
   ASSERT_NE(client, INVALID_HANDLE_VALUE);
-  std::string line = "\"" + self_path() + "\" --sluice-helper win32_duplicated_pipe_end";
-  STARTUPINFOA si{};
-  si.cb = sizeof si;
   Child child;
-  SECURITY_ATTRIBUTES sa = {sizeof sa, nullptr, TRUE};
-  HANDLE in_r, in_w;
-  ASSERT_TRUE(CreatePipe(&in_r, &in_w, &sa, 0));
-  ASSERT_TRUE(SetHandleInformation(in_w, HANDLE_FLAG_INHERIT, 0));
-  si.hStdInput = in_r;
-  si.dwFlags = STARTF_USESTDHANDLES;
-  ASSERT_TRUE(CreateProcessA(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
-                             &si, &child.pi));
-  CloseHandle(in_r);
+  HANDLE in_w = start_duplicate_receiver(child);
+  ASSERT_NE(in_w, nullptr) << GetLastError();
   HANDLE out = nullptr;
   // An overlapped end keeps its asynchronous I/O here (TODO(compat) in PipeEnd::share()).
   EXPECT_FALSE(DuplicateHandle(GetCurrentProcess(), client, child.pi.hProcess, &out, 0, FALSE,
@@ -246,13 +243,8 @@ TEST(Win32HandleTransferEvents, AnInheritedNamedEventIsTheSameEventInTheChild) {
   SECURITY_ATTRIBUTES sa = {sizeof sa, nullptr, TRUE};
   HANDLE event = CreateEventA(&sa, FALSE, FALSE, name.c_str());
   ASSERT_NE(event, nullptr);
-  std::string line = "\"" + self_path() + "\" --sluice-helper win32_inherited_event " +
-                     value_of(event) + " " + name;
-  STARTUPINFOA si{};
-  si.cb = sizeof si;
   Child child;
-  ASSERT_TRUE(CreateProcessA(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
-                             &si, &child.pi));
+  ASSERT_TRUE(child.start("win32_inherited_event " + value_of(event) + " " + name)) << GetLastError();
   EXPECT_EQ(WaitForSingleObject(event, 20000), WAIT_OBJECT_0);  // set by the child
   EXPECT_EQ(child.wait_exit_code(), 0u);
   CloseHandle(event);
@@ -264,13 +256,8 @@ TEST(Win32HandleTransferEvents, AnUnnamedEventTravelsTooAndWakesAWaitThatBeganBe
   ASSERT_NE(event, nullptr);
   // This wait starts while the event is still this process's alone.
   auto waiter = std::async(std::launch::async, [&] { return WaitForSingleObject(event, 20000); });
-  std::string line = "\"" + self_path() + "\" --sluice-helper win32_set_inherited_event " +
-                     value_of(event);
-  STARTUPINFOA si{};
-  si.cb = sizeof si;
   Child child;
-  ASSERT_TRUE(CreateProcessA(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
-                             &si, &child.pi));
+  ASSERT_TRUE(child.start("win32_set_inherited_event " + value_of(event))) << GetLastError();
   EXPECT_EQ(child.wait_exit_code(), 0u);
   EXPECT_EQ(waiter.get(), WAIT_OBJECT_0);  // the child's SetEvent reached it
   EXPECT_EQ(WaitForSingleObject(event, 0), WAIT_OBJECT_0);  // manual reset: still set
