@@ -258,10 +258,12 @@ class PipeEnd {
   /// synchronous operation holds it while it waits, as a synchronous handle does on Windows.
   /// Errors: kPipeListening / kPipeNotConnected (only a connected end can be shared);
   /// kNotSupported while asynchronous operations are pending; kBusy when a synchronous operation
-  /// of this process has held the end for 200 ms (a read waiting for data). Differences from
-  /// Windows (TODO(compat)): asynchronous operations on a shared end fail with kNotSupported,
-  /// the other holders of a server end do not follow it to the next client after a disconnect,
-  /// and kBusy (Windows shares an end whatever its operations do).
+  /// of this process has held the end for 200 ms (a read waiting for data). Asynchronous
+  /// operations on a shared end are served by a thread of the holder that started them, which
+  /// sleeps on the peer's futex words. Differences from Windows (TODO(compat)): the other
+  /// holders of a server end do not follow it to the next client after a disconnect, a holder
+  /// cannot start a ConnectNamedPipe, and kBusy (Windows shares an end whatever its operations
+  /// do).
   Result<PortableEnd> share();
 
   /// Whether this object holds an end.

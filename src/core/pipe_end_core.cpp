@@ -867,6 +867,7 @@ Result<void> PipeEndCore::disconnect() {
     std::lock_guard io(io_mu_);
     teardown_connection();
     fail_pending_locked(done, errc::kPipeNotConnected, errc::kPipeNotConnected);
+    kick_shared_server();
     // The other holders keep the old connection, disconnected; a new client is ours alone.
     if (shared_) {
       (void)leave_holders();
@@ -913,6 +914,7 @@ void PipeEndCore::close() noexcept {
     // io-models.md §6.3: reads pending on a closing end fail with kBrokenPipe. Pending writes
     // would complete by the quota rule, which nobody can observe any more.
     fail_pending_locked(done, errc::kBrokenPipe, errc::kBrokenPipe);
+    kick_shared_server();  // its thread, if any, finds nothing left and ends
     next_channel_.reset();
     {
       std::lock_guard lock(state_mu_);

@@ -130,8 +130,8 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   /// modes and read position live in the end segment. Only a connected end can be shared
   /// (kPipeNotConnected, kPipeListening otherwise); not while asynchronous operations are
   /// pending here (kNotSupported), nor while an operation here blocks on the end for more than
-  /// 200 ms (kBusy). TODO(compat): asynchronous operations on a shared end, and
-  /// following the server end's reconnections in the other holders.
+  /// 200 ms (kBusy). TODO(compat): following the server end's reconnections in the other
+  /// holders; completion-port packets for another holder's operations.
   Result<ExportedEnd> share();
   bool is_shared() const {
     std::lock_guard lock(state_mu_);
@@ -268,6 +268,13 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   };
   // Takes the end lock and the state other holders left; true once the lock is held.
   bool enter_shared() noexcept;
+  // Shared mode: this process's asynchronous operations on the end are served by a thread of
+  // their own that sleeps on the peer's futex words (the agent cannot wait on them, and a
+  // doorbell byte could be taken by another holder's agent). Started under io_mu_ when an
+  // operation stays pending; it ends when none is left.
+  void start_shared_server_locked();
+  void kick_shared_server() noexcept;
+  void run_shared_server();
   void leave_shared() noexcept;
   // This process lets go of a shared end; true when it was the last holder.
   bool leave_holders() noexcept;
@@ -306,6 +313,8 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   // Set by share() or adopt(), under io_mu_ and state_mu_; read under either.
   std::unique_ptr<Shared> shared_;
   std::error_code shared_error_;  // guarded by io_mu_: the end segment held values we refuse
+  bool shared_server_running_ = false;         // guarded by io_mu_
+  std::atomic<std::uint32_t> shared_kick_{0};  // futex word: look at the pending operations
 
   // Server side.
   os::UniqueFd name_dir_;

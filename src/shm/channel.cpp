@@ -258,7 +258,7 @@ void Channel::signal_data() noexcept {
 }
 
 void Channel::notify_peer(std::uint32_t waiting, std::atomic<std::uint32_t>& seq) noexcept {
-  if (waiting & kWaitFutex) {
+  if (waiting & (kWaitFutex | kWaitShared)) {
     seq.fetch_add(1, std::memory_order_seq_cst);
     os::futex_wake_all(&seq, true);
   }

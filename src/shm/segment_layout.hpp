@@ -38,6 +38,10 @@ inline constexpr std::uint64_t kMaxRingCapacity = 64ull * 1024 * 1024;
 /// How a side wants to hear of its peer's progress (bits of waiting_for_data/_space).
 inline constexpr std::uint32_t kWaitFutex = 1;     ///< a thread sleeps on the peer's futex word
 inline constexpr std::uint32_t kWaitDoorbell = 2;  ///< the agent waits for a byte on the socket
+/// Asynchronous operations of a shared end wait on the peer's futex words in some holder's
+/// server thread. Holders never clear it (none knows whether another still waits): while it is
+/// set, the peer wakes on every change (one system call).
+inline constexpr std::uint32_t kWaitShared = 4;
 
 /// Fragment flags.
 inline constexpr std::uint32_t kFirst = 1;

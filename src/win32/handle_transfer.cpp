@@ -88,9 +88,6 @@ Result<OutgoingObject> prepare_outgoing(const std::shared_ptr<Object>& object) {
   switch (object->kind()) {
     case Kind::kNamedPipe: {
       auto& pipe = static_cast<NamedPipeObject&>(*object);
-      // A shared end refuses asynchronous operations (TODO(compat) in PipeEnd::share()): an
-      // overlapped end stays with its process rather than lose them there.
-      if (pipe.overlapped()) return errc::kNotSupported;
       auto shared = pipe.end().share();
       if (!shared) {
         if (shared.error() == errc::kBusy) return errc::kBusy;  // a read here holds the end

@@ -48,13 +48,27 @@ SLUICE_TEST_HELPER(win32_inherited_pipe_end) {
   return read_then_answer(h);
 }
 
-// Learns a duplicated HANDLE value on stdin (the usual Windows way), then uses it.
+// Learns a duplicated HANDLE value on stdin (the usual Windows way), then uses it: with
+// OVERLAPPED structures when args[0] is "overlapped".
 SLUICE_TEST_HELPER(win32_duplicated_pipe_end) {
   char line[32] = {};
   DWORD n = 0;
   if (!ReadFile(GetStdHandle(STD_INPUT_HANDLE), line, sizeof line - 1, &n, nullptr) || n == 0)
     return 3;
-  return read_then_answer(handle_from(std::string(line, n)));
+  HANDLE h = handle_from(std::string(line, n));
+  if (args.empty() || args[0] != "overlapped") return read_then_answer(h);
+  OVERLAPPED o{};
+  o.hEvent = CreateEventA(nullptr, TRUE, FALSE, nullptr);
+  char buf[64];
+  if (!ReadFile(h, buf, sizeof buf, nullptr, &o) && GetLastError() != ERROR_IO_PENDING) return 7;
+  if (!GetOverlappedResult(h, &o, &n, TRUE)) return 8;
+  std::string answer = "overlapped got " + std::string(buf, n);
+  if (!WriteFile(h, answer.data(), static_cast<DWORD>(answer.size()), nullptr, &o) &&
+      GetLastError() != ERROR_IO_PENDING)
+    return 9;
+  if (!GetOverlappedResult(h, &o, &n, TRUE)) return 10;
+  CloseHandle(o.hEvent);
+  return 0;
 }
 
 // args: the HANDLE value of an inherited unnamed event.
@@ -103,7 +117,7 @@ struct Child {
 
 // Starts win32_duplicated_pipe_end with a pipe as its stdin; returns our end of that pipe (null
 // on failure), on which the test sends it the value of the handle it duplicated into it.
-HANDLE start_duplicate_receiver(Child& child) {
+HANDLE start_duplicate_receiver(Child& child, const char* how = "") {
   SECURITY_ATTRIBUTES sa = {sizeof sa, nullptr, TRUE};
   HANDLE in_r = nullptr, in_w = nullptr;
   if (!CreatePipe(&in_r, &in_w, &sa, 0)) return nullptr;
@@ -113,7 +127,7 @@ HANDLE start_duplicate_receiver(Child& child) {
   si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
   si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
   si.dwFlags = STARTF_USESTDHANDLES;
-  bool started = child.start("win32_duplicated_pipe_end", &si);
+  bool started = child.start(std::string("win32_duplicated_pipe_end ") + how, &si);
   CloseHandle(in_r);
   if (started) return in_w;
   CloseHandle(in_w);
@@ -214,17 +228,35 @@ TEST_F(Win32HandleTransfer, DuplicateHandleIntoAChildGivesItTheEndAndCanCloseThe
   EXPECT_EQ(server_read(), "error " + std::to_string(ERROR_BROKEN_PIPE));
 }
 
-TEST_F(Win32HandleTransfer, DuplicateHandleIntoAnotherProcessRefusesWhatCannotTravel) {
+TEST_F(Win32HandleTransfer, AnOverlappedEndDuplicatedIntoAChildKeepsItsAsynchronousIo) {
   HANDLE client = open_client(FALSE, FILE_FLAG_OVERLAPPED);
+  ASSERT_NE(client, INVALID_HANDLE_VALUE);
+  Child child;
+  HANDLE in_w = start_duplicate_receiver(child, "overlapped");
+  ASSERT_NE(in_w, nullptr) << GetLastError();
+  HANDLE remote = nullptr;
+  BOOL duplicated = DuplicateHandle(GetCurrentProcess(), client, child.pi.hProcess, &remote, 0,
+                                    FALSE, DUPLICATE_SAME_ACCESS);
+  DWORD error = GetLastError();
+  std::string value = duplicated ? value_of(remote) : "0";
+  DWORD n = 0;
+  ASSERT_TRUE(WriteFile(in_w, value.data(), static_cast<DWORD>(value.size()), &n, nullptr));
+  CloseHandle(in_w);
+  ASSERT_TRUE(duplicated) << error;
+  server_write("async");
+  EXPECT_EQ(server_read(), "overlapped got async");
+  EXPECT_EQ(child.wait_exit_code(), 0u);
+  CloseHandle(client);
+  EXPECT_EQ(server_read(), "error " + std::to_string(ERROR_BROKEN_PIPE));
+}
+
+TEST_F(Win32HandleTransfer, DuplicateHandleIntoAnotherProcessRefusesWhatCannotTravel) {
+  HANDLE client = open_client(FALSE);
   ASSERT_NE(client, INVALID_HANDLE_VALUE);
   Child child;
   HANDLE in_w = start_duplicate_receiver(child);
   ASSERT_NE(in_w, nullptr) << GetLastError();
   HANDLE out = nullptr;
-  // An overlapped end keeps its asynchronous I/O here (TODO(compat) in PipeEnd::share()).
-  EXPECT_FALSE(DuplicateHandle(GetCurrentProcess(), client, child.pi.hProcess, &out, 0, FALSE,
-                               DUPLICATE_SAME_ACCESS));
-  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_NOT_SUPPORTED));
   // Thread and process handles stay with their process (TODO(compat)).
   EXPECT_FALSE(DuplicateHandle(GetCurrentProcess(), child.pi.hThread, child.pi.hProcess, &out, 0,
                                FALSE, DUPLICATE_SAME_ACCESS));
