@@ -16,7 +16,8 @@ using sluice::shm::Channel;
 void BM_Ring_AppendThenReadMessage(benchmark::State& state) {
   auto a = Channel::create(1 << 20).value();
   auto b = Channel::create(1 << 20).value();
-  if (!a.attach_peer(b.own_fd()) || !b.attach_peer(a.own_fd())) {
+  if (!a.attach_peer(sluice::os::duplicate_descriptor(b.own_fd()).value()) ||
+      !b.attach_peer(sluice::os::duplicate_descriptor(a.own_fd()).value())) {
     state.SkipWithError("attach failed");
     return;
   }

@@ -1,6 +1,7 @@
 // sluice-demo: a tour of sluice. Part 1 runs a message-mode named pipe server (several instances,
 // one thread each) for client processes that are this same program re-run with --client. Part 2
-// sorts words through a child process's stdin and stdout, both anonymous pipes.
+// sorts words through a child process's stdin and stdout, both anonymous pipes. Part 3 hands a
+// pipe end that has read half a message to a worker process (this program with --worker).
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +11,7 @@
 
 #include <sluice/registry.hpp>
 
+#include "handoff.hpp"
 #include "message_service.hpp"
 #include "sort_child.hpp"
 #include "text.hpp"
@@ -41,6 +43,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && args[0] == "--client")
     return demo::run_client_process({args.begin() + 1, args.end()});
+  if (!args.empty() && args[0] == "--worker")
+    return demo::run_worker_process({args.begin() + 1, args.end()});
   if (!args.empty()) {
     std::printf("usage: sluice-demo\n  Runs the named pipe and anonymous pipe demos; exits 0 when "
                 "every check passed.\n");
@@ -63,7 +67,10 @@ int main(int argc, char** argv) {
   bool named_ok = demo::run_message_service(*registry, self, {});
   std::printf("\n2. Anonymous pipes: a child's stdin and stdout\n");
   bool anonymous_ok = demo::run_sort_child();
+  std::printf("\n3. One pipe end, two processes: half a message each\n");
+  bool handoff_ok = demo::run_handoff(*registry, self);
 
-  std::printf("\n%s\n", named_ok && anonymous_ok ? "All checks passed." : "Some checks FAILED.");
-  return named_ok && anonymous_ok ? 0 : 1;
+  bool ok = named_ok && anonymous_ok && handoff_ok;
+  std::printf("\n%s\n", ok ? "All checks passed." : "Some checks FAILED.");
+  return ok ? 0 : 1;
 }

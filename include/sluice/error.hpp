@@ -28,6 +28,7 @@ enum class errc : int {
   kInsufficientBuffer = 122,
   kInvalidName = 123,
   kBadPathname = 161,
+  kBusy = 170,
   kAlreadyExists = 183,
   kFilenameExcedRange = 206,
   kPipeLocal = 229,

@@ -246,7 +246,8 @@ class PipeEnd {
   Result<void> async_transact(std::span<const std::byte> request, std::span<std::byte> reply,
                               Executor executor, std::function<void(Result<ReadResult>)> handler);
   /// Ends every pending asynchronous operation on this end with kOperationAborted. Returns how
-  /// many it ended. TODO(compat): a cancelled write's unread data stays in the pipe.
+  /// many it ended. What the peer has not yet taken of a cancelled write leaves the pipe (a
+  /// message it began reading ends short); a transaction's request stays (as on Windows).
   std::size_t cancel();
 
   /// Lets one more process hold this end (Windows' inherited and duplicated handles): the
@@ -256,9 +257,13 @@ class PipeEnd {
   /// From the first share() on, each operation takes an end lock that the holders share, and a
   /// synchronous operation holds it while it waits, as a synchronous handle does on Windows.
   /// Errors: kPipeListening / kPipeNotConnected (only a connected end can be shared);
-  /// kNotSupported while asynchronous operations are pending. Differences from Windows
-  /// (TODO(compat)): asynchronous operations on a shared end fail with kNotSupported, and the
-  /// other holders of a server end do not follow it to the next client after a disconnect.
+  /// kNotSupported while asynchronous operations are pending; kBusy when a synchronous operation
+  /// of this process has held the end for 200 ms (a read waiting for data). Asynchronous
+  /// operations on a shared end are served by a thread of the holder that started them, which
+  /// sleeps on the peer's futex words. Differences from Windows (TODO(compat)): the other
+  /// holders of a server end do not follow it to the next client after a disconnect, a holder
+  /// cannot start a ConnectNamedPipe, and kBusy (Windows shares an end whatever its operations
+  /// do).
   Result<PortableEnd> share();
 
   /// Whether this object holds an end.

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <atomic>
+#include <future>
 #include <optional>
 #include <thread>
 
@@ -313,6 +314,103 @@ TEST_F(AsyncPipe, AReaderInOneProcessIsWokenByAWriterInAnother) {
   run_until([&] { return next == kCount; });
   ASSERT_TRUE(s->write(bytes("bye")));
   EXPECT_EQ(child->wait(10s).value_or(-1), 0);
+}
+
+// ---- a cancelled write leaves the pipe (io-models.md §6.2) ---------------------------------------
+
+std::vector<std::byte> letters(std::size_t n, char c) {
+  return std::vector<std::byte>(n, static_cast<std::byte>(c));
+}
+
+class CancelledWrite : public AsyncPipe {
+ protected:
+  // Starts a write that waits for the reader (its data is in the pipe, beyond the quota).
+  void start_pending_write(PipeEnd& end, std::span<const std::byte> data) {
+    ASSERT_TRUE(end.async_write(data, context.executor(), [&](Result<std::size_t> r) { result = r; }));
+    ASSERT_EQ(context.poll(), 0u);
+    ASSERT_FALSE(result) << "the write was to wait for the reader";
+  }
+  void cancel_it(PipeEnd& end) {
+    EXPECT_EQ(end.cancel(), 1u);
+    run_until([&] { return result.has_value(); });
+    ASSERT_FALSE(*result);
+    EXPECT_EQ(result->error(), errc::kOperationAborted);
+  }
+  std::string read_text(PipeEnd& end, std::size_t size = 256) {
+    std::vector<std::byte> buf(size);
+    auto r = end.read(buf);
+    if (!r) return "error " + std::to_string(r.error().value());
+    return text(std::span(buf.data(), r->bytes)) + (r->more_data ? "+" : "");
+  }
+  // A write after the cancelled one. It may have to wait for the reader to pass the withdrawn
+  // data in the ring (DESIGN's out-of-line segments would free it at once), so it is started
+  // asynchronously and checked after the read.
+  void write_after(PipeEnd& end, const char* data) {
+    ASSERT_TRUE(end.async_write(bytes(data), context.executor(),
+                                [&](Result<std::size_t> r) { later = r; }));
+  }
+  void later_write_completes() {
+    run_until([&] { return later.has_value(); });
+    EXPECT_TRUE(*later);
+  }
+  std::optional<Result<std::size_t>> result;
+  std::optional<Result<std::size_t>> later;
+};
+
+TEST_F(CancelledWrite, ItsUnreadMessageLeavesThePipeAndLaterWritesMoveUp) {
+  ServerOptions o = message_pipe();
+  o.out_buffer_size = 16;
+  auto [s, c] = connected(o);
+  auto big = letters(100, 'x');
+  start_pending_write(s, big);
+  EXPECT_EQ(c.peek().value().total_available, 100u);
+  cancel_it(s);
+  write_after(s, "next");  // the withdrawn bytes left the quota: it completes at once
+  run_until([&] { return later.has_value(); });
+  EXPECT_EQ(read_text(c), "next");
+  auto left = c.peek();
+  ASSERT_TRUE(left);
+  EXPECT_EQ(left->total_available, 0u);
+}
+
+TEST_F(CancelledWrite, WhatTheReaderTookStaysTakenAndTheRestIsGone) {
+  ServerOptions o = message_pipe();
+  o.out_buffer_size = 16;
+  auto [s, c] = connected(o);
+  auto big = letters(100, 'y');
+  start_pending_write(s, big);
+  EXPECT_EQ(read_text(c, 10), "yyyyyyyyyy+");  // ERROR_MORE_DATA: 90 bytes left of it
+  cancel_it(s);
+  write_after(s, "after");
+  EXPECT_EQ(read_text(c), "after");  // not the other 90
+  later_write_completes();
+}
+
+TEST_F(CancelledWrite, AMessageLargerThanTheRingLeavesWithWhatWasNeverQueued) {
+  ServerOptions o = message_pipe();
+  o.out_buffer_size = 1024;  // a 4 KiB ring: the message cannot be queued whole
+  auto [s, c] = connected(o);
+  auto big = letters(256 * 1024, 'z');
+  start_pending_write(s, big);
+  EXPECT_EQ(read_text(c, 100), std::string(100, 'z') + "+");
+  cancel_it(s);
+  // The message never got its end into the ring; the next one is not glued to it.
+  write_after(s, "whole");
+  EXPECT_EQ(read_text(c, 300 * 1024), "whole");
+  later_write_completes();
+}
+
+TEST_F(CancelledWrite, InAByteStreamOnlyTheUnreadBytesGo) {
+  ServerOptions o;
+  o.out_buffer_size = 1024;  // a 4 KiB ring: the write goes round it while the reader reads
+  auto [s, c] = connected(o);
+  auto big = letters(64 * 1024, 'b');
+  start_pending_write(s, big);
+  EXPECT_EQ(read_text(c, 1000), std::string(1000, 'b'));
+  cancel_it(s);
+  write_after(s, "tail");
+  EXPECT_EQ(read_text(c), "tail");
+  later_write_completes();
 }
 
 }  // namespace

@@ -64,6 +64,12 @@ SLUICE_TEST_HELPER(pipe_client) {
     ::pause();  // until SIGKILL
     return 0;
   }
+  if (mode == "completed-then-pending") {  // a write that completes, then one that cannot
+    if (!c->write(bytes("done"))) return 19;
+    std::vector<std::byte> big(1000, std::byte{'p'});
+    (void)c->write(big);  // beyond the server's 16-byte in-quota: waits until killed
+    return 20;
+  }
   if (mode == "stream-forever") {
     std::vector<std::byte> chunk(64 * 1024);
     fill(chunk, 7);
@@ -205,6 +211,34 @@ TEST_F(NamedPipeProcesses, WriterKilledMidTransferLeavesTheReaderDrainingThenBro
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "reader never saw the end";
   }
   (void)child->wait(5s);
+}
+
+TEST_F(NamedPipeProcesses, AKilledWritersPendingWriteLeavesThePipeAndItsCompletedOnesStay) {
+  ServerOptions o;
+  o.type = PipeType::kMessage;
+  o.read_mode = ReadMode::kMessage;
+  o.in_buffer_size = 16;
+  auto s = ServerEnd::create(registry(), pipe_name(), o);
+  ASSERT_TRUE(s);
+  auto child = client_process("completed-then-pending");
+  ASSERT_TRUE(child);
+  testing::KillOnExit guard(*child);
+  ASSERT_TRUE(s->connect_for(10s));
+  // Both writes are in the pipe once the peek counts them; the second one waits for us.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (s->peek().value().total_available < 1004) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the child never wrote both";
+    std::this_thread::sleep_for(1ms);  // polling the pipe: there is no event for "written"
+  }
+  ASSERT_TRUE(child->kill());
+  ASSERT_EQ(child->wait(5s).value(), 128 + 9);
+  std::byte buf[2000];
+  auto r = s->read(buf);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(text(std::span(buf, r->bytes)), "done");  // it completed: it stays
+  auto next = s->read(buf);                           // the pending one died with its writer
+  ASSERT_FALSE(next) << next->bytes << " bytes of the pending write were still there";
+  EXPECT_EQ(next.error(), errc::kBrokenPipe);
 }
 
 TEST_F(NamedPipeProcesses, ServerKilledLeavesTheClientBrokenAndTheNameGone) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <future>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -60,6 +61,24 @@ SLUICE_TEST_HELPER(shared_end_holder) {
     if (!r) return 22;
     if (!s->write(std::span(buf, r->bytes))) return 23;
     return 0;
+  }
+  if (mode == "async-echo") {  // a client end: one asynchronous read, one asynchronous write
+    auto c = ClientEnd::adopt(*reg, std::move(portable));
+    if (!c) return 41;
+    IoContext context;
+    std::byte buf[64];
+    std::optional<Result<ReadResult>> got;
+    if (!c->async_read(buf, context.executor(), [&](Result<ReadResult> r) { got = r; })) return 42;
+    if (!c->write(bytes("ready"))) return 43;
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!got && std::chrono::steady_clock::now() < deadline) context.run_one_for(50ms);
+    if (!got || !*got) return 44;
+    std::string reply = "async:" + text(std::span(buf, (*got)->bytes));
+    std::optional<Result<std::size_t>> sent;
+    if (!c->async_write(bytes(reply), context.executor(), [&](Result<std::size_t> r) { sent = r; }))
+      return 45;
+    while (!sent && std::chrono::steady_clock::now() < deadline) context.run_one_for(50ms);
+    return sent && *sent ? 0 : 46;
   }
   if (mode == "ready-then-read") {  // a client end: say so, then block in a read until killed
     auto c = ClientEnd::adopt(*reg, std::move(portable));
@@ -187,6 +206,26 @@ TEST_F(SharedEnd, OnlyAConnectedEndCanBeShared) {
   EXPECT_EQ(PipeEnd().share().error(), errc::kInvalidHandle);
 }
 
+TEST_F(SharedEnd, SharingWaitsOnlyAMomentForAReadThatHoldsTheEnd) {
+  auto reader = std::async(std::launch::async, [&] { return read_text(client); });
+  // Until the read holds the end, share() succeeds (the end is then shared, which changes
+  // nothing here) and we try again; once it does, share() must come back with kBusy instead of
+  // waiting for the read.
+  auto started = std::chrono::steady_clock::now();
+  Result<PortableEnd> shared = errc::kInvalidHandle;
+  do {
+    shared = client.share();
+    if (!shared) break;
+    shared = errc::kInvalidHandle;  // the read had not started yet: try again
+    std::this_thread::sleep_for(10ms);
+  } while (std::chrono::steady_clock::now() - started < 5s);
+  ASSERT_FALSE(shared);
+  EXPECT_EQ(shared.error(), errc::kBusy);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  ASSERT_TRUE(server.write(bytes("wake")));
+  EXPECT_EQ(reader.get(), "wake");
+}
+
 TEST_F(SharedEnd, AdoptRefusesWhatIsNotAnEndOfItsKind) {
   auto portable = client.share();
   ASSERT_TRUE(portable);
@@ -215,17 +254,42 @@ TEST_F(SharedEnd, AdoptRefusesWhatIsNotAnEndOfItsKind) {
   EXPECT_EQ(read_text(*again), "either");
 }
 
-TEST_F(SharedEnd, AsynchronousOperationsOnASharedEndAreRefusedAtOnce) {
+TEST_F(SharedEnd, AnotherProcessServesTheEndWithAsynchronousOperations) {
   auto portable = client.share();
   ASSERT_TRUE(portable);
+  auto child = hand_over(std::move(*portable), "async-echo");
+  ASSERT_TRUE(child);
+  testing::KillOnExit guard(*child);
+  ASSERT_EQ(read_text(server), "ready");  // its read is pending now, or about to be
+  ASSERT_TRUE(server.write(bytes("ping")));
+  EXPECT_EQ(read_text(server), "async:ping");
+  EXPECT_EQ(child->wait(10s).value(), 0);
+}
+
+TEST_F(SharedEnd, PendingOperationsOfTwoHoldersCompleteAndCancel) {
+  auto portable = client.share();
+  ASSERT_TRUE(portable);
+  auto again = ClientEnd::adopt(registry(), std::move(*portable));  // a second holder, here
+  ASSERT_TRUE(again);
   IoContext context;
-  std::byte buf[8];
-  bool ran = false;
-  auto started = client.async_read(buf, context.executor(), [&](Result<ReadResult>) { ran = true; });
-  ASSERT_FALSE(started);
-  EXPECT_EQ(started.error(), errc::kNotSupported);
-  EXPECT_FALSE(ran);
-  EXPECT_EQ(client.cancel(), 0u);
+  std::byte buf[16];
+  std::optional<Result<ReadResult>> got;
+  ASSERT_TRUE(again->async_read(buf, context.executor(), [&](Result<ReadResult> r) { got = r; }));
+  ASSERT_TRUE(server.write(bytes("to either")));
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!got && std::chrono::steady_clock::now() < deadline) context.run_one_for(50ms);
+  ASSERT_TRUE(got);
+  ASSERT_TRUE(*got);
+  EXPECT_EQ(text(std::span(buf, (*got)->bytes)), "to either");
+  // A pending read on the first holder, cancelled.
+  std::optional<Result<ReadResult>> cancelled;
+  ASSERT_TRUE(client.async_read(buf, context.executor(),
+                                [&](Result<ReadResult> r) { cancelled = r; }));
+  EXPECT_EQ(client.cancel(), 1u);
+  deadline = std::chrono::steady_clock::now() + 10s;
+  while (!cancelled && std::chrono::steady_clock::now() < deadline) context.run_one_for(50ms);
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(cancelled->error(), errc::kOperationAborted);
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ const char* text_of(int code) noexcept {
     case errc::kInvalidName:
       return "The filename, directory name, or volume label syntax is incorrect.";
     case errc::kBadPathname: return "The specified path is invalid.";
+    case errc::kBusy: return "The requested resource is in use.";
     case errc::kAlreadyExists: return "Cannot create a file when that file already exists.";
     case errc::kFilenameExcedRange: return "The filename or extension is too long.";
     case errc::kPipeLocal: return "The pipe is local.";

@@ -51,6 +51,7 @@ void PipeEndCore::serve_locked(Completions& done) {
     if (w.error) {
       done.emplace_back(std::move(op.done), failure(w.error));
     } else if (conn_->channel.peer_has_read(w.must_have_read)) {
+      if (!w.first) conn_->channel.writes_completed_through(w.ring_to);
       done.emplace_back(std::move(op.done), IoResult{{}, w.done, false});
     } else if (auto e = write_blocked_error()) {
       done.emplace_back(std::move(op.done), failure(e));
@@ -63,6 +64,11 @@ void PipeEndCore::serve_locked(Completions& done) {
 
 void PipeEndCore::serve_and_arm_locked(Completions& done) {
   if (!conn_) return;
+  if (shared_) {  // its own thread waits for what stays pending (pipe_end_shared.cpp)
+    serve_locked(done);
+    if (!reads_.empty() || !writes_.empty()) start_shared_server_locked();
+    return;
+  }
   shm::SegmentHeader& own = conn_->channel.own();
   // Arm before the last look (the peer checks our flag after publishing), then look again.
   for (int round = 0; round < 2; ++round) {
@@ -99,7 +105,6 @@ PipeEndCore::Started PipeEndCore::start_read(std::span<std::byte> buffer, IoCall
   {
     // Not a plain lock: the agent may have asked for a serve while we held io_mu_ (it only
     // try-locks), and nobody else would look again.
-    if (is_shared()) return {failure(errc::kNotSupported), 0};  // TODO(compat): see share()
     SyncIo io(*this);
     if (!has(kReadData)) return {failure(errc::kAccessDenied), 0};
     if (auto e = io_state_error()) return {failure(e), 0};
@@ -132,7 +137,6 @@ PipeEndCore::Started PipeEndCore::start_write(std::span<const std::byte> data,
   {
     // Not a plain lock: the agent may have asked for a serve while we held io_mu_ (it only
     // try-locks), and nobody else would look again.
-    if (is_shared()) return {failure(errc::kNotSupported), 0};  // TODO(compat): see share()
     SyncIo io(*this);
     if (!has(kWriteData)) return {failure(errc::kAccessDenied), 0};
     if (auto e = io_state_error()) return {failure(e), 0};
@@ -145,8 +149,10 @@ PipeEndCore::Started PipeEndCore::start_write(std::span<const std::byte> data,
     AsyncOp op;
     op.write.data = data;
     if (writes_.empty()) {
-      if (append_some_locked(op.write) && conn_->channel.peer_has_read(op.write.must_have_read))
+      if (append_some_locked(op.write) && conn_->channel.peer_has_read(op.write.must_have_read)) {
+        if (!op.write.first) conn_->channel.writes_completed_through(op.write.ring_to);
         return {IoResult{{}, data.size(), false}, 0};
+      }
       if (op.write.error) return {failure(op.write.error), 0};
     }
     s.id = op.id = next_op_id_++;
@@ -166,7 +172,6 @@ PipeEndCore::Started PipeEndCore::start_transact(std::span<const std::byte> requ
   {
     // Not a plain lock: the agent may have asked for a serve while we held io_mu_ (it only
     // try-locks), and nobody else would look again.
-    if (is_shared()) return {failure(errc::kNotSupported), 0};  // TODO(compat): see share()
     SyncIo io(*this);
     if (auto e = transact_precondition_locked()) return {failure(e), 0};
     auto written = write_locked(request, false);
@@ -188,7 +193,7 @@ PipeEndCore::Started PipeEndCore::start_connect(IoCallback callback) {
   if (!server_) return {failure(errc::kInvalidFunction), 0};
   std::lock_guard io(io_mu_);
   std::lock_guard lock(state_mu_);
-  if (shared_) return {failure(errc::kNotSupported), 0};
+  if (shared_) return {failure(errc::kNotSupported), 0};  // TODO(compat): listen as a holder
   switch (state_.load()) {
     case InstanceState::kClosed: return {failure(errc::kInvalidHandle), 0};
     case InstanceState::kConnected:
@@ -221,7 +226,6 @@ std::size_t PipeEndCore::cancel(std::uint64_t id) {
   {
     // Not a plain lock: the agent may have asked for a serve while we held io_mu_ (it only
     // try-locks), and nobody else would look again.
-    if (is_shared()) return 0;  // nothing can be pending on a shared end
     SyncIo io(*this);
     auto take = [&](auto& queue) {
       for (auto it = queue.begin(); it != queue.end();) {
@@ -234,6 +238,8 @@ std::size_t PipeEndCore::cancel(std::uint64_t id) {
       }
     };
     take(reads_);
+    for (const AsyncOp& op : writes_)
+      if (id == 0 || op.id == id) withdraw_locked(op.write);
     take(writes_);
     {
       std::lock_guard lock(state_mu_);
@@ -241,6 +247,7 @@ std::size_t PipeEndCore::cancel(std::uint64_t id) {
     }
     serve_and_arm_locked(done);  // later operations may move up
   }
+  kick_shared_server();  // a shared end's server thread may have nothing left to wait for
   std::size_t cancelled = std::count_if(done.begin(), done.end(), [](const auto& d) {
     return d.second.error == errc::kOperationAborted;
   });
@@ -257,6 +264,10 @@ void PipeEndCore::fail_pending_locked(Completions& done, std::error_code reads,
 }
 
 void PipeEndCore::serve_pending() {
+  if (is_shared()) {  // the agent's news (a hang-up) for the shared server thread
+    kick_shared_server();
+    return;
+  }
   serve_requested_.store(true);
   serve_if_requested();
 }
@@ -265,8 +276,8 @@ void PipeEndCore::serve_if_requested() noexcept {
   // The request is raised before either side looks: whoever holds io_mu_ last sees it.
   if (!serve_requested_.load() || !io_mu_.try_lock()) return;
   Completions done;
-  // A shared end has nothing pending here, and serving would touch its state without the end
-  // lock (clearing the read request another holder's waiting read announced).
+  // A shared end is served by its own thread: serving here would touch its state without the
+  // end lock (clearing the read request another holder's waiting read announced).
   if (serve_requested_.exchange(false) && !shared_) serve_and_arm_locked(done);
   io_mu_.unlock();
   run(done);

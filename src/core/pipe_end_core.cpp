@@ -404,6 +404,13 @@ bool PipeEndCore::disconnected() const noexcept {
   return !conn_ || conn_->channel.peer_state() == shm::EndState::kDisconnected;
 }
 
+void PipeEndCore::note_peer_death_locked() noexcept {
+  // Hung up without closing first: the peer process died (SIGKILL, exit without CloseHandle).
+  if (conn_ && peer_hung_up_.load(std::memory_order_acquire) &&
+      conn_->channel.peer_state() == shm::EndState::kOpen)
+    conn_->channel.drop_pending_writes_of_dead_peer();
+}
+
 std::error_code PipeEndCore::io_state_error() const {
   if (shared_error_) return shared_error_;
   if (server_) {
@@ -502,6 +509,7 @@ Result<ReadResult> PipeEndCore::read(std::span<std::byte> buffer) {
 Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool message_mode,
                                             bool may_wait, std::size_t* partial) {
   shm::Channel& ch = conn_->channel;
+  note_peer_death_locked();
   std::size_t total = partial ? *partial : 0;
   bool announced = false;  // our pending read is published for the peer's no-wait writes
   auto& pending = ch.own().pending_read;
@@ -515,7 +523,7 @@ Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool me
   std::optional<WaitToken> token;  // taken only once a look found nothing: the slow path
   for (;;) {
     if (message_mode) {
-      auto t = ch.read_message(buffer.data() + total, buffer.size() - total);
+      auto t = ch.read_message(buffer.data() + total, buffer.size() - total, total > 0);
       if (!t) return t.error();
       total += t->bytes;
       if (t->message_done) return ReadResult{total, false};
@@ -577,7 +585,9 @@ bool PipeEndCore::append_some_locked(WriteProgress& w) {
     std::uint32_t flags = shm::kFirst | shm::kLast;
     if (type_ == PipeType::kMessage)
       flags = (w.first ? shm::kFirst : 0) | (chunk == left ? shm::kLast : 0);
+    if (w.first) w.ring_from = ch.ring_end();
     ch.append(w.data.data() + w.done, chunk, flags);
+    w.ring_to = ch.ring_end();
     w.done += chunk;
     w.first = false;
   }
@@ -586,6 +596,11 @@ bool PipeEndCore::append_some_locked(WriteProgress& w) {
   w.must_have_read = target > own_quota() ? target - own_quota() : 0;
   w.queued = true;
   return true;
+}
+
+void PipeEndCore::withdraw_locked(const WriteProgress& w) {
+  if (w.first || !conn_) return;  // nothing of it reached the ring
+  conn_->channel.withdraw(w.ring_from, w.ring_to, type_ == PipeType::kMessage && !w.queued);
 }
 
 std::error_code PipeEndCore::write_blocked_error() const {
@@ -608,6 +623,7 @@ Result<std::size_t> PipeEndCore::write_locked(std::span<const std::byte> data,
       }
       if (w.error) return w.error;
     } else if (!wait_for_quota || ch.peer_has_read(w.must_have_read)) {
+      if (!w.first) ch.writes_completed_through(w.ring_to);
       return w.done;
     }
     if (auto e = write_blocked_error()) return e;
@@ -616,7 +632,10 @@ Result<std::size_t> PipeEndCore::write_locked(std::span<const std::byte> data,
       continue;  // look once more now that the token covers everything after it
     }
     wait(WaitFor::kSpace, *token, std::nullopt);
-    if (blocking_cancelled()) return errc::kOperationAborted;
+    if (blocking_cancelled()) {  // CancelSynchronousIo: as a cancelled asynchronous write
+      withdraw_locked(w);
+      return errc::kOperationAborted;
+    }
     token.reset();
   }
 }
@@ -637,6 +656,7 @@ Result<std::size_t> PipeEndCore::write_nowait_locked(std::span<const std::byte> 
   std::uint32_t whole = shm::kFirst | shm::kLast;
   if (rest <= free && *room >= 0 && data.size() <= static_cast<std::uint64_t>(*room)) {
     ch.append(data.data(), data.size(), whole);
+    ch.writes_completed_through(ch.ring_end());
     return data.size();
   }
   // Data-transfer.md §2.2: the buffered part is all or nothing; a byte pipe still hands bytes
@@ -644,6 +664,7 @@ Result<std::size_t> PipeEndCore::write_nowait_locked(std::span<const std::byte> 
   if (type_ == PipeType::kByte && handoff > 0 && *room >= 0 &&
       handoff <= static_cast<std::uint64_t>(*room)) {
     ch.append(data.data(), handoff, whole);
+    ch.writes_completed_through(ch.ring_end());
     return static_cast<std::size_t>(handoff);
   }
   return std::size_t{0};
@@ -656,6 +677,7 @@ Result<PeekResult> PipeEndCore::peek(std::span<std::byte> buffer) {
     return e == errc::kPipeNotConnected && !server_ ? e : make_error_code(errc::kBadPipe);
   }
   shm::Channel& ch = conn_->channel;
+  note_peer_death_locked();
   bool message_pipe = type_ == PipeType::kMessage;
   auto p = ch.peek(buffer.empty() ? nullptr : buffer.data(), buffer.size(), message_pipe);
   if (!p) return p.error();
@@ -852,6 +874,7 @@ Result<void> PipeEndCore::disconnect() {
     std::lock_guard io(io_mu_);
     teardown_connection();
     fail_pending_locked(done, errc::kPipeNotConnected, errc::kPipeNotConnected);
+    kick_shared_server();
     // The other holders keep the old connection, disconnected; a new client is ours alone.
     if (shared_) {
       (void)leave_holders();
@@ -898,6 +921,7 @@ void PipeEndCore::close() noexcept {
     // io-models.md §6.3: reads pending on a closing end fail with kBrokenPipe. Pending writes
     // would complete by the quota rule, which nobody can observe any more.
     fail_pending_locked(done, errc::kBrokenPipe, errc::kBrokenPipe);
+    kick_shared_server();  // its thread, if any, finds nothing left and ends
     next_channel_.reset();
     {
       std::lock_guard lock(state_mu_);

@@ -121,15 +121,17 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   /// Starts a connect (server ends): completes when a client connects.
   Started start_connect(IoCallback done);
   /// Ends pending operations with kOperationAborted: the one started as `id`, or all (id 0).
-  /// Returns how many it ended. TODO(compat): a cancelled write's unread data stays queued.
+  /// Returns how many it ended. A cancelled write's data that the reader has not taken leaves
+  /// the pipe; a transaction's request stays (io-models.md §6.2).
   std::size_t cancel(std::uint64_t id = 0);
 
   /// Prepares the end to be held by one more process and exports it (see ExportedEnd). From
   /// then on every operation takes the end lock, which several processes share, and the end's
   /// modes and read position live in the end segment. Only a connected end can be shared
   /// (kPipeNotConnected, kPipeListening otherwise); not while asynchronous operations are
-  /// pending here (kNotSupported). TODO(compat): asynchronous operations on a shared end, and
-  /// following the server end's reconnections in the other holders.
+  /// pending here (kNotSupported), nor while an operation here blocks on the end for more than
+  /// 200 ms (kBusy). TODO(compat): following the server end's reconnections in the other
+  /// holders; completion-port packets for another holder's operations.
   Result<ExportedEnd> share();
   bool is_shared() const {
     std::lock_guard lock(state_mu_);
@@ -179,6 +181,8 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   // Checks shared by the data operations; kSuccess when the operation may go on.
   std::error_code io_state_error() const;
   bool peer_gone() const noexcept;
+  // A peer that died leaves only its completed writes (io-models.md §6.3). Under io_mu_.
+  void note_peer_death_locked() noexcept;
   bool disconnected() const noexcept;
 
   WaitToken wait_token(WaitFor what) const noexcept;
@@ -190,12 +194,16 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
     std::size_t done = 0;
     bool first = true;
     bool queued = false;  // every fragment is in the ring
+    std::uint64_t ring_from = 0;  // ring positions of its fragments, for withdraw_locked()
+    std::uint64_t ring_to = 0;
     std::uint64_t must_have_read = 0;
     std::error_code error;
   };
   // Appends what fits; true once all of it is queued (w.error says why not, if not just room).
   bool append_some_locked(WriteProgress& w);
   std::error_code write_blocked_error() const;
+  // A cancelled write: what the reader has not taken of it leaves the pipe (io-models.md §6.2).
+  void withdraw_locked(const WriteProgress& w);
   std::error_code transact_precondition_locked();
   Result<std::size_t> write_locked(std::span<const std::byte> data, bool wait_for_quota);
   Result<std::size_t> write_nowait_locked(std::span<const std::byte> data);
@@ -260,6 +268,13 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   };
   // Takes the end lock and the state other holders left; true once the lock is held.
   bool enter_shared() noexcept;
+  // Shared mode: this process's asynchronous operations on the end are served by a thread of
+  // their own that sleeps on the peer's futex words (the agent cannot wait on them, and a
+  // doorbell byte could be taken by another holder's agent). Started under io_mu_ when an
+  // operation stays pending; it ends when none is left.
+  void start_shared_server_locked();
+  void kick_shared_server() noexcept;
+  void run_shared_server();
   void leave_shared() noexcept;
   // This process lets go of a shared end; true when it was the last holder.
   bool leave_holders() noexcept;
@@ -298,6 +313,8 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   // Set by share() or adopt(), under io_mu_ and state_mu_; read under either.
   std::unique_ptr<Shared> shared_;
   std::error_code shared_error_;  // guarded by io_mu_: the end segment held values we refuse
+  bool shared_server_running_ = false;         // guarded by io_mu_
+  std::atomic<std::uint32_t> shared_kick_{0};  // futex word: look at the pending operations
 
   // Server side.
   os::UniqueFd name_dir_;

@@ -6,11 +6,14 @@
 // end lock that all holders share. A synchronous operation holds the lock for as long as it
 // runs, waits included: that is Windows' rule for synchronous file objects, across processes too.
 // While one process holds an end none of this costs anything.
+#include <chrono>
 #include <charconv>
 #include <new>
+#include <thread>
 
 #include "core/pipe_end_core.hpp"
 #include "os/linux/directory.hpp"
+#include "os/linux/futex.hpp"
 
 namespace sluice::core {
 namespace {
@@ -56,7 +59,23 @@ bool parse_description(std::string_view text, bool* server, std::uint64_t (&fiel
 }  // namespace
 
 Result<ExportedEnd> PipeEndCore::share() {
-  SyncIo io(*this);
+  // The switch needs the end to itself, but an operation here may hold it for as long as it
+  // blocks (a read waiting for data): rather than hang CreateProcess or DuplicateHandle on it,
+  // give up after a moment.
+  std::unique_lock io(io_mu_, std::defer_lock);
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  while (!io.try_lock()) {
+    if (std::chrono::steady_clock::now() >= give_up) return errc::kBusy;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  struct ServeOnLeave {  // what the agent asked for while we held io_mu_ (see SyncIo)
+    PipeEndCore& end;
+    std::unique_lock<std::mutex>& io;
+    ~ServeOnLeave() {
+      io.unlock();
+      if (end.serve_requested_.load()) end.serve_if_requested();
+    }
+  } serve_on_leave{*this, io};
   std::lock_guard lock(state_mu_);
   switch (state_.load()) {
     case InstanceState::kClosed: return errc::kInvalidHandle;
@@ -168,6 +187,67 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::adopt(const std::shared_ptr<En
   // The modes as the other holders left them (enter_shared() keeps them current).
   SyncIo io(*end);
   return end;
+}
+
+void PipeEndCore::start_shared_server_locked() {
+  if (shared_server_running_) {
+    kick_shared_server();
+    return;
+  }
+  shared_server_running_ = true;
+  std::thread([self = shared_from_this()] { self->run_shared_server(); }).detach();
+}
+
+void PipeEndCore::kick_shared_server() noexcept {
+  shared_kick_.fetch_add(1, std::memory_order_seq_cst);
+  os::futex_wake_all(&shared_kick_, false);
+}
+
+void PipeEndCore::run_shared_server() {
+  for (;;) {
+    Completions done;
+    std::uint32_t kick = shared_kick_.load(std::memory_order_seq_cst);
+    const std::atomic<std::uint32_t>* data_word = nullptr;
+    const std::atomic<std::uint32_t>* space_word = nullptr;
+    std::uint32_t data_seq = 0, space_seq = 0;
+    bool pending;
+    {
+      SyncIo io(*this);
+      pending = conn_ && (!reads_.empty() || !writes_.empty());
+      if (pending) {
+        shm::Channel& ch = conn_->channel;
+        shm::SegmentHeader& own = ch.own();
+        // Flags first, then the words, then the last look: a peer that publishes after that
+        // look sees a flag and bumps a word, so the wait below returns at once.
+        if (!reads_.empty()) own.waiting_for_data.fetch_or(shm::kWaitShared);
+        if (!writes_.empty()) own.waiting_for_space.fetch_or(shm::kWaitShared);
+        ch.barrier_before_sleep();
+        data_word = &ch.peer().data_seq;
+        space_word = &ch.peer().read_seq;
+        data_seq = data_word->load(std::memory_order_seq_cst);
+        space_seq = space_word->load(std::memory_order_seq_cst);
+        serve_locked(done);
+        pending = !reads_.empty() || !writes_.empty();
+        if (!reads_.empty()) {  // the head read is a request the peer's no-wait writes may serve
+          const AsyncOp& head = reads_.front();
+          bool message_mode = read_mode_.load() == ReadMode::kMessage;
+          own.pending_read.store(shm::kPendingRead | (message_mode ? shm::kPendingMessage : 0) |
+                                     (head.buffer.size() - head.partial),
+                                 std::memory_order_seq_cst);
+        }
+      }
+      if (!pending) shared_server_running_ = false;
+    }
+    run(done);
+    if (!pending) return;
+    // The peer's progress, a hang-up or a cancel (kick) wakes us; the deadline only bounds what
+    // a peer that lies about its words could do.
+    os::FutexWaiter waiters[3] = {{data_word, data_seq, true},
+                                  {space_word, space_seq, true},
+                                  {&shared_kick_, kick, false}};
+    (void)os::futex_wait_any(waiters, 3,
+                             std::chrono::steady_clock::now() + std::chrono::seconds(1));
+  }
 }
 
 bool PipeEndCore::enter_shared() noexcept {

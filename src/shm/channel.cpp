@@ -54,16 +54,26 @@ Result<Channel> Channel::create(std::uint32_t quota) {
   return c;
 }
 
+namespace {
+// The ring capacity a segment's header claims, once the header is one a sluice end wrote.
+Result<std::uint64_t> checked_capacity(const os::Mapping& map) {
+  const auto* header = static_cast<const SegmentHeader*>(map.address());
+  std::uint64_t capacity = header->ring_capacity;
+  if (header->magic != kSegmentMagic || header->version != kLayoutVersion ||
+      !std::has_single_bit(capacity) || capacity + kHeaderSize != map.size())
+    return errc::kBadPipe;
+  return capacity;
+}
+}  // namespace
+
 Result<void> Channel::attach_peer(os::UniqueFd peer_fd) {
   auto map = os::map_peer_segment(peer_fd.get(), kHeaderSize + kMinRingCapacity,
                                   kHeaderSize + kMaxRingCapacity);
   if (!map) return map.error();
+  auto capacity = checked_capacity(*map);
+  if (!capacity) return capacity.error();
   const auto* header = static_cast<const SegmentHeader*>(map->address());
-  std::uint64_t capacity = header->ring_capacity;
-  if (header->magic != kSegmentMagic || header->version != kLayoutVersion ||
-      !std::has_single_bit(capacity) || capacity + kHeaderSize != map->size())
-    return errc::kBadPipe;
-  peer_capacity_ = capacity;
+  peer_capacity_ = *capacity;
   peer_tag_key_ = header->tag_key;
   peer_map_ = std::move(*map);
   peer_ring_ = static_cast<const std::byte*>(peer_map_.address()) + kHeaderSize;
@@ -76,13 +86,11 @@ Result<Channel> Channel::adopt(os::UniqueFd own, os::UniqueFd peer,
   auto map = os::map_shared_segment(own.get(), kHeaderSize + kMinRingCapacity,
                                     kHeaderSize + kMaxRingCapacity);
   if (!map) return map.error();
+  auto capacity = checked_capacity(*map);
+  if (!capacity) return capacity.error();
   const auto* header = static_cast<const SegmentHeader*>(map->address());
-  std::uint64_t capacity = header->ring_capacity;
-  if (header->magic != kSegmentMagic || header->version != kLayoutVersion ||
-      !std::has_single_bit(capacity) || capacity + kHeaderSize != map->size())
-    return errc::kBadPipe;
   Channel c;
-  c.capacity_ = capacity;
+  c.capacity_ = *capacity;
   c.own_tag_key_ = header->tag_key;
   c.own_.fd = std::move(own);
   c.own_.map = std::move(*map);
@@ -105,6 +113,7 @@ Result<void> Channel::reload_positions(std::uint32_t fragment_offset) {
     return errc::kBadPipe;
   write_end_ = write_end;
   written_ = written;
+  withdrawn_ = h.payload_withdrawn.load(std::memory_order_acquire);
   read_pos_ = read_pos;
   read_ = read;
   fragment_offset_ = fragment_offset;  // checked against the fragment by every read
@@ -117,6 +126,18 @@ Result<void> Channel::reload_positions(std::uint32_t fragment_offset) {
 // ---- writing ----
 
 Result<std::int64_t> Channel::fragment_room(std::size_t want) {
+  if (terminator_owed_) {
+    // A withdrawn unfinished message still needs its end before anything else is written.
+    auto room = fragment_room_for(0);
+    if (!room) return room.error();
+    if (*room < 0) return std::int64_t{-1};
+    terminator_owed_ = false;
+    append(nullptr, 0, kLast | kWithdrawn);
+  }
+  return fragment_room_for(want);
+}
+
+Result<std::int64_t> Channel::fragment_room_for(std::size_t want) {
   std::uint64_t free = capacity_ - (write_end_ - seen_peer_read_pos_);
   if (free < kFragmentHeaderSize || free - kFragmentHeaderSize < want) {
     std::uint64_t peer_read = peer().read_pos.load(std::memory_order_acquire);
@@ -160,6 +181,57 @@ void Channel::append(const std::byte* data, std::size_t size, std::uint32_t flag
   signal_data();
 }
 
+void Channel::withdraw(std::uint64_t from, std::uint64_t to, bool unfinished_message) {
+  // A long write may have gone round the ring: what is unread starts at the reader's position
+  // (a fragment boundary), never more than a ring behind. Lengths are read back from the ring,
+  // which the peer could have scribbled on, so the walk stops at anything that does not fit.
+  if (to < from || to > write_end_) return;
+  std::uint64_t reader_at = peer().read_pos.load(std::memory_order_acquire);
+  if (reader_at > from && reader_at <= to && reader_at % kFragmentAlign == 0) from = reader_at;
+  if (to - from > capacity_) return;
+  std::uint64_t withdrawn = 0;
+  for (std::uint64_t pos = from; pos < to;) {
+    std::byte* header = own_ring_ + (pos & (capacity_ - 1));
+    std::uint32_t length;
+    std::memcpy(&length, header, sizeof length);
+    std::uint64_t step = kFragmentHeaderSize + padded(length);
+    if (step > to - pos) return;
+    auto* tag = reinterpret_cast<std::uint64_t*>(header + 8);
+    std::uint64_t seen = __atomic_load_n(tag, __ATOMIC_ACQUIRE);
+    std::uint64_t decoded = seen ^ own_tag_key_;
+    // A slot a later lap reused holds another offset: the reader took this fragment long ago.
+    if (((decoded >> 2) & ~std::uint64_t{kFragmentAlign - 1}) == (pos & (~std::uint64_t{0} >> 2))) {
+      std::uint64_t flags = (decoded & 7) | kWithdrawn;
+      if (unfinished_message && pos + step == to) flags |= kLast;
+      std::uint64_t wanted = ((pos << 2) | flags) ^ own_tag_key_;
+      bool unread = peer().read_pos.load(std::memory_order_seq_cst) <= pos;
+      // The reader decides when it reads the tag: before this swap it takes the fragment,
+      // after it skips the rest. Either way it sees one consistent value.
+      if (__atomic_compare_exchange_n(tag, &seen, wanted, false, __ATOMIC_SEQ_CST,
+                                      __ATOMIC_SEQ_CST) &&
+          unread && !(decoded & kWithdrawn))
+        withdrawn += length;
+      // (A reader in the middle of this fragment, or finishing it between the two looks, has
+      // taken bytes we count as withdrawn: the quota then frees up to one fragment early.)
+    }
+    pos += step;
+  }
+  withdrawn_ += withdrawn;
+  own().payload_withdrawn.store(withdrawn_, std::memory_order_release);
+  // A message whose end was never written needs one, for a reader that took all we queued.
+  if (unfinished_message) terminator_owed_ = true;
+  (void)fragment_room(0);  // writes the terminator now if there is room
+  signal_data();           // a sleeping reader skips what was withdrawn
+}
+
+void Channel::drop_pending_writes_of_dead_peer() noexcept {
+  std::uint64_t completed = peer().completed_end.load(std::memory_order_acquire);
+  std::uint64_t published = peer().write_end.load(std::memory_order_acquire);
+  // A lie (beyond what was written, or misaligned) keeps everything: nothing is lost to it.
+  if (completed > published || completed % kFragmentAlign != 0) return;
+  peer_limit_ = std::min(peer_limit_, completed);
+}
+
 bool Channel::populate_ahead(std::uint64_t needed, std::uint64_t capacity, std::uint64_t* done,
                              std::uint64_t* from, std::uint64_t* to) noexcept {
   // Only the first lap faults; 64 KiB ahead keeps a page fault (several microseconds) off the
@@ -186,7 +258,7 @@ void Channel::signal_data() noexcept {
 }
 
 void Channel::notify_peer(std::uint32_t waiting, std::atomic<std::uint32_t>& seq) noexcept {
-  if (waiting & kWaitFutex) {
+  if (waiting & (kWaitFutex | kWaitShared)) {
     seq.fetch_add(1, std::memory_order_seq_cst);
     os::futex_wake_all(&seq, true);
   }
@@ -196,23 +268,29 @@ void Channel::notify_peer(std::uint32_t waiting, std::atomic<std::uint32_t>& seq
 Result<std::uint64_t> Channel::unread_by_peer() const {
   std::uint64_t peer_read = peer().payload_read.load(std::memory_order_acquire);
   if (peer_read > written_) return errc::kBadPipe;
-  return written_ - peer_read;
+  std::uint64_t unread = written_ - peer_read;
+  return unread > withdrawn_ ? unread - withdrawn_ : 0;  // withdrawn bytes are never read
 }
 
 bool Channel::peer_has_read(std::uint64_t count) noexcept {
-  if (seen_peer_payload_read_ >= count) return true;
+  // Withdrawn bytes are never read, but they leave the quota as if they had been.
+  if (seen_peer_payload_read_ + withdrawn_ >= count) return true;
   std::uint64_t peer_read = peer().payload_read.load(std::memory_order_acquire);
   if (peer_read > written_) return false;  // a lying peer never completes a write
   seen_peer_payload_read_ = std::max(seen_peer_payload_read_, peer_read);
-  return seen_peer_payload_read_ >= count;
+  return seen_peer_payload_read_ + withdrawn_ >= count;
 }
 
 // ---- reading ----
 
 Result<std::uint64_t> Channel::available() const {
   std::uint64_t written = peer().payload_written.load(std::memory_order_acquire);
+  std::uint64_t withdrawn = peer().payload_withdrawn.load(std::memory_order_acquire);
   if (written < read_) return errc::kBadPipe;
-  return written - read_;
+  if (read_pos_ >= peer_limit_) return std::uint64_t{0};  // the rest died with the peer
+  std::uint64_t unread = written - read_;
+  // Clamped: a race in withdraw() may count a few bytes both as read and as withdrawn.
+  return unread > withdrawn ? unread - withdrawn : 0;
 }
 
 bool Channel::has_fragment() const noexcept {
@@ -224,10 +302,12 @@ Result<std::optional<Channel::Fragment>> Channel::fragment_at(std::uint64_t pos)
   const std::byte* header = peer_ring_ + (pos & (peer_capacity_ - 1));
   std::uint64_t tag = __atomic_load_n(reinterpret_cast<const std::uint64_t*>(header + 8),
                                       __ATOMIC_ACQUIRE) ^ peer_tag_key_;
-  if ((tag >> 2) != (pos & (~std::uint64_t{0} >> 2))) return std::optional<Fragment>{};
+  if (((tag >> 2) & ~std::uint64_t{kFragmentAlign - 1}) != (pos & (~std::uint64_t{0} >> 2)))
+    return std::optional<Fragment>{};
   Fragment f;
   std::memcpy(&f.length, header, sizeof f.length);
-  f.flags = static_cast<std::uint32_t>(tag & 3);
+  f.flags = static_cast<std::uint32_t>(tag & 7);
+  if (pos >= peer_limit_) f.flags |= kWithdrawn;
   if (kFragmentHeaderSize + padded(f.length) > peer_capacity_) return errc::kBadPipe;
   return std::optional<Fragment>(f);
 }
@@ -255,8 +335,9 @@ void Channel::consume(std::uint64_t new_read_pos, std::size_t payload) noexcept 
     notify_peer(waiting, h.read_seq);
 }
 
-Result<Taken> Channel::read_message(std::byte* out, std::size_t size) {
+Result<Taken> Channel::read_message(std::byte* out, std::size_t size, bool message_begun) {
   Taken t;
+  std::size_t skipped = 0;  // payload of withdrawn fragments passed over (still counts as read)
   std::uint64_t pos = read_pos_;
   std::uint32_t offset = fragment_offset_;
   // At most one lap per call: a lying peer cannot keep us here with endless empty fragments.
@@ -266,6 +347,18 @@ Result<Taken> Channel::read_message(std::byte* out, std::size_t size) {
     if (!*next) break;
     const Fragment& f = **next;
     if (offset > f.length) return errc::kBadPipe;
+    if (f.flags & kWithdrawn) {
+      skipped += f.length - offset;
+      pos += kFragmentHeaderSize + padded(f.length);
+      offset = 0;
+      // The rest of a message this read has begun was cancelled: it ends here. A message an
+      // earlier read began (ERROR_MORE_DATA) just loses its rest.
+      if ((f.flags & kLast) && (t.bytes > 0 || message_begun)) {
+        t.message_done = true;
+        break;
+      }
+      continue;
+    }
     std::size_t take = std::min<std::size_t>(f.length - offset, size - t.bytes);
     copy_out(pos + kFragmentHeaderSize + offset, out + t.bytes, take);
     t.bytes += take;
@@ -281,12 +374,13 @@ Result<Taken> Channel::read_message(std::byte* out, std::size_t size) {
     if (t.bytes == size) break;  // buffer full at a fragment boundary; the message goes on
   }
   fragment_offset_ = offset;
-  if (t.consumed) consume(pos, t.bytes);
+  if (t.consumed || skipped) consume(pos, t.bytes);
   return t;
 }
 
 Result<Taken> Channel::read_bytes(std::byte* out, std::size_t size) {
   Taken t;
+  std::size_t skipped = 0;
   std::uint64_t pos = read_pos_;
   std::uint32_t offset = fragment_offset_;
   while ((t.bytes < size || size == 0) && pos - read_pos_ < peer_capacity_) {
@@ -295,6 +389,12 @@ Result<Taken> Channel::read_bytes(std::byte* out, std::size_t size) {
     if (!*next) break;
     const Fragment& f = **next;
     if (offset > f.length) return errc::kBadPipe;
+    if (f.flags & kWithdrawn) {
+      skipped += f.length - offset;
+      pos += kFragmentHeaderSize + padded(f.length);
+      offset = 0;
+      continue;
+    }
     if (size == 0 && f.length != offset) break;  // a zero-byte read leaves data in place
     std::size_t take = std::min<std::size_t>(f.length - offset, size - t.bytes);
     copy_out(pos + kFragmentHeaderSize + offset, out + t.bytes, take);
@@ -306,7 +406,7 @@ Result<Taken> Channel::read_bytes(std::byte* out, std::size_t size) {
     offset = 0;
   }
   fragment_offset_ = offset;
-  if (t.consumed) consume(pos, t.bytes);
+  if (t.consumed || skipped) consume(pos, t.bytes);
   return t;
 }
 
@@ -324,6 +424,15 @@ Result<Peeked> Channel::peek(std::byte* out, std::size_t size, bool message_pipe
     if (!*next) break;
     const Fragment& f = **next;
     if (offset > f.length) return errc::kBadPipe;
+    std::uint64_t step = kFragmentHeaderSize + padded(f.length);
+    if (f.flags & kWithdrawn) {
+      // Not there for a reader: only a message already under way ends at its kLast.
+      if (message_pipe && (f.flags & kLast) && p.head_message > 0) break;
+      pos += step;
+      walked += step;
+      offset = 0;
+      continue;
+    }
     std::size_t unread = f.length - offset;
     std::size_t take = std::min<std::size_t>(unread, size - p.bytes);
     if (out && take) copy_out(pos + kFragmentHeaderSize + offset, out + p.bytes, take);
@@ -334,7 +443,6 @@ Result<Peeked> Channel::peek(std::byte* out, std::size_t size, bool message_pipe
     } else if (p.bytes == size) {
       break;
     }
-    std::uint64_t step = kFragmentHeaderSize + padded(f.length);
     pos += step;
     walked += step;
     offset = 0;

@@ -62,6 +62,20 @@ class Channel {
   Result<std::int64_t> fragment_room(std::size_t want = ~std::size_t{0});
   /// Appends one fragment of exactly `size` bytes (size <= fragment_room()) and publishes it.
   void append(const std::byte* data, std::size_t size, std::uint32_t flags);
+  /// Withdraws what the peer has not taken of one write, whose fragments span ring positions
+  /// [from, to) (ring_end() before and after it): a cancelled write, io-models.md §6.2. The
+  /// reader skips them; they leave the quota as if read. `unfinished_message`: the
+  /// write's last fragment was never queued (message pipes), so its message ends here.
+  void withdraw(std::uint64_t from, std::uint64_t to, bool unfinished_message);
+  /// This side's ring position after the last fragment written.
+  std::uint64_t ring_end() const noexcept { return write_end_; }
+  /// The writes up to ring position `end` have completed (see SegmentHeader::completed_end).
+  void writes_completed_through(std::uint64_t end) noexcept {
+    own().completed_end.store(end, std::memory_order_release);
+  }
+  /// The peer died: its writes that had not completed leave the pipe, so reads see only what
+  /// lies before its completed_end (validated). Called by the reader (one at a time).
+  void drop_pending_writes_of_dead_peer() noexcept;
   /// Payload bytes written and not yet read by the peer. kBadPipe if the peer lies.
   Result<std::uint64_t> unread_by_peer() const;
   /// Payload bytes this side has written in total.
@@ -78,7 +92,9 @@ class Channel {
   /// the next fragment: cheap enough to spin on.
   bool has_fragment() const noexcept;
   /// Message-read: copies up to `size` bytes of the head message and consumes them.
-  Result<Taken> read_message(std::byte* out, std::size_t size);
+  /// `message_begun`: the caller's read already holds the first part of this message (a cancelled
+  /// rest then ends it, see kWithdrawn).
+  Result<Taken> read_message(std::byte* out, std::size_t size, bool message_begun = false);
   /// Byte-read: copies up to `size` bytes across fragments, consuming empty messages on the way.
   Result<Taken> read_bytes(std::byte* out, std::size_t size);
   /// Copies without consuming: across fragments, or (message pipe) from the head message only.
@@ -112,6 +128,7 @@ class Channel {
   };
   // The fragment at `pos`: nullopt while none is complete there, kBadPipe if its header lies.
   Result<std::optional<Fragment>> fragment_at(std::uint64_t pos) const;
+  Result<std::int64_t> fragment_room_for(std::size_t want);
   void copy_out(std::uint64_t pos, std::byte* out, std::size_t size) const;
   void consume(std::uint64_t new_read_pos, std::size_t payload) noexcept;
   void signal_data() noexcept;
@@ -126,6 +143,7 @@ class Channel {
   std::uint64_t peer_capacity_ = 0;  // peer ring
   std::uint64_t write_end_ = 0;      // mirrors own().write_end (only we write it)
   std::uint64_t written_ = 0;        // mirrors own().payload_written
+  std::uint64_t withdrawn_ = 0;      // mirrors own().payload_withdrawn
   std::uint64_t read_pos_ = 0;       // mirrors own().read_pos
   std::uint64_t read_ = 0;           // mirrors own().payload_read
   std::uint32_t fragment_offset_ = 0;  // bytes of the fragment at read_pos_ already consumed
@@ -135,6 +153,9 @@ class Channel {
   std::uint64_t seen_peer_payload_read_ = 0;
   std::uint64_t own_tag_key_ = 0;
   int doorbell_fd_ = -1;
+  bool terminator_owed_ = false;  // withdraw() still has to end an unfinished message
+  // Reads treat the peer's ring from here on as withdrawn (set once the peer died).
+  std::uint64_t peer_limit_ = ~std::uint64_t{0};
   // Ring bytes whose pages exist: the first lap populates ahead of the writer in chunks, so
   // that a write never takes a page fault and an idle connection costs no ring memory.
   std::uint64_t populated_ = 0;

@@ -4,13 +4,14 @@
 //
 //   offset 0      SegmentHeader (one page)
 //     line 0      identity: magic, version, ring capacity, producer pid, tag key  (immutable)
-//     line 1      producer:  write_end, payload_written                (this side's ring)
+//     line 1      producer:  write_end, payload_written, payload_withdrawn, completed_end
 //     line 2      consumer:  read_pos, payload_read                     (the PEER's ring)
 //     line 3      waiters and state: waiting flags, pending read, end state
 //     line 4      futex words: data_seq, read_seq (bumped only to wake a sleeper)
 //   offset 4096   ring of `capacity` bytes holding fragments:
 //                   [u32 length][u32 0][u64 tag][payload][pad to 16]
-//                   tag = ((offset << 2) | flags) ^ tag_key, stored last (release)
+//                   tag = ((offset << 2) | flags) ^ tag_key, stored last (release); offsets
+//                   are 16-aligned, so flags (kFirst, kLast, kWithdrawn) never touch them
 //
 // A write is one or more fragments; a message is the fragments from kFirst to kLast. Offsets
 // are monotonic 64-bit counts; ring position = offset & (capacity - 1). The reader knows a
@@ -27,7 +28,7 @@
 namespace sluice::shm {
 
 inline constexpr std::uint32_t kSegmentMagic = 0x534C5543;  // "SLUC"
-inline constexpr std::uint32_t kLayoutVersion = 3;  // 3: rings sized 2 × quota, from 4 KiB
+inline constexpr std::uint32_t kLayoutVersion = 4;  // 4: kWithdrawn; 3: rings sized 2 × quota
 inline constexpr std::size_t kHeaderSize = 4096;
 inline constexpr std::size_t kFragmentHeaderSize = 16;
 inline constexpr std::size_t kFragmentAlign = 16;
@@ -37,10 +38,18 @@ inline constexpr std::uint64_t kMaxRingCapacity = 64ull * 1024 * 1024;
 /// How a side wants to hear of its peer's progress (bits of waiting_for_data/_space).
 inline constexpr std::uint32_t kWaitFutex = 1;     ///< a thread sleeps on the peer's futex word
 inline constexpr std::uint32_t kWaitDoorbell = 2;  ///< the agent waits for a byte on the socket
+/// Asynchronous operations of a shared end wait on the peer's futex words in some holder's
+/// server thread. Holders never clear it (none knows whether another still waits): while it is
+/// set, the peer wakes on every change (one system call).
+inline constexpr std::uint32_t kWaitShared = 4;
 
 /// Fragment flags.
 inline constexpr std::uint32_t kFirst = 1;
 inline constexpr std::uint32_t kLast = 2;
+/// The fragment's write was cancelled (io-models.md §6.2): a reader skips what it has not taken
+/// of it; on a fragment with kLast it ends a message the reader has begun in the same read.
+/// Set after the fact by the writer, with a compare-and-swap on the tag.
+inline constexpr std::uint32_t kWithdrawn = 4;
 
 /// The state of the end that owns the segment, as its peer sees it.
 enum class EndState : std::uint32_t {
@@ -61,6 +70,13 @@ struct alignas(64) SegmentHeader {
   // line 1: this side's ring, as producer.
   alignas(64) std::atomic<std::uint64_t> write_end;        ///< ring bytes published
   std::atomic<std::uint64_t> payload_written;              ///< payload bytes published
+  /// Payload of cancelled writes withdrawn before the peer read it (kWithdrawn): written, but
+  /// never to be read.
+  std::atomic<std::uint64_t> payload_withdrawn;
+  /// Ring bytes of writes that have completed; what lies beyond belongs to pending writes, which
+  /// a reader drops when this side dies (io-models.md §6.3: a terminated process's pending write
+  /// leaves the pipe).
+  std::atomic<std::uint64_t> completed_end;
 
   // line 2: the peer's ring, as consumer.
   alignas(64) std::atomic<std::uint64_t> read_pos;         ///< ring bytes of the peer's ring freed

@@ -7,8 +7,6 @@
 // posts and queues under wait_mutex() (see async.hpp).
 #include "win32/async.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -208,7 +206,7 @@ ThreadIo::~ThreadIo() {
     if (released) kicks = kicks_locked();
   }
   if (released) notify_waiters(kicks);
-  if (static_cast<pid_t>(current_tid()) == ::getpid()) return;
+  if (current_tid() == os::current_process_id()) return;
   for (auto& w : issued) {
     auto op = w.lock();
     if (!op) continue;
@@ -269,7 +267,7 @@ void deliver(AsyncState& state, PendingIo& op, const IoResult& r, bool immediate
     if (state.outstanding == 0 && !(state.modes & FILE_SKIP_SET_EVENT_ON_HANDLE)) {
       state.signaled = true;
     }
-    if (event) static_cast<EventObject&>(*event).signaled = true;
+    if (event) static_cast<EventObject&>(*event).set_locked();
     bool skip = immediate && status == STATUS_SUCCESS &&
                 (state.modes & FILE_SKIP_COMPLETION_PORT_ON_SUCCESS);
     if (state.port && !op.routine && !no_packet && !skip && !state.port->closed) {
@@ -315,7 +313,7 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
   auto event = routine ? nullptr : event_object(event_of(ov));
   {
     std::lock_guard lock(wait_mutex());
-    if (event) static_cast<EventObject&>(*event).signaled = false;
+    if (event) static_cast<EventObject&>(*event).reset_locked();
     state->signaled = false;
     ++state->outstanding;
   }
@@ -442,8 +440,8 @@ BOOL overlapped_result(HANDLE file, LPOVERLAPPED ov, LPDWORD bytes, DWORD ms, bo
       }
     }
     // The wait consumed an auto-reset event, as a wait on it would have.
-    if (event && !static_cast<EventObject&>(*event).manual) {
-      static_cast<EventObject&>(*event).signaled = false;
+    if (event && !static_cast<EventObject&>(*event).manual()) {
+      static_cast<EventObject&>(*event).reset_locked();
     }
   }
   DWORD status = load_internal(ov);

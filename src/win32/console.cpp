@@ -4,12 +4,10 @@
 #include <strsafe.h>
 #include <tchar.h>
 
-#include <termios.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <string>
 
+#include "os/linux/file.hpp"
 #include "win32/objects.hpp"
 
 namespace sluice::win32 {
@@ -71,30 +69,13 @@ bool vformat_wide(std::wstring* out, const wchar_t* format, va_list args) {
 
 int read_key(bool echo) {
   std::fflush(stdout);
-  unsigned char c = 0;
-  if (::isatty(0)) {
-    struct termios old {};
-    ::tcgetattr(0, &old);
-    struct termios raw = old;
-    raw.c_lflag &= static_cast<tcflag_t>(~(ICANON | ECHO));
-    raw.c_cc[VMIN] = 1;
-    raw.c_cc[VTIME] = 0;
-    ::tcsetattr(0, TCSANOW, &raw);
-    ssize_t n = ::read(0, &c, 1);
-    ::tcsetattr(0, TCSANOW, &old);
-    if (n != 1) return EOF;
-  } else {
-    ssize_t n;
-    do {
-      n = ::read(0, &c, 1);
-    } while (n < 0 && errno == EINTR);
-    if (n != 1) return EOF;
-  }
+  auto c = os::read_key(0);
+  if (!c) return EOF;
   if (echo) {
-    std::fputc(c, stdout);
+    std::fputc(*c, stdout);
     std::fflush(stdout);
   }
-  return c;
+  return *c;
 }
 
 }  // namespace

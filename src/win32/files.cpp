@@ -2,14 +2,10 @@
 // completion of OVERLAPPED arguments.
 #include <windows.h>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <optional>
 #include <string>
 
-#include "os/linux/errno_map.hpp"
+#include "os/linux/file.hpp"
 #include "os/linux/kernel_pipe.hpp"
 #include "win32/async.hpp"
 #include "win32/objects.hpp"
@@ -18,35 +14,25 @@
 namespace sluice::win32 {
 namespace {
 
-bool is_fifo(int fd) {
-  struct stat st {};
-  return ::fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
-}
-
 HANDLE fail_handle(DWORD code) {
   set_last_error(code);
   return INVALID_HANDLE_VALUE;
 }
 
-DWORD file_error(int e, bool creating) {
-  switch (e) {
-    case ENOENT:
-      return creating ? ERROR_PATH_NOT_FOUND : ERROR_FILE_NOT_FOUND;
-    case EEXIST:
-      return ERROR_FILE_EXISTS;
-    case EISDIR:
-      return ERROR_ACCESS_DENIED;
-    default:
-      return static_cast<DWORD>(os::from_errno(e).value());
-  }
+// CreateFile's and DeleteFile's error for a failed open or unlink: a missing file is
+// ERROR_PATH_NOT_FOUND when it was to be created (its directory is what is missing), and an
+// existing one ERROR_FILE_EXISTS.
+DWORD file_error(std::error_code ec, bool creating) {
+  DWORD code = win32_code(ec);
+  if (code == ERROR_FILE_NOT_FOUND && creating) return ERROR_PATH_NOT_FOUND;
+  if (code == ERROR_ALREADY_EXISTS) return ERROR_FILE_EXISTS;
+  return code;
 }
 
 bool parent_exists(const std::string& path) {
   std::size_t slash = path.rfind('/');
   if (slash == std::string::npos) return true;
-  std::string dir = slash == 0 ? "/" : path.substr(0, slash);
-  struct stat st {};
-  return ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  return os::directory_exists(slash == 0 ? "/" : path.substr(0, slash));
 }
 
 }  // namespace
@@ -68,13 +54,13 @@ void complete_overlapped(LPOVERLAPPED ov, DWORD status, DWORD bytes) noexcept {
     std::lock_guard lock(wait_mutex());
     ov->InternalHigh = bytes;
     store_internal(ov, status);
-    if (event) static_cast<EventObject&>(*event).signaled = true;
+    if (event) static_cast<EventObject&>(*event).set_locked();
   }
   wait_cv().notify_all();
 }
 
 Result<PeekResult> peek_fd(FdObject& file, std::span<std::byte> buffer) {
-  if (!is_fifo(file.fd)) return errc::kInvalidFunction;
+  if (!os::is_stream(file.fd)) return errc::kInvalidFunction;
   if (!file.can_read) return errc::kAccessDenied;
   auto queued = os::bytes_queued(file.fd);
   if (!queued) return queued.error();
@@ -99,54 +85,52 @@ HANDLE create_file(const std::string& name, DWORD access, DWORD share, LPSECURIT
   bool want_read = (access & (GENERIC_READ | GENERIC_ALL | FILE_READ_DATA)) != 0;
   bool want_write =
       (access & (GENERIC_WRITE | GENERIC_ALL | FILE_WRITE_DATA | FILE_APPEND_DATA)) != 0;
-  int mode = want_read && want_write ? O_RDWR : want_write ? O_WRONLY : O_RDONLY;
-  int base = mode | O_CLOEXEC | O_NOCTTY;
-  if ((access & (FILE_APPEND_DATA)) && !(access & (GENERIC_WRITE | GENERIC_ALL | FILE_WRITE_DATA))) {
-    base |= O_APPEND;
-  }
-  mode_t perms = (flags & FILE_ATTRIBUTE_READONLY) ? 0444 : 0666;
+  os::FileOpen how;
+  how.read = want_read;
+  how.write = want_write;
+  how.append = (access & FILE_APPEND_DATA) &&
+               !(access & (GENERIC_WRITE | GENERIC_ALL | FILE_WRITE_DATA));
+  how.mode = (flags & FILE_ATTRIBUTE_READONLY) ? 0444 : 0666;
   bool existed = false;
-  int fd = -1;
+  Result<os::UniqueFd> fd = errc::kInvalidParameter;
   switch (disposition) {
     case CREATE_NEW:
-      fd = ::open(path.c_str(), base | O_CREAT | O_EXCL, perms);
-      if (fd < 0) return fail_handle(file_error(errno, true));
+      how.create = how.exclusive = true;
+      fd = os::open_file(path, how);
+      if (!fd) return fail_handle(file_error(fd.error(), true));
       break;
     case CREATE_ALWAYS:
     case OPEN_ALWAYS:
-      fd = ::open(path.c_str(), base | O_CREAT | O_EXCL, perms);
-      if (fd < 0 && errno == EEXIST) {
+      how.create = how.exclusive = true;
+      fd = os::open_file(path, how);
+      if (!fd && fd.error() == make_error_code(errc::kAlreadyExists)) {
         existed = true;
-        int extra = disposition == CREATE_ALWAYS ? O_TRUNC : 0;
-        fd = ::open(path.c_str(), base | extra);
+        how.create = how.exclusive = false;
+        how.truncate = disposition == CREATE_ALWAYS;
+        fd = os::open_file(path, how);
       }
-      if (fd < 0) return fail_handle(file_error(errno, !parent_exists(path)));
+      if (!fd) return fail_handle(file_error(fd.error(), !parent_exists(path)));
       break;
     case OPEN_EXISTING:
-      fd = ::open(path.c_str(), base);
-      if (fd < 0) {
-        return fail_handle(errno == ENOENT && !parent_exists(path) ? ERROR_PATH_NOT_FOUND
-                                                                   : file_error(errno, false));
-      }
-      break;
     case TRUNCATE_EXISTING:
-      if (!want_write) return fail_handle(ERROR_INVALID_PARAMETER);
-      fd = ::open(path.c_str(), base | O_TRUNC);
-      if (fd < 0) {
-        return fail_handle(errno == ENOENT && !parent_exists(path) ? ERROR_PATH_NOT_FOUND
-                                                                   : file_error(errno, false));
+      if (disposition == TRUNCATE_EXISTING && !want_write) {
+        return fail_handle(ERROR_INVALID_PARAMETER);
+      }
+      how.truncate = disposition == TRUNCATE_EXISTING;
+      fd = os::open_file(path, how);
+      if (!fd) {
+        bool missing = fd.error() == make_error_code(errc::kFileNotFound);
+        return fail_handle(missing && !parent_exists(path) ? ERROR_PATH_NOT_FOUND
+                                                           : file_error(fd.error(), false));
       }
       break;
     default:
       return fail_handle(ERROR_INVALID_PARAMETER);
   }
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return fail_handle(ERROR_ACCESS_DENIED);
-  }
-  HANDLE h = globals().handles.insert(std::make_shared<FdObject>(fd, true, want_read, want_write),
-                                      sa && sa->bInheritHandle ? HANDLE_FLAG_INHERIT : 0);
+  if (os::is_directory(fd->get())) return fail_handle(ERROR_ACCESS_DENIED);
+  HANDLE h = globals().handles.insert(
+      std::make_shared<FdObject>(fd->release(), true, want_read, want_write),
+      sa && sa->bInheritHandle ? HANDLE_FLAG_INHERIT : 0);
   // CREATE_ALWAYS and OPEN_ALWAYS succeed on an existing file and say so.
   if (existed) set_last_error(ERROR_ALREADY_EXISTS);
   else if (disposition == CREATE_ALWAYS || disposition == OPEN_ALWAYS) set_last_error(0);
@@ -160,7 +144,9 @@ using namespace sluice::win32;
 
 namespace {
 
-std::uint64_t offset_of(LPOVERLAPPED ov) {
+// An OVERLAPPED on a file gives the position; without one the file's own position is used.
+std::optional<std::uint64_t> offset_of(LPOVERLAPPED ov) {
+  if (!ov) return std::nullopt;
   return (static_cast<std::uint64_t>(ov->OffsetHigh) << 32) | ov->Offset;
 }
 
@@ -168,37 +154,22 @@ std::uint64_t offset_of(LPOVERLAPPED ov) {
 // (every writer gone: ERROR_BROKEN_PIPE).
 Result<std::size_t> read_fd(FdObject& file, std::span<std::byte> buffer, LPOVERLAPPED ov) {
   if (!file.can_read) return errc::kAccessDenied;
-  if (is_fifo(file.fd)) {
+  if (os::is_stream(file.fd)) {
     if (buffer.empty()) return std::size_t{0};
     return os::read_wait(file.fd, buffer);
   }
-  ssize_t n;
-  do {
-    n = ov ? ::pread(file.fd, buffer.data(), buffer.size(), static_cast<off_t>(offset_of(ov)))
-           : ::read(file.fd, buffer.data(), buffer.size());
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return os::from_errno(errno);
-  return static_cast<std::size_t>(n);
+  return os::read_file(file.fd, buffer, offset_of(ov));
 }
 
 Result<std::size_t> write_fd(FdObject& file, std::span<const std::byte> data, LPOVERLAPPED ov) {
   if (!file.can_write) return errc::kAccessDenied;
   if (data.empty()) return std::size_t{0};
-  if (is_fifo(file.fd)) {
+  if (os::is_stream(file.fd)) {
     auto r = os::write_wait(file.fd, data);
     if (!r) return r.error();
     return data.size();
   }
-  std::size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ov ? ::pwrite(file.fd, data.data() + done, data.size() - done,
-                              static_cast<off_t>(offset_of(ov) + done))
-                   : ::write(file.fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return os::from_errno(errno);
-    done += static_cast<std::size_t>(n);
-  }
-  return done;
+  return os::write_file_all(file.fd, data, offset_of(ov));
 }
 
 }  // namespace
@@ -320,10 +291,8 @@ BOOL WINAPI FlushFileBuffers(HANDLE hFile) {
       case Kind::kFd: {
         auto& file = static_cast<FdObject&>(*object);
         if (!file.can_write) return fail(ERROR_ACCESS_DENIED);
-        // Pipes and terminals have nothing to sync (fsync says EINVAL).
-        if (::fsync(file.fd) != 0 && errno != EINVAL && errno != EROFS) {
-          return fail(os::from_errno(errno));
-        }
+        auto r = os::sync_file(file.fd);
+        if (!r) return fail(r.error());
         return TRUE;
       }
       default:
@@ -339,7 +308,8 @@ BOOL WINAPI DeleteFileA(LPCSTR lpFileName) {
     for (char& c : path) {
       if (c == '\\') c = '/';
     }
-    if (::unlink(path.c_str()) != 0) return fail(file_error(errno, false));
+    auto r = os::remove_file(path);
+    if (!r) return fail(file_error(r.error(), false));
     return TRUE;
   });
 }

@@ -10,7 +10,9 @@
 #include <cstring>
 
 #include "os/linux/errno_map.hpp"
+#include "win32/handle_transfer.hpp"
 #include "win32/objects.hpp"
+#include "os/linux/kernel_pipe.hpp"
 
 namespace sluice::win32 {
 namespace {
@@ -171,7 +173,7 @@ Globals::Globals() {
                                    acc == O_WRONLY || acc == O_RDWR),
         0);
   }
-  adopt_inherited_handles(handles);
+  adopt_inherited_handles(handles, registry ? &*registry : nullptr);
 }
 
 Globals& globals() {
@@ -189,7 +191,7 @@ Registry* registry(std::error_code* error) {
 namespace {
 // Library initialisation: the registry's agent thread must exist before any thread
 // impersonates (a thread created during impersonation inherits the client's identity).
-[[maybe_unused]] const bool g_initialised = (globals(), true);
+[[maybe_unused]] const bool g_initialised = (globals(), start_handle_inbox(), true);
 }  // namespace
 
 // ---- text --------------------------------------------------------------------------------------
@@ -275,39 +277,37 @@ std::wstring from_utf8(const std::string& s) {
 // Format of SLUICE_WIN32_HANDLES (written by CreateProcess): entries separated by ';', each
 // "value,kind,fd,size,pid" with kind r (anonymous read end), w (anonymous write end), or a file
 // as "f<read><write>". The descriptors arrive at the same numbers.
-void adopt_inherited_handles(HandleTable& table) {
+void adopt_inherited_handles(HandleTable& table, Registry* registry) {
   const char* env = std::getenv("SLUICE_WIN32_HANDLES");
   if (!env) return;
   std::string list = env;
   ::unsetenv("SLUICE_WIN32_HANDLES");  // not for grandchildren
+  // Entries: "<HANDLE value>/<fd>:<fd>.../<item>;" (handle_transfer.hpp describes the item).
   std::size_t pos = 0;
   while (pos < list.size()) {
     std::size_t end = list.find(';', pos);
     if (end == std::string::npos) end = list.size();
-    std::string item = list.substr(pos, end - pos);
+    std::string entry = list.substr(pos, end - pos);
     pos = end + 1;
-    unsigned long value = 0;
-    char kind[4] = {0};
-    int fd = -1;
-    unsigned size = 0;
-    unsigned pid = 0;
-    if (std::sscanf(item.c_str(), "%lu,%3[^,],%d,%u,%u", &value, kind, &fd, &size, &pid) != 5) {
-      continue;
+    std::size_t slash1 = entry.find('/');
+    std::size_t slash2 = slash1 == std::string::npos ? slash1 : entry.find('/', slash1 + 1);
+    if (slash2 == std::string::npos) continue;
+    unsigned long value = std::strtoul(entry.c_str(), nullptr, 10);
+    std::vector<os::UniqueFd> fds;
+    bool valid = true;
+    std::string numbers = entry.substr(slash1 + 1, slash2 - slash1 - 1);
+    for (std::size_t from = 0; from <= numbers.size();) {
+      std::size_t colon = numbers.find(':', from);
+      if (colon == std::string::npos) colon = numbers.size();
+      int fd = std::atoi(numbers.substr(from, colon - from).c_str());
+      // Our descriptors are close-on-exec except while a CreateProcess hands them on.
+      if (fd < 3 || !os::set_inheritable(fd, false)) valid = false;
+      if (fd >= 3) fds.emplace_back(fd);
+      from = colon + 1;
     }
-    if (fd < 3 || ::fcntl(fd, F_GETFD) < 0) continue;
-    // Our descriptors are close-on-exec except while a CreateProcess passes them on.
-    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    std::shared_ptr<Object> object;
-    if (kind[0] == 'r') {
-      object = std::make_shared<AnonReadObject>(AnonReadEnd(fd, size), pid);
-    } else if (kind[0] == 'w') {
-      object = std::make_shared<AnonWriteObject>(AnonWriteEnd(fd, size), pid);
-    } else if (kind[0] == 'f') {
-      object = std::make_shared<FdObject>(fd, true, kind[1] == '1', kind[2] == '1');
-    } else {
-      continue;
-    }
-    table.insert_at(reinterpret_cast<HANDLE>(value), std::move(object), HANDLE_FLAG_INHERIT);
+    if (!valid || value == 0) continue;
+    auto object = accept_incoming(registry, entry.substr(slash2 + 1), std::move(fds));
+    if (object) table.insert_at(reinterpret_cast<HANDLE>(value), std::move(*object), HANDLE_FLAG_INHERIT);
   }
 }
 
@@ -345,8 +345,20 @@ BOOL WINAPI DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle,
     BOOL ok = TRUE;
     if (lpTargetHandle) {
       if (reinterpret_cast<std::uintptr_t>(hTargetProcessHandle) != kPseudoProcess) {
-        ok = fail(globals().handles.get(hTargetProcessHandle) ? ERROR_NOT_SUPPORTED
-                                                              : ERROR_INVALID_HANDLE);
+        // Another process: through its handle inbox (handle_transfer.hpp).
+        auto target = globals().handles.get(hTargetProcessHandle);
+        if (!target || target->kind() != Kind::kProcess ||
+            static_cast<ProcessObject&>(*target).is_thread_handle) {
+          ok = fail(ERROR_INVALID_HANDLE);
+        } else {
+          auto sent = send_to_process(static_cast<ProcessObject&>(*target).pid, object,
+                                      bInheritHandle ? HANDLE_FLAG_INHERIT : 0, 5000);
+          if (sent) {
+            *lpTargetHandle = *sent;
+          } else {
+            ok = fail(sent.error());
+          }
+        }
       } else {
         *lpTargetHandle = globals().handles.insert(object, bInheritHandle ? HANDLE_FLAG_INHERIT : 0);
       }

@@ -1,15 +1,15 @@
-// Memory, strings, messages and modules (heapapi.h, winbase.h, winuser.h).
+// Memory, strings, message boxes and modules (heapapi.h, winbase.h, winuser.h); FormatMessage
+// is in format_message.cpp.
 #include <windows.h>
 
 #include <strings.h>
-#include <unistd.h>
 
-#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "os/linux/directory.hpp"
 #include "win32/objects.hpp"
 
 namespace sluice::win32 {
@@ -34,100 +34,17 @@ std::size_t block_size(const void* p) {
 
 int sign(int v) { return v < 0 ? -1 : v > 0 ? 1 : 0; }
 
-// Texts for codes outside the C++ error category (which has every pipe error's text).
-const char* extra_text(DWORD code) {
-  switch (code) {
-    case ERROR_INVALID_ACCESS: return "The access code is invalid.";
-    case ERROR_INVALID_DATA: return "The data is invalid.";
-    case ERROR_OUTOFMEMORY: return "Not enough memory resources are available to complete this operation.";
-    case ERROR_NO_MORE_FILES: return "There are no more files.";
-    case ERROR_GEN_FAILURE: return "A device attached to the system is not functioning.";
-    case ERROR_SHARING_VIOLATION:
-      return "The process cannot access the file because it is being used by another process.";
-    case ERROR_FILE_EXISTS: return "The file exists.";
-    case ERROR_CALL_NOT_IMPLEMENTED: return "This function is not supported on this system.";
-    case ERROR_MOD_NOT_FOUND: return "The specified module could not be found.";
-    case ERROR_BUSY: return "The requested resource is in use.";
-    case ERROR_ENVVAR_NOT_FOUND: return "The system could not find the environment option that was entered.";
-    case ERROR_DIRECTORY: return "The directory name is invalid.";
-    case ERROR_MR_MID_NOT_FOUND:
-      return "The system cannot find message text for message number 0x%1 in the message file for %2.";
-    case ERROR_NOACCESS: return "Invalid access to memory location.";
-    case ERROR_BAD_IMPERSONATION_LEVEL:
-      return "Either a required impersonation level was not provided, or the provided "
-             "impersonation level is invalid.";
-    case ERROR_CANT_OPEN_ANONYMOUS: return "Cannot open an anonymous level security token.";
-    case ERROR_PRIVILEGE_NOT_HELD: return "A required privilege is not held by the client.";
-    case ERROR_TIMEOUT: return "This operation returned because the timeout period expired.";
-    default: return nullptr;
-  }
-}
-
-// The message text, or false when the system has none.
-bool system_text(DWORD code, std::string* out) {
-  if (const char* text = extra_text(code)) {
-    *out = text;
-    return true;
-  }
-  std::string m = sluice::category().message(static_cast<int>(code));
-  if (m.rfind("Unknown error", 0) == 0) return false;
-  *out = std::move(m);
-  return true;
-}
-
-bool message_text(DWORD flags, const std::string& source, DWORD id, std::string* out) {
-  if (flags & FORMAT_MESSAGE_FROM_STRING) {
-    *out = source;  // TODO(compat): %1-style inserts are not expanded
-    return true;
-  }
-  if (flags & FORMAT_MESSAGE_FROM_SYSTEM) {
-    if (!system_text(id, out)) {
-      set_last_error(ERROR_MR_MID_NOT_FOUND);
-      return false;
-    }
-    *out += "\r\n";
-    return true;
-  }
-  set_last_error(ERROR_NOT_SUPPORTED);
-  return false;
-}
-
-template <class Char>
-DWORD deliver(DWORD flags, const std::basic_string<Char>& text, Char* buffer, DWORD size) {
-  auto length = static_cast<DWORD>(text.size());
-  if (flags & FORMAT_MESSAGE_ALLOCATE_BUFFER) {
-    if (!buffer) {
-      set_last_error(ERROR_INVALID_PARAMETER);
-      return 0;
-    }
-    std::size_t chars = std::max<std::size_t>(text.size() + 1, size);
-    auto* p = static_cast<Char*>(LocalAlloc(LMEM_ZEROINIT, chars * sizeof(Char)));
-    if (!p) return 0;
-    std::memcpy(p, text.c_str(), (text.size() + 1) * sizeof(Char));
-    // lpBuffer is really a pointer to the caller's pointer.
-    *reinterpret_cast<Char**>(buffer) = p;
-    return length;
-  }
-  if (!buffer || size < length + 1) {
-    set_last_error(ERROR_INSUFFICIENT_BUFFER);
-    return 0;
-  }
-  std::memcpy(buffer, text.c_str(), (text.size() + 1) * sizeof(Char));
-  return length;
-}
-
 DWORD module_file_name(HMODULE module, std::string* out) {
   if (module != nullptr) {
     set_last_error(ERROR_MOD_NOT_FOUND);
     return 0;
   }
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n < 0) {
+  auto path = os::executable_path();
+  if (!path) {
     set_last_error(ERROR_GEN_FAILURE);
     return 0;
   }
-  out->assign(buf, static_cast<std::size_t>(n));
+  *out = std::move(*path);
   return 1;
 }
 
@@ -268,34 +185,6 @@ int WINAPI lstrcmpiA(LPCSTR lpString1, LPCSTR lpString2) {
 int WINAPI lstrcmpiW(LPCWSTR lpString1, LPCWSTR lpString2) {
   if (!lpString1 || !lpString2) return lpString1 ? 1 : lpString2 ? -1 : 0;
   return sign(::wcscasecmp(lpString1, lpString2));
-}
-
-DWORD WINAPI FormatMessageA(DWORD dwFlags, LPCVOID lpSource, DWORD dwMessageId,
-                            DWORD dwLanguageId, LPSTR lpBuffer, DWORD nSize, va_list* Arguments) {
-  (void)dwLanguageId, (void)Arguments;
-  return guarded<DWORD>(0, [&]() -> DWORD {
-    std::string source;
-    if ((dwFlags & FORMAT_MESSAGE_FROM_STRING) && lpSource) {
-      source = static_cast<const char*>(lpSource);
-    }
-    std::string text;
-    if (!message_text(dwFlags, source, dwMessageId, &text)) return 0;
-    return deliver<char>(dwFlags, text, lpBuffer, nSize);
-  });
-}
-
-DWORD WINAPI FormatMessageW(DWORD dwFlags, LPCVOID lpSource, DWORD dwMessageId,
-                            DWORD dwLanguageId, LPWSTR lpBuffer, DWORD nSize, va_list* Arguments) {
-  (void)dwLanguageId, (void)Arguments;
-  return guarded<DWORD>(0, [&]() -> DWORD {
-    std::string source;
-    if ((dwFlags & FORMAT_MESSAGE_FROM_STRING) && lpSource) {
-      source = to_utf8(static_cast<const wchar_t*>(lpSource));
-    }
-    std::string text;
-    if (!message_text(dwFlags, source, dwMessageId, &text)) return 0;
-    return deliver<wchar_t>(dwFlags, from_utf8(text), lpBuffer, nSize);
-  });
 }
 
 int WINAPI MessageBoxA(HWND hWnd, LPCSTR lpText, LPCSTR lpCaption, UINT uType) {

@@ -98,14 +98,40 @@ class FdObject final : public Object {
   const bool can_write;
 };
 
+class NamedEvent;  // named_event.hpp: a named event's state shared between processes
+
 /// Events, threads and processes are waited on under one mutex and condition variable (see
-/// wait_mutex()); their signalled state is guarded by it.
+/// wait_mutex()); their signalled state is guarded by it. A named event keeps its state in
+/// memory shared with other processes (which change it at any time); the *_locked members
+/// still run under wait_mutex(), which orders them with this process's waiters.
 class EventObject final : public Object {
  public:
   EventObject(bool manual_reset, bool initial)
-      : Object(Kind::kEvent), manual(manual_reset), signaled(initial) {}
-  const bool manual;
-  bool signaled;  // guarded by wait_mutex()
+      : Object(Kind::kEvent), access(EVENT_ALL_ACCESS), manual_(manual_reset), signaled_(initial) {}
+  /// A handle to a named event, with the rights it was opened with.
+  EventObject(std::shared_ptr<NamedEvent> named, DWORD rights);
+
+  bool manual() const noexcept;
+  /// Whether the event is signalled; with `consume`, takes an auto-reset event's state (for a
+  /// named event, exactly one waiter in any process gets it).
+  bool signalled_locked(bool consume) noexcept;
+  /// Callers notify wait_cv() after a set; a named event also wakes other processes.
+  void set_locked() noexcept;
+  void reset_locked() noexcept;
+  /// The shared state of a named event, else null. Under wait_mutex(): an unnamed event that
+  /// leaves its process becomes one (shared_state()).
+  const std::shared_ptr<NamedEvent>& named() const noexcept { return named_; }
+  /// The event's state shared between processes, for a handle that leaves this one: an unnamed
+  /// event moves its state into a named event of a hidden name first (Windows needs no name to
+  /// share an event; we need a file). Takes wait_mutex().
+  Result<std::shared_ptr<NamedEvent>> shared_state();
+
+  const DWORD access;  ///< EVENT_MODIFY_STATE, SYNCHRONIZE (EVENT_ALL_ACCESS when created)
+
+ private:
+  const bool manual_;
+  bool signaled_ = false;  // guarded by wait_mutex(); unused when named_
+  std::shared_ptr<NamedEvent> named_;
 };
 
 class ThreadObject final : public Object {
@@ -219,8 +245,9 @@ std::wstring from_utf8(const std::string& s);
 void signal_event(HANDLE h) noexcept;
 void reset_event(HANDLE h) noexcept;
 
-/// Restores inherited handles from the environment (called once at initialisation).
-void adopt_inherited_handles(HandleTable& table);
+/// Restores inherited handles from the environment (called once at initialisation); named
+/// pipes join `registry`'s engine.
+void adopt_inherited_handles(HandleTable& table, Registry* registry);
 
 /// The client's uid/gid/user name for a server end (from the client's /proc entry).
 struct PeerIdentity {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +14,8 @@
 #include <vector>
 
 #include "os/linux/kernel_pipe.hpp"
+#include "win32/handle_transfer.hpp"
+#include "win32/stdio_relay.hpp"
 #include "win32/objects.hpp"
 
 namespace sluice::win32 {
@@ -177,13 +180,27 @@ BOOL create_process(const std::string* application, const std::string* command_l
   }
   int fds[3] = {-1, -1, -1};
   std::vector<std::shared_ptr<Object>> keep;  // alive until the child has its copies
+  std::vector<std::shared_ptr<StdioRelay>> relays;
   for (int i = 0; i < 3; ++i) {
     if (!stdio[i] || stdio[i] == INVALID_HANDLE_VALUE) continue;
     auto object = globals().handles.get(stdio[i]);
     if (!object) continue;  // Windows passes invalid standard handles through; so do we (none)
+    if (object->kind() == Kind::kNamedPipe) {
+      bool child_reads = i == 0;
+      auto same = std::find_if(relays.begin(), relays.end(), [&](const auto& r) {
+        return r->end() == object.get() && r->child_reads() == child_reads;
+      });
+      if (same == relays.end()) {
+        auto relay = StdioRelay::create(object, child_reads);
+        if (!relay) return fail(relay.error());
+        relays.push_back(std::move(*relay));
+        same = relays.end() - 1;
+      }
+      fds[i] = (*same)->child_fd();
+      continue;
+    }
     int fd = fd_of(object);
-    // TODO(compat): a named-pipe end as a child's stdio needs the foreign-stdio switch (DESIGN).
-    if (fd < 0) return fail(ERROR_NOT_SUPPORTED);
+    if (fd < 0) return fail(ERROR_INVALID_HANDLE);  // events, threads, ... are not stdio
     fds[i] = fd;
     keep.push_back(std::move(object));
   }
@@ -193,61 +210,50 @@ BOOL create_process(const std::string* application, const std::string* command_l
 
   Globals& g = globals();
   std::lock_guard spawn_lock(g.spawn_mu);
-  // Inheritable handles: the descriptors lose close-on-exec for the spawn, and their HANDLE
-  // values travel in the environment so a sluice child finds them at the same values.
-  std::vector<int> opened;
+  // Inheritable handles: their descriptors reach the child at the same numbers (the named
+  // pipes' through PipeEnd::share()), and their HANDLE values travel in the environment so a
+  // sluice child finds them at the same values. A handle that cannot travel stays behind, as
+  // does anything that is not a descriptor (events, threads, ...: TODO(compat)).
+  std::vector<OutgoingObject> outgoing;
   std::string list;
   if (inherit) {
     for (auto& [value, entry] : g.handles.inheritable()) {
-      int fd = fd_of(entry.object);
-      if (fd < 3) continue;  // named pipes, events, ... stay behind (TODO(compat))
-      char kind[4] = "f00";
-      std::uint32_t size = 0, pid = static_cast<std::uint32_t>(::getpid());
-      if (entry.object->kind() == Kind::kAnonRead) {
-        auto& o = static_cast<AnonReadObject&>(*entry.object);
-        kind[0] = 'r';
-        kind[1] = '\0';
-        size = o.end.info().in_buffer_size;
-        pid = o.creator_pid;
-      } else if (entry.object->kind() == Kind::kAnonWrite) {
-        auto& o = static_cast<AnonWriteObject&>(*entry.object);
-        kind[0] = 'w';
-        kind[1] = '\0';
-        size = o.end.info().out_buffer_size;
-        pid = o.creator_pid;
-      } else {
-        auto& o = static_cast<FdObject&>(*entry.object);
-        kind[1] = o.can_read ? '1' : '0';
-        kind[2] = o.can_write ? '1' : '0';
-      }
-      if (!os::set_inheritable(fd, true)) continue;
-      opened.push_back(fd);
+      if (entry.object->kind() == Kind::kFd && fd_of(entry.object) < 3) continue;  // stdio
+      auto out = prepare_outgoing(entry.object);
+      if (!out) continue;
+      std::string numbers;
+      for (int fd : out->fds) numbers += (numbers.empty() ? "" : ":") + std::to_string(fd);
+      list += std::to_string(reinterpret_cast<std::uintptr_t>(value)) + "/" + numbers + "/" +
+              out->item + ";";
+      options.pass_descriptors.insert(options.pass_descriptors.end(), out->fds.begin(),
+                                      out->fds.end());
       keep.push_back(entry.object);
-      char item[96];
-      std::snprintf(item, sizeof item, "%lu,%s,%d,%u,%u;",
-                    static_cast<unsigned long>(reinterpret_cast<std::uintptr_t>(value)), kind, fd,
-                    size, pid);
-      list += item;
+      outgoing.push_back(std::move(*out));
     }
   }
   // TODO(cleanup): SpawnOptions has no environment; setenv here races with getenv elsewhere.
   if (!list.empty()) ::setenv("SLUICE_WIN32_HANDLES", list.c_str(), 1);
   auto child = Process::spawn(options);
   if (!list.empty()) ::unsetenv("SLUICE_WIN32_HANDLES");
-  for (int fd : opened) (void)os::set_inheritable(fd, false);
   if (!child) return fail(child.error());
 
   auto process = std::make_shared<ProcessObject>();
   process->pid = child->pid();
-  // One waiter thread per child turns its exit into the signalled state.
-  std::thread([process, proc = std::move(*child)]() mutable {
+  for (auto& relay : relays) relay->start();
+  // One waiter thread per child turns its exit into the signalled state, then lets the relays
+  // finish (they hold named-pipe ends the child used as stdio).
+  std::thread([process, proc = std::move(*child), relays = std::move(relays)]() mutable {
     auto code = proc.wait();
+    for (auto& relay : relays)
+      if (!relay->child_reads()) (void)relay->wait_drained(std::chrono::seconds(1));
     {
       std::lock_guard lock(wait_mutex());
       process->done = true;
       process->exit_code = process->terminated_with.value_or(code ? static_cast<DWORD>(*code) : 1);
     }
     wait_cv().notify_all();
+    for (auto& relay : relays) relay->child_exited();
+    relays.clear();  // waits for the relays: output the child left in its pipe still arrives
   }).detach();
   auto thread = std::make_shared<ProcessObject>();
   thread->is_thread_handle = true;

@@ -2,18 +2,22 @@
 //
 // Every waitable object (event, thread, process) keeps its signalled state under one mutex and
 // one condition variable, so WaitForMultipleObjects (wait-any and wait-all, auto-reset events
-// consumed atomically) is a single loop. TODO(perf): the engine's waitable-object primitive
-// (DESIGN decision 12) will replace this when asynchronous I/O arrives.
+// consumed atomically) is a single loop. A named event's state lives in memory shared with other
+// processes (named_event.hpp); while a wait includes one, the named-event watcher turns its
+// changes into notifications of the same condition variable. TODO(perf): the engine's
+// waitable-object primitive (DESIGN decision 12) will replace this when asynchronous I/O arrives.
 #include <windows.h>
 
-#include <pthread.h>
-#include <unistd.h>
-
 #include <chrono>
+#include <optional>
 #include <thread>
 #include <vector>
 
+#include "os/linux/directory.hpp"
+#include "os/linux/random.hpp"
+#include "os/linux/thread.hpp"
 #include "win32/async.hpp"
+#include "win32/named_event.hpp"
 #include "win32/objects.hpp"
 
 namespace sluice::win32 {
@@ -25,12 +29,8 @@ using Clock = std::chrono::steady_clock;
 // wait_mutex() held.
 bool signalled_locked(Object& object, bool consume) {
   switch (object.kind()) {
-    case Kind::kEvent: {
-      auto& e = static_cast<EventObject&>(object);
-      if (!e.signaled) return false;
-      if (consume && !e.manual) e.signaled = false;
-      return true;
-    }
+    case Kind::kEvent:
+      return static_cast<EventObject&>(object).signalled_locked(consume);
     case Kind::kThread:
       return static_cast<ThreadObject&>(object).done;
     case Kind::kProcess:
@@ -51,6 +51,48 @@ bool waitable(const Object& object) {
   return object.kind() != Kind::kFd && object.kind() != Kind::kPort;
 }
 
+EventObject* named_auto_event(Object& object) {
+  if (object.kind() != Kind::kEvent) return nullptr;
+  auto& e = static_cast<EventObject&>(object);
+  return e.named() && !e.manual() ? &e : nullptr;
+}
+
+// Wait-all: when every object is signalled, consumes them all at once. Another process may take
+// a named auto-reset event between the look and the take; the events taken are then given back
+// and the wait goes on.
+bool take_all_locked(const std::vector<std::shared_ptr<Object>>& objects) {
+  for (auto& o : objects) {
+    if (!signalled_locked(*o, false)) return false;
+  }
+  std::vector<EventObject*> taken;
+  for (auto& o : objects) {
+    if (auto* e = named_auto_event(*o)) {
+      if (!e->signalled_locked(true)) {
+        for (auto* t : taken) t->set_locked();
+        return false;
+      }
+      taken.push_back(e);
+    }
+  }
+  for (auto& o : objects) {
+    if (!named_auto_event(*o)) (void)signalled_locked(*o, true);
+  }
+  return true;
+}
+
+// The wait's result if it is satisfied now (consuming what it takes), else nullopt.
+std::optional<DWORD> satisfied_locked(const std::vector<std::shared_ptr<Object>>& objects,
+                                      BOOL wait_all) {
+  if (wait_all) {
+    if (take_all_locked(objects)) return WAIT_OBJECT_0;
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    if (signalled_locked(*objects[i], true)) return static_cast<DWORD>(WAIT_OBJECT_0 + i);
+  }
+  return std::nullopt;
+}
+
 DWORD wait_for(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms, bool alertable) {
   if (count == 0 || count > MAXIMUM_WAIT_OBJECTS || !handles) {
     set_last_error(ERROR_INVALID_PARAMETER);
@@ -64,67 +106,117 @@ DWORD wait_for(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms, bool
       set_last_error(ERROR_INVALID_HANDLE);
       return WAIT_FAILED;
     }
+    if (object->kind() == Kind::kEvent) {
+      auto& e = static_cast<EventObject&>(*object);
+      if (!(e.access & SYNCHRONIZE)) {
+        set_last_error(ERROR_ACCESS_DENIED);
+        return WAIT_FAILED;
+      }
+    }
     objects.push_back(std::move(object));
   }
+  // Named events other processes may set are watched from just before the first sleep (a wait
+  // satisfied at once costs no more than before); declared ahead of the lock, released after it.
+  std::vector<std::unique_ptr<WatchGuard>> watches;
+  std::vector<bool> watched(objects.size(), false);  // an unnamed event may become named meanwhile
   auto deadline = Clock::now() + std::chrono::milliseconds(ms);
   std::unique_lock lock(wait_mutex());
   for (;;) {
     // Queued APCs run first, even when an object is signalled (io-models.md §4).
     if (alertable && run_apcs_locked(lock)) return WAIT_IO_COMPLETION;
-    if (wait_all) {
-      bool all = true;
-      for (auto& o : objects) all = all && signalled_locked(*o, false);
-      if (all) {
-        for (auto& o : objects) (void)signalled_locked(*o, true);
-        return WAIT_OBJECT_0;
+    if (auto done = satisfied_locked(objects, wait_all)) return *done;
+    if (ms != 0) {
+      bool added = false;
+      for (std::size_t i = 0; i < objects.size(); ++i) {
+        if (watched[i] || objects[i]->kind() != Kind::kEvent) continue;
+        if (auto& named = static_cast<EventObject&>(*objects[i]).named()) {
+          watches.push_back(std::make_unique<WatchGuard>(named));
+          watched[i] = true;
+          added = true;
+        }
       }
-    } else {
-      for (DWORD i = 0; i < count; ++i) {
-        if (signalled_locked(*objects[i], true)) return WAIT_OBJECT_0 + i;
-      }
+      if (added) continue;  // look again: a set between the look and the watch would be missed
     }
     if (ms == INFINITE) {
       wait_cv().wait(lock);
     } else if (wait_cv().wait_until(lock, deadline) == std::cv_status::timeout) {
       // One more look: the state may have changed right at the deadline.
       if (Clock::now() >= deadline) {
-        if (wait_all) {
-          bool all = true;
-          for (auto& o : objects) all = all && signalled_locked(*o, false);
-          if (all) {
-            for (auto& o : objects) (void)signalled_locked(*o, true);
-            return WAIT_OBJECT_0;
-          }
-        } else {
-          for (DWORD i = 0; i < count; ++i) {
-            if (signalled_locked(*objects[i], true)) return WAIT_OBJECT_0 + i;
-          }
-        }
+        if (auto done = satisfied_locked(objects, wait_all)) return *done;
         return WAIT_TIMEOUT;
       }
     }
   }
 }
 
-HANDLE create_event(LPSECURITY_ATTRIBUTES sa, BOOL manual, BOOL initial, bool named) {
-  if (named) {
-    // TODO(compat): named events (shared between processes).
-    set_last_error(ERROR_NOT_SUPPORTED);
-    return nullptr;
-  }
-  return globals().handles.insert(std::make_shared<EventObject>(manual != FALSE, initial != FALSE),
-                                  sa && sa->bInheritHandle ? HANDLE_FLAG_INHERIT : 0);
+// The named event `name` in the namespace of the layer's default registry.
+Result<OpenedEvent> named_event(const std::string& name, bool create, bool manual, bool initial) {
+  std::error_code ec;
+  Registry* reg = registry(&ec);
+  if (!reg) return ec;
+  return open_named_event(reg->directory(), name, create, manual, initial);
 }
 
-BOOL set_event_state(HANDLE h, bool state) {
+// CreateEvent: `name` null or empty for an unnamed event (Windows treats "" as no name).
+HANDLE create_event(LPSECURITY_ATTRIBUTES sa, BOOL manual, BOOL initial, const std::string* name) {
+  DWORD inherit = sa && sa->bInheritHandle ? HANDLE_FLAG_INHERIT : 0;
+  if (!name || name->empty()) {
+    return globals().handles.insert(
+        std::make_shared<EventObject>(manual != FALSE, initial != FALSE), inherit);
+  }
+  auto opened = named_event(*name, true, manual != FALSE, initial != FALSE);
+  if (!opened) {
+    fail(opened.error());
+    return nullptr;
+  }
+  HANDLE h = globals().handles.insert(
+      std::make_shared<EventObject>(std::move(opened->event), EVENT_ALL_ACCESS), inherit);
+  // Windows clears the last error for a new name, so callers can test for ERROR_ALREADY_EXISTS.
+  set_last_error(opened->existed ? ERROR_ALREADY_EXISTS : ERROR_SUCCESS);
+  return h;
+}
+
+HANDLE open_event(DWORD access, BOOL inherit, const std::string* name) {
+  if (!name) {
+    set_last_error(ERROR_INVALID_PARAMETER);
+    return nullptr;
+  }
+  auto opened = named_event(*name, false, false, false);
+  if (!opened) {
+    fail(opened.error());
+    return nullptr;
+  }
+  if (access & GENERIC_ALL) access |= EVENT_ALL_ACCESS;
+  return globals().handles.insert(std::make_shared<EventObject>(std::move(opened->event), access),
+                                  inherit ? HANDLE_FLAG_INHERIT : 0);
+}
+
+// SetEvent and ResetEvent check the handle's rights; the completion of an overlapped operation
+// (signal_event) sets its event whatever rights the caller's handle has, as the kernel does.
+BOOL set_event_state(HANDLE h, bool state, bool check_access) {
   auto object = globals().handles.get(h);
   if (!object || object->kind() != Kind::kEvent) return fail(ERROR_INVALID_HANDLE);
+  auto& event = static_cast<EventObject&>(*object);
+  if (check_access && !(event.access & EVENT_MODIFY_STATE)) return fail(ERROR_ACCESS_DENIED);
   {
     std::lock_guard lock(wait_mutex());
-    static_cast<EventObject&>(*object).signaled = state;
+    if (state) {
+      event.set_locked();
+    } else {
+      event.reset_locked();
+    }
   }
   if (state) wait_cv().notify_all();
   return TRUE;
+}
+
+std::optional<std::string> name_of(LPCSTR name) {
+  if (!name) return std::nullopt;
+  return std::string(name);
+}
+std::optional<std::string> name_of(LPCWSTR name) {
+  if (!name) return std::nullopt;
+  return to_utf8(name);
 }
 
 struct ThreadStart {
@@ -155,7 +247,7 @@ void* thread_main(void* arg) {
   start.reset();
   {
     std::lock_guard lock(wait_mutex());
-    self->tid = static_cast<std::uint32_t>(::gettid());
+    self->tid = os::current_thread_id();
   }
   wait_cv().notify_all();
   DWORD code = routine(parameter);
@@ -166,8 +258,55 @@ void* thread_main(void* arg) {
 
 }  // namespace
 
-void signal_event(HANDLE h) noexcept { (void)set_event_state(h, true); }
-void reset_event(HANDLE h) noexcept { (void)set_event_state(h, false); }
+EventObject::EventObject(std::shared_ptr<NamedEvent> named, DWORD rights)
+    : Object(Kind::kEvent), access(rights), manual_(named->manual()), named_(std::move(named)) {}
+
+bool EventObject::manual() const noexcept { return manual_; }
+
+bool EventObject::signalled_locked(bool consume) noexcept {
+  if (named_) return consume && !manual_ ? named_->try_consume() : named_->signalled();
+  if (!signaled_) return false;
+  if (consume && !manual_) signaled_ = false;
+  return true;
+}
+
+void EventObject::set_locked() noexcept {
+  if (named_) {
+    named_->set();
+  } else {
+    signaled_ = true;
+  }
+}
+
+void EventObject::reset_locked() noexcept {
+  if (named_) {
+    named_->reset();
+  } else {
+    signaled_ = false;
+  }
+}
+
+Result<std::shared_ptr<NamedEvent>> EventObject::shared_state() {
+  static std::atomic<std::uint64_t> next{0};
+  std::error_code ec;
+  Registry* reg = registry(&ec);
+  if (!reg) return ec;
+  std::unique_lock lock(wait_mutex());
+  if (named_) return named_;
+  std::uint64_t nonce = 0;
+  os::fill_random(&nonce, sizeof nonce);
+  std::string hidden = "Global\\sluice-unnamed-" + std::to_string(os::current_process_id()) + "-" +
+                       std::to_string(next++) + "-" + std::to_string(nonce);
+  auto opened = open_named_event(reg->directory(), hidden, true, manual_, signaled_);
+  if (!opened) return opened.error();
+  named_ = std::move(opened->event);
+  lock.unlock();
+  wait_cv().notify_all();  // waiters start watching it for other processes' sets
+  return named_;
+}
+
+void signal_event(HANDLE h) noexcept { (void)set_event_state(h, true, false); }
+void reset_event(HANDLE h) noexcept { (void)set_event_state(h, false, false); }
 
 }  // namespace sluice::win32
 
@@ -178,23 +317,39 @@ extern "C" {
 HANDLE WINAPI CreateEventA(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManualReset,
                            BOOL bInitialState, LPCSTR lpName) {
   return guarded<HANDLE>(nullptr, [&] {
-    return create_event(lpEventAttributes, bManualReset, bInitialState, lpName != nullptr);
+    auto name = name_of(lpName);
+    return create_event(lpEventAttributes, bManualReset, bInitialState, name ? &*name : nullptr);
   });
 }
 
 HANDLE WINAPI CreateEventW(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManualReset,
                            BOOL bInitialState, LPCWSTR lpName) {
   return guarded<HANDLE>(nullptr, [&] {
-    return create_event(lpEventAttributes, bManualReset, bInitialState, lpName != nullptr);
+    auto name = name_of(lpName);
+    return create_event(lpEventAttributes, bManualReset, bInitialState, name ? &*name : nullptr);
+  });
+}
+
+HANDLE WINAPI OpenEventA(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCSTR lpName) {
+  return guarded<HANDLE>(nullptr, [&] {
+    auto name = name_of(lpName);
+    return open_event(dwDesiredAccess, bInheritHandle, name ? &*name : nullptr);
+  });
+}
+
+HANDLE WINAPI OpenEventW(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCWSTR lpName) {
+  return guarded<HANDLE>(nullptr, [&] {
+    auto name = name_of(lpName);
+    return open_event(dwDesiredAccess, bInheritHandle, name ? &*name : nullptr);
   });
 }
 
 BOOL WINAPI SetEvent(HANDLE hEvent) {
-  return guarded<BOOL>(FALSE, [&] { return set_event_state(hEvent, true); });
+  return guarded<BOOL>(FALSE, [&] { return set_event_state(hEvent, true, true); });
 }
 
 BOOL WINAPI ResetEvent(HANDLE hEvent) {
-  return guarded<BOOL>(FALSE, [&] { return set_event_state(hEvent, false); });
+  return guarded<BOOL>(FALSE, [&] { return set_event_state(hEvent, false, true); });
 }
 
 DWORD WINAPI WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds) {
@@ -223,7 +378,7 @@ DWORD WINAPI WaitForMultipleObjectsEx(DWORD nCount, const HANDLE* lpHandles, BOO
 
 VOID WINAPI Sleep(DWORD dwMilliseconds) {
   if (dwMilliseconds == INFINITE) {
-    for (;;) ::pause();
+    for (;;) std::this_thread::sleep_for(std::chrono::hours(24));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(dwMilliseconds));
 }
@@ -284,15 +439,9 @@ HANDLE WINAPI CreateThread(LPSECURITY_ATTRIBUTES lpThreadAttributes, SIZE_T dwSt
     auto self = std::make_shared<ThreadObject>();
     self->apc = std::make_shared<ApcQueue>();
     auto start = std::make_unique<ThreadStart>(ThreadStart{self, lpStartAddress, lpParameter});
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (dwStackSize >= 65536) pthread_attr_setstacksize(&attr, dwStackSize);
-    pthread_t thread;
-    int rc = pthread_create(&thread, &attr, thread_main, start.get());
-    pthread_attr_destroy(&attr);
-    if (rc != 0) {
-      set_last_error(ERROR_NOT_ENOUGH_MEMORY);
+    if (auto started = sluice::os::start_detached_thread(thread_main, start.get(), dwStackSize);
+        !started) {
+      fail(started.error());
       return nullptr;
     }
     start.release();  // owned by the thread now
@@ -326,7 +475,7 @@ VOID WINAPI ExitThread(DWORD dwExitCode) {
     finish_thread(*t_current_thread, dwExitCode);
     t_current_thread.reset();
   }
-  pthread_exit(nullptr);
+  sluice::os::exit_thread();
 }
 
 }  // extern "C"

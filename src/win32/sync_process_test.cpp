@@ -20,12 +20,7 @@ std::vector<std::string> split_command_line(const std::string& line);
 namespace {
 
 using sluice::win32::testing::kSentinel;
-
-std::string self_path() {
-  char self[4096];
-  DWORD n = GetModuleFileNameA(nullptr, self, sizeof self);
-  return std::string(self, n);
-}
+using sluice::win32::testing::self_path;
 
 // ---- events and waits --------------------------------------------------------------------------
 
@@ -388,32 +383,6 @@ TEST(Win32StrSafe, CopyAndPrintfTruncateAndReportIt) {
   EXPECT_STREQ(wbuf, L"wide|narrow|7");
   EXPECT_EQ(StringCchCopyW(wbuf, 3, L"abc"), STRSAFE_E_INSUFFICIENT_BUFFER);
   EXPECT_STREQ(wbuf, L"ab");
-}
-
-TEST(Win32FormatMessage, SystemTextsOfPipeErrorsEndWithCrLf) {
-  char buf[256];
-  DWORD n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr,
-                           ERROR_PIPE_BUSY, MAKELANGID(LANG_NEUTRAL, SUBLANG_DEFAULT), buf,
-                           sizeof buf, nullptr);
-  EXPECT_STREQ(buf, "All pipe instances are busy.\r\n");
-  EXPECT_EQ(n, std::strlen(buf));
-  LPWSTR wide = nullptr;
-  n = FormatMessageW(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM |
-                         FORMAT_MESSAGE_IGNORE_INSERTS,
-                     nullptr, ERROR_BROKEN_PIPE, 0, reinterpret_cast<LPWSTR>(&wide), 0, nullptr);
-  ASSERT_NE(wide, nullptr);
-  EXPECT_STREQ(wide, L"The pipe has been ended.\r\n");
-  EXPECT_GE(LocalSize(wide), (n + 1) * sizeof(wchar_t));
-  LocalFree(wide);
-  SetLastError(kSentinel);
-  EXPECT_EQ(FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM, nullptr, 0x12345, 0, buf, sizeof buf,
-                           nullptr),
-            0u);
-  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_MR_MID_NOT_FOUND));
-  EXPECT_EQ(FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM, nullptr, ERROR_PIPE_BUSY, 0, buf, 4,
-                           nullptr),
-            0u);
-  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INSUFFICIENT_BUFFER));
 }
 
 TEST(Win32Module, GetModuleFileNameTruncatesLikeWindows) {

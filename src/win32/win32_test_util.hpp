@@ -16,6 +16,13 @@ inline std::string unique_pipe_name(const char* suffix = "p") {
          suffix + "-" + std::to_string(GetCurrentProcessId());
 }
 
+/// This test binary's path, to start it again as a helper process.
+inline std::string self_path() {
+  char self[4096];
+  DWORD n = GetModuleFileNameA(nullptr, self, sizeof self);
+  return std::string(self, n);
+}
+
 /// A last-error value no call sets, to see that a successful call leaves it alone.
 inline constexpr DWORD kSentinel = 0xC0FFEE;
 

@@ -274,6 +274,7 @@ typedef union _ULARGE_INTEGER {
 #define ERROR_NO_DATA 232L
 #define ERROR_PIPE_NOT_CONNECTED 233L
 #define ERROR_MORE_DATA 234L
+#define ERROR_NO_WORK_DONE 235L
 #define ERROR_DIRECTORY 267L
 #define ERROR_MR_MID_NOT_FOUND 317L
 #define ERROR_PIPE_CONNECTED 535L
@@ -291,6 +292,7 @@ typedef union _ULARGE_INTEGER {
 #define ERROR_CANNOT_IMPERSONATE 1368L
 #define ERROR_TIMEOUT 1460L
 #define ERROR_INVALID_USER_BUFFER 1784L
+#define ERROR_RESOURCE_TYPE_NOT_FOUND 1813L
 #define ERROR_NOT_ENOUGH_QUOTA 1816L
 
 /* ---- NT status values (OVERLAPPED.Internal) ------------------------------------------------- */
@@ -746,11 +748,25 @@ DWORD WINAPI WaitForMultipleObjectsEx(DWORD nCount, const HANDLE* lpHandles, BOO
 DWORD WINAPI QueueUserAPC(PAPCFUNC pfnAPC, HANDLE hThread, ULONG_PTR dwData);
 
 /* ---- synchronisation (synchapi.h) ----------------------------------------------------------- */
-/// Named events are not supported (lpName must be NULL, else ERROR_NOT_SUPPORTED).
+/// lpName NULL (or "") makes an unnamed event. A name is one event machine-wide (per pipe
+/// namespace, $SLUICE_PIPE_DIR): when it exists, CreateEvent returns a handle to it and sets
+/// ERROR_ALREADY_EXISTS (bManualReset and bInitialState are then ignored), else it creates it and
+/// sets ERROR_SUCCESS. Names are case-sensitive; "Global\" names are machine-wide, "Local\" and
+/// unprefixed ones per login session (audit session; a process without one shares the global
+/// names, like session 0). Another backslash gives ERROR_PATH_NOT_FOUND, as on Windows; a name
+/// longer than MAX_PATH ERROR_FILENAME_EXCED_RANGE; a name held by another user
+/// ERROR_ACCESS_DENIED. The event goes away with its last handle in any process. Differences:
+/// security attributes other than bInheritHandle are ignored (events are owner-only), and a
+/// named event handle is not passed to child processes by inheritance.
 HANDLE WINAPI CreateEventA(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManualReset,
                            BOOL bInitialState, LPCSTR lpName);
 HANDLE WINAPI CreateEventW(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManualReset,
                            BOOL bInitialState, LPCWSTR lpName);
+/// Opens an existing named event: ERROR_FILE_NOT_FOUND when no handle holds the name,
+/// ERROR_INVALID_PARAMETER for a NULL name. dwDesiredAccess is kept: SetEvent and ResetEvent
+/// need EVENT_MODIFY_STATE, waits SYNCHRONIZE (else ERROR_ACCESS_DENIED).
+HANDLE WINAPI OpenEventA(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCSTR lpName);
+HANDLE WINAPI OpenEventW(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCWSTR lpName);
 BOOL WINAPI SetEvent(HANDLE hEvent);
 BOOL WINAPI ResetEvent(HANDLE hEvent);
 /// Waits for an event, a thread, a process or a pipe handle (signalled while no overlapped
@@ -830,9 +846,26 @@ int WINAPI lstrcmpiA(LPCSTR lpString1, LPCSTR lpString2);
 int WINAPI lstrcmpiW(LPCWSTR lpString1, LPCWSTR lpString2);
 
 /* ---- messages and modules ------------------------------------------------------------------- */
-/// FORMAT_MESSAGE_FROM_SYSTEM knows the texts of the errors listed above (with "\r\n" appended,
-/// as on Windows); FORMAT_MESSAGE_FROM_STRING copies the string (inserts are not expanded).
-/// Other sources give ERROR_NOT_SUPPORTED; an unknown code gives ERROR_MR_MID_NOT_FOUND.
+/// Formats a message definition as Windows does: FORMAT_MESSAGE_FROM_STRING (lpSource is the
+/// definition) or FORMAT_MESSAGE_FROM_SYSTEM (the texts of the errors listed above, ending in
+/// "\r\n"; an unknown code gives ERROR_MR_MID_NOT_FOUND). No module has a message table:
+/// FORMAT_MESSAGE_FROM_HMODULE alone gives ERROR_RESOURCE_TYPE_NOT_FOUND, no source flag
+/// ERROR_INVALID_PARAMETER. dwLanguageId is ignored (every text is English).
+///
+/// Inserts %1..%99, optionally with a printf format in Microsoft's conventions (%1!4.2u!,
+/// %2!*s!, %3!I64x!, !s! is the entry point's own width, !S! the other one, !ls!/!hs! force it),
+/// take their arguments from a va_list* (in insert order, as their formats say) or, with
+/// FORMAT_MESSAGE_ARGUMENT_ARRAY, from an array of DWORD_PTR; a '*' takes the insert's own
+/// argument and the following ones. An insert without arguments, a lone trailing % or a bad
+/// format gives ERROR_INVALID_PARAMETER. Escapes: %0 ends the text, %n is a line break ("\r\n"),
+/// %r a "\r", %t a tab, and %% %space %. %! (any other character) give that character.
+/// FORMAT_MESSAGE_IGNORE_INSERTS keeps inserts and those escapes as written (%0 %n %r %t still
+/// apply). Line breaks in the definition become "\r\n"; with a width in the low byte they become
+/// spaces and lines break at their last space before reaching the width
+/// (FORMAT_MESSAGE_MAX_WIDTH_MASK: never). An empty result gives 0 and ERROR_NO_WORK_DONE; a
+/// buffer too small ERROR_INSUFFICIENT_BUFFER (FormatMessageW fills it with what fits).
+/// Differences from Windows: formatting counts characters (the A entry point's UTF-8 result may
+/// have more bytes), e/f/g/a conversions are supported, and no length limit applies.
 DWORD WINAPI FormatMessageA(DWORD dwFlags, LPCVOID lpSource, DWORD dwMessageId,
                             DWORD dwLanguageId, LPSTR lpBuffer, DWORD nSize, va_list* Arguments);
 DWORD WINAPI FormatMessageW(DWORD dwFlags, LPCVOID lpSource, DWORD dwMessageId,
@@ -856,6 +889,7 @@ SLUICE_EXTERN_C_END
 #define CreateFile CreateFileW
 #define DeleteFile DeleteFileW
 #define CreateEvent CreateEventW
+#define OpenEvent OpenEventW
 #define CreateProcess CreateProcessW
 typedef STARTUPINFOW STARTUPINFO;
 typedef LPSTARTUPINFOW LPSTARTUPINFO;
@@ -876,6 +910,7 @@ typedef LPSTARTUPINFOW LPSTARTUPINFO;
 #define CreateFile CreateFileA
 #define DeleteFile DeleteFileA
 #define CreateEvent CreateEventA
+#define OpenEvent OpenEventA
 #define CreateProcess CreateProcessA
 typedef STARTUPINFOA STARTUPINFO;
 typedef LPSTARTUPINFOA LPSTARTUPINFO;

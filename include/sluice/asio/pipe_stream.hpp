@@ -80,8 +80,8 @@ class StreamCore final : public Cancellable {
 /// Cancellation: per-operation cancellation slots (asio::bind_cancellation_slot, the awaitable
 /// operators, parallel groups) are honoured for every cancellation type, but sluice cancels per
 /// end: cancelling one operation ends every pending operation of this stream, reads and writes
-/// (difference from Asio sockets; the others report operation_aborted too). A cancelled write's
-/// data may still have reached the peer in part (TODO(compat) in PipeEnd::cancel()).
+/// (difference from Asio sockets; the others report operation_aborted too). The peer may have
+/// taken part of a cancelled write's data already; the rest leaves the pipe.
 ///
 /// Buffers: a read fills the first non-empty buffer of the sequence only (as Asio's Windows
 /// stream handles do). A write sends its whole buffer sequence as one sluice write, so on a

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 
 #include "os/linux/errno_map.hpp"
@@ -45,6 +46,29 @@ Result<UniqueFd> open_file_at(int dir_fd, const std::string& name, unsigned mode
     fd.reset(::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd) return last_errno();
   return fd;
+}
+
+Result<UniqueFd> create_unnamed_file(int dir_fd, std::size_t size, unsigned mode) {
+  UniqueFd fd(::openat(dir_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode));
+  if (!fd) return last_errno();
+  ::fchmod(fd.get(), mode);  // umask-free
+  if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) return last_errno();
+  return fd;
+}
+
+Result<bool> link_file_at(int fd, int dir_fd, const std::string& name) {
+  // linkat(fd, "", AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; the /proc link does not.
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  if (::linkat(AT_FDCWD, path, dir_fd, name.c_str(), AT_SYMLINK_FOLLOW) == 0) return true;
+  if (errno == EEXIST) return false;
+  return last_errno();
+}
+
+Result<std::uint64_t> link_count(int fd) {
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) return last_errno();
+  return static_cast<std::uint64_t>(st.st_nlink);
 }
 
 Result<std::string> read_small_file(int fd, std::size_t limit) {
@@ -122,6 +146,13 @@ bool process_exists(std::uint32_t pid) noexcept {
 }
 
 std::uint32_t current_process_id() noexcept { return static_cast<std::uint32_t>(::getpid()); }
+
+Result<std::string> executable_path() {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n < 0) return last_errno();
+  return std::string(buf, static_cast<std::size_t>(n));
+}
 
 std::uint32_t current_user_id() noexcept { return static_cast<std::uint32_t>(::geteuid()); }
 std::uint32_t current_group_id() noexcept { return static_cast<std::uint32_t>(::getegid()); }

@@ -26,6 +26,15 @@ Result<void> check_directory_is_safe(int dir_fd);
 /// Opens the file `name` in `dir_fd` read-write, creating it with `mode` when missing.
 Result<UniqueFd> open_file_at(int dir_fd, const std::string& name, unsigned mode, bool create);
 
+/// Creates a file without a name in `dir_fd` (O_TMPFILE), `size` zero bytes, mode `mode`; give it
+/// a name with link_file_at once its contents are ready, so nobody sees it half-written.
+Result<UniqueFd> create_unnamed_file(int dir_fd, std::size_t size, unsigned mode);
+/// Names the unnamed file `fd` `name` in `dir_fd`; false when the name exists already (the
+/// check and the link are one atomic step).
+Result<bool> link_file_at(int fd, int dir_fd, const std::string& name);
+/// How many names the file `fd` has (0 once it was removed).
+Result<std::uint64_t> link_count(int fd);
+
 /// Reads a whole small file (at most `limit` bytes).
 Result<std::string> read_small_file(int fd, std::size_t limit);
 /// Replaces the contents of a small file.
@@ -51,6 +60,9 @@ bool process_exists(std::uint32_t pid) noexcept;
 
 /// This process's id.
 std::uint32_t current_process_id() noexcept;
+
+/// The path of this process's executable (/proc/self/exe; kFileNotFound without /proc).
+Result<std::string> executable_path();
 
 /// This process's effective user and group ids.
 std::uint32_t current_user_id() noexcept;

@@ -22,8 +22,11 @@ bool futex_wait_any(const FutexWaiter* waiters, int count,
                     std::optional<std::chrono::steady_clock::time_point> deadline) {
   // futex_waitv is what lets one sleeper watch the peer's word (shared) and its own abort word
   // (private) at once: a futex alone is never woken by a peer's death.
-  struct futex_waitv v[2] = {};
-  for (int i = 0; i < count && i < 2; ++i) {
+  // Only the entries in use are cleared: the pipe wait path passes 1 or 2.
+  struct futex_waitv v[kMaxFutexWaiters];
+  count = count < kMaxFutexWaiters ? count : kMaxFutexWaiters;
+  for (int i = 0; i < count; ++i) {
+    v[i] = {};
     v[i].val = waiters[i].expected;
     v[i].uaddr = reinterpret_cast<std::uintptr_t>(waiters[i].word);
     v[i].flags = FUTEX2_SIZE_U32 | (waiters[i].shared ? 0 : FUTEX2_PRIVATE);

@@ -15,9 +15,12 @@ struct FutexWaiter {
   bool shared;  ///< in memory shared with other processes (a mapped segment)
 };
 
-/// Sleeps until one of the words (at most 2) is woken or no longer holds its expected value, or
-/// until `deadline` (steady clock; nullopt = no time-out). Returns false on time-out. Spurious
-/// returns are possible: callers re-check their condition.
+/// The most words one futex_wait_any may watch (the kernel's FUTEX_WAITV_MAX).
+inline constexpr int kMaxFutexWaiters = 128;
+
+/// Sleeps until one of the words (at most kMaxFutexWaiters) is woken or no longer holds its
+/// expected value, or until `deadline` (steady clock; nullopt = no time-out). Returns false on
+/// time-out. Spurious returns are possible: callers re-check their condition.
 bool futex_wait_any(const FutexWaiter* waiters, int count,
                     std::optional<std::chrono::steady_clock::time_point> deadline);
 

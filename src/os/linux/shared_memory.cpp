@@ -64,6 +64,15 @@ void populate_for_read(const void* address, std::size_t size) noexcept {
   ::madvise(const_cast<void*>(address), size, MADV_POPULATE_READ);
 }
 
+Result<Mapping> map_shared_file(int fd, std::size_t size) {
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) return last_errno();
+  if (!S_ISREG(st.st_mode) || static_cast<std::size_t>(st.st_size) != size) return errc::kBadPipe;
+  void* address = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (address == MAP_FAILED) return last_errno();
+  return Mapping(address, size);
+}
+
 namespace {
 Result<Mapping> map_checked(int fd, std::size_t min_size, std::size_t max_size, int protection) {
   int seals = ::fcntl(fd, F_GET_SEALS);

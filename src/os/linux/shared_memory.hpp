@@ -47,6 +47,11 @@ void populate_for_write(void* address, std::size_t size) noexcept;
 /// The same for a read-only mapping (the consumer's view of its peer's ring).
 void populate_for_read(const void* address, std::size_t size) noexcept;
 
+/// Maps `size` bytes of the regular file `fd` read-write and shared (state several processes
+/// update in place, such as a named event's). Errors: kBadPipe unless the file is a regular file
+/// of exactly `size` bytes (a shorter one would SIGBUS on access), else the mmap error.
+Result<Mapping> map_shared_file(int fd, std::size_t size);
+
 /// Checks that `fd` is a memfd sealed as create_sealed_segment does, whose size is between
 /// `min_size` and `max_size`, and maps it read-only. Errors: kBadPipe for anything else.
 Result<Mapping> map_peer_segment(int fd, std::size_t min_size, std::size_t max_size);

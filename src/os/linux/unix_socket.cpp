@@ -7,7 +7,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include "os/linux/errno_map.hpp"
@@ -52,6 +54,42 @@ Result<UniqueFd> connect_at(int dir_fd, const std::string& name) {
   return fd;
 }
 
+namespace {
+sockaddr_un abstract_address(const std::string& name, socklen_t* length) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  // The abstract namespace: no file to leave behind when the process dies.
+  std::size_t n = std::min(name.size(), sizeof addr.sun_path - 1);
+  std::memcpy(addr.sun_path + 1, name.data(), n);
+  *length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + n);
+  return addr;
+}
+}  // namespace
+
+Result<UniqueFd> listen_abstract(const std::string& name) {
+  socklen_t length;
+  sockaddr_un addr = abstract_address(name, &length);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) return last_errno();
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), length) != 0) return last_errno();
+  if (::listen(fd.get(), 16) != 0) return last_errno();
+  return fd;
+}
+
+Result<UniqueFd> connect_abstract(const std::string& name) {
+  socklen_t length;
+  sockaddr_un addr = abstract_address(name, &length);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) return last_errno();
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), length) != 0) {
+    int e = errno;
+    if (e == ECONNREFUSED || e == ENOENT) return errc::kFileNotFound;
+    if (e == EAGAIN) return errc::kPipeBusy;
+    return from_errno(e);
+  }
+  return fd;
+}
+
 Result<UniqueFd> accept_from(int listen_fd) {
   int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd < 0) return errno == EAGAIN ? errc::kNoData : last_errno();
@@ -75,9 +113,9 @@ Result<void> send_message(int fd, const void* data, std::size_t size, const int*
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)] = {};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxPassedFds)] = {};
   if (fd_count > 0) {
-    if (fd_count > 4) return errc::kInvalidParameter;
+    if (fd_count > kMaxPassedFds) return errc::kInvalidParameter;
     msg.msg_control = control;
     msg.msg_controllen = CMSG_SPACE(sizeof(int) * static_cast<unsigned>(fd_count));
     cmsghdr* cm = CMSG_FIRSTHDR(&msg);
@@ -107,7 +145,7 @@ Result<std::size_t> receive_message(int fd, void* data, std::size_t size, Unique
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 8)] = {};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxPassedFds)] = {};
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   if (fd_count) *fd_count = 0;

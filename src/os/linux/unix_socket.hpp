@@ -21,6 +21,16 @@ Result<UniqueFd> listen_at(int dir_fd, const std::string& name, unsigned mode);
 /// listens any more, or its backlog is full).
 Result<UniqueFd> connect_at(int dir_fd, const std::string& name);
 
+/// A non-blocking listener in the abstract socket namespace (no file; it vanishes with the
+/// process). Anyone may connect: check peer_credentials().
+Result<UniqueFd> listen_abstract(const std::string& name);
+/// Connects without blocking to an abstract listener. Errors: kFileNotFound (nobody listens),
+/// kPipeBusy (its backlog is full).
+Result<UniqueFd> connect_abstract(const std::string& name);
+
+/// Most descriptors one message carries.
+inline constexpr int kMaxPassedFds = 8;
+
 /// Accepts one pending connection (non-blocking, close-on-exec). kNoData when none is pending,
 /// kTooManyOpenFiles when the process is out of descriptors.
 Result<UniqueFd> accept_from(int listen_fd);
@@ -33,7 +43,8 @@ void refuse_one_connection(int listen_fd, UniqueFd& reserve) noexcept;
 /// A spare descriptor for refuse_one_connection.
 UniqueFd open_reserve_descriptor() noexcept;
 
-/// Sends one datagram-like message (bytes plus up to 4 descriptors) without raising SIGPIPE.
+/// Sends one datagram-like message (bytes plus up to kMaxPassedFds descriptors) without raising
+/// SIGPIPE.
 Result<void> send_message(int fd, const void* data, std::size_t size, const int* fds = nullptr,
                           int fd_count = 0);
 

@@ -1,0 +1,229 @@
+#include "handle_transfer.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "os/linux/directory.hpp"
+#include "os/linux/unix_socket.hpp"
+#include "win32/named_event.hpp"
+
+namespace sluice::win32 {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Item: kind,size,creator pid,flags,description — kind 'n' named-pipe end (flags: overlapped),
+// 'r'/'w' anonymous read/write end, 'f' file or other descriptor (flags: readable, writable),
+// 'e' named event (flags: its access rights; descriptors: the open, the scope directory);
+// description: the named pipe's PortableEnd description, the event's file name, '-' otherwise.
+std::string make_item(char kind, std::uint32_t size, std::uint32_t pid, const std::string& flags,
+                      const std::string& description) {
+  return std::string(1, kind) + "," + std::to_string(size) + "," + std::to_string(pid) + "," +
+         flags + "," + description;
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::size_t from = 0;
+  for (;;) {
+    std::size_t at = text.find(separator, from);
+    parts.push_back(text.substr(from, at == std::string::npos ? std::string::npos : at - from));
+    if (at == std::string::npos) return parts;
+    from = at + 1;
+  }
+}
+
+bool to_u32(const std::string& s, std::uint32_t* out) {
+  if (s.empty() || s.size() > 10) return false;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (v > 0xFFFFFFFFu) return false;
+  *out = static_cast<std::uint32_t>(v);
+  return true;
+}
+
+std::string inbox_name(std::uint32_t pid) { return "sluice-win32-handles-" + std::to_string(pid); }
+
+// One DuplicateHandle request: "<handle flags>|<item>" plus descriptors; the reply is
+// "ok <handle value>" or "err <Win32 error>".
+void serve_request(int socket) {
+  auto creds = os::peer_credentials(socket);
+  // Windows asks for PROCESS_DUP_HANDLE on the target; here: the same user (or root) only.
+  if (!creds || (creds->uid != os::current_user_id() && creds->uid != 0)) return;
+  if (!os::socket_wait_readable(socket, 5000ms)) return;
+  char buffer[1024];
+  os::UniqueFd fds[os::kMaxPassedFds];
+  int count = 0;
+  auto got = os::receive_message(socket, buffer, sizeof buffer - 1, fds, os::kMaxPassedFds, &count);
+  std::string reply = "err " + std::to_string(ERROR_INVALID_PARAMETER);
+  if (got && *got > 0) {
+    std::string request(buffer, *got);
+    std::size_t bar = request.find('|');
+    std::uint32_t flags = 0;
+    if (bar != std::string::npos && to_u32(request.substr(0, bar), &flags)) {
+      std::vector<os::UniqueFd> received;
+      for (int i = 0; i < count; ++i) received.push_back(std::move(fds[i]));
+      std::error_code no_registry;
+      auto object =
+          accept_incoming(registry(&no_registry), request.substr(bar + 1), std::move(received));
+      if (object) {
+        HANDLE h = globals().handles.insert(std::move(*object), flags & HANDLE_FLAG_INHERIT);
+        reply = "ok " + std::to_string(reinterpret_cast<std::uintptr_t>(h));
+      } else {
+        reply = "err " + std::to_string(win32_code(object.error()));
+      }
+    }
+  }
+  (void)os::send_message(socket, reply.data(), reply.size());
+}
+
+}  // namespace
+
+Result<OutgoingObject> prepare_outgoing(const std::shared_ptr<Object>& object) {
+  OutgoingObject out;
+  switch (object->kind()) {
+    case Kind::kNamedPipe: {
+      auto& pipe = static_cast<NamedPipeObject&>(*object);
+      auto shared = pipe.end().share();
+      if (!shared) {
+        if (shared.error() == errc::kBusy) return errc::kBusy;  // a read here holds the end
+        return errc::kNotSupported;
+      }
+      out.fds = shared->descriptors();
+      out.item = make_item('n', 0, 0, pipe.overlapped() ? "1" : "0", shared->description());
+      out.shared = std::move(*shared);
+      return out;
+    }
+    case Kind::kAnonRead: {
+      auto& o = static_cast<AnonReadObject&>(*object);
+      out.fds = {o.end.native_handle()};
+      out.item = make_item('r', o.end.info().in_buffer_size, o.creator_pid, "0", "-");
+      return out;
+    }
+    case Kind::kAnonWrite: {
+      auto& o = static_cast<AnonWriteObject&>(*object);
+      out.fds = {o.end.native_handle()};
+      out.item = make_item('w', o.end.info().out_buffer_size, o.creator_pid, "0", "-");
+      return out;
+    }
+    case Kind::kFd: {
+      auto& o = static_cast<FdObject&>(*object);
+      out.fds = {o.fd};
+      out.item = make_item('f', 0, 0, std::string(o.can_read ? "1" : "0") + (o.can_write ? "1" : "0"),
+                           "-");
+      return out;
+    }
+    case Kind::kEvent: {
+      auto& event = static_cast<EventObject&>(*object);
+      auto shared = event.shared_state();
+      if (!shared) return shared.error();
+      auto travel = (*shared)->prepare_travel();
+      if (!travel) return travel.error();
+      out.fds = {travel->open.get(), travel->directory};
+      out.item = make_item('e', 0, 0, std::to_string(event.access), travel->file);
+      out.event_open = std::move(travel->open);
+      return out;
+    }
+    default:
+      return errc::kNotSupported;  // TODO(compat): threads, processes across processes
+  }
+}
+
+Result<std::shared_ptr<Object>> accept_incoming(Registry* reg, const std::string& item,
+                                                std::vector<os::UniqueFd> fds) {
+  auto fields = split(item, ',');
+  std::uint32_t size = 0, pid = 0;
+  if (fields.size() != 5 || fields[0].size() != 1 || !to_u32(fields[1], &size) ||
+      !to_u32(fields[2], &pid))
+    return errc::kInvalidParameter;
+  const std::string& flags = fields[3];
+  switch (fields[0][0]) {
+    case 'n': {
+      if (flags != "0" && flags != "1") return errc::kInvalidParameter;
+      std::vector<int> raw;
+      for (auto& fd : fds) raw.push_back(fd.release());
+      auto portable = PortableEnd::from(fields[4], std::move(raw));
+      bool overlapped = flags == "1";
+      if (!reg) return errc::kNotSupported;
+      if (portable.server_end()) {
+        auto end = ServerEnd::adopt(*reg, std::move(portable));
+        if (!end) return end.error();
+        return std::shared_ptr<Object>(std::make_shared<NamedPipeObject>(std::move(*end), overlapped));
+      }
+      auto end = ClientEnd::adopt(*reg, std::move(portable));
+      if (!end) return end.error();
+      return std::shared_ptr<Object>(std::make_shared<NamedPipeObject>(std::move(*end), overlapped));
+    }
+    case 'e': {
+      std::uint32_t rights = 0;
+      if (fds.size() != 2 || !fds[0] || !fds[1] || !to_u32(flags, &rights))
+        return errc::kInvalidParameter;
+      auto event = NamedEvent::adopt(std::move(fds[0]), std::move(fds[1]), fields[4]);
+      if (!event) return event.error();
+      return std::shared_ptr<Object>(std::make_shared<EventObject>(std::move(*event), rights));
+    }
+    case 'r':
+      if (fds.size() != 1 || !fds[0]) return errc::kInvalidParameter;
+      return std::shared_ptr<Object>(
+          std::make_shared<AnonReadObject>(AnonReadEnd(fds[0].release(), size), pid));
+    case 'w':
+      if (fds.size() != 1 || !fds[0]) return errc::kInvalidParameter;
+      return std::shared_ptr<Object>(
+          std::make_shared<AnonWriteObject>(AnonWriteEnd(fds[0].release(), size), pid));
+    case 'f':
+      if (fds.size() != 1 || !fds[0] || flags.size() != 2) return errc::kInvalidParameter;
+      return std::shared_ptr<Object>(
+          std::make_shared<FdObject>(fds[0].release(), true, flags[0] == '1', flags[1] == '1'));
+    default:
+      return errc::kInvalidParameter;
+  }
+}
+
+void start_handle_inbox() noexcept {
+  auto listener = os::listen_abstract(inbox_name(os::current_process_id()));
+  if (!listener) return;  // DuplicateHandle into this process then fails with ERROR_NOT_SUPPORTED
+  std::thread([listener = std::move(*listener)] {
+    for (;;) {
+      if (!os::socket_wait_readable(listener.get(), std::chrono::milliseconds::max())) continue;
+      auto socket = os::accept_from(listener.get());
+      if (socket) serve_request(socket->get());
+    }
+  }).detach();
+}
+
+Result<HANDLE> send_to_process(std::uint32_t pid, const std::shared_ptr<Object>& object,
+                               DWORD handle_flags, DWORD timeout_ms) {
+  auto outgoing = prepare_outgoing(object);
+  if (!outgoing) return outgoing.error();
+  // A child just started may not have its inbox yet: wait for it while the process lives.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  Result<os::UniqueFd> socket = errc::kFileNotFound;
+  for (;;) {
+    socket = os::connect_abstract(inbox_name(pid));
+    if (socket || !os::process_exists(pid) || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(2ms);  // polling a name that has no event to wait for
+  }
+  if (!socket) return errc::kNotSupported;
+  std::string request = std::to_string(handle_flags) + "|" + outgoing->item;
+  if (auto sent = os::send_message(socket->get(), request.data(), request.size(),
+                                   outgoing->fds.data(), static_cast<int>(outgoing->fds.size()));
+      !sent)
+    return sent.error();
+  if (!os::socket_wait_readable(socket->get(), 10000ms)) return errc::kSemTimeout;
+  char buffer[64];
+  auto got = os::receive_message(socket->get(), buffer, sizeof buffer, nullptr, 0, nullptr);
+  if (!got || *got == 0) return errc::kBrokenPipe;
+  std::string reply(buffer, *got);
+  std::uint32_t value = 0;
+  if (reply.rfind("ok ", 0) == 0 && to_u32(reply.substr(3), &value))
+    return reinterpret_cast<HANDLE>(static_cast<std::uintptr_t>(value));
+  if (reply.rfind("err ", 0) == 0 && to_u32(reply.substr(4), &value))
+    return std::error_code(static_cast<int>(value), sluice::category());
+  return errc::kBadPipe;
+}
+
+}  // namespace sluice::win32
