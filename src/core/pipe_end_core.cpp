@@ -406,6 +406,8 @@ bool PipeEndCore::disconnected() const noexcept {
 
 void PipeEndCore::note_peer_death_locked() noexcept {
   // Hung up without closing first: the peer process died (SIGKILL, exit without CloseHandle).
+  // TODO(compat): we learn of it from the agent thread, so a read in the moment between the
+  // death and the agent's look still takes data of the dead writer's pending write.
   if (conn_ && peer_hung_up_.load(std::memory_order_acquire) &&
       conn_->channel.peer_state() == shm::EndState::kOpen)
     conn_->channel.drop_pending_writes_of_dead_peer();
