@@ -231,6 +231,12 @@ void finish_thread(ThreadObject& t, DWORD code) {
   {
     std::lock_guard lock(wait_mutex());
     if (t.done) return;
+    // Its APCs die before it is seen to end: a QueueUserAPC after a wait on the thread returned
+    // must fail, and the thread's own clean-up (ThreadIo) may run later than that wait.
+    if (t.apc) {
+      t.apc->alive = false;
+      t.apc->apcs.clear();
+    }
     t.done = true;
     t.exit_code = code;
   }
