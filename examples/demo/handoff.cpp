@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <sstream>
 
 #include <sluice/named_pipe.hpp>
 #include <sluice/process.hpp>
@@ -15,19 +14,6 @@ namespace demo {
 namespace {
 
 constexpr const char* kPipe = R"(\\.\pipe\sluice-demo-handoff)";
-
-std::string join(const std::vector<int>& fds) {
-  std::string out;
-  for (int fd : fds) out += (out.empty() ? "" : ",") + std::to_string(fd);
-  return out;
-}
-
-std::vector<int> split(const std::string& list) {
-  std::vector<int> fds;
-  std::stringstream in(list);
-  for (std::string item; std::getline(in, item, ',');) fds.push_back(std::stoi(item));
-  return fds;
-}
 
 std::string read_message(sluice::PipeEnd& end, std::size_t size, bool* more = nullptr) {
   std::vector<std::byte> buffer(size);
@@ -61,8 +47,7 @@ bool run_handoff(sluice::Registry& registry, const std::string& self) {
   auto portable = client->share();
   if (!portable) return report("share the client end", portable.error());
   sluice::SpawnOptions spawn;
-  spawn.argv = {self, "--worker", registry.directory(), portable->description(),
-                join(portable->descriptors())};
+  spawn.argv = {self, "--worker", registry.directory(), portable->to_text()};
   spawn.pass_descriptors = portable->descriptors();
   auto worker = sluice::Process::spawn(spawn);
   if (!worker) return report("start the worker", worker.error());
@@ -90,11 +75,12 @@ bool run_handoff(sluice::Registry& registry, const std::string& self) {
 }
 
 int run_worker_process(const std::vector<std::string>& args) {
-  if (args.size() != 3) return 2;
+  if (args.size() != 2) return 2;
   auto registry = sluice::Registry::open(args[0]);
   if (!registry) return report("worker: open registry", registry.error()), 3;
-  auto end = sluice::ClientEnd::adopt(*registry,
-                                      sluice::PortableEnd::from(args[1], split(args[2])));
+  auto portable = sluice::PortableEnd::from_text(args[1]);
+  if (!portable) return report("worker: read the end", portable.error()), 4;
+  auto end = sluice::ClientEnd::adopt(*registry, std::move(*portable));
   if (!end) return report("worker: adopt the end", end.error()), 4;
   std::string rest = read_message(*end, 256);  // the same end: the message goes on
   std::string answer = "worker read \"" + rest + "\" (pid " +

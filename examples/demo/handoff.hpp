@@ -10,7 +10,7 @@
 namespace demo {
 
 /// Runs the parent side; `self` is this executable, re-run as
-/// `self --worker DIR DESCRIPTION DESCRIPTORS`. Returns whether every check passed.
+/// `self --worker DIR END` (END: PortableEnd::to_text()). Returns whether every check passed.
 bool run_handoff(sluice::Registry& registry, const std::string& self);
 
 /// The body of the worker process. Returns the process exit code.

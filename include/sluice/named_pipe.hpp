@@ -155,6 +155,14 @@ class PortableEnd {
   /// Gives up the descriptors without closing them.
   std::vector<int> release() noexcept;
 
+  /// The description and the descriptor numbers as one string without spaces, for an argument
+  /// or an environment variable of a child that gets the descriptors at the same numbers
+  /// (SpawnOptions::pass_descriptors).
+  std::string to_text() const;
+  /// In that child: the PortableEnd to_text() wrote, taking over its descriptors.
+  /// Errors: kInvalidParameter when `text` is not what to_text() writes.
+  static Result<PortableEnd> from_text(std::string_view text);
+
  private:
   std::string description_;
   std::vector<int> fds_;

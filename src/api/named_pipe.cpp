@@ -1,5 +1,7 @@
 #include "sluice/named_pipe.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <optional>
 #include <utility>
 
@@ -31,6 +33,29 @@ PortableEnd PortableEnd::from(std::string description, std::vector<int> descript
 }
 
 std::vector<int> PortableEnd::release() noexcept { return std::exchange(fds_, {}); }
+
+// "<description>/<fd>:<fd>:..."; a description is letters, digits and dots.
+std::string PortableEnd::to_text() const {
+  std::string text = description_ + "/";
+  for (std::size_t i = 0; i < fds_.size(); ++i)
+    text += (i ? ":" : "") + std::to_string(fds_[i]);
+  return text;
+}
+
+Result<PortableEnd> PortableEnd::from_text(std::string_view text) {
+  std::size_t slash = text.find('/');
+  if (slash == std::string_view::npos) return errc::kInvalidParameter;
+  std::vector<int> fds;
+  for (std::string_view rest = text.substr(slash + 1); !rest.empty();) {
+    std::size_t colon = std::min(rest.find(':'), rest.size());
+    int fd = -1;
+    auto [end, ec] = std::from_chars(rest.data(), rest.data() + colon, fd);
+    if (ec != std::errc() || end != rest.data() + colon || fd < 0) return errc::kInvalidParameter;
+    fds.push_back(fd);
+    rest.remove_prefix(std::min(colon + 1, rest.size()));
+  }
+  return from(std::string(text.substr(0, slash)), std::move(fds));
+}
 
 Result<PortableEnd> PipeEnd::share() {
   if (!end_) return errc::kInvalidHandle;

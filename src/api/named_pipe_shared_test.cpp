@@ -5,7 +5,6 @@
 
 #include <future>
 #include <optional>
-#include <sstream>
 #include <thread>
 
 #include "helper_process.hpp"
@@ -21,27 +20,15 @@ using testing::bytes;
 using testing::spawn_helper;
 using testing::text;
 
-std::string join(const std::vector<int>& fds) {
-  std::string out;
-  for (int fd : fds) out += (out.empty() ? "" : ",") + std::to_string(fd);
-  return out;
-}
-
-std::vector<int> split(const std::string& list) {
-  std::vector<int> fds;
-  std::stringstream in(list);
-  std::string item;
-  while (std::getline(in, item, ',')) fds.push_back(std::stoi(item));
-  return fds;
-}
-
-// args: directory, description, descriptors, mode. Adopts the end it was handed and does what
+// args: directory, the end (PortableEnd::to_text()), mode. Adopts the end it was handed and does what
 // `mode` says; the exit code tells the parent how far it got.
 SLUICE_TEST_HELPER(shared_end_holder) {
   auto reg = Registry::open(args.at(0));
   if (!reg) return 10;
-  auto portable = PortableEnd::from(args.at(1), split(args.at(2)));
-  const std::string& mode = args.at(3);
+  auto parsed = PortableEnd::from_text(args.at(1));
+  if (!parsed) return 9;
+  PortableEnd portable = std::move(*parsed);
+  const std::string& mode = args.at(2);
   if (mode == "continue-message") {  // a client end whose owner read part of a message
     auto c = ClientEnd::adopt(*reg, std::move(portable));
     if (!c) return 11;
@@ -117,8 +104,7 @@ class SharedEnd : public testing::PipeTest {
   Result<Process> hand_over(PortableEnd end, const std::string& mode) {
     SpawnOptions options;
     options.pass_descriptors = end.descriptors();
-    return spawn_helper("shared_end_holder",
-                        {directory(), end.description(), join(end.descriptors()), mode},
+    return spawn_helper("shared_end_holder", {directory(), end.to_text(), mode},
                         std::move(options));
   }
 
@@ -243,6 +229,9 @@ TEST_F(SharedEnd, AdoptRefusesWhatIsNotAnEndOfItsKind) {
             errc::kInvalidParameter);
   EXPECT_EQ(ClientEnd::adopt(registry(), PortableEnd::from(description, {})).error(),
             errc::kInvalidParameter);
+  EXPECT_EQ(PortableEnd::from_text("no slash").error(), errc::kInvalidParameter);
+  EXPECT_EQ(PortableEnd::from_text("C.1/3:x").error(), errc::kInvalidParameter);
+  EXPECT_EQ(PortableEnd::from_text("C.1/-3").error(), errc::kInvalidParameter);
   // The ring descriptors in the place of the end segment: not an end segment.
   auto swapped = copy();
   std::swap(swapped[1], swapped[3]);
