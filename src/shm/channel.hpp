@@ -38,7 +38,7 @@ class Channel {
   /// Errors: kBadPipe.
   Result<void> attach_peer(os::UniqueFd peer_fd);
   /// This side of a connection as another process that holds the same end sees it: maps
-  /// `own` read-write and `peer` read-only, and takes the positions from the segments.
+  /// both segments, and takes the positions from the segments.
   /// Errors: kBadPipe when either segment is not what a sluice end makes.
   static Result<Channel> adopt(os::UniqueFd own, os::UniqueFd peer, std::uint32_t fragment_offset);
 

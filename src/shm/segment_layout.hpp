@@ -1,6 +1,6 @@
 // The wire format of a data segment: what one side of a connection publishes to the other.
 //
-// Each side of a connection owns one segment (a sealed memfd) and maps its peer's read-only:
+// Each side of a connection owns one segment (a sealed memfd) and only reads its peer's:
 //
 //   offset 0      SegmentHeader (one page)
 //     line 0      identity: magic, version, ring capacity, producer pid, tag key  (immutable)

@@ -87,10 +87,6 @@ Result<Mapping> map_checked(int fd, std::size_t min_size, std::size_t max_size, 
 }
 }  // namespace
 
-Result<Mapping> map_peer_segment(int fd, std::size_t min_size, std::size_t max_size) {
-  return map_checked(fd, min_size, max_size, PROT_READ);
-}
-
 Result<Mapping> map_shared_segment(int fd, std::size_t min_size, std::size_t max_size) {
   return map_checked(fd, min_size, max_size, PROT_READ | PROT_WRITE);
 }

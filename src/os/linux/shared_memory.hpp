@@ -1,4 +1,4 @@
-// Sealed memfd segments: created and written by one process, mapped read-only by its peer.
+// Sealed memfd segments: created and written by one process, read by its peer.
 #pragma once
 
 #include <cstddef>
@@ -31,7 +31,7 @@ class Mapping {
 };
 
 /// A segment this process produces: writable here, sealed so that nobody can resize it (a
-/// peer-truncated memfd would SIGBUS every mapper). The peer maps it read-only.
+/// peer-truncated memfd would SIGBUS every mapper). The peer only reads it.
 struct OwnedSegment {
   UniqueFd fd;
   Mapping map;
@@ -53,10 +53,7 @@ void populate_for_read(const void* address, std::size_t size) noexcept;
 Result<Mapping> map_shared_file(int fd, std::size_t size);
 
 /// Checks that `fd` is a memfd sealed as create_sealed_segment does, whose size is between
-/// `min_size` and `max_size`, and maps it read-only. Errors: kBadPipe for anything else.
-Result<Mapping> map_peer_segment(int fd, std::size_t min_size, std::size_t max_size);
-/// The same checks, mapped read-write: a segment of an end that this process received from
-/// another holder of the end.
+/// `min_size` and `max_size`, and maps it read-write. Errors: kBadPipe for anything else.
 Result<Mapping> map_shared_segment(int fd, std::size_t min_size, std::size_t max_size);
 
 /// A new open file description of the file behind `fd` (close-on-exec), so that this process's
