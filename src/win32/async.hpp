@@ -65,7 +65,8 @@ struct Packet {
 /// itself (core::Engine::drive) instead of sleeping on wait_cv(), so that a doorbell wakes the
 /// thread that takes the packet and not first the agent thread; see dequeue().
 struct PortQueue {
-  explicit PortQueue(unsigned limit) : concurrency(limit) {}
+  PortQueue(unsigned limit, std::uint64_t port_id) : id(port_id), concurrency(limit) {}
+  const std::uint64_t id;      // names the port to other processes (post_to_local_port)
   std::deque<Packet> packets;  // guarded by wait_mutex()
   bool closed = false;         // guarded by wait_mutex(): every port handle was closed
   const unsigned concurrency;  // NumberOfConcurrentThreads, 0 already replaced by the CPU count
@@ -78,13 +79,20 @@ struct PortQueue {
 /// (ERROR_ABANDONED_WAIT_0).
 class PortObject final : public Object {
  public:
-  explicit PortObject(unsigned concurrency)
-      : Object(Kind::kPort), queue(std::make_shared<PortQueue>(concurrency)) {}
+  explicit PortObject(unsigned concurrency);
   ~PortObject() override;
   const std::shared_ptr<PortQueue> queue;
 };
 
 struct PendingIo;
+
+/// The completion port of another process that an end which came from there is associated with:
+/// on Windows the association belongs to the end, so an operation this process issues on it
+/// completes to that port (io-models.md §6.4). pid 0: none.
+struct RemotePort {
+  std::uint32_t pid = 0;
+  std::uint64_t port_id = 0;
+};
 
 /// One end's overlapped-I/O state, shared by every handle to the end in this process and by the
 /// completions of its pending operations.
@@ -95,6 +103,7 @@ struct AsyncState {
   bool signaled = true;        // the pipe handle as a waitable object
   std::size_t outstanding = 0;  // operations started and not completed
   std::shared_ptr<PortQueue> port;
+  RemotePort remote_port;  // instead of `port`, for an end associated in another process
   ULONG_PTR key = 0;
   UCHAR modes = 0;  // FILE_SKIP_* (SetFileCompletionNotificationModes)
   std::vector<std::shared_ptr<PendingIo>> pending;
@@ -104,6 +113,20 @@ struct AsyncState {
 /// RevertToSelf). Such a thread must not serve the pipe engine: what the engine creates (a new
 /// instance's listener, segments) would belong to the client.
 bool thread_impersonates() noexcept;
+
+/// Whether `state`'s end is associated with a completion port, here or in another process.
+inline bool associated_locked(const AsyncState& state) noexcept {
+  return state.port != nullptr || state.remote_port.pid != 0;
+}
+
+/// Queues `packet` on this process's port `port_id` for another process (its handle inbox
+/// calls this); false when no such port is open.
+bool post_to_local_port(std::uint64_t port_id, const Packet& packet);
+/// Takes over an end's association with a port of process `pid` as it arrives here; if that is
+/// this process, with the port itself. Registers the end for process exit (§6.4: its pending
+/// operations are cancelled, their packets still delivered).
+void adopt_association(const std::shared_ptr<AsyncState>& state, std::uint32_t pid,
+                       std::uint64_t port_id, ULONG_PTR key);
 
 /// NT status of a Win32 error (and of the ERROR_MORE_DATA warning) and back (README tables).
 DWORD status_of_error(DWORD error) noexcept;

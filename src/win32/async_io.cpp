@@ -9,11 +9,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <thread>
+#include <unordered_map>
 
 #include "core/engine.hpp"
 #include "core/pipe_end_core.hpp"
 #include "os/linux/directory.hpp"
+#include "win32/handle_transfer.hpp"
 
 namespace sluice::win32 {
 
@@ -231,15 +234,98 @@ std::shared_ptr<Object> event_object(HANDLE h) {
   return object;
 }
 
+// ---- ports other processes post to, ends associated with another process's port ---------------
+
+namespace {
+
+std::uint64_t next_port_id() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1);
+}
+
+// The open ports by id (an entry from construction until the last port handle closes).
+std::unordered_map<std::uint64_t, std::weak_ptr<PortQueue>>& open_ports() {  // wait_mutex()
+  static auto* ports = new std::unordered_map<std::uint64_t, std::weak_ptr<PortQueue>>;
+  return *ports;
+}
+
+// Ends associated with another process's port, whose pending operations the exit of this
+// process cancels (and so reports to that port).
+std::vector<std::weak_ptr<AsyncState>>& remotely_associated() {  // guarded by wait_mutex()
+  static auto* ends = new std::vector<std::weak_ptr<AsyncState>>;
+  return *ends;
+}
+
+// atexit: the cancellations' packets go out before the process is gone (§6.4). A process that
+// is killed (SIGKILL) cannot do this; its operations then complete nowhere. TODO(compat).
+void cancel_remotely_associated_io() {
+  std::vector<std::pair<std::uint64_t, std::shared_ptr<core::PipeEndCore>>> pending;
+  {
+    std::lock_guard lock(wait_mutex());
+    for (auto& weak : remotely_associated()) {
+      auto state = weak.lock();
+      if (!state) continue;
+      for (auto& op : state->pending) {
+        if (op->done || op->id == 0) continue;
+        if (auto core = op->core.lock()) pending.emplace_back(op->id, std::move(core));
+      }
+    }
+  }
+  for (auto& [id, core] : pending) (void)core->cancel(id);
+}
+
+}  // namespace
+
+PortObject::PortObject(unsigned concurrency)
+    : Object(Kind::kPort),
+      queue(std::make_shared<PortQueue>(concurrency, next_port_id())) {
+  std::lock_guard lock(wait_mutex());
+  open_ports()[queue->id] = queue;
+}
+
 PortObject::~PortObject() {
   Kicks kicks;
   {
     std::lock_guard lock(wait_mutex());
+    open_ports().erase(queue->id);
     queue->closed = true;
     queue->packets.clear();
     kicks = kicks_locked();
   }
   notify_waiters(kicks);
+}
+
+bool post_to_local_port(std::uint64_t port_id, const Packet& packet) {
+  Kicks kicks;
+  {
+    std::lock_guard lock(wait_mutex());
+    auto it = open_ports().find(port_id);
+    auto port = it == open_ports().end() ? nullptr : it->second.lock();
+    if (!port || port->closed) return false;
+    port->packets.push_back(packet);
+    kicks = kicks_locked();
+  }
+  notify_waiters(kicks);
+  return true;
+}
+
+void adopt_association(const std::shared_ptr<AsyncState>& state, std::uint32_t pid,
+                       std::uint64_t port_id, ULONG_PTR key) {
+  if (pid != os::current_process_id()) {
+    static const bool exit_cancels = std::atexit(cancel_remotely_associated_io) == 0;
+    (void)exit_cancels;
+  }
+  std::lock_guard lock(wait_mutex());
+  state->key = key;
+  if (pid == os::current_process_id()) {  // back home: the port itself, if it is still open
+    auto it = open_ports().find(port_id);
+    if (it != open_ports().end()) state->port = it->second.lock();
+    return;
+  }
+  state->remote_port = RemotePort{pid, port_id};
+  auto& ends = remotely_associated();
+  std::erase_if(ends, [](const std::weak_ptr<AsyncState>& w) { return w.expired(); });
+  ends.push_back(state);
 }
 
 namespace {
@@ -257,6 +343,8 @@ void deliver(AsyncState& state, PendingIo& op, const IoResult& r, bool immediate
   // Looked up before the lock: releasing a handle-table reference may run a destructor.
   auto event = op.routine ? nullptr : event_object(event_of(ov));
   Kicks kicks;
+  RemotePort remote;  // set when the packet goes to another process's port
+  Packet packet{0, ov, status, bytes};  // the key is read under the lock
   {
     std::lock_guard lock(wait_mutex());
     ov->InternalHigh = bytes;
@@ -270,9 +358,11 @@ void deliver(AsyncState& state, PendingIo& op, const IoResult& r, bool immediate
     if (event) static_cast<EventObject&>(*event).set_locked();
     bool skip = immediate && status == STATUS_SUCCESS &&
                 (state.modes & FILE_SKIP_COMPLETION_PORT_ON_SUCCESS);
+    packet.key = state.key;
     if (state.port && !op.routine && !no_packet && !skip && !state.port->closed) {
-      state.port->packets.push_back(Packet{state.key, ov, status, bytes});
+      state.port->packets.push_back(packet);
     }
+    if (!op.routine && !no_packet && !skip) remote = state.remote_port;
     if (op.routine && op.apc && op.apc->alive) {
       // Warnings count as success for the routine (io-models.md §4, fact 19).
       DWORD code = status == STATUS_BUFFER_OVERFLOW ? 0 : error;
@@ -282,6 +372,7 @@ void deliver(AsyncState& state, PendingIo& op, const IoResult& r, bool immediate
     kicks = kicks_locked();
   }
   notify_waiters(kicks);
+  if (remote.pid != 0) post_to_remote_port(remote.pid, remote.port_id, packet);
 }
 
 enum class OpKind { kRead, kWrite, kTransact, kConnect };
@@ -300,7 +391,7 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
   if (routine) {
     std::lock_guard lock(wait_mutex());
     // Completion routines and completion ports exclude each other (io-models.md §4).
-    if (state->port) return fail(ERROR_INVALID_PARAMETER);
+    if (associated_locked(*state)) return fail(ERROR_INVALID_PARAMETER);
   }
   auto op = std::make_shared<PendingIo>();
   op->ov = ov;
@@ -339,7 +430,7 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
       std::lock_guard lock(wait_mutex());
       op->id = started.id;
       if (!op->done) state->pending.push_back(op);
-      port = state->port != nullptr;
+      port = associated_locked(*state);
     }
     // I/O on an end with a completion port is not cancelled at thread exit (README Q12).
     if (!port) remember(op);
@@ -363,8 +454,7 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
   bool port = false;
   {
     std::lock_guard lock(wait_mutex());
-    port = state->port != nullptr &&
-           (reinterpret_cast<std::uintptr_t>(ov->hEvent) & 1) == 0;
+    port = associated_locked(*state) && (reinterpret_cast<std::uintptr_t>(ov->hEvent) & 1) == 0;
   }
   deliver(*state, *op, r, true);
   if (routine) {
@@ -532,7 +622,7 @@ HANDLE create_port(HANDLE file, HANDLE existing, ULONG_PTR key, DWORD concurrenc
   if (Registry* r = registry(&registry_error)) engine = r->engine();
   {
     std::lock_guard lock(wait_mutex());
-    if (pipe->async->port) return fail_null(ERROR_INVALID_PARAMETER);
+    if (associated_locked(*pipe->async)) return fail_null(ERROR_INVALID_PARAMETER);
     pipe->async->port = queue;
     pipe->async->key = key;
     if (engine && queue->engine.expired()) queue->engine = engine;

@@ -1,11 +1,14 @@
 #include "handle_transfer.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <string_view>
 #include <thread>
 
 #include "os/linux/directory.hpp"
 #include "os/linux/unix_socket.hpp"
+#include "win32/async.hpp"
 #include "win32/named_event.hpp"
 
 namespace sluice::win32 {
@@ -13,7 +16,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Item: kind,size,creator pid,flags,description — kind 'n' named-pipe end (flags: overlapped),
+// Item: kind,size,creator pid,flags,description — kind 'n' named-pipe end (flags: overlapped,
+// then "/pid/port id/key" of the completion port it is associated with, if any),
 // 'r'/'w' anonymous read/write end, 'f' file or other descriptor (flags: readable, writable),
 // 'e' named event (flags: its access rights; descriptors: the open, the scope directory);
 // description: the named pipe's PortableEnd description, the event's file name, '-' otherwise.
@@ -34,16 +38,30 @@ std::vector<std::string> split(const std::string& text, char separator) {
   }
 }
 
-bool to_u32(const std::string& s, std::uint32_t* out) {
-  if (s.empty() || s.size() > 10) return false;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  if (v > 0xFFFFFFFFu) return false;
-  *out = static_cast<std::uint32_t>(v);
-  return true;
+// A whole decimal field and nothing else.
+template <class Unsigned>
+bool to_unsigned(const std::string& s, Unsigned* out) {
+  const char* end = s.data() + s.size();
+  auto [at, error] = std::from_chars(s.data(), end, *out);
+  return error == std::errc{} && at == end;
+}
+bool to_u32(const std::string& s, std::uint32_t* out) { return to_unsigned(s, out); }
+bool to_u64(const std::string& s, std::uint64_t* out) { return to_unsigned(s, out); }
+
+// A completion packet for a port of this process: "pkt|port id|key|overlapped|status|bytes"
+// (the OVERLAPPED is the issuing process's address, passed on as a value, as Windows does).
+constexpr std::string_view kPacketTag = "pkt|";
+
+void accept_packet(const std::string& message) {
+  auto fields = split(message.substr(kPacketTag.size()), '|');
+  std::uint64_t port_id = 0, key = 0, overlapped = 0;
+  std::uint32_t status = 0, bytes = 0;
+  if (fields.size() != 5 || !to_u64(fields[0], &port_id) || !to_u64(fields[1], &key) ||
+      !to_u64(fields[2], &overlapped) || !to_u32(fields[3], &status) || !to_u32(fields[4], &bytes))
+    return;
+  (void)post_to_local_port(port_id, Packet{static_cast<ULONG_PTR>(key),
+                                           reinterpret_cast<LPOVERLAPPED>(overlapped), status,
+                                           bytes});
 }
 
 std::string inbox_name(std::uint32_t pid) { return "sluice-win32-handles-" + std::to_string(pid); }
@@ -62,6 +80,7 @@ void serve_request(int socket) {
   std::string reply = "err " + std::to_string(ERROR_INVALID_PARAMETER);
   if (got && *got > 0) {
     std::string request(buffer, *got);
+    if (request.starts_with(kPacketTag)) return accept_packet(request);  // nobody waits for a reply
     std::size_t bar = request.find('|');
     std::uint32_t flags = 0;
     if (bar != std::string::npos && to_u32(request.substr(0, bar), &flags)) {
@@ -94,7 +113,17 @@ Result<OutgoingObject> prepare_outgoing(const std::shared_ptr<Object>& object) {
         return errc::kNotSupported;
       }
       out.fds = shared->descriptors();
-      out.item = make_item('n', 0, 0, pipe.overlapped() ? "1" : "0", shared->description());
+      std::string flags = pipe.overlapped() ? "1" : "0";
+      {
+        std::lock_guard lock(wait_mutex());
+        const AsyncState& state = *pipe.async;
+        std::uint32_t pid = state.port ? os::current_process_id() : state.remote_port.pid;
+        std::uint64_t port_id = state.port ? state.port->id : state.remote_port.port_id;
+        if (pid != 0)
+          flags += "/" + std::to_string(pid) + "/" + std::to_string(port_id) + "/" +
+                   std::to_string(state.key);
+      }
+      out.item = make_item('n', 0, 0, flags, shared->description());
       out.shared = std::move(*shared);
       return out;
     }
@@ -143,20 +172,31 @@ Result<std::shared_ptr<Object>> accept_incoming(Registry* reg, const std::string
   const std::string& flags = fields[3];
   switch (fields[0][0]) {
     case 'n': {
-      if (flags != "0" && flags != "1") return errc::kInvalidParameter;
+      auto parts = split(flags, '/');
+      std::uint32_t port_pid = 0;
+      std::uint64_t port_id = 0, key = 0;
+      bool associated = parts.size() == 4;
+      if ((parts.size() != 1 && !associated) || (parts[0] != "0" && parts[0] != "1") ||
+          (associated && (!to_u32(parts[1], &port_pid) || port_pid == 0 ||
+                          !to_u64(parts[2], &port_id) || !to_u64(parts[3], &key))))
+        return errc::kInvalidParameter;
       std::vector<int> raw;
       for (auto& fd : fds) raw.push_back(fd.release());
       auto portable = PortableEnd::from(fields[4], std::move(raw));
-      bool overlapped = flags == "1";
+      bool overlapped = parts[0] == "1";
       if (!reg) return errc::kNotSupported;
+      std::shared_ptr<NamedPipeObject> pipe;
       if (portable.server_end()) {
         auto end = ServerEnd::adopt(*reg, std::move(portable));
         if (!end) return end.error();
-        return std::shared_ptr<Object>(std::make_shared<NamedPipeObject>(std::move(*end), overlapped));
+        pipe = std::make_shared<NamedPipeObject>(std::move(*end), overlapped);
+      } else {
+        auto end = ClientEnd::adopt(*reg, std::move(portable));
+        if (!end) return end.error();
+        pipe = std::make_shared<NamedPipeObject>(std::move(*end), overlapped);
       }
-      auto end = ClientEnd::adopt(*reg, std::move(portable));
-      if (!end) return end.error();
-      return std::shared_ptr<Object>(std::make_shared<NamedPipeObject>(std::move(*end), overlapped));
+      if (associated) adopt_association(pipe->async, port_pid, port_id, key);
+      return std::shared_ptr<Object>(std::move(pipe));
     }
     case 'e': {
       std::uint32_t rights = 0;
@@ -193,6 +233,25 @@ void start_handle_inbox() noexcept {
       if (socket) serve_request(socket->get());
     }
   }).detach();
+}
+
+void post_to_remote_port(std::uint32_t pid, std::uint64_t port_id, const Packet& packet) {
+  std::string message = std::string(kPacketTag) + std::to_string(port_id) + "|" +
+                        std::to_string(packet.key) + "|" +
+                        std::to_string(reinterpret_cast<std::uintptr_t>(packet.overlapped)) +
+                        "|" + std::to_string(packet.status) + "|" + std::to_string(packet.bytes);
+  // The inbox takes one connection at a time; a burst (a process exiting with many operations
+  // pending) may find its backlog full for a moment.
+  auto deadline = std::chrono::steady_clock::now() + 2s;
+  for (;;) {
+    auto socket = os::connect_abstract(inbox_name(pid));
+    if (socket) {
+      (void)os::send_message(socket->get(), message.data(), message.size());
+      return;
+    }
+    if (socket.error() != errc::kPipeBusy || std::chrono::steady_clock::now() >= deadline) return;
+    std::this_thread::sleep_for(1ms);  // a full backlog has no event to wait for
+  }
 }
 
 Result<HANDLE> send_to_process(std::uint32_t pid, const std::shared_ptr<Object>& object,

@@ -14,6 +14,7 @@
 #include "objects.hpp"
 #include "os/linux/unique_fd.hpp"
 #include "sluice/named_pipe.hpp"
+#include "win32/async.hpp"
 
 namespace sluice::win32 {
 
@@ -39,6 +40,12 @@ Result<std::shared_ptr<Object>> accept_incoming(Registry* registry, const std::s
 /// Starts this process's handle inbox: a thread that takes handles other processes duplicate
 /// into this one (from processes of the same user only). Called once at initialisation.
 void start_handle_inbox() noexcept;
+
+/// Queues `packet` on completion port `port_id` of process `pid`, through its handle inbox: the
+/// completion of an operation this process issued on an end associated with that port there
+/// (io-models.md §6.4). Best effort: a process that is gone, or a port closed meanwhile, drops
+/// it; waits at most 2 s for room in the inbox's backlog.
+void post_to_remote_port(std::uint32_t pid, std::uint64_t port_id, const Packet& packet);
 
 /// DuplicateHandle into process `pid`: hands `object` to that process's inbox and returns the
 /// handle value it got there. Errors: kNotSupported (an object that cannot travel, or a

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "helper_process.hpp"
+#include "win32/handle_transfer.hpp"
 #include "win32/win32_test_util.hpp"
 
 namespace {
@@ -85,6 +86,32 @@ SLUICE_TEST_HELPER(win32_inherited_event) {
   CloseHandle(same);
   if (!SetEvent(h)) return 5;
   return 0;
+}
+
+// args: the HANDLE value of an inherited overlapped client end that the parent associated with
+// its completion port. Writes "from child" and leaves a read pending as it exits; both complete
+// to the parent's port. Exit codes say where it stopped.
+SLUICE_TEST_HELPER(win32_io_on_an_end_associated_in_the_parent) {
+  HANDLE h = handle_from(args.at(0));
+  // The end is associated already (with the parent's port): no second port, no routines.
+  HANDLE port = CreateIoCompletionPort(h, nullptr, 1, 0);
+  if (port != nullptr || GetLastError() != ERROR_INVALID_PARAMETER) return 3;
+  OVERLAPPED ex{};
+  char buf[16];
+  if (ReadFileEx(h, buf, sizeof buf, &ex, [](DWORD, DWORD, LPOVERLAPPED) {}) ||
+      GetLastError() != ERROR_INVALID_PARAMETER)
+    return 4;
+  // Our event is set as usual; the packet goes to the parent's port.
+  OVERLAPPED write{};
+  write.hEvent = CreateEventA(nullptr, TRUE, FALSE, nullptr);
+  const char text[] = "from child";
+  DWORD n = 0;
+  if (!WriteFile(h, text, sizeof text - 1, nullptr, &write) && GetLastError() != ERROR_IO_PENDING)
+    return 5;
+  if (!GetOverlappedResult(h, &write, &n, TRUE) || n != sizeof text - 1) return 6;
+  static OVERLAPPED read{};  // outlives main: the exit cancels it
+  if (ReadFile(h, buf, sizeof buf, nullptr, &read) || GetLastError() != ERROR_IO_PENDING) return 7;
+  return 0;  // exit(0): the pending read is cancelled and reported to the parent's port
 }
 
 struct Child {
@@ -328,6 +355,66 @@ TEST_F(Win32HandleTransfer, ANamedPipeEndIsTheStdinAndStdoutOfAnOrdinaryLinuxPro
   char buf[8];
   EXPECT_FALSE(ReadFile(server, buf, sizeof buf, &n, nullptr));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_BROKEN_PIPE));
+}
+
+// io-models.md §6.4 [W]: completion packets reach the port associated with the end even when
+// the operation was issued in another process that shares the end, and that process's exit
+// cancels its pending operations with packets (FALSE, ERROR_OPERATION_ABORTED, 0, the key).
+TEST_F(Win32HandleTransfer, OperationsAChildIssuesOnAnEndAssociatedHereCompleteToOurPort) {
+  HANDLE client = open_client(TRUE, FILE_FLAG_OVERLAPPED);
+  ASSERT_NE(client, INVALID_HANDLE_VALUE);
+  constexpr ULONG_PTR kKey = 77;
+  HANDLE port = CreateIoCompletionPort(client, nullptr, kKey, 0);
+  ASSERT_NE(port, nullptr) << GetLastError();
+  Child child;
+  ASSERT_TRUE(child.start("win32_io_on_an_end_associated_in_the_parent " + value_of(client)))
+      << GetLastError();
+
+  DWORD bytes = 99;
+  ULONG_PTR key = 0;
+  LPOVERLAPPED ov = nullptr;
+  ASSERT_TRUE(GetQueuedCompletionStatus(port, &bytes, &key, &ov, 20000)) << GetLastError();
+  EXPECT_EQ(bytes, 10u);  // the child's write
+  EXPECT_EQ(key, kKey);
+  EXPECT_NE(ov, nullptr);  // the child's OVERLAPPED, as an address of the child
+  EXPECT_EQ(server_read(), "from child");
+
+  bytes = 99;
+  key = 0;
+  ov = nullptr;
+  EXPECT_FALSE(GetQueuedCompletionStatus(port, &bytes, &key, &ov, 20000));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_OPERATION_ABORTED));  // the child exited
+  EXPECT_NE(ov, nullptr);
+  EXPECT_EQ(bytes, 0u);
+  EXPECT_EQ(key, kKey);
+  EXPECT_EQ(child.wait_exit_code(), 0u);
+
+  // Nothing else came: the child's handle checks posted nothing.
+  EXPECT_FALSE(GetQueuedCompletionStatus(port, &bytes, &key, &ov, 0));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(WAIT_TIMEOUT));
+  CloseHandle(port);
+  CloseHandle(client);
+}
+
+TEST(Win32HandleTransferItems, AnAssociationThatDoesNotParseIsRefused) {
+  for (const char* flags : {"1/0/5/7", "1/12/x/7", "1/12/5", "1/12/5/7/9", "2/12/5/7", "1/-1/5/7"}) {
+    auto object = sluice::win32::accept_incoming(nullptr, std::string("n,0,0,") + flags + ",-", {});
+    ASSERT_FALSE(object) << flags;
+    EXPECT_EQ(object.error(), sluice::errc::kInvalidParameter) << flags;
+  }
+}
+
+TEST(Win32HandleTransferItems, APacketForAPortThatIsNotOpenGoesNowhere) {
+  HANDLE port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
+  ASSERT_NE(port, nullptr);
+  // Port ids are never reused; this one was never handed out.
+  EXPECT_FALSE(sluice::win32::post_to_local_port(~std::uint64_t{0}, sluice::win32::Packet{}));
+  DWORD bytes = 0;
+  ULONG_PTR key = 0;
+  LPOVERLAPPED ov = nullptr;
+  EXPECT_FALSE(GetQueuedCompletionStatus(port, &bytes, &key, &ov, 0));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(WAIT_TIMEOUT));
+  CloseHandle(port);
 }
 
 }  // namespace
