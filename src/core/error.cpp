@@ -70,8 +70,11 @@ class Category final : public std::error_category {
 }  // namespace
 
 const std::error_category& category() noexcept {
-  static const Category instance;
-  return instance;
+  // Never destroyed: error codes are still made and compared while the process exits (the
+  // engine's threads, atexit handlers registered before this first ran), after the destructors
+  // of statics made later than those handlers.
+  static const Category* instance = new Category;
+  return *instance;
 }
 
 std::error_code make_error_code(errc e) noexcept {
