@@ -45,6 +45,20 @@ bool queue_apc(ApcQueue& queue, std::function<void()> apc);
 /// runs them all (also those queued meanwhile), takes the lock again and returns true.
 bool run_apcs_locked(std::unique_lock<std::mutex>& lock);
 
+/// Around a sleep in one of this layer's waits (constructed and destroyed with wait_mutex() held):
+/// a thread that runs for a completion port does not count as running while it blocks, so that
+/// another waiter of the port may take a packet meanwhile (io-models.md §5.4).
+class PortWaitGuard {
+ public:
+  PortWaitGuard();
+  ~PortWaitGuard();
+  PortWaitGuard(const PortWaitGuard&) = delete;
+  PortWaitGuard& operator=(const PortWaitGuard&) = delete;
+
+ private:
+  bool counted_out_ = false;
+};
+
 /// A completion-port packet.
 struct Packet {
   ULONG_PTR key = 0;

@@ -45,6 +45,7 @@ struct ThreadIo {
   // (PortQueue::running). Guarded by wait_mutex(): other threads never touch it, but it changes
   // together with the port's count.
   std::shared_ptr<PortQueue> running_for;
+  bool blocked = false;  // guarded by wait_mutex(): in a wait, so not counted in running_for
   ~ThreadIo();
 };
 thread_local ThreadIo t_io;
@@ -186,7 +187,7 @@ namespace {
 bool stop_running_locked(ThreadIo& io) {
   if (!io.running_for) return false;
   PortQueue& q = *io.running_for;
-  if (q.running > 0) --q.running;
+  if (!io.blocked && q.running > 0) --q.running;
   bool release = !q.packets.empty() && !q.waiters.empty();
   io.running_for.reset();
   return release;
@@ -224,6 +225,27 @@ ThreadIo::~ThreadIo() {
 }
 
 }  // namespace
+
+// ---- a thread that runs for a port and blocks ------------------------------------------------------
+
+PortWaitGuard::PortWaitGuard() {
+  ThreadIo& io = t_io;
+  if (!io.running_for || io.blocked) return;
+  io.blocked = true;
+  PortQueue& q = *io.running_for;
+  if (q.running > 0) --q.running;
+  // The place it leaves may release a waiter of the port right away.
+  if (!q.packets.empty() && !q.waiters.empty()) notify_waiters(kicks_locked());
+  counted_out_ = true;
+}
+
+PortWaitGuard::~PortWaitGuard() {
+  if (!counted_out_) return;
+  ThreadIo& io = t_io;
+  io.blocked = false;
+  // Back, even above the port's concurrency value, as on Windows.
+  if (io.running_for) ++io.running_for->running;
+}
 
 // ---- events and completions ---------------------------------------------------------------------
 
@@ -522,6 +544,7 @@ BOOL overlapped_result(HANDLE file, LPOVERLAPPED ov, LPDWORD bytes, DWORD ms, bo
     std::unique_lock lock(wait_mutex());
     while (load_internal(ov) == STATUS_PENDING) {
       if (alertable && run_apcs_locked(lock)) return fail(WAIT_IO_COMPLETION);
+      PortWaitGuard not_running;
       if (ms == INFINITE) {
         wait_cv().wait(lock);
       } else if (wait_cv().wait_until(lock, deadline) == std::cv_status::timeout &&
@@ -643,11 +666,10 @@ std::shared_ptr<PortQueue> port_queue(HANDLE port) {
 // packet from (it is back, so its place is free), then waits on top of the port's waiter stack
 // and takes packets when it is the most recent waiter and fewer than `concurrency` threads run.
 // A thread back from its packet therefore takes the next one itself while older waiters sleep on,
-// as on Windows. Windows also stops counting a running thread while it blocks in any wait (and
-// counts it again when that wait ends, a time-out of this call included); this layer cannot see
-// a thread's other waits, so a thread counts as running until it calls here again or exits, and
-// one that returns with a time-out, WAIT_IO_COMPLETION or ERROR_ABANDONED_WAIT_0 does not count.
-// TODO(compat): count the waits of this layer's own wait functions out, as Windows does.
+// as on Windows. While a running thread blocks in one of this layer's waits it does not count
+// (PortWaitGuard), as on Windows, where that holds for any wait; the engine's blocking
+// synchronous I/O and waits outside this layer still count (TODO(compat)). One that returns
+// with a time-out, WAIT_IO_COMPLETION or ERROR_ABANDONED_WAIT_0 does not count.
 //
 // Waiting (leader/follower): on a port with associated pipe ends, the waiting thread serves
 // their engine (Engine::drive) rather than sleep on wait_cv(), one thread at a time (the others

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -631,6 +632,39 @@ TEST(Win32PortConcurrency, WaitingOnAnotherPortFreesTheThreadsPlaceOnTheFirst) {
   ASSERT_TRUE(w.wait_taken(1));
   EXPECT_EQ(w.keys(), std::vector<ULONG_PTR>{2});
   CloseHandle(other);
+}
+
+// Windows counts a thread out while it blocks in a wait, and in again when the wait ends.
+TEST(Win32PortConcurrency, AThreadBlockedInAWaitLeavesItsPlaceToAWaiterAndTakesItBackAfter) {
+  WorkedPort p(1);
+  DWORD n;
+  ULONG_PTR key;
+  LPOVERLAPPED got;
+  ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, 1, nullptr));
+  ASSERT_TRUE(GetQueuedCompletionStatus(p.port, &n, &key, &got, 0));  // this thread runs
+  PortWorker& w = p.start();
+  ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, 2, nullptr));
+  std::this_thread::sleep_for(kChanceToGoWrong);  // not a wait of the layer: still running
+  EXPECT_EQ(w.taken(), 0u);
+  // Blocked in WaitForSingleObject, this thread no longer counts: the worker takes packet 2
+  // and then sets the event this thread waits for.
+  HANDLE taken = CreateEventA(nullptr, TRUE, FALSE, nullptr);
+  ASSERT_NE(taken, nullptr);
+  auto signal = std::async(std::launch::async, [&] {
+    if (w.wait_taken(1)) SetEvent(taken);
+  });
+  EXPECT_EQ(WaitForSingleObject(taken, 5000), WAIT_OBJECT_0);
+  signal.get();
+  EXPECT_EQ(w.keys(), std::vector<ULONG_PTR>{2});
+  // Back from the wait, this thread counts again: the worker, back at the port, waits.
+  ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, 3, nullptr));
+  w.again();
+  std::this_thread::sleep_for(kChanceToGoWrong);
+  EXPECT_EQ(w.taken(), 1u);
+  // Sleep is a wait too.
+  for (int i = 0; i < 100 && w.taken() < 2; ++i) Sleep(50);
+  EXPECT_EQ(w.keys(), (std::vector<ULONG_PTR>{2, 3}));
+  CloseHandle(taken);
 }
 
 TEST(Win32PortConcurrency, GetQueuedCompletionStatusExTakesSeveralPacketsAsOneRunningThread) {

@@ -137,6 +137,7 @@ DWORD wait_for(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms, bool
       }
       if (added) continue;  // look again: a set between the look and the watch would be missed
     }
+    PortWaitGuard not_running;
     if (ms == INFINITE) {
       wait_cv().wait(lock);
     } else if (wait_cv().wait_until(lock, deadline) == std::cv_status::timeout) {
@@ -383,10 +384,18 @@ DWORD WINAPI WaitForMultipleObjectsEx(DWORD nCount, const HANDLE* lpHandles, BOO
 }
 
 VOID WINAPI Sleep(DWORD dwMilliseconds) {
+  if (dwMilliseconds == 0) {
+    std::this_thread::yield();
+    return;
+  }
+  std::unique_lock lock(wait_mutex());
+  PortWaitGuard not_running;
+  lock.unlock();
   if (dwMilliseconds == INFINITE) {
     for (;;) std::this_thread::sleep_for(std::chrono::hours(24));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(dwMilliseconds));
+  lock.lock();
 }
 
 DWORD WINAPI SleepEx(DWORD dwMilliseconds, BOOL bAlertable) {
@@ -399,6 +408,7 @@ DWORD WINAPI SleepEx(DWORD dwMilliseconds, BOOL bAlertable) {
     std::unique_lock lock(wait_mutex());
     for (;;) {
       if (run_apcs_locked(lock)) return WAIT_IO_COMPLETION;
+      PortWaitGuard not_running;
       if (dwMilliseconds == INFINITE) {
         wait_cv().wait(lock);
       } else if (wait_cv().wait_until(lock, deadline) == std::cv_status::timeout) {
