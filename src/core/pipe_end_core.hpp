@@ -131,7 +131,8 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   /// (kPipeNotConnected, kPipeListening otherwise); not while asynchronous operations are
   /// pending here (kNotSupported), nor while an operation here blocks on the end for more than
   /// 200 ms (kBusy). TODO(compat): following the server end's reconnections in the other
-  /// holders; completion-port packets for another holder's operations.
+  /// holders. (Completion-port packets of another holder's operations are the Win32 layer's:
+  /// the association travels with the handle.)
   Result<ExportedEnd> share();
   bool is_shared() const {
     std::lock_guard lock(state_mu_);
