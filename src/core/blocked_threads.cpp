@@ -78,6 +78,27 @@ void detail::leave_blocking_registered() noexcept {
 
 bool blocking_cancelled() noexcept { return t_blocking_registered && t_blocked.cancelled.load(); }
 
+namespace {
+std::atomic<void (*)()> g_asleep{nullptr};
+std::atomic<void (*)()> g_awake{nullptr};
+}  // namespace
+
+void set_sleep_observer(SleepObserver observer) noexcept {
+  g_awake.store(observer.awake);
+  g_asleep.store(observer.asleep);
+}
+
+SleepNotice::SleepNotice() noexcept {
+  if (auto* asleep = g_asleep.load(std::memory_order_relaxed)) {
+    awake_ = g_awake.load(std::memory_order_relaxed);
+    asleep();
+  }
+}
+
+SleepNotice::~SleepNotice() {
+  if (awake_) awake_();
+}
+
 bool cancel_blocked_thread(std::uint32_t tid) {
   Table& t = table();
   std::lock_guard lock(t.mu);  // the thread cannot end (and free its Blocked) meanwhile

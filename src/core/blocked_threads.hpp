@@ -30,4 +30,26 @@ bool blocking_cancelled() noexcept;
 /// Cancels the operation thread `tid` (a kernel thread id) waits in. false if it waits in none.
 bool cancel_blocked_thread(std::uint32_t tid);
 
+/// Told, on the thread itself, when a thread falls asleep inside a synchronous operation (after
+/// its spin, if any) and when it wakes. The Win32 layer counts a thread that runs for a
+/// completion port out while it sleeps, as Windows does (io-models.md §5.4).
+struct SleepObserver {
+  void (*asleep)() = nullptr;
+  void (*awake)() = nullptr;
+};
+/// Installs the observer (once, before operations start; later calls replace it).
+void set_sleep_observer(SleepObserver observer) noexcept;
+
+/// Tells the observer about one sleep: constructed right before it, destroyed right after.
+class SleepNotice {
+ public:
+  SleepNotice() noexcept;
+  ~SleepNotice();
+  SleepNotice(const SleepNotice&) = delete;
+  SleepNotice& operator=(const SleepNotice&) = delete;
+
+ private:
+  void (*awake_)() = nullptr;
+};
+
 }  // namespace sluice::core

@@ -487,6 +487,7 @@ bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
   if (!changed()) {
     os::FutexWaiter waiters[2] = {{&peer_word, token.peer_seq, true},
                                   {&abort_word_, token.abort, false}};
+    SleepNotice asleep;
     in_time = os::futex_wait_any(waiters, 2, deadline);
   }
   flag.fetch_and(~shm::kWaitFutex, std::memory_order_relaxed);
@@ -832,14 +833,21 @@ Result<ConnectStatus> PipeEndCore::connect(Deadline deadline) {
   }
   if (wait_mode_.load() == WaitMode::kNoWait) return errc::kPipeListening;
   lock.unlock();
-  enter_blocking(*this);  // takes the table's lock, which a canceller holds around interrupt()
-  lock.lock();
+  enter_blocking(*this);  // takes the lock a canceller holds around interrupt()
   auto done = [&] { return state_ != InstanceState::kListening || blocking_cancelled(); };
-  if (deadline) {
-    if (!state_cv_.wait_until(lock, *deadline, done)) return errc::kSemTimeout;
-  } else {
-    state_cv_.wait(lock, done);
+  bool in_time = true;
+  {
+    SleepNotice asleep;  // outside state_mu_: the observer takes a lock of its own
+    lock.lock();
+    if (deadline) {
+      in_time = state_cv_.wait_until(lock, *deadline, done);
+    } else {
+      state_cv_.wait(lock, done);
+    }
+    lock.unlock();
   }
+  lock.lock();
+  if (!in_time && !done()) return errc::kSemTimeout;
   if (blocking_cancelled()) return errc::kOperationAborted;  // the instance stays listening
   if (state_ == InstanceState::kConnected) return ConnectStatus::kConnected;
   if (state_ == InstanceState::kDisconnected) return errc::kPipeNotConnected;

@@ -6,9 +6,12 @@
 // the event, queues the packet and the completion routine in one step: a thread woken by any of
 // them sees all of them (io-models.md §3.2: memory first, then notifications).
 //
-// Lock order: an engine lock is never held while wait_mutex() is taken by this layer (engine
-// completions run outside engine locks), and wait_mutex() is never held while calling into the
-// engine or while releasing an Object (whose destructor may close a pipe end).
+// Lock order: wait_mutex() is never held while calling into the engine or while releasing an
+// Object (whose destructor may close a pipe end). An engine lock is not held either while this
+// layer takes wait_mutex() (engine completions run outside engine locks), with one exception:
+// the engine's sleep observer (install_port_sleep_observer) runs on a thread that keeps its own
+// synchronous operation's lock while it sleeps; as the layer never takes an engine lock under
+// wait_mutex(), that makes no cycle.
 #pragma once
 
 #include <windows.h>
@@ -56,8 +59,13 @@ class PortWaitGuard {
   PortWaitGuard& operator=(const PortWaitGuard&) = delete;
 
  private:
-  bool counted_out_ = false;
+  const bool counted_out_;  // it was counted out here (and counts in again on destruction)
 };
+
+/// Has the engine tell this layer when a thread falls asleep inside a synchronous pipe operation,
+/// so that a thread running for a completion port does not count meanwhile, as on Windows.
+/// Called once at initialisation.
+void install_port_sleep_observer() noexcept;
 
 /// A completion-port packet.
 struct Packet {

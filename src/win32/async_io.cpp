@@ -13,6 +13,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/blocked_threads.hpp"
 #include "core/engine.hpp"
 #include "core/pipe_end_core.hpp"
 #include "os/linux/directory.hpp"
@@ -228,23 +229,51 @@ ThreadIo::~ThreadIo() {
 
 // ---- a thread that runs for a port and blocks ------------------------------------------------------
 
-PortWaitGuard::PortWaitGuard() {
+namespace {
+
+// The calling thread stops counting for the port it runs for (with wait_mutex() held); false
+// when it runs for none or is counted out already.
+bool count_out_locked() {
   ThreadIo& io = t_io;
-  if (!io.running_for || io.blocked) return;
+  if (!io.running_for || io.blocked) return false;
   io.blocked = true;
   PortQueue& q = *io.running_for;
   if (q.running > 0) --q.running;
   // The place it leaves may release a waiter of the port right away.
   if (!q.packets.empty() && !q.waiters.empty()) notify_waiters(kicks_locked());
-  counted_out_ = true;
+  return true;
 }
 
-PortWaitGuard::~PortWaitGuard() {
-  if (!counted_out_) return;
+void count_in_locked() {
   ThreadIo& io = t_io;
   io.blocked = false;
   // Back, even above the port's concurrency value, as on Windows.
   if (io.running_for) ++io.running_for->running;
+}
+
+thread_local bool t_asleep_in_engine = false;  // counted out by the engine's sleep observer
+
+}  // namespace
+
+PortWaitGuard::PortWaitGuard() : counted_out_(count_out_locked()) {}
+
+PortWaitGuard::~PortWaitGuard() {
+  if (counted_out_) count_in_locked();
+}
+
+void install_port_sleep_observer() noexcept {
+  core::set_sleep_observer(core::SleepObserver{
+      [] {
+        if (!t_io.running_for) return;  // this thread's own field: no lock needed to look
+        std::lock_guard lock(wait_mutex());
+        t_asleep_in_engine = count_out_locked();
+      },
+      [] {
+        if (!t_asleep_in_engine) return;
+        std::lock_guard lock(wait_mutex());
+        count_in_locked();
+        t_asleep_in_engine = false;
+      }});
 }
 
 // ---- events and completions ---------------------------------------------------------------------
@@ -666,9 +695,10 @@ std::shared_ptr<PortQueue> port_queue(HANDLE port) {
 // packet from (it is back, so its place is free), then waits on top of the port's waiter stack
 // and takes packets when it is the most recent waiter and fewer than `concurrency` threads run.
 // A thread back from its packet therefore takes the next one itself while older waiters sleep on,
-// as on Windows. While a running thread blocks in one of this layer's waits it does not count
-// (PortWaitGuard), as on Windows, where that holds for any wait; the engine's blocking
-// synchronous I/O and waits outside this layer still count (TODO(compat)). One that returns
+// as on Windows. While a running thread blocks in one of this layer's waits (PortWaitGuard) or
+// sleeps in a synchronous named-pipe operation (the engine's sleep observer) it does not count,
+// as on Windows, where that holds for any wait; blocking outside them (a kernel pipe's read,
+// a wait on something that is not this layer's) still counts (TODO(compat)). One that returns
 // with a time-out, WAIT_IO_COMPLETION or ERROR_ABANDONED_WAIT_0 does not count.
 //
 // Waiting (leader/follower): on a port with associated pipe ends, the waiting thread serves

@@ -667,6 +667,41 @@ TEST(Win32PortConcurrency, AThreadBlockedInAWaitLeavesItsPlaceToAWaiterAndTakesI
   CloseHandle(taken);
 }
 
+TEST(Win32PortConcurrency, AThreadAsleepInASynchronousReadLeavesItsPlaceToAWaiter) {
+  std::string name = sluice::win32::testing::unique_pipe_name();
+  HANDLE server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT, 1,
+                                   4096, 4096, 0, nullptr);
+  ASSERT_NE(server, INVALID_HANDLE_VALUE);
+  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
+                              OPEN_EXISTING, 0, nullptr);
+  ASSERT_NE(client, INVALID_HANDLE_VALUE);
+  WorkedPort p(1);
+  DWORD n;
+  ULONG_PTR key;
+  LPOVERLAPPED got;
+  ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, 1, nullptr));
+  ASSERT_TRUE(GetQueuedCompletionStatus(p.port, &n, &key, &got, 0));  // this thread runs
+  PortWorker& w = p.start();
+  ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, 2, nullptr));
+  // Once the worker has packet 2 (possible only while this thread sleeps in ReadFile below), it
+  // writes what that read waits for; otherwise the read ends empty-handed when the client goes.
+  auto writer = std::async(std::launch::async, [&] {
+    bool taken = w.wait_taken(1);
+    DWORD written = 0;
+    if (taken) WriteFile(client, "go", 2, &written, nullptr);
+    CloseHandle(client);
+    return taken;
+  });
+  char buf[8];
+  DWORD read = 0;
+  BOOL ok = ReadFile(server, buf, sizeof buf, &read, nullptr);
+  EXPECT_TRUE(writer.get());
+  ASSERT_TRUE(ok) << GetLastError();
+  EXPECT_EQ(std::string(buf, read), "go");
+  EXPECT_EQ(w.keys(), std::vector<ULONG_PTR>{2});
+  CloseHandle(server);
+}
+
 TEST(Win32PortConcurrency, GetQueuedCompletionStatusExTakesSeveralPacketsAsOneRunningThread) {
   WorkedPort p(2);
   for (ULONG_PTR k = 1; k <= 3; ++k) ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, k, nullptr));

@@ -191,7 +191,8 @@ Registry* registry(std::error_code* error) {
 namespace {
 // Library initialisation: the registry's agent thread must exist before any thread
 // impersonates (a thread created during impersonation inherits the client's identity).
-[[maybe_unused]] const bool g_initialised = (globals(), start_handle_inbox(), true);
+[[maybe_unused]] const bool g_initialised =
+    (globals(), start_handle_inbox(), install_port_sleep_observer(), true);
 }  // namespace
 
 // ---- text --------------------------------------------------------------------------------------
