@@ -634,16 +634,23 @@ TEST(Win32PortConcurrency, WaitingOnAnotherPortFreesTheThreadsPlaceOnTheFirst) {
   CloseHandle(other);
 }
 
-// Windows counts a thread out while it blocks in a wait, and in again when the wait ends.
-TEST(Win32PortConcurrency, AThreadBlockedInAWaitLeavesItsPlaceToAWaiterAndTakesItBackAfter) {
-  WorkedPort p(1);
+// This thread takes packet 1 of `p` (concurrency 1) and so runs for it; a worker then waits
+// for packet 2, which is posted.
+PortWorker& run_for_the_port_with_a_waiter(WorkedPort& p) {
   DWORD n;
   ULONG_PTR key;
   LPOVERLAPPED got;
-  ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, 1, nullptr));
-  ASSERT_TRUE(GetQueuedCompletionStatus(p.port, &n, &key, &got, 0));  // this thread runs
+  EXPECT_TRUE(PostQueuedCompletionStatus(p.port, 0, 1, nullptr));
+  EXPECT_TRUE(GetQueuedCompletionStatus(p.port, &n, &key, &got, 0));
   PortWorker& w = p.start();
-  ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, 2, nullptr));
+  EXPECT_TRUE(PostQueuedCompletionStatus(p.port, 0, 2, nullptr));
+  return w;
+}
+
+// Windows counts a thread out while it blocks in a wait, and in again when the wait ends.
+TEST(Win32PortConcurrency, AThreadBlockedInAWaitLeavesItsPlaceToAWaiterAndTakesItBackAfter) {
+  WorkedPort p(1);
+  PortWorker& w = run_for_the_port_with_a_waiter(p);
   std::this_thread::sleep_for(kChanceToGoWrong);  // not a wait of the layer: still running
   EXPECT_EQ(w.taken(), 0u);
   // Blocked in WaitForSingleObject, this thread no longer counts: the worker takes packet 2
@@ -676,13 +683,7 @@ TEST(Win32PortConcurrency, AThreadAsleepInASynchronousReadLeavesItsPlaceToAWaite
                               OPEN_EXISTING, 0, nullptr);
   ASSERT_NE(client, INVALID_HANDLE_VALUE);
   WorkedPort p(1);
-  DWORD n;
-  ULONG_PTR key;
-  LPOVERLAPPED got;
-  ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, 1, nullptr));
-  ASSERT_TRUE(GetQueuedCompletionStatus(p.port, &n, &key, &got, 0));  // this thread runs
-  PortWorker& w = p.start();
-  ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, 2, nullptr));
+  PortWorker& w = run_for_the_port_with_a_waiter(p);
   // Once the worker has packet 2 (possible only while this thread sleeps in ReadFile below), it
   // writes what that read waits for; otherwise the read ends empty-handed when the client goes.
   auto writer = std::async(std::launch::async, [&] {
