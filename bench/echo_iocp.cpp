@@ -178,15 +178,12 @@ class PipeEchoConnection final : public EchoConnection {
   PipeEchoConnection& operator=(const PipeEchoConnection&) = delete;
 
   void round_trip(std::span<const std::byte> request, std::span<std::byte> reply) override {
-    // WriteFile + ReadFile rather than TransactNamedPipe: under load the layer's
-    // TransactNamedPipe failed now and then with ERROR_BAD_PIPE (230) on a live pipe
-    // (TODO(compat): reproduce in src/win32 and switch back; see bench/README.md).
+    // One call per request, as a Windows request/reply client makes it (message read mode).
     DWORD done = 0;
-    if (!WriteFile(pipe_, request.data(), static_cast<DWORD>(request.size()), &done, nullptr)) {
-      throw_win32("WriteFile");
-    }
-    if (!ReadFile(pipe_, reply.data(), static_cast<DWORD>(reply.size()), &done, nullptr)) {
-      throw_win32("ReadFile");  // ERROR_MORE_DATA: a longer reply
+    if (!TransactNamedPipe(pipe_, const_cast<std::byte*>(request.data()),
+                           static_cast<DWORD>(request.size()), reply.data(),
+                           static_cast<DWORD>(reply.size()), &done, nullptr)) {
+      throw_win32("TransactNamedPipe");  // ERROR_MORE_DATA: a longer reply
     }
     if (done != reply.size()) {
       throw BenchError("reply of " + std::to_string(done) + " bytes, expected " +
