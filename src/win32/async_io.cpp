@@ -17,7 +17,7 @@
 #include "core/engine.hpp"
 #include "core/pipe_end_core.hpp"
 #include "os/linux/directory.hpp"
-#include "win32/handle_transfer.hpp"
+#include "win32/remote_ports.hpp"
 
 namespace sluice::win32 {
 
@@ -30,6 +30,8 @@ struct PendingIo {
   LPOVERLAPPED_COMPLETION_ROUTINE routine = nullptr;
   std::shared_ptr<ApcQueue> apc;  // the issuing thread's, for `routine`
   std::weak_ptr<core::PipeEndCore> core;
+  RemotePort remote;              // announced to this port of another process (remote_ports)
+  std::uint64_t remote_token = 0;  // under this token; 0: not announced
 };
 
 namespace {
@@ -307,8 +309,10 @@ std::vector<std::weak_ptr<AsyncState>>& remotely_associated() {  // guarded by w
   return *ends;
 }
 
-// atexit: the cancellations' packets go out before the process is gone (§6.4). A process that
-// is killed (SIGKILL) cannot do this; its operations then complete nowhere. TODO(compat).
+// atexit: cancelling them does what Windows does when a process exits (§6.4): a pending write's
+// unread data leaves the pipe, and the packets go out before the process is gone. A killed
+// process cannot do this; its port's process then reports its announced operations aborted
+// (remote_ports.hpp), but a pending write's data stays in the pipe (TODO(compat)).
 void cancel_remotely_associated_io() {
   std::vector<std::pair<std::uint64_t, std::shared_ptr<core::PipeEndCore>>> pending;
   {
@@ -413,7 +417,7 @@ void deliver(AsyncState& state, PendingIo& op, const IoResult& r, bool immediate
     if (state.port && !op.routine && !no_packet && !skip && !state.port->closed) {
       state.port->packets.push_back(packet);
     }
-    if (!op.routine && !no_packet && !skip) remote = state.remote_port;
+    if (!op.routine && !no_packet && !skip) remote = state.remote_port;  // the packet goes there
     if (op.routine && op.apc && op.apc->alive) {
       // Warnings count as success for the routine (io-models.md §4, fact 19).
       DWORD code = status == STATUS_BUFFER_OVERFLOW ? 0 : error;
@@ -423,7 +427,11 @@ void deliver(AsyncState& state, PendingIo& op, const IoResult& r, bool immediate
     kicks = kicks_locked();
   }
   notify_waiters(kicks);
-  if (remote.pid != 0) post_to_remote_port(remote.pid, remote.port_id, packet);
+  if (remote.pid != 0) {
+    post_to_remote_port(remote, packet, op.remote_token);
+  } else if (op.remote_token != 0) {
+    retire_remote_operation(op.remote, op.remote_token);  // skipped: no packet after all
+  }
 }
 
 enum class OpKind { kRead, kWrite, kTransact, kConnect };
@@ -453,11 +461,21 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
   // Entry (§3.1 steps 1–2): Internal = STATUS_PENDING, the event and the handle reset.
   store_internal(ov, STATUS_PENDING);
   auto event = routine ? nullptr : event_object(event_of(ov));
+  RemotePort remote;
+  ULONG_PTR key = 0;
   {
     std::lock_guard lock(wait_mutex());
     if (event) static_cast<EventObject&>(*event).reset_locked();
     state->signaled = false;
     ++state->outstanding;
+    remote = state->remote_port;
+    key = state->key;
+  }
+  // An operation that will complete to another process's port is announced there first, so
+  // that port still hears of it if this process is killed (remote_ports.hpp).
+  if (remote.pid != 0 && !routine && (reinterpret_cast<std::uintptr_t>(ov->hEvent) & 1) == 0) {
+    op->remote = remote;
+    op->remote_token = announce_remote_operation(remote, key, ov);
   }
   bool server = pipe.is_server();
   OpKind kind = args.kind;
@@ -499,6 +517,7 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
       std::lock_guard lock(wait_mutex());
       if (state->outstanding > 0) --state->outstanding;
     }
+    if (op->remote_token != 0) retire_remote_operation(op->remote, op->remote_token);
     return fail(r.error);
   }
   if (server && (kind == OpKind::kRead || kind == OpKind::kTransact)) state->data_read = true;

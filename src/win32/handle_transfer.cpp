@@ -3,18 +3,21 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <string_view>
 #include <thread>
 
 #include "os/linux/directory.hpp"
+#include "os/linux/poller.hpp"
 #include "os/linux/unix_socket.hpp"
 #include "win32/async.hpp"
 #include "win32/named_event.hpp"
+#include "win32/remote_ports.hpp"
 
 namespace sluice::win32 {
 namespace {
 
 using namespace std::chrono_literals;
+
+constexpr std::uint64_t kListenerKey = 0;  // the inbox's poller; other keys are issuers' pids
 
 // Item: kind,size,creator pid,flags,description — kind 'n' named-pipe end (flags: overlapped,
 // then "/pid/port id/key" of the completion port it is associated with, if any),
@@ -48,27 +51,11 @@ bool to_unsigned(const std::string& s, Unsigned* out) {
 bool to_u32(const std::string& s, std::uint32_t* out) { return to_unsigned(s, out); }
 bool to_u64(const std::string& s, std::uint64_t* out) { return to_unsigned(s, out); }
 
-// A completion packet for a port of this process: "pkt|port id|key|overlapped|status|bytes"
-// (the OVERLAPPED is the issuing process's address, passed on as a value, as Windows does).
-constexpr std::string_view kPacketTag = "pkt|";
-
-void accept_packet(const std::string& message) {
-  auto fields = split(message.substr(kPacketTag.size()), '|');
-  std::uint64_t port_id = 0, key = 0, overlapped = 0;
-  std::uint32_t status = 0, bytes = 0;
-  if (fields.size() != 5 || !to_u64(fields[0], &port_id) || !to_u64(fields[1], &key) ||
-      !to_u64(fields[2], &overlapped) || !to_u32(fields[3], &status) || !to_u32(fields[4], &bytes))
-    return;
-  (void)post_to_local_port(port_id, Packet{static_cast<ULONG_PTR>(key),
-                                           reinterpret_cast<LPOVERLAPPED>(overlapped), status,
-                                           bytes});
-}
-
 std::string inbox_name(std::uint32_t pid) { return "sluice-win32-handles-" + std::to_string(pid); }
 
-// One DuplicateHandle request: "<handle flags>|<item>" plus descriptors; the reply is
-// "ok <handle value>" or "err <Win32 error>".
-void serve_request(int socket) {
+// One request: a packet message (remote_ports.hpp), or DuplicateHandle's "<handle flags>|<item>"
+// plus descriptors, whose reply is "ok <handle value>" or "err <Win32 error>".
+void serve_request(int socket, RemoteOperations& operations, os::Poller& poller) {
   auto creds = os::peer_credentials(socket);
   // Windows asks for PROCESS_DUP_HANDLE on the target; here: the same user (or root) only.
   if (!creds || (creds->uid != os::current_user_id() && creds->uid != 0)) return;
@@ -80,7 +67,7 @@ void serve_request(int socket) {
   std::string reply = "err " + std::to_string(ERROR_INVALID_PARAMETER);
   if (got && *got > 0) {
     std::string request(buffer, *got);
-    if (request.starts_with(kPacketTag)) return accept_packet(request);  // nobody waits for a reply
+    if (operations.serve(creds->pid, request, poller)) return;  // nobody waits for a reply
     std::size_t bar = request.find('|');
     std::uint32_t flags = 0;
     if (bar != std::string::npos && to_u32(request.substr(0, bar), &flags)) {
@@ -226,31 +213,54 @@ Result<std::shared_ptr<Object>> accept_incoming(Registry* reg, const std::string
 void start_handle_inbox() noexcept {
   auto listener = os::listen_abstract(inbox_name(os::current_process_id()));
   if (!listener) return;  // DuplicateHandle into this process then fails with ERROR_NOT_SUPPORTED
-  std::thread([listener = std::move(*listener)] {
+  auto poller = os::Poller::create();
+  if (!poller || !poller->add(listener->get(), kListenerKey)) return;
+  std::thread([listener = std::move(*listener), poller = std::move(*poller)]() mutable {
+    RemoteOperations operations;
+    auto serve_queued = [&] {
+      for (;;) {
+        auto socket = os::accept_from(listener.get());
+        if (!socket) return;
+        serve_request(socket->get(), operations, poller);
+      }
+    };
+    std::vector<os::PollEvent> events;
     for (;;) {
-      if (!os::socket_wait_readable(listener.get(), std::chrono::milliseconds::max())) continue;
-      auto socket = os::accept_from(listener.get());
-      if (socket) serve_request(socket->get());
+      events.clear();
+      poller.wait(events, -1);
+      for (const auto& ev : events) {
+        if (ev.key == kListenerKey) {
+          serve_queued();
+        } else if (ev.key != os::Poller::kWakeKey) {
+          // An issuer of operations on our ports exited. What it sent before is queued on the
+          // listener: read it all first, so only what never completed is reported aborted.
+          serve_queued();
+          operations.process_exited(static_cast<std::uint32_t>(ev.key), poller);
+        }
+      }
     }
   }).detach();
 }
 
-void post_to_remote_port(std::uint32_t pid, std::uint64_t port_id, const Packet& packet) {
-  std::string message = std::string(kPacketTag) + std::to_string(port_id) + "|" +
-                        std::to_string(packet.key) + "|" +
-                        std::to_string(reinterpret_cast<std::uintptr_t>(packet.overlapped)) +
-                        "|" + std::to_string(packet.status) + "|" + std::to_string(packet.bytes);
-  // The inbox takes one connection at a time; a burst (a process exiting with many operations
-  // pending) may find its backlog full for a moment.
-  auto deadline = std::chrono::steady_clock::now() + 2s;
+Result<os::UniqueFd> send_to_inbox(std::uint32_t pid, const std::string& message,
+                                   const std::vector<int>& fds,
+                                   std::chrono::milliseconds patience) {
+  // A child just started may not have its inbox yet, and a busy inbox's backlog may be full for
+  // a moment: try again meanwhile, while the process lives.
+  auto deadline = std::chrono::steady_clock::now() + patience;
   for (;;) {
     auto socket = os::connect_abstract(inbox_name(pid));
     if (socket) {
-      (void)os::send_message(socket->get(), message.data(), message.size());
-      return;
+      if (auto sent = os::send_message(socket->get(), message.data(), message.size(), fds.data(),
+                                       static_cast<int>(fds.size()));
+          !sent)
+        return sent.error();
+      return socket;
     }
-    if (socket.error() != errc::kPipeBusy || std::chrono::steady_clock::now() >= deadline) return;
-    std::this_thread::sleep_for(1ms);  // a full backlog has no event to wait for
+    bool retry = socket.error() == errc::kPipeBusy ||
+                 (socket.error() == errc::kFileNotFound && os::process_exists(pid));
+    if (!retry || std::chrono::steady_clock::now() >= deadline) return errc::kNotSupported;
+    std::this_thread::sleep_for(1ms);  // neither has an event to wait for
   }
 }
 
@@ -258,20 +268,10 @@ Result<HANDLE> send_to_process(std::uint32_t pid, const std::shared_ptr<Object>&
                                DWORD handle_flags, DWORD timeout_ms) {
   auto outgoing = prepare_outgoing(object);
   if (!outgoing) return outgoing.error();
-  // A child just started may not have its inbox yet: wait for it while the process lives.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  Result<os::UniqueFd> socket = errc::kFileNotFound;
-  for (;;) {
-    socket = os::connect_abstract(inbox_name(pid));
-    if (socket || !os::process_exists(pid) || std::chrono::steady_clock::now() >= deadline) break;
-    std::this_thread::sleep_for(2ms);  // polling a name that has no event to wait for
-  }
-  if (!socket) return errc::kNotSupported;
   std::string request = std::to_string(handle_flags) + "|" + outgoing->item;
-  if (auto sent = os::send_message(socket->get(), request.data(), request.size(),
-                                   outgoing->fds.data(), static_cast<int>(outgoing->fds.size()));
-      !sent)
-    return sent.error();
+  auto socket =
+      send_to_inbox(pid, request, outgoing->fds, std::chrono::milliseconds(timeout_ms));
+  if (!socket) return socket.error();
   if (!os::socket_wait_readable(socket->get(), 10000ms)) return errc::kSemTimeout;
   char buffer[64];
   auto got = os::receive_message(socket->get(), buffer, sizeof buffer, nullptr, 0, nullptr);

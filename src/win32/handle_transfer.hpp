@@ -7,6 +7,7 @@
 
 #include <windows.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,11 +42,12 @@ Result<std::shared_ptr<Object>> accept_incoming(Registry* registry, const std::s
 /// into this one (from processes of the same user only). Called once at initialisation.
 void start_handle_inbox() noexcept;
 
-/// Queues `packet` on completion port `port_id` of process `pid`, through its handle inbox: the
-/// completion of an operation this process issued on an end associated with that port there
-/// (io-models.md §6.4). Best effort: a process that is gone, or a port closed meanwhile, drops
-/// it; waits at most 2 s for room in the inbox's backlog.
-void post_to_remote_port(std::uint32_t pid, std::uint64_t port_id, const Packet& packet);
+/// Sends `message` (and `fds`) to process `pid`'s handle inbox on a connection of its own and
+/// returns that connection, for a reply. Waits up to `patience` for an inbox that does not exist
+/// yet (a child just started) or whose backlog is full. Errors: kNotSupported (no inbox: gone,
+/// or a process without this layer), the send's.
+Result<os::UniqueFd> send_to_inbox(std::uint32_t pid, const std::string& message,
+                                   const std::vector<int>& fds, std::chrono::milliseconds patience);
 
 /// DuplicateHandle into process `pid`: hands `object` to that process's inbox and returns the
 /// handle value it got there. Errors: kNotSupported (an object that cannot travel, or a

@@ -114,6 +114,18 @@ SLUICE_TEST_HELPER(win32_io_on_an_end_associated_in_the_parent) {
   return 0;  // exit(0): the pending read is cancelled and reported to the parent's port
 }
 
+// args: an inherited overlapped end associated with the parent's port, an inherited event. Leaves
+// a read pending, sets the event and waits to be killed.
+SLUICE_TEST_HELPER(win32_pending_read_then_killed) {
+  HANDLE h = handle_from(args.at(0));
+  static OVERLAPPED read{};
+  char buf[16];
+  if (ReadFile(h, buf, sizeof buf, nullptr, &read) || GetLastError() != ERROR_IO_PENDING) return 3;
+  if (!SetEvent(handle_from(args.at(1)))) return 4;
+  Sleep(INFINITE);
+  return 5;
+}
+
 struct Child {
   PROCESS_INFORMATION pi{};
   // Starts this test binary as a helper ("name args...") that inherits our inheritable handles;
@@ -357,6 +369,21 @@ TEST_F(Win32HandleTransfer, ANamedPipeEndIsTheStdinAndStdoutOfAnOrdinaryLinuxPro
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_BROKEN_PIPE));
 }
 
+// The packet of a child's operation that its end cancelled (FALSE, ERROR_OPERATION_ABORTED, 0
+// bytes, the association's key, the child's OVERLAPPED), then nothing more: exactly once.
+void expect_the_aborted_packet_only(HANDLE port, ULONG_PTR expected_key) {
+  DWORD bytes = 99;
+  ULONG_PTR key = 0;
+  LPOVERLAPPED ov = nullptr;
+  EXPECT_FALSE(GetQueuedCompletionStatus(port, &bytes, &key, &ov, 20000));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_OPERATION_ABORTED));
+  EXPECT_NE(ov, nullptr);
+  EXPECT_EQ(bytes, 0u);
+  EXPECT_EQ(key, expected_key);
+  EXPECT_FALSE(GetQueuedCompletionStatus(port, &bytes, &key, &ov, 200));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(WAIT_TIMEOUT));
+}
+
 // io-models.md §6.4 [W]: completion packets reach the port associated with the end even when
 // the operation was issued in another process that shares the end, and that process's exit
 // cancels its pending operations with packets (FALSE, ERROR_OPERATION_ABORTED, 0, the key).
@@ -379,19 +406,8 @@ TEST_F(Win32HandleTransfer, OperationsAChildIssuesOnAnEndAssociatedHereCompleteT
   EXPECT_NE(ov, nullptr);  // the child's OVERLAPPED, as an address of the child
   EXPECT_EQ(server_read(), "from child");
 
-  bytes = 99;
-  key = 0;
-  ov = nullptr;
-  EXPECT_FALSE(GetQueuedCompletionStatus(port, &bytes, &key, &ov, 20000));
-  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_OPERATION_ABORTED));  // the child exited
-  EXPECT_NE(ov, nullptr);
-  EXPECT_EQ(bytes, 0u);
-  EXPECT_EQ(key, kKey);
+  expect_the_aborted_packet_only(port, kKey);  // the child's exit cancelled its read
   EXPECT_EQ(child.wait_exit_code(), 0u);
-
-  // Nothing else came: the child's handle checks posted nothing.
-  EXPECT_FALSE(GetQueuedCompletionStatus(port, &bytes, &key, &ov, 0));
-  EXPECT_EQ(GetLastError(), static_cast<DWORD>(WAIT_TIMEOUT));
   CloseHandle(port);
   CloseHandle(client);
 }
@@ -415,6 +431,29 @@ TEST(Win32HandleTransferItems, APacketForAPortThatIsNotOpenGoesNowhere) {
   EXPECT_FALSE(GetQueuedCompletionStatus(port, &bytes, &key, &ov, 0));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(WAIT_TIMEOUT));
   CloseHandle(port);
+}
+
+// The same when the child is killed: its port's process reports what it left pending.
+TEST_F(Win32HandleTransfer, AKilledChildsPendingOperationOnAnEndAssociatedHereCompletesAborted) {
+  HANDLE client = open_client(TRUE, FILE_FLAG_OVERLAPPED);
+  ASSERT_NE(client, INVALID_HANDLE_VALUE);
+  constexpr ULONG_PTR kKey = 78;
+  HANDLE port = CreateIoCompletionPort(client, nullptr, kKey, 0);
+  ASSERT_NE(port, nullptr) << GetLastError();
+  SECURITY_ATTRIBUTES sa = {sizeof sa, nullptr, TRUE};
+  HANDLE pending = CreateEventA(&sa, TRUE, FALSE, nullptr);
+  ASSERT_NE(pending, nullptr);
+  Child child;
+  ASSERT_TRUE(child.start("win32_pending_read_then_killed " + value_of(client) + " " +
+                          value_of(pending)))
+      << GetLastError();
+  ASSERT_EQ(WaitForSingleObject(pending, 20000), WAIT_OBJECT_0);
+  ASSERT_TRUE(TerminateProcess(child.pi.hProcess, 9));  // SIGKILL: no exit handlers run
+  expect_the_aborted_packet_only(port, kKey);
+  EXPECT_EQ(child.wait_exit_code(), 9u);
+  CloseHandle(pending);
+  CloseHandle(port);
+  CloseHandle(client);
 }
 
 }  // namespace

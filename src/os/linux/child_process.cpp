@@ -153,4 +153,10 @@ Result<void> kill_child(int pidfd) {
   return {};
 }
 
+Result<UniqueFd> watch_process_exit(std::uint32_t pid) {
+  UniqueFd fd(open_pidfd(static_cast<pid_t>(pid)));
+  if (!fd) return last_errno();
+  return fd;
+}
+
 }  // namespace sluice::os

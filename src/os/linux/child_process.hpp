@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -41,5 +42,9 @@ Result<int> reap_child(int pid);
 
 /// Sends SIGKILL. A child that has exited already is not an error.
 Result<void> kill_child(int pidfd);
+
+/// A pidfd of any process (not only a child): readable once it has exited. Errors: the
+/// kernel's (ESRCH when the process is gone already).
+Result<UniqueFd> watch_process_exit(std::uint32_t pid);
 
 }  // namespace sluice::os

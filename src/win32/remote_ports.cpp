@@ -1,0 +1,122 @@
+#include "win32/remote_ports.hpp"
+
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <string_view>
+#include <vector>
+
+#include "os/linux/child_process.hpp"
+#include "win32/handle_transfer.hpp"
+
+namespace sluice::win32 {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Messages (decimal fields; the OVERLAPPED is the issuer's address, passed on as a value, as
+// Windows does):
+//   pend|port id|key|overlapped|token
+//   pkt|port id|key|overlapped|status|bytes|token     (token 0: not announced)
+//   drop|token
+constexpr std::string_view kAnnounce = "pend|";
+constexpr std::string_view kPacket = "pkt|";
+constexpr std::string_view kDrop = "drop|";
+constexpr auto kSendTime = 2s;  // room in a busy inbox's backlog
+
+std::vector<std::string_view> fields_of(std::string_view text) {
+  std::vector<std::string_view> parts;
+  for (;;) {
+    std::size_t bar = text.find('|');
+    parts.push_back(text.substr(0, bar));
+    if (bar == std::string_view::npos) return parts;
+    text.remove_prefix(bar + 1);
+  }
+}
+
+template <class Unsigned>
+bool parse(std::string_view s, Unsigned* out) {
+  auto [at, error] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return error == std::errc{} && at == s.data() + s.size();
+}
+
+std::string number(std::uint64_t v) { return std::to_string(v); }
+std::string address(LPOVERLAPPED ov) { return number(reinterpret_cast<std::uintptr_t>(ov)); }
+
+void send(RemotePort port, const std::string& message) {
+  (void)send_to_inbox(port.pid, message, {}, kSendTime);
+}
+
+}  // namespace
+
+std::uint64_t announce_remote_operation(RemotePort port, ULONG_PTR key, LPOVERLAPPED ov) {
+  static std::atomic<std::uint64_t> next{1};
+  std::uint64_t token = next.fetch_add(1);
+  std::string message = std::string(kAnnounce) + number(port.port_id) + "|" + number(key) + "|" +
+                        address(ov) + "|" + number(token);
+  return send_to_inbox(port.pid, message, {}, kSendTime) ? token : 0;
+}
+
+void post_to_remote_port(RemotePort port, const Packet& packet, std::uint64_t token) {
+  send(port, std::string(kPacket) + number(port.port_id) + "|" + number(packet.key) + "|" +
+                 address(packet.overlapped) + "|" + number(packet.status) + "|" +
+                 number(packet.bytes) + "|" + number(token));
+}
+
+void retire_remote_operation(RemotePort port, std::uint64_t token) {
+  if (token != 0) send(port, std::string(kDrop) + number(token));
+}
+
+bool RemoteOperations::serve(std::uint32_t sender, const std::string& message,
+                             os::Poller& poller) {
+  std::string_view text = message;
+  if (text.starts_with(kAnnounce)) {
+    auto f = fields_of(text.substr(kAnnounce.size()));
+    std::uint64_t port_id = 0, key = 0, ov = 0, token = 0;
+    if (f.size() != 4 || !parse(f[0], &port_id) || !parse(f[1], &key) || !parse(f[2], &ov) ||
+        !parse(f[3], &token) || token == 0)
+      return true;
+    auto [it, first] = issuers_.try_emplace(sender);
+    if (first) {
+      auto watch = os::watch_process_exit(sender);
+      if (!watch || !poller.add(watch->get(), sender)) {  // gone already, or no descriptor left
+        issuers_.erase(it);
+        return true;
+      }
+      it->second.exit_watch = std::move(*watch);
+    }
+    Packet aborted{static_cast<ULONG_PTR>(key), reinterpret_cast<LPOVERLAPPED>(ov),
+                   status_of_error(ERROR_OPERATION_ABORTED), 0};
+    it->second.pending[token] = Announced{port_id, aborted};
+    return true;
+  }
+  std::uint64_t token = 0;
+  if (text.starts_with(kPacket)) {
+    auto f = fields_of(text.substr(kPacket.size()));
+    std::uint64_t port_id = 0, key = 0, ov = 0;
+    std::uint32_t status = 0, bytes = 0;
+    if (f.size() != 6 || !parse(f[0], &port_id) || !parse(f[1], &key) || !parse(f[2], &ov) ||
+        !parse(f[3], &status) || !parse(f[4], &bytes) || !parse(f[5], &token))
+      return true;
+    (void)post_to_local_port(port_id, Packet{static_cast<ULONG_PTR>(key),
+                                             reinterpret_cast<LPOVERLAPPED>(ov), status, bytes});
+  } else if (text.starts_with(kDrop)) {
+    if (!parse(text.substr(kDrop.size()), &token)) return true;
+  } else {
+    return false;
+  }
+  if (auto it = issuers_.find(sender); it != issuers_.end()) it->second.pending.erase(token);
+  return true;
+}
+
+void RemoteOperations::process_exited(std::uint32_t pid, os::Poller& poller) {
+  auto it = issuers_.find(pid);
+  if (it == issuers_.end()) return;
+  for (const auto& [token, op] : it->second.pending) {
+    (void)post_to_local_port(op.port_id, op.aborted);
+  }
+  poller.remove(it->second.exit_watch.get());
+  issuers_.erase(it);
+}
+
+}  // namespace sluice::win32
