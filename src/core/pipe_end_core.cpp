@@ -834,19 +834,23 @@ Result<ConnectStatus> PipeEndCore::connect(Deadline deadline) {
   if (wait_mode_.load() == WaitMode::kNoWait) return errc::kPipeListening;
   lock.unlock();
   enter_blocking(*this);  // takes the lock a canceller holds around interrupt()
+  lock.lock();
   auto done = [&] { return state_ != InstanceState::kListening || blocking_cancelled(); };
   bool in_time = true;
-  {
-    SleepNotice asleep;  // outside state_mu_: the observer takes a lock of its own
-    lock.lock();
-    if (deadline) {
-      in_time = state_cv_.wait_until(lock, *deadline, done);
-    } else {
-      state_cv_.wait(lock, done);
-    }
+  if (!done()) {
     lock.unlock();
+    {
+      SleepNotice asleep;  // outside state_mu_: the observer takes a lock of its own
+      lock.lock();
+      if (deadline) {
+        in_time = state_cv_.wait_until(lock, *deadline, done);
+      } else {
+        state_cv_.wait(lock, done);
+      }
+      lock.unlock();
+    }
+    lock.lock();
   }
-  lock.lock();
   if (!in_time && !done()) return errc::kSemTimeout;
   if (blocking_cancelled()) return errc::kOperationAborted;  // the instance stays listening
   if (state_ == InstanceState::kConnected) return ConnectStatus::kConnected;

@@ -53,7 +53,8 @@ bool run_apcs_locked(std::unique_lock<std::mutex>& lock);
 /// another waiter of the port may take a packet meanwhile (io-models.md §5.4).
 class PortWaitGuard {
  public:
-  PortWaitGuard();
+  /// `sleeps`: false for a wait with a time-out of 0, which is a look, not a wait.
+  explicit PortWaitGuard(bool sleeps = true);
   ~PortWaitGuard();
   PortWaitGuard(const PortWaitGuard&) = delete;
   PortWaitGuard& operator=(const PortWaitGuard&) = delete;

@@ -257,7 +257,7 @@ thread_local bool t_asleep_in_engine = false;  // counted out by the engine's sl
 
 }  // namespace
 
-PortWaitGuard::PortWaitGuard() : counted_out_(count_out_locked()) {}
+PortWaitGuard::PortWaitGuard(bool sleeps) : counted_out_(sleeps && count_out_locked()) {}
 
 PortWaitGuard::~PortWaitGuard() {
   if (counted_out_) count_in_locked();

@@ -137,7 +137,7 @@ DWORD wait_for(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms, bool
       }
       if (added) continue;  // look again: a set between the look and the watch would be missed
     }
-    PortWaitGuard not_running;
+    PortWaitGuard not_running(ms != 0);
     if (ms == INFINITE) {
       wait_cv().wait(lock);
     } else if (wait_cv().wait_until(lock, deadline) == std::cv_status::timeout) {
@@ -408,7 +408,7 @@ DWORD WINAPI SleepEx(DWORD dwMilliseconds, BOOL bAlertable) {
     std::unique_lock lock(wait_mutex());
     for (;;) {
       if (run_apcs_locked(lock)) return WAIT_IO_COMPLETION;
-      PortWaitGuard not_running;
+      PortWaitGuard not_running(dwMilliseconds != 0);
       if (dwMilliseconds == INFINITE) {
         wait_cv().wait(lock);
       } else if (wait_cv().wait_until(lock, deadline) == std::cv_status::timeout) {
