@@ -674,6 +674,21 @@ TEST(Win32PortConcurrency, AThreadBlockedInAWaitLeavesItsPlaceToAWaiterAndTakesI
   CloseHandle(taken);
 }
 
+// A time-out of 0 looks and does not wait: the thread keeps its place.
+TEST(Win32PortConcurrency, PollingWithATimeOutOfZeroKeepsTheThreadsPlace) {
+  WorkedPort p(1);
+  PortWorker& w = run_for_the_port_with_a_waiter(p);
+  HANDLE never = CreateEventA(nullptr, TRUE, FALSE, nullptr);
+  ASSERT_NE(never, nullptr);
+  for (int i = 0; i < 2000 && w.taken() == 0; ++i) {
+    ASSERT_EQ(WaitForSingleObject(never, 0), static_cast<DWORD>(WAIT_TIMEOUT));
+    ASSERT_EQ(SleepEx(0, TRUE), 0u);
+  }
+  std::this_thread::sleep_for(kChanceToGoWrong);
+  EXPECT_EQ(w.taken(), 0u);
+  CloseHandle(never);
+}
+
 TEST(Win32PortConcurrency, AThreadAsleepInASynchronousReadLeavesItsPlaceToAWaiter) {
   std::string name = sluice::win32::testing::unique_pipe_name();
   HANDLE server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT, 1,
