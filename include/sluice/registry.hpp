@@ -13,6 +13,30 @@ namespace core {
 class Engine;
 }
 
+/// A registry's engine work, for an event loop of the caller's (the Asio adapter runs it on its
+/// io_context). descriptor() becomes readable when the agent thread has work waiting (a client
+/// connecting, a peer's doorbell for a pending asynchronous operation, a hang-up); serve() then
+/// does that work on the calling thread, without waiting, and so delivers the completions there.
+/// A wake-up then reaches the loop's thread only, where it would otherwise wake the agent thread
+/// and then the loop's. While serve() is called at least every millisecond the agent thread
+/// stands by; after that it serves again, so nothing waits on a loop that stopped.
+///
+/// Put in an epoll set with EPOLLET (as Asio's reactor does), the descriptor reports only new
+/// work: arm the wait first, then call serve() until it returns 0. Keeps the engine alive; the
+/// descriptor stays the engine's. Thread safety: all members may be called from any thread.
+class RegistryEvents {
+ public:
+  int descriptor() const noexcept;
+  /// Does the work waiting now; returns how many events it handled (0: none, or another thread
+  /// is serving the engine at this moment).
+  std::size_t serve();
+
+ private:
+  friend class Registry;
+  explicit RegistryEvents(std::shared_ptr<core::Engine> engine);
+  std::shared_ptr<core::Engine> engine_;
+};
+
 /// A pipe namespace (a directory that holds every pipe name) plus this process's agent thread,
 /// which accepts clients for this process's server ends and watches every connection for a dead
 /// peer. Create one per process (or one per test, for a private namespace) and pass it to the
@@ -40,6 +64,9 @@ class Registry {
   /// The names (as their creators spelled them, e.g. `\\.\pipe\Foo`) of the pipes that exist now,
   /// i.e. that have at least one open server end.
   Result<std::vector<std::string>> list() const;
+
+  /// This registry's engine work, for an event loop of the caller's (see RegistryEvents).
+  RegistryEvents events() const;
 
   /// The engine behind this registry (internal use by the pipe classes).
   const std::shared_ptr<core::Engine>& engine() const noexcept { return engine_; }

@@ -28,4 +28,16 @@ const std::string& Registry::directory() const noexcept { return engine_->names(
 
 Result<std::vector<std::string>> Registry::list() const { return engine_->names().list(); }
 
+RegistryEvents Registry::events() const { return RegistryEvents(engine_); }
+
+RegistryEvents::RegistryEvents(std::shared_ptr<core::Engine> engine) : engine_(std::move(engine)) {}
+
+int RegistryEvents::descriptor() const noexcept { return engine_->ready_descriptor(); }
+
+std::size_t RegistryEvents::serve() {
+  std::size_t handled = 0;
+  engine_->drive(0, &handled);
+  return handled;
+}
+
 }  // namespace sluice

@@ -1,5 +1,6 @@
 #include "core/engine.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace sluice::core {
@@ -125,7 +126,8 @@ void Engine::run() {
   }
 }
 
-bool Engine::drive(int timeout_ms) {
+bool Engine::drive(int timeout_ms, std::size_t* handled) {
+  if (handled) *handled = 0;
   if (t_driving != nullptr || std::this_thread::get_id() == agent_.get_id()) return false;
   {
     std::unique_lock lease(lease_mu_);
@@ -144,6 +146,11 @@ bool Engine::drive(int timeout_ms) {
   // A wake() meant for this driver may have ended the agent's wait instead of ours.
   if (wake_pending_.exchange(false)) timeout_ms = 0;
   poller_.wait(driver_events_, timeout_ms);
+  if (handled) {
+    *handled = static_cast<std::size_t>(std::count_if(
+        driver_events_.begin(), driver_events_.end(),
+        [](const os::PollEvent& ev) { return ev.key != os::Poller::kWakeKey; }));
+  }
   // The caller holds a reference to the engine, so it can be neither destroyed nor stopping.
   const bool destroyed = false;
   (void)dispatch(driver_events_, destroyed);

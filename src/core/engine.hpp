@@ -60,7 +60,13 @@ class Engine {
   /// wakes only the driver). It serves again once no thread has driven for kStandbyGrace: a
   /// driver that leaves to do other work delays the engine's events by about that much at most.
   /// A thread that waits for something else while driving must have that something call wake().
-  bool drive(int timeout_ms);
+  bool drive(int timeout_ms) { return drive(timeout_ms, nullptr); }
+  /// drive(timeout_ms), also telling how many events it handled (wake-ups not counted).
+  bool drive(int timeout_ms, std::size_t* handled);
+
+  /// The poller's descriptor: readable while events wait, for an event loop of the caller's that
+  /// calls drive(0) when it is (Registry::events()).
+  int ready_descriptor() const noexcept { return poller_.descriptor(); }
   /// Makes the wait of a thread in drive() return, or the next drive() not wait, if it comes
   /// before (the agent may have taken the eventfd's count). Takes no lock: callable anywhere.
   void wake() noexcept {

@@ -194,6 +194,7 @@ class BasicPipeAcceptor {
                                                    service.gate());
     service.add(core_);
     service_ = &service;
+    service.watch_engine(executor_, registry);
   }
 
   struct InitiateAccept {

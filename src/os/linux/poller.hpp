@@ -29,6 +29,8 @@ class Poller {
   void wake() noexcept;
   /// Waits for events (appended to `out`); a negative timeout waits forever.
   void wait(std::vector<PollEvent>& out, int timeout_ms);
+  /// The epoll descriptor itself: readable while events are waiting (for another event loop).
+  int descriptor() const noexcept { return epoll_.get(); }
 
   static constexpr std::uint64_t kWakeKey = ~std::uint64_t{0};
 

@@ -32,8 +32,10 @@
 #include <utility>
 #include <vector>
 
+#include "sluice/asio/detail/engine_watch.hpp"
 #include "sluice/error.hpp"
 #include "sluice/io_context.hpp"
+#include "sluice/registry.hpp"
 
 namespace sluice::asio::detail {
 
@@ -61,9 +63,12 @@ class PipeService final : public ::asio::execution_context::service {
   inline static ::asio::execution_context::id id;
 
   explicit PipeService(::asio::execution_context& context)
-      : ::asio::execution_context::service(context), gate_(std::make_shared<Gate>()) {}
+      : ::asio::execution_context::service(context),
+        gate_(std::make_shared<Gate>()),
+        watch_switch_(std::make_shared<WatchSwitch>()) {}
 
   const std::shared_ptr<Gate>& gate() const noexcept { return gate_; }
+  const std::shared_ptr<WatchSwitch>& watch_switch() const noexcept { return watch_switch_; }
 
   void add(const std::shared_ptr<Cancellable>& object) {
     std::lock_guard lock(mu_);
@@ -74,8 +79,31 @@ class PipeService final : public ::asio::execution_context::service {
     live_.erase(object);
   }
 
+  /// Has this context's threads do `registry`'s engine work from now on (engine_watch.hpp);
+  /// once per engine and context.
+  template <class IoExecutor>
+  void watch_engine(const IoExecutor& executor, const Registry& registry) {
+    std::shared_ptr<EngineWatch> watch;
+    {
+      std::lock_guard lock(mu_);
+      auto& entry = watched_[registry.engine().get()];
+      if (entry) return;
+      entry = watch = std::make_shared<EngineWatch>(executor, registry.events());
+    }
+    if (watch->open()) watch_switch_->add(watch);  // if not, the agent thread keeps the work
+  }
+
  private:
   void shutdown() override {
+    watch_switch_->close();
+    // Released now, while the reactor service still exists (services are destroyed after every
+    // service has shut down, the reactor before this one).
+    std::unordered_map<const void*, std::shared_ptr<EngineWatch>> watches;
+    {
+      std::lock_guard lock(mu_);
+      watches.swap(watched_);
+    }
+    watches.clear();
     std::vector<std::shared_ptr<Cancellable>> objects;
     {
       std::lock_guard lock(mu_);
@@ -93,6 +121,9 @@ class PipeService final : public ::asio::execution_context::service {
   std::shared_ptr<Gate> gate_;
   std::mutex mu_;
   std::unordered_map<Cancellable*, std::weak_ptr<Cancellable>> live_;  // guarded by mu_
+  std::shared_ptr<WatchSwitch> watch_switch_;
+  // By engine; they live as long as the context (and keep their engines alive).
+  std::unordered_map<const void*, std::shared_ptr<EngineWatch>> watched_;  // guarded by mu_
 };
 
 /// The service of the context behind `executor` (a standard Asio executor).
@@ -148,7 +179,8 @@ class Operation {
   using HandlerExecutor = ::asio::associated_executor_t<Handler, IoExecutor>;
 
   Operation(Handler handler, const IoExecutor& io_executor)
-      : handler_(std::move(handler)),
+      : pending_(service_of(io_executor).watch_switch()),
+        handler_(std::move(handler)),
         io_work_(io_executor),
         handler_work_(::asio::get_associated_executor(handler_, io_executor)),
         slot_(::asio::get_associated_cancellation_slot(handler_)),
@@ -190,12 +222,14 @@ class Operation {
   void complete(Args&&... args) {
     if (slot_.is_connected()) slot_.clear();
     Handler handler(std::move(handler_));
+    pending_.release();
     io_work_.reset();
     handler_work_.reset();
     std::move(handler)(std::forward<Args>(args)...);
   }
 
  private:
+  PendingMark pending_;  // first: the engine watch waits from before the operation starts
   Handler handler_;
   ::asio::executor_work_guard<IoExecutor> io_work_;
   ::asio::executor_work_guard<HandlerExecutor> handler_work_;
