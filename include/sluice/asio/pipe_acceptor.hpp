@@ -209,7 +209,7 @@ class BasicPipeAcceptor {
   template <class Handler>
   void start_accept(Handler&& handler) {
     using Op = detail::Operation<std::decay_t<Handler>, executor_type>;
-    auto op = std::make_shared<Op>(std::forward<Handler>(handler), executor_);
+    auto op = std::make_shared<Op>(std::forward<Handler>(handler), executor_, service_);
     if (!core_) return Op::post_now(std::move(op), make_error_code(errc::kInvalidHandle), stream_type(executor_));
     auto taken = core_->take();
     if (!taken) return Op::post_now(std::move(op), taken.error(), stream_type(executor_));

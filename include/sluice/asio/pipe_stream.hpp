@@ -246,7 +246,7 @@ class BasicPipeStream {
   template <class Handler, class Buffers>
   void start_read(Handler&& handler, const Buffers& buffers) {
     using Op = OperationFor<Handler>;
-    auto op = std::make_shared<Op>(std::forward<Handler>(handler), executor_);
+    auto op = std::make_shared<Op>(std::forward<Handler>(handler), executor_, service_);
     auto buffer = detail::first_buffer<::asio::mutable_buffer>(buffers);
     if (buffer.size() == 0) return Op::post_now(std::move(op), std::error_code(), std::size_t{0});
     if (!core_) return Op::post_now(std::move(op), make_error_code(errc::kInvalidHandle), std::size_t{0});
@@ -269,7 +269,7 @@ class BasicPipeStream {
   template <class Handler, class Buffers>
   void start_write(Handler&& handler, const Buffers& buffers) {
     using Op = OperationFor<Handler>;
-    auto op = std::make_shared<Op>(std::forward<Handler>(handler), executor_);
+    auto op = std::make_shared<Op>(std::forward<Handler>(handler), executor_, service_);
     if (!core_) return Op::post_now(std::move(op), make_error_code(errc::kInvalidHandle), std::size_t{0});
     // One sluice write per call: a scattered sequence is gathered so that it stays one message.
     std::shared_ptr<std::vector<std::byte>> gathered;

@@ -132,9 +132,10 @@ class WatchSwitch {
 /// Counts one operation as pending from construction until release() or destruction.
 class PendingMark {
  public:
+  /// A null switch counts nothing.
   explicit PendingMark(std::shared_ptr<WatchSwitch> watch_switch)
       : switch_(std::move(watch_switch)) {
-    switch_->began();
+    if (switch_) switch_->began();
   }
   ~PendingMark() { release(); }
   PendingMark(const PendingMark&) = delete;

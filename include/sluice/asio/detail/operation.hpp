@@ -178,8 +178,9 @@ class Operation {
  public:
   using HandlerExecutor = ::asio::associated_executor_t<Handler, IoExecutor>;
 
-  Operation(Handler handler, const IoExecutor& io_executor)
-      : pending_(service_of(io_executor).watch_switch()),
+  /// `service`: the I/O object's (null when it has none: the operation fails at once).
+  Operation(Handler handler, const IoExecutor& io_executor, PipeService* service)
+      : pending_(service ? service->watch_switch() : nullptr),
         handler_(std::move(handler)),
         io_work_(io_executor),
         handler_work_(::asio::get_associated_executor(handler_, io_executor)),
