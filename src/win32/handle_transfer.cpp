@@ -1,6 +1,5 @@
 #include "handle_transfer.hpp"
 
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -11,6 +10,7 @@
 #include "win32/async.hpp"
 #include "win32/named_event.hpp"
 #include "win32/remote_ports.hpp"
+#include "win32/text_fields.hpp"
 
 namespace sluice::win32 {
 namespace {
@@ -29,27 +29,6 @@ std::string make_item(char kind, std::uint32_t size, std::uint32_t pid, const st
   return std::string(1, kind) + "," + std::to_string(size) + "," + std::to_string(pid) + "," +
          flags + "," + description;
 }
-
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> parts;
-  std::size_t from = 0;
-  for (;;) {
-    std::size_t at = text.find(separator, from);
-    parts.push_back(text.substr(from, at == std::string::npos ? std::string::npos : at - from));
-    if (at == std::string::npos) return parts;
-    from = at + 1;
-  }
-}
-
-// A whole decimal field and nothing else.
-template <class Unsigned>
-bool to_unsigned(const std::string& s, Unsigned* out) {
-  const char* end = s.data() + s.size();
-  auto [at, error] = std::from_chars(s.data(), end, *out);
-  return error == std::errc{} && at == end;
-}
-bool to_u32(const std::string& s, std::uint32_t* out) { return to_unsigned(s, out); }
-bool to_u64(const std::string& s, std::uint64_t* out) { return to_unsigned(s, out); }
 
 std::string inbox_name(std::uint32_t pid) { return "sluice-win32-handles-" + std::to_string(pid); }
 
@@ -70,7 +49,7 @@ void serve_request(int socket, RemoteOperations& operations, os::Poller& poller)
     if (operations.serve(creds->pid, request, poller)) return;  // nobody waits for a reply
     std::size_t bar = request.find('|');
     std::uint32_t flags = 0;
-    if (bar != std::string::npos && to_u32(request.substr(0, bar), &flags)) {
+    if (bar != std::string::npos && parse_decimal(request.substr(0, bar), &flags)) {
       std::vector<os::UniqueFd> received;
       for (int i = 0; i < count; ++i) received.push_back(std::move(fds[i]));
       std::error_code no_registry;
@@ -151,21 +130,21 @@ Result<OutgoingObject> prepare_outgoing(const std::shared_ptr<Object>& object) {
 
 Result<std::shared_ptr<Object>> accept_incoming(Registry* reg, const std::string& item,
                                                 std::vector<os::UniqueFd> fds) {
-  auto fields = split(item, ',');
+  auto fields = split_fields(item, ',');
   std::uint32_t size = 0, pid = 0;
-  if (fields.size() != 5 || fields[0].size() != 1 || !to_u32(fields[1], &size) ||
-      !to_u32(fields[2], &pid))
+  if (fields.size() != 5 || fields[0].size() != 1 || !parse_decimal(fields[1], &size) ||
+      !parse_decimal(fields[2], &pid))
     return errc::kInvalidParameter;
   const std::string& flags = fields[3];
   switch (fields[0][0]) {
     case 'n': {
-      auto parts = split(flags, '/');
+      auto parts = split_fields(flags, '/');
       std::uint32_t port_pid = 0;
       std::uint64_t port_id = 0, key = 0;
       bool associated = parts.size() == 4;
       if ((parts.size() != 1 && !associated) || (parts[0] != "0" && parts[0] != "1") ||
-          (associated && (!to_u32(parts[1], &port_pid) || port_pid == 0 ||
-                          !to_u64(parts[2], &port_id) || !to_u64(parts[3], &key))))
+          (associated && (!parse_decimal(parts[1], &port_pid) || port_pid == 0 ||
+                          !parse_decimal(parts[2], &port_id) || !parse_decimal(parts[3], &key))))
         return errc::kInvalidParameter;
       std::vector<int> raw;
       for (auto& fd : fds) raw.push_back(fd.release());
@@ -187,7 +166,7 @@ Result<std::shared_ptr<Object>> accept_incoming(Registry* reg, const std::string
     }
     case 'e': {
       std::uint32_t rights = 0;
-      if (fds.size() != 2 || !fds[0] || !fds[1] || !to_u32(flags, &rights))
+      if (fds.size() != 2 || !fds[0] || !fds[1] || !parse_decimal(flags, &rights))
         return errc::kInvalidParameter;
       auto event = NamedEvent::adopt(std::move(fds[0]), std::move(fds[1]), fields[4]);
       if (!event) return event.error();
@@ -278,9 +257,9 @@ Result<HANDLE> send_to_process(std::uint32_t pid, const std::shared_ptr<Object>&
   if (!got || *got == 0) return errc::kBrokenPipe;
   std::string reply(buffer, *got);
   std::uint32_t value = 0;
-  if (reply.rfind("ok ", 0) == 0 && to_u32(reply.substr(3), &value))
+  if (reply.rfind("ok ", 0) == 0 && parse_decimal(reply.substr(3), &value))
     return reinterpret_cast<HANDLE>(static_cast<std::uintptr_t>(value));
-  if (reply.rfind("err ", 0) == 0 && to_u32(reply.substr(4), &value))
+  if (reply.rfind("err ", 0) == 0 && parse_decimal(reply.substr(4), &value))
     return std::error_code(static_cast<int>(value), sluice::category());
   return errc::kBadPipe;
 }

@@ -1,13 +1,13 @@
 #include "win32/remote_ports.hpp"
 
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <string_view>
 #include <vector>
 
 #include "os/linux/child_process.hpp"
 #include "win32/handle_transfer.hpp"
+#include "win32/text_fields.hpp"
 
 namespace sluice::win32 {
 namespace {
@@ -23,22 +23,6 @@ constexpr std::string_view kAnnounce = "pend|";
 constexpr std::string_view kPacket = "pkt|";
 constexpr std::string_view kDrop = "drop|";
 constexpr auto kSendTime = 2s;  // room in a busy inbox's backlog
-
-std::vector<std::string_view> fields_of(std::string_view text) {
-  std::vector<std::string_view> parts;
-  for (;;) {
-    std::size_t bar = text.find('|');
-    parts.push_back(text.substr(0, bar));
-    if (bar == std::string_view::npos) return parts;
-    text.remove_prefix(bar + 1);
-  }
-}
-
-template <class Unsigned>
-bool parse(std::string_view s, Unsigned* out) {
-  auto [at, error] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return error == std::errc{} && at == s.data() + s.size();
-}
 
 std::string number(std::uint64_t v) { return std::to_string(v); }
 std::string address(LPOVERLAPPED ov) { return number(reinterpret_cast<std::uintptr_t>(ov)); }
@@ -71,10 +55,10 @@ bool RemoteOperations::serve(std::uint32_t sender, const std::string& message,
                              os::Poller& poller) {
   std::string_view text = message;
   if (text.starts_with(kAnnounce)) {
-    auto f = fields_of(text.substr(kAnnounce.size()));
+    auto f = split_fields(text.substr(kAnnounce.size()), '|');
     std::uint64_t port_id = 0, key = 0, ov = 0, token = 0;
-    if (f.size() != 4 || !parse(f[0], &port_id) || !parse(f[1], &key) || !parse(f[2], &ov) ||
-        !parse(f[3], &token) || token == 0)
+    if (f.size() != 4 || !parse_decimal(f[0], &port_id) || !parse_decimal(f[1], &key) ||
+        !parse_decimal(f[2], &ov) || !parse_decimal(f[3], &token) || token == 0)
       return true;
     auto [it, first] = issuers_.try_emplace(sender);
     if (first) {
@@ -92,16 +76,17 @@ bool RemoteOperations::serve(std::uint32_t sender, const std::string& message,
   }
   std::uint64_t token = 0;
   if (text.starts_with(kPacket)) {
-    auto f = fields_of(text.substr(kPacket.size()));
+    auto f = split_fields(text.substr(kPacket.size()), '|');
     std::uint64_t port_id = 0, key = 0, ov = 0;
     std::uint32_t status = 0, bytes = 0;
-    if (f.size() != 6 || !parse(f[0], &port_id) || !parse(f[1], &key) || !parse(f[2], &ov) ||
-        !parse(f[3], &status) || !parse(f[4], &bytes) || !parse(f[5], &token))
+    if (f.size() != 6 || !parse_decimal(f[0], &port_id) || !parse_decimal(f[1], &key) ||
+        !parse_decimal(f[2], &ov) || !parse_decimal(f[3], &status) ||
+        !parse_decimal(f[4], &bytes) || !parse_decimal(f[5], &token))
       return true;
     (void)post_to_local_port(port_id, Packet{static_cast<ULONG_PTR>(key),
                                              reinterpret_cast<LPOVERLAPPED>(ov), status, bytes});
   } else if (text.starts_with(kDrop)) {
-    if (!parse(text.substr(kDrop.size()), &token)) return true;
+    if (!parse_decimal(text.substr(kDrop.size()), &token)) return true;
   } else {
     return false;
   }
