@@ -612,28 +612,6 @@ TEST(Win32PortConcurrency, ZeroMeansOneRunningThreadPerProcessor) {
   ASSERT_TRUE(p.workers[0]->wait_taken(1));
 }
 
-TEST(Win32PortConcurrency, WaitingOnAnotherPortFreesTheThreadsPlaceOnTheFirst) {
-  WorkedPort p(1);
-  HANDLE other = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
-  ASSERT_NE(other, nullptr);
-  DWORD n;
-  ULONG_PTR key;
-  LPOVERLAPPED got;
-  // This thread takes a packet and so runs for the port.
-  ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, 1, nullptr));
-  ASSERT_TRUE(GetQueuedCompletionStatus(p.port, &n, &key, &got, 0));
-  PortWorker& w = p.start();
-  ASSERT_TRUE(PostQueuedCompletionStatus(p.port, 0, 2, nullptr));
-  std::this_thread::sleep_for(kChanceToGoWrong);
-  EXPECT_EQ(w.taken(), 0u);
-  // A wait on another port (a time-out here) ends this thread's run for the first.
-  EXPECT_FALSE(GetQueuedCompletionStatus(other, &n, &key, &got, 0));
-  EXPECT_EQ(GetLastError(), static_cast<DWORD>(WAIT_TIMEOUT));
-  ASSERT_TRUE(w.wait_taken(1));
-  EXPECT_EQ(w.keys(), std::vector<ULONG_PTR>{2});
-  CloseHandle(other);
-}
-
 // This thread takes packet 1 of `p` (concurrency 1) and so runs for it; a worker then waits
 // for packet 2, which is posted.
 PortWorker& run_for_the_port_with_a_waiter(WorkedPort& p) {
@@ -645,6 +623,24 @@ PortWorker& run_for_the_port_with_a_waiter(WorkedPort& p) {
   PortWorker& w = p.start();
   EXPECT_TRUE(PostQueuedCompletionStatus(p.port, 0, 2, nullptr));
   return w;
+}
+
+TEST(Win32PortConcurrency, WaitingOnAnotherPortFreesTheThreadsPlaceOnTheFirst) {
+  WorkedPort p(1);
+  HANDLE other = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
+  ASSERT_NE(other, nullptr);
+  PortWorker& w = run_for_the_port_with_a_waiter(p);
+  std::this_thread::sleep_for(kChanceToGoWrong);
+  EXPECT_EQ(w.taken(), 0u);
+  // A wait on another port (a time-out here) ends this thread's run for the first.
+  DWORD n;
+  ULONG_PTR key;
+  LPOVERLAPPED got;
+  EXPECT_FALSE(GetQueuedCompletionStatus(other, &n, &key, &got, 0));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(WAIT_TIMEOUT));
+  ASSERT_TRUE(w.wait_taken(1));
+  EXPECT_EQ(w.keys(), std::vector<ULONG_PTR>{2});
+  CloseHandle(other);
 }
 
 // Windows counts a thread out while it blocks in a wait, and in again when the wait ends.

@@ -173,6 +173,27 @@ HANDLE start_duplicate_receiver(Child& child, const char* how = "") {
   return nullptr;
 }
 
+struct Duplicated {
+  BOOL ok = FALSE;
+  DWORD error = 0;  // GetLastError() after DuplicateHandle
+  HANDLE remote = nullptr;
+  bool told = false;  // the value reached the child's stdin
+};
+
+// DuplicateHandle of `source` into the child started by start_duplicate_receiver, then tells it
+// the new value (0 when that failed: it waits for a line either way) through `in_w`, closed here.
+Duplicated duplicate_into_child(Child& child, HANDLE in_w, HANDLE source, DWORD options) {
+  Duplicated d;
+  d.ok = DuplicateHandle(GetCurrentProcess(), source, child.pi.hProcess, &d.remote, 0, FALSE,
+                         options);
+  d.error = GetLastError();
+  std::string value = d.ok ? value_of(d.remote) : "0";
+  DWORD n = 0;
+  d.told = WriteFile(in_w, value.data(), static_cast<DWORD>(value.size()), &n, nullptr) != FALSE;
+  CloseHandle(in_w);
+  return d;
+}
+
 class Win32HandleTransfer : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -247,16 +268,11 @@ TEST_F(Win32HandleTransfer, DuplicateHandleIntoAChildGivesItTheEndAndCanCloseThe
   HANDLE in_w = start_duplicate_receiver(child);
   ASSERT_NE(in_w, nullptr) << GetLastError();
 
-  HANDLE remote = nullptr;
-  BOOL duplicated = DuplicateHandle(GetCurrentProcess(), client, child.pi.hProcess, &remote, 0,
-                                    FALSE, DUPLICATE_SAME_ACCESS | DUPLICATE_CLOSE_SOURCE);
-  DWORD error = GetLastError();
-  std::string value = duplicated ? value_of(remote) : "0";
-  DWORD n = 0;
-  ASSERT_TRUE(WriteFile(in_w, value.data(), static_cast<DWORD>(value.size()), &n, nullptr));
-  CloseHandle(in_w);
-  ASSERT_TRUE(duplicated) << error;
-  EXPECT_NE(remote, nullptr);
+  Duplicated d =
+      duplicate_into_child(child, in_w, client, DUPLICATE_SAME_ACCESS | DUPLICATE_CLOSE_SOURCE);
+  ASSERT_TRUE(d.told);
+  ASSERT_TRUE(d.ok) << d.error;
+  EXPECT_NE(d.remote, nullptr);
   // DUPLICATE_CLOSE_SOURCE: our handle is gone, the end lives on in the child.
   DWORD flags = 0;
   EXPECT_FALSE(GetHandleInformation(client, &flags));
@@ -273,15 +289,9 @@ TEST_F(Win32HandleTransfer, AnOverlappedEndDuplicatedIntoAChildKeepsItsAsynchron
   Child child;
   HANDLE in_w = start_duplicate_receiver(child, "overlapped");
   ASSERT_NE(in_w, nullptr) << GetLastError();
-  HANDLE remote = nullptr;
-  BOOL duplicated = DuplicateHandle(GetCurrentProcess(), client, child.pi.hProcess, &remote, 0,
-                                    FALSE, DUPLICATE_SAME_ACCESS);
-  DWORD error = GetLastError();
-  std::string value = duplicated ? value_of(remote) : "0";
-  DWORD n = 0;
-  ASSERT_TRUE(WriteFile(in_w, value.data(), static_cast<DWORD>(value.size()), &n, nullptr));
-  CloseHandle(in_w);
-  ASSERT_TRUE(duplicated) << error;
+  Duplicated d = duplicate_into_child(child, in_w, client, DUPLICATE_SAME_ACCESS);
+  ASSERT_TRUE(d.told);
+  ASSERT_TRUE(d.ok) << d.error;
   server_write("async");
   EXPECT_EQ(server_read(), "overlapped got async");
   EXPECT_EQ(child.wait_exit_code(), 0u);
