@@ -1,6 +1,7 @@
 // sluice — Registry: one pipe namespace and the agent thread that serves it in this process.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,7 +17,9 @@ class Engine;
 /// A registry's engine work, for an event loop of the caller's (the Asio adapter runs it on its
 /// io_context). descriptor() becomes readable when the agent thread has work waiting (a client
 /// connecting, a peer's doorbell for a pending asynchronous operation, a hang-up); serve() then
-/// does that work on the calling thread, without waiting, and so delivers the completions there.
+/// does that work on the calling thread and so delivers the completions there. It never waits
+/// for new work, only, when the agent thread is serving at that moment, for it to finish its
+/// batch.
 /// A wake-up then reaches the loop's thread only, where it would otherwise wake the agent thread
 /// and then the loop's. While serve() is called at least every millisecond the agent thread
 /// stands by; after that it serves again, so nothing waits on a loop that stopped.
