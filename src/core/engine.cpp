@@ -88,9 +88,13 @@ bool Engine::dispatch(const std::vector<os::PollEvent>& events, const bool& dest
 }
 
 // The agent serves whenever no driver does. Handing the descriptors to a driver costs the agent
-// one wake-up (the driver's poller_.wake()); after that it stands by, and waits without a
-// time-out only while a driver sits in the poller, so a steady driver costs it at most about
-// two wake-ups per kStandbyGrace and an idle one none.
+// one wake-up (the driver's interrupt); after that it stands by, and waits without a time-out
+// only while a driver sits in the poller, so a steady driver costs it at most about two
+// wake-ups per kStandbyGrace and an idle one none.
+//
+// The agent waits for events without taking them (await_events) and takes them only once it
+// holds kAgentServing, so a driver can take over from a waiting agent at once: a driver never
+// waits for the agent to be scheduled, which on a busy machine took milliseconds.
 void Engine::run() {
   std::vector<os::PollEvent> events;
   bool destroyed = false;  // lives on this thread's stack, so it outlives `this`
@@ -109,16 +113,26 @@ void Engine::run() {
     }
     if (wanting_ > 0 || drives_ != seen || recent) {
       // A driver is about to take over, or served within the last grace period: it will
-      // probably be back. Every event still waits in the (level-triggered) poller meanwhile.
+      // probably be back. Every event
+      // still waits in the (level-triggered) poller meanwhile.
       seen = drives_;
       recent = false;
       lease_cv_.wait_for(lease, kStandbyGrace);
       continue;
     }
-    reactor_ = Reactor::kAgent;
+    reactor_ = Reactor::kAgentWaiting;
+    lease.unlock();
+    bool ready = poller_.await_events();
+    lease.lock();
+    if (reactor_ != Reactor::kAgentWaiting) continue;  // a driver took over
+    if (!ready) {
+      reactor_ = Reactor::kNone;  // an interrupt meant for an earlier wait
+      continue;
+    }
+    reactor_ = Reactor::kAgentServing;
     lease.unlock();
     events.clear();
-    poller_.wait(events, -1);
+    poller_.wait(events, 0);
     if (dispatch(events, destroyed)) return;
     lease.lock();
     reactor_ = Reactor::kNone;
@@ -131,10 +145,13 @@ bool Engine::drive(int timeout_ms, std::size_t* handled) {
   if (t_driving != nullptr || std::this_thread::get_id() == agent_.get_id()) return false;
   {
     std::unique_lock lease(lease_mu_);
-    if (reactor_ == Reactor::kAgent) {
-      ++wanting_;
-      poller_.wake();  // the agent lets go after the batch it is in
-      lease_cv_.wait(lease, [&] { return reactor_ != Reactor::kAgent || stopping_.load(); });
+    if (reactor_ == Reactor::kAgentWaiting) {
+      reactor_ = Reactor::kNone;  // it holds no event yet: take over, and let it stand by
+      poller_.interrupt_await();
+    } else if (reactor_ == Reactor::kAgentServing) {
+      ++wanting_;  // it lets go after the batch it is in
+      lease_cv_.wait(lease,
+                     [&] { return reactor_ != Reactor::kAgentServing || stopping_.load(); });
       --wanting_;
     }
     if (reactor_ != Reactor::kNone || stopping_.load()) return false;

@@ -79,7 +79,9 @@ class Engine {
 
  private:
   // Who waits on the poller and runs the handlers (exactly one of them, or none for a moment).
-  enum class Reactor { kNone, kAgent, kDriver };
+  // The agent first waits for events without taking any (kAgentWaiting), then takes and
+  // handles them (kAgentServing).
+  enum class Reactor { kNone, kAgentWaiting, kAgentServing, kDriver };
 
   Engine(registry::PipeNamespace names, os::Poller poller);
   void run();

@@ -4,7 +4,13 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+#include <string>
 
 #include <atomic>
 #include <chrono>
@@ -50,6 +56,8 @@ class Bell final : public Watched {
     // Serving is never nested, whoever serves (the agent or a driver).
     nested_drive_refused_ = nested_drive_refused_ && !engine_->drive(0);
     last_thread_.store(std::this_thread::get_id());
+    last_pthread_.store(::pthread_self());
+    last_tid_.store(static_cast<pid_t>(::syscall(SYS_gettid)));
     ++handled_;
   }
   // Waits until `n` events were handled; false after `limit`.
@@ -64,6 +72,8 @@ class Bell final : public Watched {
 
   std::atomic<int> handled_{0};
   std::atomic<std::thread::id> last_thread_{};
+  std::atomic<pthread_t> last_pthread_{};
+  std::atomic<pid_t> last_tid_{0};
   std::atomic<bool> nested_drive_refused_{true};
 
  private:
@@ -142,6 +152,95 @@ TEST_F(EngineDrive, ADriveWithATimeOutReturnsAfterIt) {
     ++calls;
   }
   EXPECT_LE(calls, 100);  // not a busy loop: most calls waited
+}
+
+// Holds a thread inside a signal handler until released: a thread the scheduler does not run.
+class Freezer {
+ public:
+  Freezer() {
+    EXPECT_EQ(::pipe2(gate_, O_CLOEXEC), 0);
+    struct sigaction action {};
+    action.sa_handler = [](int) {
+      char b;
+      while (::read(gate_[0], &b, 1) < 0 && errno == EINTR) {
+      }
+      thawed_.store(true);
+    };
+    sigemptyset(&action.sa_mask);
+    EXPECT_EQ(::sigaction(kSignal, &action, &previous_), 0);
+  }
+  ~Freezer() {
+    release();
+    // The gate stays open until the frozen thread is out of the handler.
+    auto end = Clock::now() + 10s;
+    while (frozen_ && !thawed_.load() && Clock::now() < end) std::this_thread::yield();
+    ::sigaction(kSignal, &previous_, nullptr);
+    ::close(gate_[0]);
+    ::close(gate_[1]);
+  }
+  void freeze(pthread_t thread) {
+    thawed_.store(false);
+    frozen_ = ::pthread_kill(thread, kSignal) == 0;
+    EXPECT_TRUE(frozen_);
+  }
+  void release() {
+    if (released_.exchange(true)) return;
+    char b = 1;
+    EXPECT_EQ(::write(gate_[1], &b, 1), 1);
+  }
+
+ private:
+  static inline int gate_[2] = {-1, -1};
+  static inline std::atomic<bool> thawed_{false};
+  static inline const int kSignal = SIGRTMIN + 5;
+  struct sigaction previous_ {};
+  std::atomic<bool> released_{false};
+  bool frozen_ = false;
+};
+
+// The system call a thread of this process is in ("7" poll, "232" epoll_wait; "running" if none).
+std::string current_system_call(pid_t tid) {
+  std::ifstream file("/proc/self/task/" + std::to_string(tid) + "/syscall");
+  std::string number;
+  file >> number;
+  return number;
+}
+
+// A driver must not depend on the agent thread being scheduled: on a busy machine that took
+// milliseconds each time a driver came back from its work (a 256-client echo server slept ~15 %
+// of its time there). Here the agent waits for events but cannot run at all.
+TEST_F(EngineDrive, ADriverTakesOverFromAWaitingAgentThatCannotRun) {
+  const auto& engine = registry().engine();
+  auto bell = std::make_shared<Bell>(engine);
+  bell->start(bell);
+  bell->ring();  // nobody drives: the agent handles it, which tells us its thread
+  ASSERT_TRUE(bell->wait_handled(1, 10s));
+  ASSERT_NE(bell->last_thread_.load(), std::this_thread::get_id());
+  pid_t agent = bell->last_tid_.load();
+  // Until it waits for the next event again (the grace period after its batch is short).
+  auto end = Clock::now() + 10s;
+  for (std::string call = current_system_call(agent); call != "7" && call != "232";
+       call = current_system_call(agent)) {
+    ASSERT_LT(Clock::now(), end) << "the agent never waited again (in system call " << call << ")";
+    std::this_thread::yield();
+  }
+  Freezer freezer;
+  freezer.freeze(bell->last_pthread_.load());
+  // Thaws the agent after 3 s whatever happens: a drive() waiting for it would never return.
+  std::promise<void> done;
+  std::thread thaw([&freezer, finished = done.get_future()] {
+    (void)finished.wait_for(3s);
+    freezer.release();
+  });
+  bell->ring();
+  auto start = Clock::now();
+  while (bell->handled_.load() < 2 && Clock::now() - start < 3s) (void)engine->drive(100);
+  auto took = Clock::now() - start;
+  done.set_value();
+  thaw.join();
+  ASSERT_EQ(bell->handled_.load(), 2) << "the event waited for the frozen agent";
+  EXPECT_EQ(bell->last_thread_.load(), std::this_thread::get_id());
+  EXPECT_LT(took, 2s);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "os/linux/poller.hpp"
 
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -16,6 +17,8 @@ Result<Poller> Poller::create() {
   if (!p.epoll_) return last_errno();
   p.wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!p.wake_) return last_errno();
+  p.interrupt_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!p.interrupt_) return last_errno();
   auto added = p.add(p.wake_.get(), kWakeKey);
   if (!added) return added.error();
   return p;
@@ -34,6 +37,26 @@ void Poller::remove(int fd) noexcept { ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, 
 void Poller::wake() noexcept {
   std::uint64_t one = 1;
   [[maybe_unused]] ssize_t n = ::write(wake_.get(), &one, sizeof one);
+}
+
+bool Poller::await_events() {
+  pollfd fds[2] = {{epoll_.get(), POLLIN, 0}, {interrupt_.get(), POLLIN, 0}};
+  for (;;) {
+    int n = ::poll(fds, 2, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return true;  // ENOMEM: the caller's wait() reports what it can
+    if (fds[1].revents & POLLIN) {
+      std::uint64_t drained;
+      [[maybe_unused]] ssize_t r = ::read(interrupt_.get(), &drained, sizeof drained);
+      return false;
+    }
+    if (fds[0].revents & POLLIN) return true;
+  }
+}
+
+void Poller::interrupt_await() noexcept {
+  std::uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(interrupt_.get(), &one, sizeof one);
 }
 
 void Poller::wait(std::vector<PollEvent>& out, int timeout_ms) {

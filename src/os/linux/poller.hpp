@@ -29,6 +29,11 @@ class Poller {
   void wake() noexcept;
   /// Waits for events (appended to `out`); a negative timeout waits forever.
   void wait(std::vector<PollEvent>& out, int timeout_ms);
+  /// Waits, taking no event, until events wait in the set (true) or interrupt_await() is
+  /// called (false). Another thread may wait() meanwhile and take them first.
+  bool await_events();
+  /// Makes a concurrent await_events() return false, or the next one if none waits now.
+  void interrupt_await() noexcept;
   /// The epoll descriptor itself: readable while events are waiting (for another event loop).
   int descriptor() const noexcept { return epoll_.get(); }
 
@@ -37,6 +42,7 @@ class Poller {
  private:
   UniqueFd epoll_;
   UniqueFd wake_;
+  UniqueFd interrupt_;  // for await_events(); outside the set, so wait() never sees it
 };
 
 }  // namespace sluice::os
