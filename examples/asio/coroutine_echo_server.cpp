@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
   options.type = sluice::PipeType::kMessage;
   options.read_mode = sluice::ReadMode::kMessage;
 
-  asio::io_context context;
+  // One thread runs it, and says so: sluice then wakes the clients of a batch of replies together.
+  asio::io_context context(1);
   auto acceptor = sluice::asio::PipeAcceptor::create(context, *registry, name, options);
   if (!acceptor) {
     std::fprintf(stderr, "coroutine_echo_server: %s: %s\n", name.c_str(),

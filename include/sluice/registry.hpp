@@ -34,6 +34,17 @@ class RegistryEvents {
   /// is serving the engine at this moment).
   std::size_t serve();
 
+  /// For an event loop that runs on one thread, around a batch of handlers: from now on the
+  /// calling thread holds the wakes of the readers its writes reach (a reply to each of many
+  /// clients), until release_wakes() wakes them all in one system call. Each woken reader
+  /// otherwise tends to preempt the writer as its wake returns. Returns false, holding nothing,
+  /// where the system cannot wake in a batch. The thread releases by itself when it sleeps in a
+  /// sluice operation, after 16 held wakes and when it ends; it must call release_wakes() before
+  /// it waits for anything else, or its readers wait as long.
+  static bool hold_wakes() noexcept;
+  /// Wakes the readers whose wakes the calling thread holds, and stops holding.
+  static void release_wakes() noexcept;
+
  private:
   friend class Registry;
   explicit RegistryEvents(std::shared_ptr<core::Engine> engine);

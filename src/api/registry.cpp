@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "core/engine.hpp"
+#include "os/linux/held_wakes.hpp"
 
 namespace sluice {
 namespace {
@@ -33,6 +34,10 @@ RegistryEvents Registry::events() const { return RegistryEvents(engine_); }
 RegistryEvents::RegistryEvents(std::shared_ptr<core::Engine> engine) : engine_(std::move(engine)) {}
 
 int RegistryEvents::descriptor() const noexcept { return engine_->ready_descriptor(); }
+
+bool RegistryEvents::hold_wakes() noexcept { return os::hold_wakes(true); }
+
+void RegistryEvents::release_wakes() noexcept { (void)os::hold_wakes(false); }
 
 std::size_t RegistryEvents::serve() {
   std::size_t handled = 0;

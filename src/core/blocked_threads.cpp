@@ -6,6 +6,7 @@
 
 #include "core/pipe_end_core.hpp"
 #include "os/linux/directory.hpp"
+#include "os/linux/held_wakes.hpp"
 
 namespace sluice::core {
 namespace {
@@ -89,6 +90,8 @@ void set_sleep_observer(SleepObserver observer) noexcept {
 }
 
 SleepNotice::SleepNotice() noexcept {
+  // Readers whose wakes this thread holds must not wait for it to wake up itself.
+  os::release_held_wakes();
   if (auto* asleep = g_asleep.load(std::memory_order_relaxed)) {
     awake_ = g_awake.load(std::memory_order_relaxed);
     asleep();

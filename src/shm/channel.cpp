@@ -7,6 +7,7 @@
 
 #include "os/linux/directory.hpp"
 #include "os/linux/futex.hpp"
+#include "os/linux/held_wakes.hpp"
 #include "os/linux/random.hpp"
 #include "os/linux/unix_socket.hpp"
 
@@ -264,7 +265,7 @@ void Channel::signal_data() noexcept {
 void Channel::notify_peer(std::uint32_t waiting, std::atomic<std::uint32_t>& seq) noexcept {
   if (waiting & (kWaitFutex | kWaitShared)) {
     seq.fetch_add(1, std::memory_order_seq_cst);
-    os::futex_wake_all(&seq, true);
+    os::wake_shared(&seq);
   }
   if ((waiting & kWaitDoorbell) && doorbell_fd_ >= 0) os::ring_doorbell(doorbell_fd_);
 }

@@ -17,6 +17,7 @@
 #include "core/engine.hpp"
 #include "core/pipe_end_core.hpp"
 #include "os/linux/directory.hpp"
+#include "os/linux/held_wakes.hpp"
 #include "win32/remote_ports.hpp"
 
 namespace sluice::win32 {
@@ -257,7 +258,9 @@ thread_local bool t_asleep_in_engine = false;  // counted out by the engine's sl
 
 }  // namespace
 
-PortWaitGuard::PortWaitGuard(bool sleeps) : counted_out_(sleeps && count_out_locked()) {}
+PortWaitGuard::PortWaitGuard(bool sleeps) : counted_out_(sleeps && count_out_locked()) {
+  if (sleeps) os::release_held_wakes();
+}
 
 PortWaitGuard::~PortWaitGuard() {
   if (counted_out_) count_in_locked();
@@ -727,6 +730,16 @@ std::shared_ptr<PortQueue> port_queue(HANDLE port) {
 // thread's, then this thread's). While driving it is listed in drivers(), so that whatever
 // changes what it waits for (a packet, an APC, the port closing, a running thread leaving)
 // wakes it through Engine::wake().
+//
+// Held wakes (os/linux/held_wakes.hpp): a thread that takes packets while more stay queued
+// holds the wakes of the readers its writes reach, and lets them go together, in one system
+// call, when it will not go straight on to another packet: when it takes the last one queued,
+// finds none, or waits for anything else (PortWaitGuard, a sleep in the engine), after
+// kMaxHeldWakes, or when it ends. A server answering many clients is then switched out once
+// per burst rather than once per reply (each woken reader used to preempt it). The data
+// itself is in the pipe at once; a reader that looks without sleeping sees it. A reader in
+// another process may wait longer than on Windows when the thread, in a burst, blocks outside
+// this layer or computes long after its write (TODO(compat), as for the concurrency rule).
 ULONG dequeue(const std::shared_ptr<PortQueue>& port, Packet* out, ULONG max, DWORD ms,
               bool alertable) {
   PortQueue& q = *port;
@@ -764,7 +777,15 @@ ULONG dequeue(const std::shared_ptr<PortQueue>& port, Packet* out, ULONG max, DW
     if (top && !q.waiters.empty() && !q.packets.empty()) notify = true;
   };
   ULONG n = 0;
+  bool burst = false;  // packets still queued after those this thread takes
   for (;;) {
+    if (os::holds_wakes() && !releasable()) {
+      // It will not go straight to its next packet: its readers wait no longer.
+      lock.unlock();
+      os::release_held_wakes();
+      lock.lock();
+      continue;
+    }
     if (q.closed) {
       leave();
       set_last_error(ERROR_ABANDONED_WAIT_0);
@@ -775,6 +796,7 @@ ULONG dequeue(const std::shared_ptr<PortQueue>& port, Packet* out, ULONG max, DW
         out[n++] = q.packets.front();
         q.packets.pop_front();
       }
+      burst = !q.packets.empty();
       ++q.running;
       t_io.running_for = port;
       leave();
@@ -818,6 +840,7 @@ ULONG dequeue(const std::shared_ptr<PortQueue>& port, Packet* out, ULONG max, DW
   lock.unlock();
   if (notify) notify_waiters(kicks);
   engine.reset();
+  os::hold_wakes(burst);
   return n;
 }
 

@@ -280,6 +280,7 @@ class BasicPipeStream {
       buffer = ::asio::buffer(*gathered);
     }
     forward_cancellation(*op);
+    if (service_) service_->hold_wakes_for_queued_handlers(executor_);
     std::span<const std::byte> span(static_cast<const std::byte*>(buffer.data()), buffer.size());
     auto started = core_->with_end([&](PipeEnd& end) {
       return end.async_write(span, Op::sluice_executor(op, core_->gate()),

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <asio/associated_cancellation_slot.hpp>
+#include <asio/detail/scheduler.hpp>
 #include <asio/associated_executor.hpp>
 #include <asio/buffer.hpp>
 #include <asio/cancellation_type.hpp>
@@ -65,7 +66,8 @@ class PipeService final : public ::asio::execution_context::service {
   explicit PipeService(::asio::execution_context& context)
       : ::asio::execution_context::service(context),
         gate_(std::make_shared<Gate>()),
-        watch_switch_(std::make_shared<WatchSwitch>()) {}
+        watch_switch_(std::make_shared<WatchSwitch>()),
+        one_thread_scheduler_(one_thread_scheduler(context)) {}
 
   const std::shared_ptr<Gate>& gate() const noexcept { return gate_; }
   const std::shared_ptr<WatchSwitch>& watch_switch() const noexcept { return watch_switch_; }
@@ -77,6 +79,19 @@ class PipeService final : public ::asio::execution_context::service {
   void remove(Cancellable* object) noexcept {
     std::lock_guard lock(mu_);
     live_.erase(object);
+  }
+
+  /// Called before a write. On the thread of a context that runs on one thread (concurrency
+  /// hint 1), holds that thread's wakes of the readers it writes to until the handlers queued
+  /// now have run: a handler posted behind them lets them go together
+  /// (RegistryEvents::hold_wakes). A server answering many clients is then not preempted by
+  /// each client it wakes.
+  template <class IoExecutor>
+  void hold_wakes_for_queued_handlers(const IoExecutor& executor) {
+    if (!one_thread_scheduler_ || !one_thread_scheduler_->can_dispatch()) return;
+    if (release_posted() || !RegistryEvents::hold_wakes()) return;
+    release_posted() = true;
+    ::asio::post(executor, WakeRelease{});
   }
 
   /// Has this context's threads do `registry`'s engine work from now on (engine_watch.hpp);
@@ -118,10 +133,48 @@ class PipeService final : public ::asio::execution_context::service {
     gate_->open = false;
   }
 
+  // Lets the held wakes go when it runs, or when it is destroyed unrun (the context went away).
+  struct WakeRelease {
+    WakeRelease() = default;
+    WakeRelease(WakeRelease&& other) noexcept : owner_(std::exchange(other.owner_, false)) {}
+    WakeRelease& operator=(WakeRelease&&) = delete;
+    ~WakeRelease() {
+      if (owner_) release();
+    }
+    void operator()() {
+      owner_ = false;
+      release();
+    }
+
+   private:
+    static void release() noexcept {
+      release_posted() = false;
+      RegistryEvents::release_wakes();
+    }
+    bool owner_ = true;
+  };
+
+  // A release is queued for the calling thread's held wakes.
+  static bool& release_posted() noexcept {
+    thread_local bool posted = false;
+    return posted;
+  }
+
+  // The context's scheduler when Asio runs it in its one-thread mode, else null.
+  static ::asio::detail::scheduler* one_thread_scheduler(::asio::execution_context& context) {
+    if (!::asio::has_service<::asio::detail::scheduler>(context)) return nullptr;
+    auto& scheduler = ::asio::use_service<::asio::detail::scheduler>(context);
+    int hint = scheduler.concurrency_hint();
+    bool one_thread = hint == 1 || !ASIO_CONCURRENCY_HINT_IS_LOCKING(SCHEDULER, hint) ||
+                      !ASIO_CONCURRENCY_HINT_IS_LOCKING(REACTOR_IO, hint);
+    return one_thread ? &scheduler : nullptr;
+  }
+
   std::shared_ptr<Gate> gate_;
   std::mutex mu_;
   std::unordered_map<Cancellable*, std::weak_ptr<Cancellable>> live_;  // guarded by mu_
   std::shared_ptr<WatchSwitch> watch_switch_;
+  ::asio::detail::scheduler* const one_thread_scheduler_;
   // By engine; they live as long as the context (and keep their engines alive).
   std::unordered_map<const void*, std::shared_ptr<EngineWatch>> watched_;  // guarded by mu_
 };
