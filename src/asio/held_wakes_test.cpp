@@ -30,15 +30,6 @@ bool wakes_can_be_held() {
   return can;
 }
 
-bool within(const std::atomic<bool>& flag, std::chrono::milliseconds limit) {
-  auto end = Clock::now() + limit;
-  while (!flag.load()) {
-    if (Clock::now() > end) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
-
 // A client end whose thread sleeps in a synchronous read.
 class SleepingReader {
  public:
@@ -87,7 +78,7 @@ TEST_F(AsioHeldWakes, OnAOneThreadContextAHandlersWriteWakesItsReaderAfterTheQue
   ::asio::post(one, [&] {
     server.async_write_some(::asio::buffer("reply", 5),
                             [&](std::error_code, std::size_t) { wrote = true; });
-    woken_in_handler = within(reader.done(), 100ms);
+    woken_in_handler = sluice::testing::becomes_true(reader.done(), 100ms);
   });
   // On a thread of its own: its wake ring (a descriptor) goes with it, before the leak check.
   std::thread runner([&] {
@@ -111,7 +102,7 @@ TEST_F(AsioHeldWakes, OnAContextOfSeveralThreadsAHandlersWriteWakesItsReaderAtOn
   ::asio::post(several, [&] {
     server.async_write_some(::asio::buffer("reply", 5),
                             [&](std::error_code, std::size_t) { wrote = true; });
-    woken_in_handler = within(reader.done(), 10s);
+    woken_in_handler = sluice::testing::becomes_true(reader.done(), 10s);
   });
   run_until(several, wrote);
   EXPECT_TRUE(woken_in_handler);
@@ -127,7 +118,7 @@ TEST_F(AsioHeldWakes, AWriteStartedOffTheContextsThreadWakesItsReaderAtOnce) {
   // Not inside run(): nothing would release a held wake while this thread waits below.
   server.async_write_some(::asio::buffer("reply", 5),
                           [&](std::error_code, std::size_t) { wrote = true; });
-  EXPECT_TRUE(within(reader.done(), 10s));
+  EXPECT_TRUE(sluice::testing::becomes_true(reader.done(), 10s));
   run_until(one, wrote);
 }
 

@@ -17,7 +17,6 @@
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 
 constexpr DWORD kMessage = PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT;
 
@@ -62,12 +61,7 @@ class SleepingClient {
     EXPECT_TRUE(GetOverlappedResult(server_, &ov, &n, FALSE)) << GetLastError();
   }
   bool read_within(std::chrono::milliseconds limit) const {
-    auto end = Clock::now() + limit;
-    while (!done_.load()) {
-      if (Clock::now() > end) return false;
-      std::this_thread::yield();
-    }
-    return true;
+    return sluice::testing::becomes_true(done_, limit);
   }
   const std::string& got() const { return got_; }
 

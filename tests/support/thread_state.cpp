@@ -24,6 +24,15 @@ char thread_state(int tid) {
 
 int current_thread_id() { return static_cast<int>(::gettid()); }
 
+bool becomes_true(const std::atomic<bool>& flag, std::chrono::milliseconds limit) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (!flag.load()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
 bool wait_until_sleeping(const std::atomic<int>& tid, std::chrono::milliseconds limit) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {

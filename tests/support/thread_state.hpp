@@ -15,4 +15,8 @@ int current_thread_id();
 /// time-out.
 bool wait_until_sleeping(const std::atomic<int>& tid, std::chrono::milliseconds limit);
 
+/// Waits up to `limit` until `flag` is true; false on time-out. (Also used to show that
+/// something does not happen within a short time.)
+bool becomes_true(const std::atomic<bool>& flag, std::chrono::milliseconds limit);
+
 }  // namespace sluice::testing

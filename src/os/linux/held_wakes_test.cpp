@@ -19,7 +19,6 @@ namespace sluice::os {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 
 // Words in a shared mapping, as the segments' words are.
 class SharedWords {
@@ -57,12 +56,7 @@ class Sleeper {
   }
   bool asleep() { return testing::wait_until_sleeping(tid_, 10s); }
   bool woken_within(std::chrono::milliseconds limit) const {
-    auto end = Clock::now() + limit;
-    while (!woken_.load()) {
-      if (Clock::now() > end) return false;
-      std::this_thread::yield();
-    }
-    return true;
+    return testing::becomes_true(woken_, limit);
   }
   bool woken() const { return woken_.load(); }
 
