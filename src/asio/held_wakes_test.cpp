@@ -78,7 +78,7 @@ TEST_F(AsioHeldWakes, OnAOneThreadContextAHandlersWriteWakesItsReaderAfterTheQue
   ::asio::post(one, [&] {
     server.async_write_some(::asio::buffer("reply", 5),
                             [&](std::error_code, std::size_t) { wrote = true; });
-    woken_in_handler = sluice::testing::becomes_true(reader.done(), 100ms);
+    woken_in_handler = sluice::testing::becomes_true(reader.done(), 10ms);
   });
   // On a thread of its own: its wake ring (a descriptor) goes with it, before the leak check.
   std::thread runner([&] {

@@ -3,10 +3,15 @@
 #include <liburing.h>
 #include <pthread.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
+#include <condition_variable>
 #include <climits>
 #include <memory>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 #include "os/linux/futex.hpp"
 
@@ -97,9 +102,84 @@ class WakeRing {
   unsigned forks_;
 };
 
+class HeldWakes;
+
+// Wakes what a thread holds for too long: a holder that blocks outside sluice (or computes) in
+// the middle of a burst would otherwise keep its readers asleep without bound, even forever
+// when what it waits for needs one of them. Every kKeeperTick it wakes the wakes held since its
+// previous look (so at most two ticks late); after kKeeperQuietTicks without any it sleeps
+// until a thread holds again, so an idle process has no timer.
+class Keeper {
+ public:
+  static constexpr std::chrono::milliseconds kKeeperTick{50};
+  static constexpr unsigned kKeeperQuietTicks = 4;
+
+  // The process's keeper, started on first use.
+  static Keeper& instance() {
+    std::lock_guard lock(g_mu);
+    if (!g_keeper) {
+      g_keeper = new Keeper;  // never destroyed: its thread runs until the process ends
+      std::thread([k = g_keeper] { k->run(); }).detach();
+    }
+    return *g_keeper;
+  }
+
+  void add(HeldWakes* holder) {
+    std::lock_guard lock(mu_);
+    holders_.push_back(holder);
+  }
+  void remove(HeldWakes* holder) {
+    std::lock_guard lock(mu_);
+    std::erase(holders_, holder);
+  }
+  // A thread began to hold: the keeper looks again if it slept.
+  void began_holding() {
+    if (!sleeping_.load()) return;
+    {
+      std::lock_guard lock(mu_);
+      roused_ = true;
+    }
+    cv_.notify_one();
+  }
+
+  // Around fork(): a child copies the keeper without its thread, and perhaps mid-look; it
+  // makes its own when it needs one (prepare/parent/child of pthread_atfork).
+  static void before_fork() {
+    g_mu.lock();
+    if (g_keeper) g_keeper->mu_.lock();
+  }
+  static void after_fork_in_parent() {
+    if (g_keeper) g_keeper->mu_.unlock();
+    g_mu.unlock();
+  }
+  static void after_fork_in_child() {
+    // The copy has no thread; it stays allocated (and reachable), unused.
+    if (g_keeper) g_keeper->mu_.unlock();
+    g_abandoned = g_keeper;
+    g_keeper = nullptr;
+    g_mu.unlock();
+  }
+
+ private:
+  void run();
+
+  static inline std::mutex g_mu;
+  static inline Keeper* g_keeper = nullptr;  // guarded by g_mu
+  static inline Keeper* g_abandoned = nullptr;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<HeldWakes*> holders_;  // guarded by mu_
+  bool roused_ = false;              // guarded by mu_
+  std::atomic<bool> sleeping_{false};
+};
+
 class HeldWakes {
  public:
-  ~HeldWakes() { release(); }  // at thread exit
+  ~HeldWakes() {  // at thread exit
+    if (keeper_ && keeper_forks_ == g_forks.load(std::memory_order_relaxed)) keeper_->remove(this);
+    release();
+  }
 
   bool hold(bool on) noexcept {
     if (!on) {
@@ -107,57 +187,145 @@ class HeldWakes {
       release();
       return false;
     }
+    unsigned forks = g_forks.load(std::memory_order_relaxed);
     if (ring_ && !ring_->current()) {
-      count_ = 0;  // the parent's wakes, which this process cannot release through its ring
+      // A child: the parent's wakes and keeper are not this process's.
+      std::lock_guard lock(mu_);
+      count_ = 0;
       ring_.reset();
       tried_ = false;
+      keeper_ = nullptr;
     }
     if (!ring_ && !tried_) {
       tried_ = true;
       ring_ = WakeRing::create();
     }
+    if (ring_ && !keeper_) {
+      try {
+        keeper_ = &Keeper::instance();
+        keeper_->add(this);
+        keeper_forks_ = forks;
+      } catch (...) {
+        keeper_ = nullptr;  // no thread for the keeper: hold nothing rather than unbounded
+        ring_.reset();
+      }
+    }
     holding_ = ring_ != nullptr;
     return holding_;
   }
 
-  bool holds() const noexcept { return count_ > 0; }
+  bool holds() noexcept {
+    std::lock_guard lock(mu_);
+    return count_ > 0;
+  }
 
   void wake(const std::atomic<std::uint32_t>* word) noexcept {
     if (!holding_) {
       futex_wake_all(word, true);
       return;
     }
-    for (std::size_t i = 0; i < count_; ++i) {
-      if (words_[i] == word) return;
+    bool began = false;
+    bool full = false;
+    {
+      std::lock_guard lock(mu_);
+      for (std::size_t i = 0; i < count_; ++i) {
+        if (words_[i] == word) return;
+      }
+      words_[count_++] = word;
+      if (count_ == 1) {
+        ++bursts_;
+        began = true;
+      }
+      full = count_ == kMaxHeldWakes;
     }
-    words_[count_++] = word;
-    if (count_ == kMaxHeldWakes) release();
+    if (full) {
+      release();
+    } else if (began) {
+      keeper_->began_holding();
+    }
   }
 
   void release() noexcept {
-    if (count_ == 0) return;
-    if (count_ == 1 || !ring_ || !ring_->current()) {
-      for (std::size_t i = 0; i < count_; ++i) futex_wake_all(words_[i], true);
-    } else {
-      ring_->wake(words_.data(), count_);
+    std::array<const std::atomic<std::uint32_t>*, kMaxHeldWakes> words;
+    std::size_t count;
+    {
+      std::lock_guard lock(mu_);
+      count = count_;
+      std::copy_n(words_.begin(), count, words.begin());
+      count_ = 0;
     }
-    count_ = 0;
+    if (count == 0) return;
+    if (count == 1 || !ring_ || !ring_->current()) {
+      for (std::size_t i = 0; i < count; ++i) futex_wake_all(words[i], true);
+    } else {
+      ring_->wake(words.data(), count);
+    }
+  }
+
+  // The keeper's look (under its lock): takes and wakes what has been held since its previous
+  // look, directly (the ring is the owner's). Returns whether anything was held.
+  bool release_if_held_since_last_look() noexcept {
+    std::array<const std::atomic<std::uint32_t>*, kMaxHeldWakes> words;
+    std::size_t count = 0;
+    bool held;
+    {
+      std::lock_guard lock(mu_);
+      held = count_ > 0;
+      if (held && bursts_ == burst_seen_by_keeper_) {
+        count = count_;
+        std::copy_n(words_.begin(), count, words.begin());
+        count_ = 0;
+      }
+      burst_seen_by_keeper_ = bursts_;
+    }
+    for (std::size_t i = 0; i < count; ++i) futex_wake_all(words[i], true);
+    return held;
   }
 
  private:
-  bool holding_ = false;
-  bool tried_ = false;
-  std::size_t count_ = 0;
-  std::array<const std::atomic<std::uint32_t>*, kMaxHeldWakes> words_{};
+  bool holding_ = false;  // the owner's
+  bool tried_ = false;    // the owner's
   std::unique_ptr<WakeRing> ring_;
+  Keeper* keeper_ = nullptr;
+  unsigned keeper_forks_ = 0;
+  std::mutex mu_;  // the owner's wake/release against the keeper's look
+  std::size_t count_ = 0;                                              // guarded by mu_
+  std::array<const std::atomic<std::uint32_t>*, kMaxHeldWakes> words_{};  // guarded by mu_
+  std::uint64_t bursts_ = 0;                // guarded by mu_: times count_ left 0
+  std::uint64_t burst_seen_by_keeper_ = 0;  // guarded by mu_
 };
+
+void Keeper::run() {
+  std::unique_lock lock(mu_);
+  unsigned quiet = 0;
+  for (;;) {
+    if (quiet >= kKeeperQuietTicks) {
+      sleeping_.store(true);
+      // One more look: a thread that began holding before it saw sleeping_ is found here.
+      bool held = false;
+      for (HeldWakes* h : holders_) held = h->release_if_held_since_last_look() || held;
+      if (!held) cv_.wait(lock, [&] { return roused_; });
+      roused_ = false;
+      sleeping_.store(false);
+      quiet = 0;
+    } else {
+      cv_.wait_for(lock, kKeeperTick);
+    }
+    bool held = false;
+    for (HeldWakes* h : holders_) held = h->release_if_held_since_last_look() || held;
+    quiet = held ? 0 : quiet + 1;
+  }
+}
 
 thread_local HeldWakes t_held;
 
 void count_forks() {
   static std::once_flag once;
   std::call_once(once, [] {
-    ::pthread_atfork(nullptr, nullptr, [] { g_forks.fetch_add(1, std::memory_order_relaxed); });
+    ::pthread_atfork(Keeper::before_fork, Keeper::after_fork_in_parent, [] {
+      g_forks.fetch_add(1, std::memory_order_relaxed);
+      Keeper::after_fork_in_child();
+    });
   });
 }
 

@@ -4,7 +4,9 @@
 // the woken reader, placed on the writer's CPU, usually preempts the writer as that call
 // returns: a completion-port thread answering 64 clients was switched out once per reply. A
 // thread that holds its wakes issues them later in one io_uring submission (one system call,
-// one preemption at most), when it releases them: at the latest after kMaxHeldWakes.
+// one preemption at most), when it releases them: at the latest after kMaxHeldWakes. A keeper
+// thread wakes whatever a thread has held for 50 to 100 ms (one that blocked outside sluice in
+// mid-burst), so no reader waits without bound.
 //
 // Only wakes of words in shared segments are held (readers in other processes; a reader in
 // this process sleeps on the same shared word and is held back alike). Where io_uring or its
@@ -17,7 +19,7 @@
 
 namespace sluice::os {
 
-/// The most wakes a thread holds; the next one releases them all.
+/// The most wakes a thread holds; the last one releases them all.
 inline constexpr std::size_t kMaxHeldWakes = 16;
 
 /// Starts (true) or stops (false) holding this thread's wakes of shared words. Stopping
