@@ -113,8 +113,7 @@ void Engine::run() {
     }
     if (wanting_ > 0 || drives_ != seen || recent) {
       // A driver is about to take over, or served within the last grace period: it will
-      // probably be back. Every event
-      // still waits in the (level-triggered) poller meanwhile.
+      // probably be back. Every event still waits in the (level-triggered) poller meanwhile.
       seen = drives_;
       recent = false;
       lease_cv_.wait_for(lease, kStandbyGrace);

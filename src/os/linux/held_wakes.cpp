@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <array>
 #include <chrono>
 #include <condition_variable>
@@ -43,8 +44,9 @@ class WakeRing {
   static std::unique_ptr<WakeRing> create() {
     if (g_unavailable.load(std::memory_order_relaxed)) return nullptr;
     std::unique_ptr<WakeRing> ring(new WakeRing);
-    if (io_uring_queue_init(kRingEntries, &ring->ring_, 0) != 0) {
-      g_unavailable.store(true);
+    if (int rc = io_uring_queue_init(kRingEntries, &ring->ring_, 0); rc != 0) {
+      // Out of descriptors or memory is this moment's; anything else is the system's answer.
+      if (rc != -EMFILE && rc != -ENFILE && rc != -ENOMEM) g_unavailable.store(true);
       return nullptr;
     }
     ring->initialised_ = true;

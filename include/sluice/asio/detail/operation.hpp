@@ -14,10 +14,10 @@
 #pragma once
 
 #include <asio/associated_cancellation_slot.hpp>
-#include <asio/detail/scheduler.hpp>
 #include <asio/associated_executor.hpp>
 #include <asio/buffer.hpp>
 #include <asio/cancellation_type.hpp>
+#include <asio/detail/scheduler.hpp>
 #include <asio/error.hpp>
 #include <asio/execution_context.hpp>
 #include <asio/executor_work_guard.hpp>
