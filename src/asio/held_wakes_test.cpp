@@ -64,6 +64,18 @@ class AsioHeldWakes : public AsioPipeTest {
       context.run_one_for(20ms);
     }
   }
+
+  // Posts a handler that writes a reply on `server` and then looks, still inside the handler,
+  // whether the reader woke within `limit`; sets `wrote` when the write completes.
+  static void post_reply_and_look(::asio::io_context& context, PipeStream& server,
+                                  const SleepingReader& reader, std::chrono::milliseconds limit,
+                                  std::atomic<bool>& wrote, bool& woken_in_handler) {
+    ::asio::post(context, [&, limit] {
+      server.async_write_some(::asio::buffer("reply", 5),
+                              [&](std::error_code, std::size_t) { wrote = true; });
+      woken_in_handler = sluice::testing::becomes_true(reader.done(), limit);
+    });
+  }
 };
 
 TEST_F(AsioHeldWakes, OnAOneThreadContextAHandlersWriteWakesItsReaderAfterTheQueuedHandlers) {
@@ -75,11 +87,7 @@ TEST_F(AsioHeldWakes, OnAOneThreadContextAHandlersWriteWakesItsReaderAfterTheQue
   ASSERT_TRUE(reader.asleep());
   std::atomic<bool> wrote{false};
   bool woken_in_handler = true;
-  ::asio::post(one, [&] {
-    server.async_write_some(::asio::buffer("reply", 5),
-                            [&](std::error_code, std::size_t) { wrote = true; });
-    woken_in_handler = sluice::testing::becomes_true(reader.done(), 10ms);
-  });
+  post_reply_and_look(one, server, reader, 10ms, wrote, woken_in_handler);
   // On a thread of its own: its wake ring (a descriptor) goes with it, before the leak check.
   std::thread runner([&] {
     run_until(one, reader.done());
@@ -99,11 +107,7 @@ TEST_F(AsioHeldWakes, OnAContextOfSeveralThreadsAHandlersWriteWakesItsReaderAtOn
   ASSERT_TRUE(reader.asleep());
   std::atomic<bool> wrote{false};
   bool woken_in_handler = false;
-  ::asio::post(several, [&] {
-    server.async_write_some(::asio::buffer("reply", 5),
-                            [&](std::error_code, std::size_t) { wrote = true; });
-    woken_in_handler = sluice::testing::becomes_true(reader.done(), 10s);
-  });
+  post_reply_and_look(several, server, reader, 10s, wrote, woken_in_handler);
   run_until(several, wrote);
   EXPECT_TRUE(woken_in_handler);
 }
