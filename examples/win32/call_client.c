@@ -1,5 +1,6 @@
 /* CallNamedPipe client (scenario S5b): open, transact and close in one call.
- * Usage: call_client [message] */
+ * Usage: call_client [message]
+ * Exits with 1 when it got no reply, so that a script can tell and try again. */
 #include <windows.h>
 #include <stdio.h>
 #include <conio.h>
@@ -19,6 +20,7 @@ int _tmain(int argc, TCHAR* argv[]) {
     if (!ok) printf("\nExtra data in message was lost\n");
   } else {
     printf("CallNamedPipe failed, GLE=%d.\n", (int)GetLastError());
+    return 1;
   }
   _getch();
   return 0;

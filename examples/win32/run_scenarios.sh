@@ -25,10 +25,21 @@ fail() {
   exit 1
 }
 
+# With no instance of the pipe, each client must fail with ERROR_FILE_NOT_FOUND and say so in its
+# exit status: the retry below depends on it.
+for name in pipe_client transact_client call_client; do
+  if "$bin/$name$suffix" < /dev/null > "$work/$name-nopipe.out" 2>&1; then
+    fail "$name without a server exited with 0"
+  fi
+  grep -q 'GLE=2' "$work/$name-nopipe.out" || fail "$name without a server: no GLE=2"
+done
+
 "$bin/pipe_server$suffix" 3 > "$work/server.out" 2>&1 &
 server_pid=$!
 
-# A client started before the server created the pipe gets GLE=2: try again.
+# A client gets GLE=2 when no instance exists: before the server's first CreateNamedPipe, and
+# after a client's instance closed while the server had not yet created the next (as on
+# Windows, the name exists only while an instance does). Try again.
 run_client() {
   name=$1
   tries=0
