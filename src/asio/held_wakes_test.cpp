@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "asio_fixture.hpp"
+#include "os/linux/held_wakes.hpp"
 #include "thread_state.hpp"
 
 namespace sluice::asio {
@@ -85,6 +86,7 @@ TEST_F(AsioHeldWakes, OnAOneThreadContextAHandlersWriteWakesItsReaderAfterTheQue
   PipeStream server(one, std::move(s));
   SleepingReader reader(c);
   ASSERT_TRUE(reader.asleep());
+  os::KeeperPause only_the_queued_release;  // the keeper would wake the reader regardless
   std::atomic<bool> wrote{false};
   bool woken_in_handler = true;
   post_reply_and_look(one, server, reader, 10ms, wrote, woken_in_handler);
@@ -118,6 +120,7 @@ TEST_F(AsioHeldWakes, AWriteStartedOffTheContextsThreadWakesItsReaderAtOnce) {
   PipeStream server(one, std::move(s));
   SleepingReader reader(c);
   ASSERT_TRUE(reader.asleep());
+  os::KeeperPause only_an_unheld_wake;
   std::atomic<bool> wrote{false};
   // Not inside run(): nothing would release a held wake while this thread waits below.
   server.async_write_some(::asio::buffer("reply", 5),

@@ -4,11 +4,11 @@
 #include <pthread.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <array>
+#include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <climits>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -37,6 +37,8 @@ void prepare_wake(io_uring_sqe* sqe, const std::atomic<std::uint32_t>* word, std
 std::atomic<unsigned> g_forks{0};
 // Set once a ring or its futex wake was refused: no other thread tries again.
 std::atomic<bool> g_unavailable{false};
+// KeeperPause objects alive (tests only).
+std::atomic<int> g_keeper_pauses{0};
 
 class WakeRing {
  public:
@@ -185,8 +187,8 @@ class HeldWakes {
 
   bool hold(bool on) noexcept {
     if (!on) {
-      holding_ = false;
       release();
+      holding_ = false;
       return false;
     }
     unsigned forks = g_forks.load(std::memory_order_relaxed);
@@ -217,6 +219,7 @@ class HeldWakes {
   }
 
   bool holds() noexcept {
+    if (!holding_) return false;  // it let everything go when it stopped holding
     std::lock_guard lock(mu_);
     return count_ > 0;
   }
@@ -248,6 +251,7 @@ class HeldWakes {
   }
 
   void release() noexcept {
+    if (!holding_) return;  // nothing held (most threads never hold): no lock taken
     std::array<const std::atomic<std::uint32_t>*, kMaxHeldWakes> words;
     std::size_t count;
     {
@@ -273,6 +277,7 @@ class HeldWakes {
     {
       std::lock_guard lock(mu_);
       held = count_ > 0;
+      if (g_keeper_pauses.load(std::memory_order_relaxed) > 0) return held;
       if (held && bursts_ == burst_seen_by_keeper_) {
         count = count_;
         std::copy_n(words_.begin(), count, words.begin());
@@ -343,5 +348,9 @@ void release_held_wakes() noexcept { t_held.release(); }
 bool holds_wakes() noexcept { return t_held.holds(); }
 
 void wake_shared(const std::atomic<std::uint32_t>* word) noexcept { t_held.wake(word); }
+
+KeeperPause::KeeperPause() noexcept { g_keeper_pauses.fetch_add(1); }
+
+KeeperPause::~KeeperPause() { g_keeper_pauses.fetch_sub(1); }
 
 }  // namespace sluice::os

@@ -37,4 +37,14 @@ bool holds_wakes() noexcept;
 /// releases its held wakes if it holds them.
 void wake_shared(const std::atomic<std::uint32_t>* word) noexcept;
 
+/// For tests of the ways a thread lets its wakes go: while one lives, the keeper lets nothing
+/// go, so a held reader wakes by the path under test or not at all (not 50–100 ms later).
+class KeeperPause {
+ public:
+  KeeperPause() noexcept;
+  ~KeeperPause();
+  KeeperPause(const KeeperPause&) = delete;
+  KeeperPause& operator=(const KeeperPause&) = delete;
+};
+
 }  // namespace sluice::os

@@ -1,5 +1,6 @@
 // Held wakes: a sleeper on a shared word is woken only when the holding thread releases,
-// after the last of kMaxHeldWakes, or when that thread exits.
+// after the last of kMaxHeldWakes, or when that thread exits. Each test of a way to let go
+// pauses the keeper, which would otherwise wake the sleeper 50-100 ms later regardless.
 #include "os/linux/held_wakes.hpp"
 
 #include <gtest/gtest.h>
@@ -78,6 +79,7 @@ TEST(HeldWakes, ASleeperIsWokenOnlyWhenTheHoldingThreadReleases) {
   SharedWords words;
   Sleeper sleeper(words[0]);
   ASSERT_TRUE(sleeper.asleep());
+  KeeperPause only_the_release;
   if (!hold_wakes(true)) GTEST_SKIP() << "io_uring futex wakes are not available here";
   publish(words[0]);
   EXPECT_FALSE(sleeper.woken_within(10ms)) << "the wake was not held";
@@ -101,6 +103,7 @@ TEST(HeldWakes, StoppingToHoldReleases) {
   SharedWords words;
   Sleeper sleeper(words[0]);
   ASSERT_TRUE(sleeper.asleep());
+  KeeperPause only_stopping;
   if (!hold_wakes(true)) GTEST_SKIP() << "io_uring futex wakes are not available here";
   publish(words[0]);
   hold_wakes(false);
@@ -114,6 +117,7 @@ TEST(HeldWakes, TheLastWakeAThreadCanHoldReleasesThemAllInOneGo) {
     sleepers.push_back(std::make_unique<Sleeper>(words[i]));
     ASSERT_TRUE(sleepers.back()->asleep());
   }
+  KeeperPause only_the_last_wake;
   if (!hold_wakes(true)) GTEST_SKIP() << "io_uring futex wakes are not available here";
   for (std::size_t i = 0; i + 1 < kMaxHeldWakes; ++i) publish(words[i]);
   publish(words[kMaxHeldWakes - 2]);  // again: held once
@@ -129,6 +133,7 @@ TEST(HeldWakes, AThreadThatEndsReleasesWhatItHeld) {
   SharedWords words;
   Sleeper sleeper(words[0]);
   ASSERT_TRUE(sleeper.asleep());
+  KeeperPause only_the_thread_end;
   std::atomic<bool> held{false};
   std::thread holder([&] {
     held = hold_wakes(true);
