@@ -8,6 +8,7 @@
 #include <limits>
 #include <utility>
 
+#include "core/blocked_threads.hpp"
 #include "os/linux/kernel_pipe.hpp"
 
 namespace sluice {
@@ -25,6 +26,15 @@ std::uint32_t quota_for(std::uint32_t requested) {
 PipeInfo info_for(bool server_end, std::uint32_t quota) {
   // Only one direction carries data, but Windows reports the quota for both.
   return PipeInfo{server_end, PipeType::kByte, quota, quota, 1};
+}
+
+// A read that waits in the kernel is a sleep as any of sluice's: a completion-port thread counts
+// out and lets the wakes it holds go (SleepNotice). Only a read that would wait pays for it.
+Result<std::size_t> read_waiting(int fd, std::span<std::byte> buffer) {
+  auto now = os::read_nowait(fd, buffer);
+  if (now || (now.error() != errc::kNoData && now.error() != errc::kNotSupported)) return now;
+  core::SleepNotice asleep;
+  return os::read_wait(fd, buffer);
 }
 
 HandleState state_for(int fd, WaitMode wait_mode) {
@@ -86,7 +96,13 @@ Result<std::size_t> AnonReadEnd::read(std::span<std::byte> buffer) {
   if (buffer.empty()) {
     // read(2) of 0 bytes returns at once even on an empty pipe; Windows waits for data and
     // leaves it, so wait for readability instead.
-    auto ready = os::wait_readable(fd_, wait_mode_ == WaitMode::kWait ? -1ms : 0ms);
+    Result<os::Readiness> ready = os::Readiness::kEmpty;
+    if (wait_mode_ == WaitMode::kWait) {
+      core::SleepNotice asleep;
+      ready = os::wait_readable(fd_, -1ms);
+    } else {
+      ready = os::wait_readable(fd_, 0ms);
+    }
     if (!ready) return ready.error();
     switch (*ready) {
       case os::Readiness::kData:
@@ -98,7 +114,7 @@ Result<std::size_t> AnonReadEnd::read(std::span<std::byte> buffer) {
     }
     return errc::kNoData;
   }
-  return wait_mode_ == WaitMode::kWait ? os::read_wait(fd_, buffer) : os::read_nowait(fd_, buffer);
+  return wait_mode_ == WaitMode::kWait ? read_waiting(fd_, buffer) : os::read_nowait(fd_, buffer);
 }
 
 Result<PeekResult> AnonReadEnd::peek(std::span<std::byte> buffer) {
@@ -191,6 +207,7 @@ Result<std::size_t> AnonWriteEnd::write(std::span<const std::byte> data) {
   auto taken = os::write_nowait(fd_, data);
   if (!taken) return taken.error();
   if (*taken < data.size()) {
+    core::SleepNotice asleep;  // as read_waiting
     auto rest = os::write_wait(fd_, data.subspan(*taken));
     if (!rest) return rest.error() == errc::kNoData ? errc::kBrokenPipe : rest.error();
   }

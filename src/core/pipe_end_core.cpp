@@ -371,6 +371,7 @@ Result<void> PipeEndCore::wait_for_instance(const std::shared_ptr<Engine>& engin
     } else {
       wait_ms = 1000;  // re-check existence now and then: a vanished name sends no event
     }
+    SleepNotice asleep;  // a wait as any other: a completion-port thread counts out meanwhile
     watch->wait(wait_ms);
   }
 }

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -685,6 +686,36 @@ TEST(Win32PortConcurrency, PollingWithATimeOutOfZeroKeepsTheThreadsPlace) {
   CloseHandle(never);
 }
 
+// This thread, running for a port of concurrency 1 with a waiting worker, makes a `blocking`
+// call. Once the worker has packet 2 (possible only while this thread is counted out, asleep in
+// that call) it calls `unblock`, which ends the call; it calls it anyway after 10 s.
+void expect_asleep_in_it_the_thread_leaves_its_place(const std::function<bool()>& blocking,
+                                                     const std::function<void()>& unblock) {
+  WorkedPort p(1);
+  PortWorker& w = run_for_the_port_with_a_waiter(p);
+  auto unblocker = std::async(std::launch::async, [&] {
+    bool taken = w.wait_taken(1);
+    unblock();
+    return taken;
+  });
+  EXPECT_TRUE(blocking()) << GetLastError();
+  EXPECT_TRUE(unblocker.get()) << "the worker got no packet while this thread slept";
+  EXPECT_EQ(w.keys(), std::vector<ULONG_PTR>{2});
+}
+
+// Reads "go" from `read_end`, which the worker writes to `write_end`.
+void expect_asleep_in_a_read_the_thread_leaves_its_place(HANDLE read_end, HANDLE write_end) {
+  char buf[8];
+  DWORD read = 0;
+  expect_asleep_in_it_the_thread_leaves_its_place(
+      [&] { return ReadFile(read_end, buf, sizeof buf, &read, nullptr) != FALSE; },
+      [&] {
+        DWORD written = 0;
+        EXPECT_TRUE(WriteFile(write_end, "go", 2, &written, nullptr));
+      });
+  EXPECT_EQ(std::string(buf, read), "go");
+}
+
 TEST(Win32PortConcurrency, AThreadAsleepInASynchronousReadLeavesItsPlaceToAWaiter) {
   std::string name = sluice::win32::testing::unique_pipe_name();
   HANDLE server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT, 1,
@@ -693,25 +724,41 @@ TEST(Win32PortConcurrency, AThreadAsleepInASynchronousReadLeavesItsPlaceToAWaite
   HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
                               OPEN_EXISTING, 0, nullptr);
   ASSERT_NE(client, INVALID_HANDLE_VALUE);
-  WorkedPort p(1);
-  PortWorker& w = run_for_the_port_with_a_waiter(p);
-  // Once the worker has packet 2 (possible only while this thread sleeps in ReadFile below), it
-  // writes what that read waits for; otherwise the read ends empty-handed when the client goes.
-  auto writer = std::async(std::launch::async, [&] {
-    bool taken = w.wait_taken(1);
-    DWORD written = 0;
-    if (taken) WriteFile(client, "go", 2, &written, nullptr);
-    CloseHandle(client);
-    return taken;
-  });
-  char buf[8];
-  DWORD read = 0;
-  BOOL ok = ReadFile(server, buf, sizeof buf, &read, nullptr);
-  EXPECT_TRUE(writer.get());
-  ASSERT_TRUE(ok) << GetLastError();
-  EXPECT_EQ(std::string(buf, read), "go");
-  EXPECT_EQ(w.keys(), std::vector<ULONG_PTR>{2});
+  expect_asleep_in_a_read_the_thread_leaves_its_place(server, client);
+  CloseHandle(client);
   CloseHandle(server);
+}
+
+// An anonymous pipe is a kernel pipe: the read sleeps in read(2), and counts as a wait still.
+TEST(Win32PortConcurrency, AThreadAsleepInAReadOfAnAnonymousPipeLeavesItsPlaceToAWaiter) {
+  HANDLE read_end = nullptr;
+  HANDLE write_end = nullptr;
+  ASSERT_TRUE(CreatePipe(&read_end, &write_end, nullptr, 0));
+  expect_asleep_in_a_read_the_thread_leaves_its_place(read_end, write_end);
+  CloseHandle(read_end);
+  CloseHandle(write_end);
+}
+
+TEST(Win32PortConcurrency, AThreadAsleepInWaitNamedPipeLeavesItsPlaceToAWaiter) {
+  std::string name = sluice::win32::testing::unique_pipe_name();
+  HANDLE busy = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT, 2,
+                                 4096, 4096, 0, nullptr);
+  ASSERT_NE(busy, INVALID_HANDLE_VALUE);
+  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
+                              OPEN_EXISTING, 0, nullptr);
+  ASSERT_NE(client, INVALID_HANDLE_VALUE);
+  HANDLE second = INVALID_HANDLE_VALUE;
+  // Every instance busy: WaitNamedPipe sleeps until the worker creates a second one.
+  expect_asleep_in_it_the_thread_leaves_its_place(
+      [&] { return WaitNamedPipeA(name.c_str(), 20000) != FALSE; },
+      [&] {
+        second = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT, 2,
+                                  4096, 4096, 0, nullptr);
+        EXPECT_NE(second, INVALID_HANDLE_VALUE);
+      });
+  CloseHandle(second);
+  CloseHandle(client);
+  CloseHandle(busy);
 }
 
 TEST(Win32PortConcurrency, GetQueuedCompletionStatusExTakesSeveralPacketsAsOneRunningThread) {

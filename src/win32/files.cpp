@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "core/blocked_threads.hpp"
 #include "os/linux/file.hpp"
 #include "os/linux/kernel_pipe.hpp"
 #include "win32/async.hpp"
@@ -156,6 +157,8 @@ Result<std::size_t> read_fd(FdObject& file, std::span<std::byte> buffer, LPOVERL
   if (!file.can_read) return errc::kAccessDenied;
   if (os::is_stream(file.fd)) {
     if (buffer.empty()) return std::size_t{0};
+    // Counted as a sleep even when data is there: a descriptor may not take RWF_NOWAIT.
+    core::SleepNotice asleep;
     return os::read_wait(file.fd, buffer);
   }
   return os::read_file(file.fd, buffer, offset_of(ov));
@@ -165,6 +168,7 @@ Result<std::size_t> write_fd(FdObject& file, std::span<const std::byte> data, LP
   if (!file.can_write) return errc::kAccessDenied;
   if (data.empty()) return std::size_t{0};
   if (os::is_stream(file.fd)) {
+    core::SleepNotice asleep;  // as read_fd
     auto r = os::write_wait(file.fd, data);
     if (!r) return r.error();
     return data.size();

@@ -1,6 +1,8 @@
 // A thread running for a completion port holds the wakes of the readers it writes to while more
 // packets wait for it, and lets them go when it will not go straight on to its next packet:
-// when it takes the last one, waits for anything, or ends.
+// when it takes the last one, waits for anything, falls asleep in a synchronous operation, or
+// ends. Each test of a way to let go pauses the keeper, which would otherwise wake the reader
+// 50-100 ms later whether that way works or not.
 #include <windows.h>
 
 #include <gtest/gtest.h>
@@ -94,6 +96,7 @@ TEST(Win32HeldWakes, AReplyWrittenInABurstWakesItsReaderWhenTheThreadTakesItsLas
   if (!wakes_can_be_held()) GTEST_SKIP() << "io_uring futex wakes are not available here";
   SleepingClient c;
   ASSERT_TRUE(c.asleep());
+  sluice::os::KeeperPause only_the_last_packet;
   HANDLE port = port_with(2);
   ASSERT_TRUE(take_packet(port));  // one more waits: a burst
   c.reply("first");
@@ -118,6 +121,7 @@ TEST(Win32HeldWakes, WaitingForSomethingElseLetsTheHeldWakesGo) {
   if (!wakes_can_be_held()) GTEST_SKIP() << "io_uring futex wakes are not available here";
   SleepingClient c;
   ASSERT_TRUE(c.asleep());
+  sluice::os::KeeperPause only_the_wait;
   HANDLE port = port_with(2);
   ASSERT_TRUE(take_packet(port));
   c.reply("first");
@@ -129,10 +133,63 @@ TEST(Win32HeldWakes, WaitingForSomethingElseLetsTheHeldWakesGo) {
   CloseHandle(port);
 }
 
+// This thread, in a burst, replies to a sleeping client and then sleeps in a synchronous
+// ReadFile of `read_end`. What it reads is written to `write_end` only once the client has its
+// reply: the client wakes only if this thread lets its wakes go as it falls asleep (else the
+// data comes after 10 s anyway).
+void expect_falling_asleep_lets_the_wakes_go(HANDLE read_end, HANDLE write_end) {
+  SleepingClient c;
+  ASSERT_TRUE(c.asleep());
+  sluice::os::KeeperPause only_the_sleep;
+  HANDLE port = port_with(2);
+  ASSERT_TRUE(take_packet(port));
+  c.reply("first");
+  std::atomic<bool> client_woke{false};
+  std::thread answer([&] {
+    client_woke = c.read_within(10s);
+    DWORD n = 0;
+    EXPECT_TRUE(WriteFile(write_end, "go", 2, &n, nullptr)) << GetLastError();
+  });
+  char buf[8];
+  DWORD n = 0;
+  EXPECT_TRUE(ReadFile(read_end, buf, sizeof buf, &n, nullptr)) << GetLastError();
+  answer.join();
+  EXPECT_TRUE(client_woke.load()) << "a thread asleep in ReadFile kept the reply's wake held";
+  EXPECT_EQ(c.got(), "first");
+  ASSERT_TRUE(take_packet(port));
+  CloseHandle(port);
+}
+
+TEST(Win32HeldWakes, FallingAsleepInAReadOfANamedPipeLetsTheHeldWakesGo) {
+  if (!wakes_can_be_held()) GTEST_SKIP() << "io_uring futex wakes are not available here";
+  std::string name = sluice::win32::testing::unique_pipe_name("answer");
+  HANDLE server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT,
+                                   1, 4096, 4096, 0, nullptr);
+  ASSERT_NE(server, INVALID_HANDLE_VALUE);
+  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
+                              OPEN_EXISTING, 0, nullptr);
+  ASSERT_NE(client, INVALID_HANDLE_VALUE);
+  expect_falling_asleep_lets_the_wakes_go(server, client);
+  CloseHandle(client);
+  CloseHandle(server);
+}
+
+// An anonymous pipe is a kernel pipe: its read sleeps in read(2), not in sluice.
+TEST(Win32HeldWakes, FallingAsleepInAReadOfAnAnonymousPipeLetsTheHeldWakesGo) {
+  if (!wakes_can_be_held()) GTEST_SKIP() << "io_uring futex wakes are not available here";
+  HANDLE read_end = nullptr;
+  HANDLE write_end = nullptr;
+  ASSERT_TRUE(CreatePipe(&read_end, &write_end, nullptr, 0));
+  expect_falling_asleep_lets_the_wakes_go(read_end, write_end);
+  CloseHandle(read_end);
+  CloseHandle(write_end);
+}
+
 TEST(Win32HeldWakes, AThreadThatEndsLetsItsHeldWakesGo) {
   if (!wakes_can_be_held()) GTEST_SKIP() << "io_uring futex wakes are not available here";
   SleepingClient c;
   ASSERT_TRUE(c.asleep());
+  sluice::os::KeeperPause only_the_thread_end;
   HANDLE port = port_with(2);
   std::thread worker([&] {
     if (take_packet(port)) c.reply("first");
