@@ -40,7 +40,8 @@ struct SleepObserver {
 /// Installs the observer (once, before operations start; later calls replace it).
 void set_sleep_observer(SleepObserver observer) noexcept;
 
-/// Tells the observer about one sleep: constructed right before it, destroyed right after.
+/// Tells the observer about one sleep, and lets the thread's held wakes go first: constructed
+/// right before it (or before a kernel call that may sleep), destroyed right after.
 class SleepNotice {
  public:
   SleepNotice() noexcept;

@@ -718,9 +718,10 @@ std::shared_ptr<PortQueue> port_queue(HANDLE port) {
 // and takes packets when it is the most recent waiter and fewer than `concurrency` threads run.
 // A thread back from its packet therefore takes the next one itself while older waiters sleep on,
 // as on Windows. While a running thread blocks in one of this layer's waits (PortWaitGuard) or
-// sleeps in a synchronous named-pipe operation (the engine's sleep observer) it does not count,
-// as on Windows, where that holds for any wait; blocking outside them (a kernel pipe's read,
-// a wait on something that is not this layer's) still counts (TODO(compat)). One that returns
+// sleeps in a synchronous pipe operation or WaitNamedPipe (the engine's sleep observer, which
+// anonymous pipes' and stream descriptors' kernel reads and writes tell too) it does not count,
+// as on Windows, where that holds for any wait; blocking outside sluice (read(2) called
+// directly, a pthread wait) still counts (TODO(compat)). One that returns
 // with a time-out, WAIT_IO_COMPLETION or ERROR_ABANDONED_WAIT_0 does not count.
 //
 // Waiting (leader/follower): on a port with associated pipe ends, the waiting thread serves
@@ -734,12 +735,12 @@ std::shared_ptr<PortQueue> port_queue(HANDLE port) {
 // Held wakes (os/linux/held_wakes.hpp): a thread that takes packets while more stay queued
 // holds the wakes of the readers its writes reach, and lets them go together, in one system
 // call, when it will not go straight on to another packet: when it takes the last one queued,
-// finds none, or waits for anything else (PortWaitGuard, a sleep in the engine), after
+// finds none, or waits for anything else (PortWaitGuard, a sleep the observer is told of), after
 // kMaxHeldWakes, or when it ends. A server answering many clients is then switched out once
 // per burst rather than once per reply (each woken reader used to preempt it). The data
 // itself is in the pipe at once; a reader that looks without sleeping sees it. A reader in
 // another process may wait longer than on Windows when the thread, in a burst, blocks outside
-// this layer or computes long after its write (TODO(compat), as for the concurrency rule).
+// sluice or computes long after its write (TODO(compat), as for the concurrency rule).
 ULONG dequeue(const std::shared_ptr<PortQueue>& port, Packet* out, ULONG max, DWORD ms,
               bool alertable) {
   PortQueue& q = *port;
