@@ -717,26 +717,14 @@ void expect_asleep_in_a_read_the_thread_leaves_its_place(HANDLE read_end, HANDLE
 }
 
 TEST(Win32PortConcurrency, AThreadAsleepInASynchronousReadLeavesItsPlaceToAWaiter) {
-  std::string name = sluice::win32::testing::unique_pipe_name();
-  HANDLE server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT, 1,
-                                   4096, 4096, 0, nullptr);
-  ASSERT_NE(server, INVALID_HANDLE_VALUE);
-  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
-                              OPEN_EXISTING, 0, nullptr);
-  ASSERT_NE(client, INVALID_HANDLE_VALUE);
-  expect_asleep_in_a_read_the_thread_leaves_its_place(server, client);
-  CloseHandle(client);
-  CloseHandle(server);
+  sluice::win32::testing::ConnectedPipe pipe;
+  expect_asleep_in_a_read_the_thread_leaves_its_place(pipe.server, pipe.client);
 }
 
 // An anonymous pipe is a kernel pipe: the read sleeps in read(2), and counts as a wait still.
 TEST(Win32PortConcurrency, AThreadAsleepInAReadOfAnAnonymousPipeLeavesItsPlaceToAWaiter) {
-  HANDLE read_end = nullptr;
-  HANDLE write_end = nullptr;
-  ASSERT_TRUE(CreatePipe(&read_end, &write_end, nullptr, 0));
-  expect_asleep_in_a_read_the_thread_leaves_its_place(read_end, write_end);
-  CloseHandle(read_end);
-  CloseHandle(write_end);
+  sluice::win32::testing::AnonymousPipe pipe;
+  expect_asleep_in_a_read_the_thread_leaves_its_place(pipe.read_end, pipe.write_end);
 }
 
 TEST(Win32PortConcurrency, AThreadAsleepInWaitNamedPipeLeavesItsPlaceToAWaiter) {

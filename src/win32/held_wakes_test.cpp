@@ -162,27 +162,15 @@ void expect_falling_asleep_lets_the_wakes_go(HANDLE read_end, HANDLE write_end) 
 
 TEST(Win32HeldWakes, FallingAsleepInAReadOfANamedPipeLetsTheHeldWakesGo) {
   if (!wakes_can_be_held()) GTEST_SKIP() << "io_uring futex wakes are not available here";
-  std::string name = sluice::win32::testing::unique_pipe_name("answer");
-  HANDLE server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT,
-                                   1, 4096, 4096, 0, nullptr);
-  ASSERT_NE(server, INVALID_HANDLE_VALUE);
-  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
-                              OPEN_EXISTING, 0, nullptr);
-  ASSERT_NE(client, INVALID_HANDLE_VALUE);
-  expect_falling_asleep_lets_the_wakes_go(server, client);
-  CloseHandle(client);
-  CloseHandle(server);
+  sluice::win32::testing::ConnectedPipe answer("answer");
+  expect_falling_asleep_lets_the_wakes_go(answer.server, answer.client);
 }
 
 // An anonymous pipe is a kernel pipe: its read sleeps in read(2), not in sluice.
 TEST(Win32HeldWakes, FallingAsleepInAReadOfAnAnonymousPipeLetsTheHeldWakesGo) {
   if (!wakes_can_be_held()) GTEST_SKIP() << "io_uring futex wakes are not available here";
-  HANDLE read_end = nullptr;
-  HANDLE write_end = nullptr;
-  ASSERT_TRUE(CreatePipe(&read_end, &write_end, nullptr, 0));
-  expect_falling_asleep_lets_the_wakes_go(read_end, write_end);
-  CloseHandle(read_end);
-  CloseHandle(write_end);
+  sluice::win32::testing::AnonymousPipe answer;
+  expect_falling_asleep_lets_the_wakes_go(answer.read_end, answer.write_end);
 }
 
 TEST(Win32HeldWakes, AThreadThatEndsLetsItsHeldWakesGo) {

@@ -23,6 +23,41 @@ inline std::string self_path() {
   return std::string(self, n);
 }
 
+/// A synchronous byte-mode instance of the test's pipe (`suffix` as for unique_pipe_name) and
+/// a client connected to it; both close with it.
+struct ConnectedPipe {
+  explicit ConnectedPipe(const char* suffix = "p") {
+    std::string name = unique_pipe_name(suffix);
+    server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT, 1,
+                              4096, 4096, 0, nullptr);
+    EXPECT_NE(server, INVALID_HANDLE_VALUE) << GetLastError();
+    client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+                         0, nullptr);
+    EXPECT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
+  }
+  ~ConnectedPipe() {
+    CloseHandle(client);
+    CloseHandle(server);
+  }
+  ConnectedPipe(const ConnectedPipe&) = delete;
+  ConnectedPipe& operator=(const ConnectedPipe&) = delete;
+  HANDLE server = INVALID_HANDLE_VALUE;
+  HANDLE client = INVALID_HANDLE_VALUE;
+};
+
+/// An anonymous pipe (CreatePipe, default size); both ends close with it.
+struct AnonymousPipe {
+  AnonymousPipe() { EXPECT_TRUE(CreatePipe(&read_end, &write_end, nullptr, 0)) << GetLastError(); }
+  ~AnonymousPipe() {
+    CloseHandle(read_end);
+    CloseHandle(write_end);
+  }
+  AnonymousPipe(const AnonymousPipe&) = delete;
+  AnonymousPipe& operator=(const AnonymousPipe&) = delete;
+  HANDLE read_end = nullptr;
+  HANDLE write_end = nullptr;
+};
+
 /// A last-error value no call sets, to see that a successful call leaves it alone.
 inline constexpr DWORD kSentinel = 0xC0FFEE;
 
