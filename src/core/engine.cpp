@@ -139,7 +139,8 @@ void Engine::run() {
   }
 }
 
-bool Engine::drive(int timeout_ms, std::size_t* handled) {
+bool Engine::drive(int timeout_ms, std::size_t* handled,
+                   std::optional<std::uint64_t> unless_woken_since) {
   if (handled) *handled = 0;
   if (t_driving != nullptr || std::this_thread::get_id() == agent_.get_id()) return false;
   {
@@ -161,6 +162,8 @@ bool Engine::drive(int timeout_ms, std::size_t* handled) {
   driver_events_.clear();
   // A wake() meant for this driver may have ended the agent's wait instead of ours.
   if (wake_pending_.exchange(false)) timeout_ms = 0;
+  if (unless_woken_since && wakes_.load(std::memory_order_seq_cst) != *unless_woken_since)
+    timeout_ms = 0;
   poller_.wait(driver_events_, timeout_ms);
   if (handled) {
     *handled = static_cast<std::size_t>(std::count_if(

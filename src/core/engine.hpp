@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -61,8 +62,15 @@ class Engine {
   /// driver that leaves to do other work delays the engine's events by about that much at most.
   /// A thread that waits for something else while driving must have that something call wake().
   bool drive(int timeout_ms) { return drive(timeout_ms, nullptr); }
-  /// drive(timeout_ms), also telling how many events it handled (wake-ups not counted).
-  bool drive(int timeout_ms, std::size_t* handled);
+  /// drive(timeout_ms), also telling how many events it handled (wake-ups not counted), and
+  /// not waiting at all when wake() was called since `unless_woken_since` (a wake_ticket()).
+  bool drive(int timeout_ms, std::size_t* handled,
+             std::optional<std::uint64_t> unless_woken_since = std::nullopt);
+
+  /// Counts wake(). A caller that decides under its own lock that it will drive reads it there
+  /// and hands it to drive(): a wake() meant for it then ends that drive at once, even when
+  /// another driver took the eventfd's count while this one waited for its turn.
+  std::uint64_t wake_ticket() const noexcept { return wakes_.load(std::memory_order_seq_cst); }
 
   /// The poller's descriptor: readable while events wait, for an event loop of the caller's that
   /// calls drive(0) when it is (Registry::events()).
@@ -70,6 +78,7 @@ class Engine {
   /// Makes the wait of a thread in drive() return, or the next drive() not wait, if it comes
   /// before (the agent may have taken the eventfd's count). Takes no lock: callable anywhere.
   void wake() noexcept {
+    wakes_.fetch_add(1, std::memory_order_seq_cst);
     wake_pending_.store(true);
     poller_.wake();
   }
@@ -95,6 +104,7 @@ class Engine {
   std::uint64_t next_key_ = 1;                                         // guarded by mu_
   std::atomic<bool> stopping_{false};
   std::atomic<bool> wake_pending_{false};  // a wake() no drive() has answered yet
+  std::atomic<std::uint64_t> wakes_{0};     // wake() calls so far
   bool* destroyed_on_agent_ = nullptr;  // set by the agent thread before it handles events
   os::UniqueFd reserve_fd_;             // the serving thread only (on_ready)
   std::mutex lease_mu_;

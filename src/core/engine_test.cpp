@@ -141,6 +141,20 @@ TEST_F(EngineDrive, WakeEndsADriveAndAWakeBeforeADriveMakesItReturnAtOnce) {
   EXPECT_LT(Clock::now() - start, 4s);
 }
 
+// A thread that decides to drive reads a ticket; a wake() after that is meant for it, even when
+// another drive (here: the next drive(0)) takes the wake-up before this thread's turn comes.
+TEST_F(EngineDrive, AWakeAfterTheTicketEndsTheDriveEvenWhenAnotherDriveTookIt) {
+  const auto& engine = registry().engine();
+  const std::uint64_t ticket = engine->wake_ticket();
+  engine->wake();
+  ASSERT_TRUE(engine->drive(0));  // another driver's turn: it takes the wake-up
+  auto start = Clock::now();
+  auto mine = std::async(std::launch::async, [&] { return engine->drive(5000, nullptr, ticket); });
+  ASSERT_EQ(mine.wait_for(10s), std::future_status::ready);
+  EXPECT_TRUE(mine.get());
+  EXPECT_LT(Clock::now() - start, 4s) << "the wake-up meant for this drive was lost";
+}
+
 TEST_F(EngineDrive, ADriveWithATimeOutReturnsAfterIt) {
   const auto& engine = registry().engine();
   auto start = Clock::now();

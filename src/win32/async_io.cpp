@@ -757,8 +757,11 @@ ULONG dequeue(const std::shared_ptr<PortQueue>& port, Packet* out, ULONG max, DW
       timeout = static_cast<int>(std::max<decltype(left)>(left, 0));
     }
     drivers().push_back(Driver{me, engine});
+    // A packet posted from here on wakes the engine for this thread; another thread driving
+    // meanwhile may take that wake-up, so the ticket carries it over to this thread's turn.
+    const std::uint64_t ticket = engine->wake_ticket();
     lock.unlock();
-    bool drove = engine->drive(timeout);
+    bool drove = engine->drive(timeout, nullptr, ticket);
     lock.lock();
     std::erase_if(drivers(), [&](const Driver& d) { return d.thread == me; });
     return drove;
@@ -778,7 +781,8 @@ ULONG dequeue(const std::shared_ptr<PortQueue>& port, Packet* out, ULONG max, DW
     if (top && !q.waiters.empty() && !q.packets.empty()) notify = true;
   };
   ULONG n = 0;
-  bool burst = false;  // packets still queued after those this thread takes
+  bool burst = false;          // packets still queued after those this thread takes
+  bool drive_refused = false;  // its last try to serve the engine found another thread there
   for (;;) {
     if (os::holds_wakes() && !releasable()) {
       // It will not go straight to its next packet: its readers wait no longer.
@@ -822,12 +826,21 @@ ULONG dequeue(const std::shared_ptr<PortQueue>& port, Packet* out, ULONG max, DW
       notify = false;
     }
     bool timed_out = false;
-    if (engine && !thread_impersonates() && drive()) {
+    if (engine && !drive_refused && !thread_impersonates()) {
+      if (!drive()) {
+        // Another thread serves the engine. A packet posted while this one asked to drive woke
+        // the engine for it, not wait_cv(): look again before sleeping there.
+        drive_refused = true;
+        continue;
+      }
       timed_out = ms != INFINITE && Clock::now() >= deadline;
-    } else if (ms == INFINITE) {
-      wait_cv().wait(lock);
     } else {
-      timed_out = wait_cv().wait_until(lock, deadline) == std::cv_status::timeout;
+      drive_refused = false;
+      if (ms == INFINITE) {
+        wait_cv().wait(lock);
+      } else {
+        timed_out = wait_cv().wait_until(lock, deadline) == std::cv_status::timeout;
+      }
     }
     if (timed_out) {
       if (releasable() || q.closed) continue;  // came with the time-out: taken above
