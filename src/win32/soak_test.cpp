@@ -257,9 +257,13 @@ void soak(bool cancels) {
 // took the engine wake-up meant for it, or refused it the engine while packets came.
 TEST(Win32Soak, ReadsAndWritesInFlightOnBothEndsAllCompleteInOrderAndLoseNothing) { soak(false); }
 
-// TODO(compat): fails: a write that completes as cancelled sometimes still delivers its message,
-// and a cancellation can cut another write's message (its reader gets a fragment). Found by
-// this test; not fixed yet.
+// BUG, open: fails within a second or two. (1) A write that completes as cancelled sometimes
+// delivers its whole message: the reader read the fragment's tag before Channel::withdraw()
+// marked it, and withdraw() still counts the fragment as withdrawn (the reader must claim a
+// fragment in its tag for one side to win). (2) Sometimes a successful write's message never
+// arrives and a read gets a message that is the tail of one (68 bytes whose first word is 0)
+// instead: a cancellation racing a write that is still queuing fragments cuts messages at the
+// wrong place. Run it with --gtest_also_run_disabled_tests.
 TEST(Win32Soak, DISABLED_RandomCancellationsToo) { soak(true); }
 
 }  // namespace
