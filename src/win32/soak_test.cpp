@@ -4,8 +4,10 @@
 // success exactly when its message is (or will be) read, whole and in order, and nothing else
 // arrives.
 //
-// SLUICE_SOAK_SECONDS=N runs it for N seconds instead of the short run CI makes; the seed it
-// prints reproduces a failing interleaving's choices (not its timing).
+// SLUICE_SOAK_SECONDS=N runs it for N seconds instead of the short run CI makes;
+// SLUICE_SOAK_SEED=S repeats the random choices of a failed run (the seed it reports), though
+// not its timing. A stall (operations that never complete) ends the process: its threads wait
+// for completions that will not come and cannot be joined.
 #include <windows.h>
 
 #include <gtest/gtest.h>
@@ -15,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
@@ -72,6 +75,17 @@ double soak_seconds() {
   return env ? std::atof(env) : 1.5;
 }
 
+unsigned soak_seed() {
+  const char* env = std::getenv("SLUICE_SOAK_SEED");
+  return env ? static_cast<unsigned>(std::strtoul(env, nullptr, 10)) : std::random_device{}();
+}
+
+[[noreturn]] void stalled(const std::string& what, unsigned seed) {
+  std::printf("FAILED: %s (seed %u)\n", what.c_str(), seed);
+  std::fflush(stdout);
+  std::abort();
+}
+
 // `cancels`: the issuers cancel an operation (pending, completed or reused) now and then.
 void soak(bool cancels) {
   std::string name = sluice::win32::testing::unique_pipe_name();
@@ -88,7 +102,7 @@ void soak(bool cancels) {
   ASSERT_NE(port, nullptr);
   ASSERT_EQ(CreateIoCompletionPort(server, port, kReadKey, 0), port);
 
-  const unsigned seed = std::random_device{}();
+  const unsigned seed = soak_seed();
   SCOPED_TRACE("seed " + std::to_string(seed));
   Side writes, reads;
   Outcome out;
@@ -195,20 +209,24 @@ void soak(bool cancels) {
   auto deadline = Clock::now() + std::chrono::seconds(30);
   {
     std::unique_lock lock(writes.mu);
-    ASSERT_TRUE(writes.freed.wait_until(lock, deadline, [&] { return writes.pending == 0; }))
-        << "writes still pending after 30 s: " << writes.pending << " of them, "
-        << [&] { std::lock_guard l(reads.mu); return reads.pending; }() << " reads pending too";
+    if (!writes.freed.wait_until(lock, deadline, [&] { return writes.pending == 0; })) {
+      std::lock_guard reads_lock(reads.mu);
+      stalled(std::to_string(writes.pending) + " writes and " + std::to_string(reads.pending) +
+                  " reads still pending after 30 s",
+              seed);
+    }
   }
   writing = false;
   reader.join();
-  ASSERT_TRUE(CancelIoEx(server, nullptr) || GetLastError() == ERROR_NOT_FOUND);
+  EXPECT_TRUE(CancelIoEx(server, nullptr) || GetLastError() == ERROR_NOT_FOUND);
   {
     std::unique_lock lock(reads.mu);
-    ASSERT_TRUE(reads.freed.wait_until(lock, deadline, [&] { return reads.pending == 0; }))
-        << "reads still pending after their cancellation";
+    if (!reads.freed.wait_until(lock, deadline, [&] { return reads.pending == 0; }))
+      stalled("reads still pending after their cancellation", seed);
   }
-  ASSERT_TRUE(PostQueuedCompletionStatus(port, 0, 0, nullptr));
-  ASSERT_TRUE(PostQueuedCompletionStatus(port, 0, 0, nullptr));
+  for (int i = 0; i < 2; ++i) {
+    if (!PostQueuedCompletionStatus(port, 0, 0, nullptr)) stalled("no end packet", seed);
+  }
   worker1.join();
   worker2.join();
 
@@ -238,7 +256,8 @@ void soak(bool cancels) {
     }
     return text;
   };
-  EXPECT_TRUE(unexpected.empty()) << unexpected.size() << " arrived, not written:" << describe(unexpected);
+  EXPECT_TRUE(unexpected.empty())
+      << unexpected.size() << " arrived, not written:" << describe(unexpected);
   EXPECT_TRUE(lost.empty()) << lost.size() << " written, never arrived:" << describe(lost);
   EXPECT_EQ(out.reads.size(), arrived.size()) << "a message arrived twice";
   EXPECT_GT(out.written.size(), 0u);
