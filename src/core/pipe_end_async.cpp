@@ -238,8 +238,17 @@ std::size_t PipeEndCore::cancel(std::uint64_t id) {
       }
     };
     take(reads_);
-    for (const AsyncOp& op : writes_)
-      if (id == 0 || op.id == id) withdraw_locked(op.write);
+    // A write the reader has taken whole completes, as on Windows when the cancellation comes
+    // too late; the others are withdrawn.
+    for (auto it = writes_.begin(); it != writes_.end();) {
+      if ((id == 0 || it->id == id) && withdraw_locked(it->write)) {
+        conn_->channel.writes_completed_through(it->write.ring_to);
+        done.emplace_back(std::move(it->done), IoResult{{}, it->write.done, false});
+        it = writes_.erase(it);
+      } else {
+        ++it;
+      }
+    }
     take(writes_);
     {
       std::lock_guard lock(state_mu_);

@@ -602,9 +602,11 @@ bool PipeEndCore::append_some_locked(WriteProgress& w) {
   return true;
 }
 
-void PipeEndCore::withdraw_locked(const WriteProgress& w) {
-  if (w.first || !conn_) return;  // nothing of it reached the ring
-  conn_->channel.withdraw(w.ring_from, w.ring_to, type_ == PipeType::kMessage && !w.queued);
+bool PipeEndCore::withdraw_locked(const WriteProgress& w) {
+  if (w.first || !conn_) return false;  // nothing of it reached the ring
+  bool all_taken =
+      conn_->channel.withdraw(w.ring_from, w.ring_to, type_ == PipeType::kMessage && !w.queued);
+  return all_taken && w.queued;
 }
 
 std::error_code PipeEndCore::write_blocked_error() const {
@@ -637,7 +639,10 @@ Result<std::size_t> PipeEndCore::write_locked(std::span<const std::byte> data,
     }
     wait(WaitFor::kSpace, *token, std::nullopt);
     if (blocking_cancelled()) {  // CancelSynchronousIo: as a cancelled asynchronous write
-      withdraw_locked(w);
+      if (withdraw_locked(w)) {  // the reader had it all: too late to cancel
+        ch.writes_completed_through(w.ring_to);
+        return w.done;
+      }
       return errc::kOperationAborted;
     }
     token.reset();

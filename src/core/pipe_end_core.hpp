@@ -204,7 +204,9 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   bool append_some_locked(WriteProgress& w);
   std::error_code write_blocked_error() const;
   // A cancelled write: what the reader has not taken of it leaves the pipe (io-models.md §6.2).
-  void withdraw_locked(const WriteProgress& w);
+  // Withdraws what the reader has not taken of a cancelled write. True when the reader had
+  // taken all of it, its last fragment included: the write then completes instead.
+  bool withdraw_locked(const WriteProgress& w);
   std::error_code transact_precondition_locked();
   Result<std::size_t> write_locked(std::span<const std::byte> data, bool wait_for_quota);
   Result<std::size_t> write_nowait_locked(std::span<const std::byte> data);

@@ -186,38 +186,38 @@ void Channel::append(const std::byte* data, std::size_t size, std::uint32_t flag
   signal_data();
 }
 
-void Channel::withdraw(std::uint64_t from, std::uint64_t to, bool unfinished_message) {
+bool Channel::withdraw(std::uint64_t from, std::uint64_t to, bool unfinished_message) {
   // A long write may have gone round the ring: what is unread starts at the reader's position
   // (a fragment boundary), never more than a ring behind. Lengths are read back from the ring,
   // which the peer could have scribbled on, so the walk stops at anything that does not fit.
-  if (to < from || to > write_end_) return;
+  if (to < from || to > write_end_) return false;
   std::uint64_t reader_at = peer().read_pos.load(std::memory_order_acquire);
   if (reader_at > from && reader_at <= to && reader_at % kFragmentAlign == 0) from = reader_at;
-  if (to - from > capacity_) return;
+  if (to - from > capacity_) return false;
   std::uint64_t withdrawn = 0;
+  bool all_taken = true;
   for (std::uint64_t pos = from; pos < to;) {
     std::byte* header = own_ring_ + (pos & (capacity_ - 1));
     std::uint32_t length;
     std::memcpy(&length, header, sizeof length);
     std::uint64_t step = kFragmentHeaderSize + padded(length);
-    if (step > to - pos) return;
+    if (step > to - pos) return false;
     auto* tag = reinterpret_cast<std::uint64_t*>(header + 8);
     std::uint64_t seen = __atomic_load_n(tag, __ATOMIC_ACQUIRE);
     std::uint64_t decoded = seen ^ own_tag_key_;
     // A slot a later lap reused holds another offset: the reader took this fragment long ago.
-    if (((decoded >> 2) & ~std::uint64_t{kFragmentAlign - 1}) == (pos & (~std::uint64_t{0} >> 2))) {
+    // One the reader claimed (kTaken) is its: it stays, whole.
+    if (((decoded >> 2) & ~std::uint64_t{kFragmentAlign - 1}) == (pos & (~std::uint64_t{0} >> 2)) &&
+        !(decoded & kTaken)) {
       std::uint64_t flags = (decoded & 7) | kWithdrawn;
       if (unfinished_message && pos + step == to) flags |= kLast;
       std::uint64_t wanted = ((pos << 2) | flags) ^ own_tag_key_;
-      bool unread = peer().read_pos.load(std::memory_order_seq_cst) <= pos;
-      // The reader decides when it reads the tag: before this swap it takes the fragment,
-      // after it skips the rest. Either way it sees one consistent value.
+      // Of this swap and the reader's claim exactly one succeeds (segment_layout.hpp, kTaken).
       if (__atomic_compare_exchange_n(tag, &seen, wanted, false, __ATOMIC_SEQ_CST,
-                                      __ATOMIC_SEQ_CST) &&
-          unread && !(decoded & kWithdrawn))
-        withdrawn += length;
-      // (A reader in the middle of this fragment, or finishing it between the two looks, has
-      // taken bytes we count as withdrawn: the quota then frees up to one fragment early.)
+                                      __ATOMIC_SEQ_CST)) {
+        all_taken = false;
+        if (!(decoded & kWithdrawn)) withdrawn += length;
+      }
     }
     pos += step;
   }
@@ -227,6 +227,7 @@ void Channel::withdraw(std::uint64_t from, std::uint64_t to, bool unfinished_mes
   if (unfinished_message) terminator_owed_ = true;
   (void)fragment_room(0);  // writes the terminator now if there is room
   signal_data();           // a sleeping reader skips what was withdrawn
+  return all_taken;
 }
 
 void Channel::drop_pending_writes_of_dead_peer() noexcept {
@@ -312,9 +313,38 @@ Result<std::optional<Channel::Fragment>> Channel::fragment_at(std::uint64_t pos)
   Fragment f;
   std::memcpy(&f.length, header, sizeof f.length);
   f.flags = static_cast<std::uint32_t>(tag & 7);
+  f.taken = (tag & kTaken) != 0;
+  f.raw_tag = tag ^ peer_tag_key_;
   if (pos >= peer_limit_) f.flags |= kWithdrawn;
   if (kFragmentHeaderSize + padded(f.length) > peer_capacity_) return errc::kBadPipe;
   return std::optional<Fragment>(f);
+}
+
+bool Channel::claim(std::uint64_t pos, Fragment& f) {
+  if (f.taken || (f.flags & kWithdrawn)) return !(f.flags & kWithdrawn);
+  // The peer's ring is mapped writable for this one bit; only a tag it wrote for `pos` changes.
+  auto* tag = reinterpret_cast<std::uint64_t*>(const_cast<std::byte*>(peer_ring_) +
+                                               (pos & (peer_capacity_ - 1)) + 8);
+  std::uint64_t expected = f.raw_tag;
+  if (__atomic_compare_exchange_n(tag, &expected, f.raw_tag ^ kTaken, false, __ATOMIC_SEQ_CST,
+                                  __ATOMIC_SEQ_CST)) {
+    f.taken = true;
+    return true;
+  }
+  // The writer withdrew it meanwhile (its kLast may be new too); anything else is a lie, which
+  // reads as withdrawn: nothing of it is taken.
+  f.flags = static_cast<std::uint32_t>((expected ^ peer_tag_key_) & 7) | kWithdrawn;
+  return false;
+}
+
+void Channel::release_claim(std::uint64_t pos) {
+  auto* tag = reinterpret_cast<std::uint64_t*>(const_cast<std::byte*>(peer_ring_) +
+                                               (pos & (peer_capacity_ - 1)) + 8);
+  std::uint64_t seen = __atomic_load_n(tag, __ATOMIC_ACQUIRE);
+  if (((seen ^ peer_tag_key_) & kTaken) == 0) return;
+  // Only this reader sets or clears kTaken, and the writer never swaps a claimed tag.
+  (void)__atomic_compare_exchange_n(tag, &seen, seen ^ kTaken, false, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST);
 }
 
 void Channel::copy_out(std::uint64_t pos, std::byte* out, std::size_t size) const {
@@ -350,9 +380,9 @@ Result<Taken> Channel::read_message(std::byte* out, std::size_t size, bool messa
     auto next = fragment_at(pos);
     if (!next) return next.error();
     if (!*next) break;
-    const Fragment& f = **next;
+    Fragment& f = **next;
     if (offset > f.length) return errc::kBadPipe;
-    if (f.flags & kWithdrawn) {
+    if (!claim(pos, f)) {
       skipped += f.length - offset;
       pos += kFragmentHeaderSize + padded(f.length);
       offset = 0;
@@ -378,6 +408,7 @@ Result<Taken> Channel::read_message(std::byte* out, std::size_t size, bool messa
     }
     if (t.bytes == size) break;  // buffer full at a fragment boundary; the message goes on
   }
+  if (offset > 0) release_claim(pos);  // stopped inside a fragment: the rest may yet go
   fragment_offset_ = offset;
   if (t.consumed || skipped) consume(pos, t.bytes);
   return t;
@@ -392,15 +423,15 @@ Result<Taken> Channel::read_bytes(std::byte* out, std::size_t size) {
     auto next = fragment_at(pos);
     if (!next) return next.error();
     if (!*next) break;
-    const Fragment& f = **next;
+    Fragment& f = **next;
     if (offset > f.length) return errc::kBadPipe;
-    if (f.flags & kWithdrawn) {
+    if (size == 0 && f.length != offset && !(f.flags & kWithdrawn)) break;  // leaves data in place
+    if (!claim(pos, f)) {
       skipped += f.length - offset;
       pos += kFragmentHeaderSize + padded(f.length);
       offset = 0;
       continue;
     }
-    if (size == 0 && f.length != offset) break;  // a zero-byte read leaves data in place
     std::size_t take = std::min<std::size_t>(f.length - offset, size - t.bytes);
     copy_out(pos + kFragmentHeaderSize + offset, out + t.bytes, take);
     t.bytes += take;
@@ -410,6 +441,7 @@ Result<Taken> Channel::read_bytes(std::byte* out, std::size_t size) {
     pos += kFragmentHeaderSize + padded(f.length);
     offset = 0;
   }
+  if (offset > 0) release_claim(pos);  // stopped inside a fragment: the rest may yet go
   fragment_offset_ = offset;
   if (t.consumed || skipped) consume(pos, t.bytes);
   return t;

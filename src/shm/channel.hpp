@@ -66,7 +66,8 @@ class Channel {
   /// [from, to) (ring_end() before and after it): a cancelled write, io-models.md §6.2. The
   /// reader skips them; they leave the quota as if read. `unfinished_message`: the
   /// write's last fragment was never queued (message pipes), so its message ends here.
-  void withdraw(std::uint64_t from, std::uint64_t to, bool unfinished_message);
+  /// Returns whether the reader had taken all of it already (nothing was withdrawn).
+  bool withdraw(std::uint64_t from, std::uint64_t to, bool unfinished_message);
   /// This side's ring position after the last fragment written.
   std::uint64_t ring_end() const noexcept { return write_end_; }
   /// The writes up to ring position `end` have completed (see SegmentHeader::completed_end).
@@ -124,10 +125,18 @@ class Channel {
  private:
   struct Fragment {
     std::uint32_t length;
-    std::uint32_t flags;
+    std::uint32_t flags;   // kFirst, kLast, kWithdrawn
+    bool taken;            // kTaken: this reader claimed it already
+    std::uint64_t raw_tag;  // as stored, for claim()
   };
   // The fragment at `pos`: nullopt while none is complete there, kBadPipe if its header lies.
   Result<std::optional<Fragment>> fragment_at(std::uint64_t pos) const;
+  // Claims the fragment at `pos` before taking anything of it (kTaken). False when the writer
+  // withdrew it first; `f` then carries the flags the writer left.
+  bool claim(std::uint64_t pos, Fragment& f);
+  // A read that ends inside the fragment at `pos` lets go of its claim: until the next read
+  // takes more, the writer may still withdraw the rest (what was taken stays taken).
+  void release_claim(std::uint64_t pos);
   Result<std::int64_t> fragment_room_for(std::size_t want);
   void copy_out(std::uint64_t pos, std::byte* out, std::size_t size) const;
   void consume(std::uint64_t new_read_pos, std::size_t payload) noexcept;

@@ -11,7 +11,8 @@
 //   offset 4096   ring of `capacity` bytes holding fragments:
 //                   [u32 length][u32 0][u64 tag][payload][pad to 16]
 //                   tag = ((offset << 2) | flags) ^ tag_key, stored last (release); offsets
-//                   are 16-aligned, so flags (kFirst, kLast, kWithdrawn) never touch them
+//                   are 16-aligned, so flags (kFirst, kLast, kWithdrawn, kTaken) never touch
+//                   them
 //
 // A write is one or more fragments; a message is the fragments from kFirst to kLast. Offsets
 // are monotonic 64-bit counts; ring position = offset & (capacity - 1). The reader knows a
@@ -28,7 +29,7 @@
 namespace sluice::shm {
 
 inline constexpr std::uint32_t kSegmentMagic = 0x534C5543;  // "SLUC"
-inline constexpr std::uint32_t kLayoutVersion = 4;  // 4: kWithdrawn; 3: rings sized 2 × quota
+inline constexpr std::uint32_t kLayoutVersion = 5;  // 5: kTaken; 4: kWithdrawn; 3: rings 2 × quota
 inline constexpr std::size_t kHeaderSize = 4096;
 inline constexpr std::size_t kFragmentHeaderSize = 16;
 inline constexpr std::size_t kFragmentAlign = 16;
@@ -50,6 +51,10 @@ inline constexpr std::uint32_t kLast = 2;
 /// of it; on a fragment with kLast it ends a message the reader has begun in the same read.
 /// Set after the fact by the writer, with a compare-and-swap on the tag.
 inline constexpr std::uint32_t kWithdrawn = 4;
+/// The reader has begun to take the fragment: set by the reader, with a compare-and-swap on the
+/// tag, before it copies anything. Of the reader's swap and the writer's (kWithdrawn) exactly
+/// one succeeds, so a cancelled write's fragment is either delivered or gone, never both.
+inline constexpr std::uint32_t kTaken = 8;
 
 /// The state of the end that owns the segment, as its peer sees it.
 enum class EndState : std::uint32_t {
