@@ -18,8 +18,9 @@
 // are monotonic 64-bit counts; ring position = offset & (capacity - 1). The reader knows a
 // fragment is complete by its tag, so it reads the ring line it needs anyway and never the
 // producer's hot counters; the secret tag_key keeps data that a third party feeds an honest
-// writer from ever passing for a header. Only the owner writes its segment; every value read
-// from the peer's segment is validated before use.
+// writer from ever passing for a header. Only the owner writes its segment, but for one bit: the
+// reader claims a fragment by setting kTaken in its tag. Every value read from the peer's
+// segment is validated before use.
 #pragma once
 
 #include <atomic>
