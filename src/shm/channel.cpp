@@ -306,8 +306,7 @@ bool Channel::has_fragment() const noexcept {
 
 Result<std::optional<Channel::Fragment>> Channel::fragment_at(std::uint64_t pos) const {
   const std::byte* header = peer_ring_ + (pos & (peer_capacity_ - 1));
-  std::uint64_t tag = __atomic_load_n(reinterpret_cast<const std::uint64_t*>(header + 8),
-                                      __ATOMIC_ACQUIRE) ^ peer_tag_key_;
+  std::uint64_t tag = __atomic_load_n(peer_tag(pos), __ATOMIC_ACQUIRE) ^ peer_tag_key_;
   if (((tag >> 2) & ~std::uint64_t{kFragmentAlign - 1}) != (pos & (~std::uint64_t{0} >> 2)))
     return std::optional<Fragment>{};
   Fragment f;
@@ -320,14 +319,18 @@ Result<std::optional<Channel::Fragment>> Channel::fragment_at(std::uint64_t pos)
   return std::optional<Fragment>(f);
 }
 
+std::uint64_t* Channel::peer_tag(std::uint64_t pos) const noexcept {
+  // The peer's ring is mapped writable for the reader's one bit (kTaken).
+  return reinterpret_cast<std::uint64_t*>(const_cast<std::byte*>(peer_ring_) +
+                                          (pos & (peer_capacity_ - 1)) + 8);
+}
+
 bool Channel::claim(std::uint64_t pos, Fragment& f) {
-  if (f.taken || (f.flags & kWithdrawn)) return !(f.flags & kWithdrawn);
-  // The peer's ring is mapped writable for this one bit; only a tag it wrote for `pos` changes.
-  auto* tag = reinterpret_cast<std::uint64_t*>(const_cast<std::byte*>(peer_ring_) +
-                                               (pos & (peer_capacity_ - 1)) + 8);
-  std::uint64_t expected = f.raw_tag;
-  if (__atomic_compare_exchange_n(tag, &expected, f.raw_tag ^ kTaken, false, __ATOMIC_SEQ_CST,
-                                  __ATOMIC_SEQ_CST)) {
+  if (f.flags & kWithdrawn) return false;
+  if (f.taken) return true;
+  std::uint64_t expected = f.raw_tag;  // only a tag the peer wrote for `pos` changes
+  if (__atomic_compare_exchange_n(peer_tag(pos), &expected, f.raw_tag ^ kTaken, false,
+                                  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
     f.taken = true;
     return true;
   }
@@ -338,8 +341,7 @@ bool Channel::claim(std::uint64_t pos, Fragment& f) {
 }
 
 void Channel::release_claim(std::uint64_t pos) {
-  auto* tag = reinterpret_cast<std::uint64_t*>(const_cast<std::byte*>(peer_ring_) +
-                                               (pos & (peer_capacity_ - 1)) + 8);
+  std::uint64_t* tag = peer_tag(pos);
   std::uint64_t seen = __atomic_load_n(tag, __ATOMIC_ACQUIRE);
   if (((seen ^ peer_tag_key_) & kTaken) == 0) return;
   // Only this reader sets or clears kTaken, and the writer never swaps a claimed tag.

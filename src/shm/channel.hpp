@@ -131,6 +131,8 @@ class Channel {
   };
   // The fragment at `pos`: nullopt while none is complete there, kBadPipe if its header lies.
   Result<std::optional<Fragment>> fragment_at(std::uint64_t pos) const;
+  // The tag word of the peer's fragment at `pos`.
+  std::uint64_t* peer_tag(std::uint64_t pos) const noexcept;
   // Claims the fragment at `pos` before taking anything of it (kTaken). False when the writer
   // withdrew it first; `f` then carries the flags the writer left.
   bool claim(std::uint64_t pos, Fragment& f);
