@@ -51,7 +51,7 @@ void PipeEndCore::serve_locked(Completions& done) {
     if (w.error) {
       done.emplace_back(std::move(op.done), failure(w.error));
     } else if (conn_->channel.peer_has_read(w.must_have_read)) {
-      if (!w.first) conn_->channel.writes_completed_through(w.ring_to);
+      write_completed_locked(w);
       done.emplace_back(std::move(op.done), IoResult{{}, w.done, false});
     } else if (auto e = write_blocked_error()) {
       done.emplace_back(std::move(op.done), failure(e));
@@ -150,7 +150,7 @@ PipeEndCore::Started PipeEndCore::start_write(std::span<const std::byte> data,
     op.write.data = data;
     if (writes_.empty()) {
       if (append_some_locked(op.write) && conn_->channel.peer_has_read(op.write.must_have_read)) {
-        if (!op.write.first) conn_->channel.writes_completed_through(op.write.ring_to);
+        write_completed_locked(op.write);
         return {IoResult{{}, data.size(), false}, 0};
       }
       if (op.write.error) return {failure(op.write.error), 0};
@@ -242,7 +242,7 @@ std::size_t PipeEndCore::cancel(std::uint64_t id) {
     // too late; the others are withdrawn.
     for (auto it = writes_.begin(); it != writes_.end();) {
       if ((id == 0 || it->id == id) && withdraw_locked(it->write)) {
-        conn_->channel.writes_completed_through(it->write.ring_to);
+        write_completed_locked(it->write);
         done.emplace_back(std::move(it->done), IoResult{{}, it->write.done, false});
         it = writes_.erase(it);
       } else {

@@ -609,6 +609,10 @@ bool PipeEndCore::withdraw_locked(const WriteProgress& w) {
   return all_taken && w.queued;
 }
 
+void PipeEndCore::write_completed_locked(const WriteProgress& w) noexcept {
+  if (!w.first) conn_->channel.writes_completed_through(w.ring_to);
+}
+
 std::error_code PipeEndCore::write_blocked_error() const {
   if (disconnected()) return errc::kPipeNotConnected;
   if (peer_gone()) return errc::kBrokenPipe;  // a write waiting when the peer closed
@@ -629,7 +633,7 @@ Result<std::size_t> PipeEndCore::write_locked(std::span<const std::byte> data,
       }
       if (w.error) return w.error;
     } else if (!wait_for_quota || ch.peer_has_read(w.must_have_read)) {
-      if (!w.first) ch.writes_completed_through(w.ring_to);
+      write_completed_locked(w);
       return w.done;
     }
     if (auto e = write_blocked_error()) return e;
@@ -640,7 +644,7 @@ Result<std::size_t> PipeEndCore::write_locked(std::span<const std::byte> data,
     wait(WaitFor::kSpace, *token, std::nullopt);
     if (blocking_cancelled()) {  // CancelSynchronousIo: as a cancelled asynchronous write
       if (withdraw_locked(w)) {  // the reader had it all: too late to cancel
-        ch.writes_completed_through(w.ring_to);
+        write_completed_locked(w);
         return w.done;
       }
       return errc::kOperationAborted;

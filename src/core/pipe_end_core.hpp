@@ -207,6 +207,8 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   // Withdraws what the reader has not taken of a cancelled write. True when the reader had
   // taken all of it, its last fragment included: the write then completes instead.
   bool withdraw_locked(const WriteProgress& w);
+  // A write completed: tells the peer how far its data is now final (completed_end).
+  void write_completed_locked(const WriteProgress& w) noexcept;
   std::error_code transact_precondition_locked();
   Result<std::size_t> write_locked(std::span<const std::byte> data, bool wait_for_quota);
   Result<std::size_t> write_nowait_locked(std::span<const std::byte> data);
