@@ -18,6 +18,7 @@
 #include <memory>
 #include <thread>
 
+#include "freezer.hpp"
 #include "pipe_fixture.hpp"
 
 namespace sluice::core {
@@ -168,50 +169,6 @@ TEST_F(EngineDrive, ADriveWithATimeOutReturnsAfterIt) {
   EXPECT_LE(calls, 100);  // not a busy loop: most calls waited
 }
 
-// Holds a thread inside a signal handler until released: a thread the scheduler does not run.
-class Freezer {
- public:
-  Freezer() {
-    EXPECT_EQ(::pipe2(gate_, O_CLOEXEC), 0);
-    struct sigaction action {};
-    action.sa_handler = [](int) {
-      char b;
-      while (::read(gate_[0], &b, 1) < 0 && errno == EINTR) {
-      }
-      thawed_.store(true);
-    };
-    sigemptyset(&action.sa_mask);
-    EXPECT_EQ(::sigaction(kSignal, &action, &previous_), 0);
-  }
-  ~Freezer() {
-    release();
-    // The gate stays open until the frozen thread is out of the handler.
-    auto end = Clock::now() + 10s;
-    while (frozen_ && !thawed_.load() && Clock::now() < end) std::this_thread::yield();
-    ::sigaction(kSignal, &previous_, nullptr);
-    ::close(gate_[0]);
-    ::close(gate_[1]);
-  }
-  void freeze(pthread_t thread) {
-    thawed_.store(false);
-    frozen_ = ::pthread_kill(thread, kSignal) == 0;
-    EXPECT_TRUE(frozen_);
-  }
-  void release() {
-    if (released_.exchange(true)) return;
-    char b = 1;
-    EXPECT_EQ(::write(gate_[1], &b, 1), 1);
-  }
-
- private:
-  static inline int gate_[2] = {-1, -1};
-  static inline std::atomic<bool> thawed_{false};
-  static inline const int kSignal = SIGRTMIN + 5;
-  struct sigaction previous_ {};
-  std::atomic<bool> released_{false};
-  bool frozen_ = false;
-};
-
 // The system call a thread of this process is in ("7" poll, "232" epoll_wait; "running" if none).
 std::string current_system_call(pid_t tid) {
   std::ifstream file("/proc/self/task/" + std::to_string(tid) + "/syscall");
@@ -238,7 +195,7 @@ TEST_F(EngineDrive, ADriverTakesOverFromAWaitingAgentThatCannotRun) {
     ASSERT_LT(Clock::now(), end) << "the agent never waited again (in system call " << call << ")";
     std::this_thread::yield();
   }
-  Freezer freezer;
+  testing::Freezer freezer;
   freezer.freeze(bell->last_pthread_.load());
   // Thaws the agent after 3 s whatever happens: a drive() waiting for it would never return.
   std::promise<void> done;
