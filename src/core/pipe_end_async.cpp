@@ -237,6 +237,10 @@ std::size_t PipeEndCore::cancel(std::uint64_t id) {
         }
       }
     };
+    for (const AsyncOp& op : reads_) {  // only the first can have begun a message
+      if ((id == 0 || op.id == id) && op.partial > 0)
+        carry_.assign(op.buffer.begin(), op.buffer.begin() + static_cast<std::ptrdiff_t>(op.partial));
+    }
     take(reads_);
     // A write the reader has taken whole completes, as on Windows when the cancellation comes
     // too late; the others are withdrawn.

@@ -525,6 +525,13 @@ Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool me
     }
   } clear{pending, announced};
   std::optional<WaitToken> token;  // taken only once a look found nothing: the slow path
+  if (message_mode && total == 0 && !carry_.empty()) {
+    std::size_t n = std::min(carry_.size(), buffer.size());
+    std::copy_n(carry_.begin(), n, buffer.begin());
+    carry_.erase(carry_.begin(), carry_.begin() + static_cast<std::ptrdiff_t>(n));
+    total = n;
+    if (!carry_.empty()) return ReadResult{total, true};  // ERROR_MORE_DATA: it goes on
+  }
   for (;;) {
     if (message_mode) {
       auto t = ch.read_message(buffer.data() + total, buffer.size() - total, total > 0);
@@ -557,7 +564,10 @@ Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool me
                     std::memory_order_seq_cst);
     }
     wait(WaitFor::kData, *token, std::nullopt);
-    if (blocking_cancelled()) return errc::kOperationAborted;
+    if (blocking_cancelled()) {  // CancelSynchronousIo
+      carry_.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(total));
+      return errc::kOperationAborted;
+    }
     token.reset();
   }
 }

@@ -311,6 +311,9 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   std::atomic<std::uint32_t> abort_word_{0};
   std::uint64_t spin_ns_ = 20000;  // adaptive spin budget, guarded by io_mu_
   std::deque<AsyncOp> reads_;       // guarded by io_mu_
+  // The beginning of a message that a cancelled read had taken while the rest was still on
+  // its way: the next read starts with it, so cancelling a read never loses data.
+  std::vector<std::byte> carry_;    // guarded by io_mu_
   std::deque<AsyncOp> writes_;      // guarded by io_mu_
   std::vector<AsyncOp> connects_;   // guarded by state_mu_
   std::atomic<std::uint64_t> next_op_id_{1};
