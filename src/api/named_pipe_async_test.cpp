@@ -3,7 +3,9 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <future>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -415,40 +417,76 @@ TEST_F(CancelledWrite, InAByteStreamOnlyTheUnreadBytesGo) {
   later_write_completes();
 }
 
-// A read cancelled after it took the beginning of a message whose rest was still on its way
-// loses nothing: the next read gets the whole message (found by Win32Soak; before, it got only
-// the rest). The writer is held in a signal handler meanwhile, so the rest cannot come early.
-TEST_F(CancelledWrite, AReadCancelledInsideAMessageStillOnItsWayLosesNothing) {
-  ServerOptions o = message_pipe();
-  o.out_buffer_size = 1024;  // a 4 KiB ring: the 10 KiB message comes in parts
-  auto [s, c] = connected(o);
-  auto big = letters(10 * 1024, 'm');
-  std::atomic<int> writer_tid{0};
-  std::optional<Result<std::size_t>> written;
-  std::thread writer([&] {
-    writer_tid = sluice::testing::current_thread_id();
-    written = s.write(big);
-  });
-  ASSERT_TRUE(sluice::testing::wait_until_sleeping(writer_tid, 10s)) << "the write never waited";
-  {
+// `reader` starts reading a 10 KiB message that `writer` is still queuing into a 4 KiB ring
+// and is cancelled with only the beginning taken. The writing thread is held in a signal
+// handler meanwhile, so the rest cannot come early; it is joined by the returned function.
+class CancelledRead : public CancelledWrite {
+ protected:
+  std::function<Result<std::size_t>()> cancel_a_read_inside_a_message(PipeEnd& writer,
+                                                                      PipeEnd& reader) {
+    auto tid = std::make_shared<std::atomic<int>>(0);
+    auto written = std::make_shared<std::optional<Result<std::size_t>>>();
+    auto thread = std::make_shared<std::thread>([&writer, tid, written, this] {
+      *tid = sluice::testing::current_thread_id();
+      *written = writer.write(big);
+    });
+    auto join = [thread, written]() -> Result<std::size_t> {
+      thread->join();
+      return **written;
+    };
+    EXPECT_TRUE(sluice::testing::wait_until_sleeping(*tid, 10s)) << "the write never waited";
     sluice::testing::Freezer freezer;
-    freezer.freeze(writer.native_handle());
+    freezer.freeze(thread->native_handle());
     std::vector<std::byte> first(16 * 1024);
     std::optional<Result<ReadResult>> read;
-    ASSERT_TRUE(c.async_read(first, context.executor(), [&](Result<ReadResult> r) { read = r; }));
-    EXPECT_EQ(c.cancel(), 1u) << "the read was to wait for the rest of the message";
+    EXPECT_TRUE(reader.async_read(first, context.executor(), [&](Result<ReadResult> r) { read = r; }));
+    EXPECT_EQ(reader.cancel(), 1u) << "the read was to wait for the rest of the message";
     run_until([&] { return read.has_value(); });
-    ASSERT_FALSE(*read);
-    EXPECT_EQ(read->error(), errc::kOperationAborted);
-  }  // the writer goes on
+    EXPECT_TRUE(read && !*read && read->error() == errc::kOperationAborted);
+    return join;  // the freezer lets the writer go on as it goes
+  }
+  static ServerOptions small_ring() {
+    ServerOptions o = message_pipe();
+    o.out_buffer_size = 1024;  // a 4 KiB ring each way: the 10 KiB message comes in parts
+    o.in_buffer_size = 1024;
+    return o;
+  }
+  const std::vector<std::byte> big = letters(10 * 1024, 'm');
+};
+
+// The next read gets the whole message (found by Win32Soak; before, it got only the rest).
+TEST_F(CancelledRead, InsideAMessageStillOnItsWayItLosesNothing) {
+  auto [s, c] = connected(small_ring());
+  auto join = cancel_a_read_inside_a_message(s, c);
   std::vector<std::byte> second(16 * 1024);
   auto whole = c.read(second);
   ASSERT_TRUE(whole) << whole.error().message();
   EXPECT_EQ(whole->bytes, big.size());
   EXPECT_FALSE(whole->more_data);
-  writer.join();
-  ASSERT_TRUE(written && *written);
-  EXPECT_EQ(**written, big.size());
+  auto written = join();
+  ASSERT_TRUE(written);
+  EXPECT_EQ(*written, big.size());
+}
+
+// What the cancelled read took belongs to that connection: the next client's first message
+// arrives alone.
+TEST_F(CancelledRead, WhatItTookDoesNotOutliveTheConnection) {
+  auto [s, c] = connected(small_ring());
+  auto join = cancel_a_read_inside_a_message(c, s);
+  ASSERT_TRUE(s.disconnect());
+  EXPECT_FALSE(join()) << "the write outlived its connection";
+  c.close();
+  std::optional<Result<ConnectStatus>> listening;
+  ASSERT_TRUE(s.async_connect(context.executor(), [&](Result<ConnectStatus> r) { listening = r; }));
+  auto next = ClientEnd::open(registry(), pipe_name());
+  ASSERT_TRUE(next);
+  run_until([&] { return listening.has_value(); });
+  ASSERT_TRUE(*listening);
+  ASSERT_TRUE(next->write(bytes("fresh")));
+  std::vector<std::byte> buf(16 * 1024);
+  auto r = s.read(buf);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(text(std::span(buf.data(), r->bytes)), "fresh");
 }
 
 }  // namespace

@@ -907,6 +907,7 @@ Result<void> PipeEndCore::disconnect() {
   {
     std::lock_guard io(io_mu_);
     teardown_connection();
+    carry_.clear();  // the old client's: never the next one's
     fail_pending_locked(done, errc::kPipeNotConnected, errc::kPipeNotConnected);
     kick_shared_server();
     // The other holders keep the old connection, disconnected; a new client is ours alone.
