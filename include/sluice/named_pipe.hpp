@@ -14,6 +14,7 @@
 #include "sluice/io_context.hpp"
 #include "sluice/registry.hpp"
 #include "sluice/result.hpp"
+#include "sluice/security.hpp"
 
 namespace sluice {
 
@@ -30,22 +31,7 @@ enum class ReadMode : std::uint32_t { kByte = 0, kMessage = 2 };
 /// Whether an operation that cannot finish now waits or returns (PIPE_WAIT / PIPE_NOWAIT). Per end.
 enum class WaitMode : std::uint32_t { kWait = 0, kNoWait = 1 };
 
-/// Access rights a client asks for (Windows values; combine with |).
-namespace rights {
-inline constexpr std::uint32_t kReadData = 0x0001;
-inline constexpr std::uint32_t kWriteData = 0x0002;
-inline constexpr std::uint32_t kAppendData = 0x0004;
-inline constexpr std::uint32_t kReadEa = 0x0008;
-inline constexpr std::uint32_t kWriteEa = 0x0010;
-inline constexpr std::uint32_t kReadAttributes = 0x0080;
-inline constexpr std::uint32_t kWriteAttributes = 0x0100;
-inline constexpr std::uint32_t kReadControl = 0x00020000;
-inline constexpr std::uint32_t kSynchronize = 0x00100000;
-/// GENERIC_READ as mapped for pipes: read data and attributes.
-inline constexpr std::uint32_t kRead = 0x00120089;
-/// GENERIC_WRITE as mapped for pipes: write data and attributes.
-inline constexpr std::uint32_t kWrite = 0x00120116;
-}  // namespace rights
+// Access rights (sluice::rights) are in sluice/security.hpp.
 
 /// PIPE_UNLIMITED_INSTANCES: no limit but resources (at least 300 instances work).
 inline constexpr std::uint32_t kUnlimitedInstances = 255;
@@ -75,6 +61,10 @@ struct ServerOptions {
   bool write_through = false;
   /// Stored; there are no remote clients.
   bool reject_remote_clients = false;
+  /// Who may open the pipe and add instances to it; only the first instance's counts for the
+  /// name. Default: the owner and root only. Clients are checked against it with the
+  /// credentials the kernel recorded for their connection; a refused open is kAccessDenied.
+  SecurityDescriptor security = SecurityDescriptor::owner_only();
 };
 
 /// How CreateFile's arguments look in C++ for a pipe client.
@@ -82,6 +72,8 @@ struct ClientOptions {
   /// rights::kRead, rights::kWrite, both, specific rights, or 0 (connects without data access).
   std::uint32_t desired_access = rights::kRead | rights::kWrite;
   bool write_through = false;
+  /// What the server may do with the client's identity (SECURITY_SQOS_PRESENT).
+  SecurityQos qos;
 };
 
 /// What a read transferred. more_data is ERROR_MORE_DATA: the message was longer than the buffer;
@@ -121,6 +113,10 @@ struct ProcessCredentials {
   std::uint32_t pid = 0;
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
+  /// Supplementary groups when it connected (SO_PEERGROUPS).
+  std::vector<std::uint32_t> groups;
+  /// For a client: what it lets the server do with its identity.
+  SecurityQos qos;
 };
 
 /// How ServerEnd::connect found its client.

@@ -168,7 +168,7 @@ Result<ProcessCredentials> PipeEnd::client_credentials() const {
   if (!end_) return errc::kInvalidHandle;
   auto who = end_->client_identity();
   if (!who) return who.error();
-  return ProcessCredentials{who->pid, who->uid, who->gid};
+  return ProcessCredentials{who->pid, who->uid, who->gid, who->groups, who->qos};
 }
 
 Result<std::uint32_t> PipeEnd::server_process_id() const {

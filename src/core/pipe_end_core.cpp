@@ -57,6 +57,23 @@ bool client_access_fits(std::uint32_t pipe_access, std::uint32_t desired) {
   return true;
 }
 
+// The kernel's word on who is at the other end of `socket`.
+Result<ProcessIdentity> peer_identity(int socket) {
+  auto creds = os::peer_credentials(socket);
+  if (!creds) return creds.error();
+  auto groups = os::peer_groups(socket);
+  if (!groups) return groups.error();
+  ProcessIdentity id;
+  id.pid = creds->pid;
+  id.session = os::session_id_of(creds->pid);
+  id.uid = creds->uid;
+  id.gid = creds->gid;
+  id.groups = std::move(*groups);
+  return id;
+}
+
+Identity identity_of(const ProcessIdentity& p) { return Identity{p.uid, p.gid, p.groups}; }
+
 std::uint32_t clamp32(std::uint64_t v) {
   return static_cast<std::uint32_t>(std::min<std::uint64_t>(v, 0xFFFFFFFFu));
 }
@@ -94,13 +111,27 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::create_server(
   wanted.default_timeout_ms = o.default_timeout.count() == 0
                                   ? 50u
                                   : clamp32(static_cast<std::uint64_t>(o.default_timeout.count()));
+  SecurityDescriptor security = o.security;
+  if (!security.owner) security.owner = os::current_user_id();
+  if (!security.group) security.group = os::current_group_id();
+  wanted.security = security.to_text();
   auto slot = engine->names().create_instance(parsed, wanted, o.first_instance);
   if (!slot) return slot.error();
+  auto name_security = SecurityDescriptor::from_text(slot->pipe.security);
+  if (!name_security) return errc::kAccessDenied;
+  // Joining a name someone else created takes the rights of the open mode plus the right to
+  // create an instance (spec/security.md A1).
+  if (!slot->created_name &&
+      !name_security->permits(Identity{os::current_user_id(), os::current_group_id(),
+                                       os::current_groups()},
+                              server_rights(access) | rights::kCreatePipeInstance))
+    return errc::kAccessDenied;
 
   std::shared_ptr<PipeEndCore> end(new PipeEndCore(engine, true));
   end->access_ = slot->pipe.access;
   end->type_ = static_cast<PipeType>(slot->pipe.type);
   end->max_instances_ = slot->pipe.max_instances;
+  end->security_ = std::move(*name_security);
   end->out_quota_ = o.out_buffer_size;
   end->in_quota_ = o.in_buffer_size;
   end->granted_ = server_rights(end->access_);
@@ -234,8 +265,9 @@ void PipeEndCore::handshake(os::UniqueFd socket) {
   os::UniqueFd client_segment;
   auto hello = transport::receive_hello(socket.get(), &client_segment);
   if (!hello) return;
-  auto creds = os::peer_credentials(socket.get());
-  if (!creds) return;
+  auto peer = peer_identity(socket.get());
+  if (!peer) return;
+  peer->qos = transport::decode_qos(hello->qos);
 
   transport::Reply reply;
   std::unique_lock lock(state_mu_);
@@ -249,7 +281,10 @@ void PipeEndCore::handshake(os::UniqueFd socket) {
     (void)transport::send_reply(socket.get(), reply, -1);
     return;
   }
-  if (!client_access_fits(access_, hello->desired_access)) {
+  // The descriptor first, with what the kernel says of the client: a refused client learns
+  // nothing of the instance's state.
+  if (!security_.permits(identity_of(*peer), hello->desired_access) ||
+      !client_access_fits(access_, hello->desired_access)) {
     reply.status = static_cast<std::uint32_t>(errc::kAccessDenied);
     (void)transport::send_reply(socket.get(), reply, -1);
     return;
@@ -263,7 +298,7 @@ void PipeEndCore::handshake(os::UniqueFd socket) {
     next_channel_.emplace(std::move(conn->channel));
     return;
   }
-  conn->peer = {creds->pid, os::session_id_of(creds->pid), creds->uid, creds->gid};
+  conn->peer = std::move(*peer);
   conn->socket = std::move(socket);
   conn->channel.set_doorbell(conn->socket.get());
   auto key = engine_->watch(conn->socket.get(), weak_from_this());
@@ -308,6 +343,7 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_
     if (!channel) return channel.error();
     transport::Hello hello;
     hello.desired_access = o.desired_access;
+    hello.qos = transport::encode_qos(o.qos);
     if (!transport::send_hello(socket->get(), hello, channel->own_fd())) continue;
     if (!os::socket_wait_readable(socket->get(), kHandshakeTimeout)) continue;
     os::UniqueFd server_segment;
@@ -316,8 +352,8 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_
     if (reply->status == static_cast<std::uint32_t>(errc::kAccessDenied)) return errc::kAccessDenied;
     if (reply->status != 0) continue;
     if (!channel->attach_peer(std::move(server_segment))) continue;
-    auto creds = os::peer_credentials(socket->get());
-    if (!creds) continue;
+    auto server = peer_identity(socket->get());
+    if (!server) continue;
 
     std::shared_ptr<PipeEndCore> end(new PipeEndCore(engine, false));
     end->access_ = reply->access;
@@ -329,7 +365,7 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_
     end->granted_ = client_rights(o.desired_access);
     auto conn = std::make_unique<Connection>();
     conn->channel = std::move(*channel);
-    conn->peer = {creds->pid, os::session_id_of(creds->pid), creds->uid, creds->gid};
+    conn->peer = std::move(*server);
     conn->socket = std::move(*socket);
     conn->channel.set_doorbell(conn->socket.get());
     {
@@ -815,7 +851,12 @@ Result<void> PipeEndCore::set_state(ReadMode read_mode, WaitMode wait_mode) {
 }
 
 ProcessIdentity PipeEndCore::own_identity() const noexcept {
-  return {own_pid_, own_session_, os::current_user_id(), os::current_group_id()};
+  ProcessIdentity id;
+  id.pid = own_pid_;
+  id.session = own_session_;
+  id.uid = os::current_user_id();
+  id.gid = os::current_group_id();
+  return id;
 }
 
 Result<ProcessIdentity> PipeEndCore::client_identity() {

@@ -47,6 +47,10 @@ struct ProcessIdentity {
   std::uint32_t session = 0;
   std::uint32_t uid = 0;  ///< effective ids when it connected (SO_PEERCRED), not looked up later
   std::uint32_t gid = 0;
+  std::vector<std::uint32_t> groups;  ///< supplementary groups then (SO_PEERGROUPS)
+  /// A client's SQOS. An end that reached this process from another one knows neither groups
+  /// nor the client's word, so it says identification level (DESIGN: shared ends).
+  SecurityQos qos{ImpersonationLevel::kIdentification, false, false};
 };
 
 /// An end on its way to another process: duplicates of its descriptors (close-on-exec) and a
@@ -296,6 +300,8 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   std::uint32_t granted_ = 0;
   std::uint32_t own_pid_ = 0;
   std::uint32_t own_session_ = 0;
+  // The name's security descriptor, owner and group filled in (server ends).
+  SecurityDescriptor security_;
 
   // Per-end modes: every handle to the end sees one value.
   std::atomic<ReadMode> read_mode_{ReadMode::kByte};

@@ -162,8 +162,10 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::adopt(const std::shared_ptr<En
   end->own_session_ = static_cast<std::uint32_t>(f[kOwnSession]);
   auto conn = std::make_unique<Connection>();
   conn->channel = std::move(*channel);
-  conn->peer = {static_cast<std::uint32_t>(f[kPeerPid]), static_cast<std::uint32_t>(f[kPeerSession]),
-                static_cast<std::uint32_t>(f[kPeerUid]), static_cast<std::uint32_t>(f[kPeerGid])};
+  conn->peer.pid = static_cast<std::uint32_t>(f[kPeerPid]);
+  conn->peer.session = static_cast<std::uint32_t>(f[kPeerSession]);
+  conn->peer.uid = static_cast<std::uint32_t>(f[kPeerUid]);
+  conn->peer.gid = static_cast<std::uint32_t>(f[kPeerGid]);
   conn->socket = std::move(fds[kSocket]);
   conn->channel.set_doorbell(conn->socket.get());
   if (server) {

@@ -19,13 +19,14 @@ constexpr unsigned kNameDirMode = 0755;
 constexpr unsigned kFileMode = 0644;
 constexpr const char* kDescriptor = "name";
 constexpr const char* kLockFile = "lock";
-constexpr const char* kDescriptorTag = "sluice-pipe 1";
+constexpr const char* kDescriptorTag = "sluice-pipe 2";
 
 std::string encode(const PipeAttributes& a) {
   std::ostringstream out;
   out << kDescriptorTag << '\n'
       << a.access << ' ' << a.type << ' ' << a.max_instances << ' ' << a.default_timeout_ms << '\n'
-      << a.display << '\n';
+      << a.display << '\n'
+      << a.security << '\n';
   return out.str();
 }
 
@@ -35,7 +36,7 @@ bool decode(const std::string& text, PipeAttributes* a) {
   if (!std::getline(in, tag) || tag != kDescriptorTag) return false;
   if (!(in >> a->access >> a->type >> a->max_instances >> a->default_timeout_ms)) return false;
   in.ignore(1);
-  return static_cast<bool>(std::getline(in, a->display));
+  return std::getline(in, a->display) && std::getline(in, a->security);
 }
 
 std::uint32_t slot_limit(std::uint32_t max_instances) {
@@ -85,6 +86,7 @@ Result<InstanceSlot> PipeNamespace::create_instance(const PipeName& name,
   } else {
     out.pipe = requested;
     out.pipe.display = name.display;
+    out.created_name = true;
     auto written = os::rewrite_small_file(descriptor->get(), encode(out.pipe));
     if (!written) return written.error();
     for (const auto& stale : listeners(dir->get())) os::unlink_at(dir->get(), stale.file);

@@ -30,6 +30,7 @@ struct PipeAttributes {
   std::uint32_t max_instances = 255;
   std::uint32_t default_timeout_ms = 50;
   std::string display;              ///< `\\.\pipe\Name` as the creator spelled it
+  std::string security;             ///< the name's security descriptor, in its text form
 };
 
 /// What a new instance holds: its name directory, its lock description and its slot.
@@ -38,6 +39,7 @@ struct InstanceSlot {
   os::UniqueFd lock;
   std::uint32_t slot = 0;
   PipeAttributes pipe;  ///< the pipe-wide attributes in force
+  bool created_name = false;  ///< the first instance of the name (nobody held it before)
 };
 
 /// A listener file name, parsed.

@@ -4,6 +4,19 @@
 
 namespace sluice::transport {
 
+std::uint32_t encode_qos(const SecurityQos& qos) noexcept {
+  return static_cast<std::uint32_t>(qos.level) | (qos.dynamic_tracking ? 0x100u : 0u) |
+         (qos.effective_only ? 0x200u : 0u);
+}
+
+SecurityQos decode_qos(std::uint32_t bits) noexcept {
+  SecurityQos qos;
+  qos.level = static_cast<ImpersonationLevel>(bits & 3u);
+  qos.dynamic_tracking = (bits & 0x100u) != 0;
+  qos.effective_only = (bits & 0x200u) != 0;
+  return qos;
+}
+
 Result<void> send_hello(int socket, const Hello& hello, int segment_fd) {
   return os::send_message(socket, &hello, sizeof hello, &segment_fd, 1);
 }

@@ -12,6 +12,7 @@
 
 #include "os/linux/unique_fd.hpp"
 #include "sluice/result.hpp"
+#include "sluice/security.hpp"
 
 namespace sluice::transport {
 
@@ -23,8 +24,12 @@ struct Hello {
   std::uint32_t magic = kHelloMagic;
   std::uint32_t version = kProtocolVersion;
   std::uint32_t desired_access = 0;  ///< access rights the client asks for
-  std::uint32_t reserved = 0;
+  std::uint32_t qos = 0;             ///< encode_qos(): what the server may do with its identity
 };
+
+/// The SQOS bits of a Hello: the level in bits 0-1, dynamic tracking bit 8, effective-only bit 9.
+std::uint32_t encode_qos(const SecurityQos& qos) noexcept;
+SecurityQos decode_qos(std::uint32_t bits) noexcept;
 
 struct Reply {
   std::uint32_t magic = kReplyMagic;

@@ -72,6 +72,9 @@ HANDLE create_named_pipe(const char* name, DWORD open_mode, DWORD pipe_mode, DWO
   options.first_instance = (open_mode & FILE_FLAG_FIRST_PIPE_INSTANCE) != 0;
   options.write_through = (open_mode & FILE_FLAG_WRITE_THROUGH) != 0;
   options.reject_remote_clients = (pipe_mode & PIPE_REJECT_REMOTE_CLIENTS) != 0;
+  // TODO(security): lpSecurityDescriptor; until then every pipe gets Windows' default
+  // (spec/security.md A3: full control to the owner and root, read to everyone).
+  options.security = SecurityDescriptor::windows_default();
   auto end = ServerEnd::create(*reg, name, options);
   if (!end) return fail_handle(end.error());
   auto object = std::make_shared<NamedPipeObject>(std::move(*end),

@@ -213,4 +213,19 @@ Result<PeerCredentials> peer_credentials(int fd) {
   return PeerCredentials{static_cast<std::uint32_t>(cred.pid), cred.uid, cred.gid};
 }
 
+Result<std::vector<std::uint32_t>> peer_groups(int fd) {
+  // The kernel says how much room it needs (ERANGE) when the first guess is short.
+  std::vector<gid_t> groups(64);
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    socklen_t len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) == 0) {
+      groups.resize(len / sizeof(gid_t));
+      return std::vector<std::uint32_t>(groups.begin(), groups.end());
+    }
+    if (errno != ERANGE) return last_errno();
+    groups.resize(len / sizeof(gid_t) + 1);
+  }
+  return errc::kNotEnoughMemory;
+}
+
 }  // namespace sluice::os

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "os/linux/unique_fd.hpp"
 #include "sluice/result.hpp"
@@ -74,5 +75,7 @@ struct PeerCredentials {
   std::uint32_t gid = 0;
 };
 Result<PeerCredentials> peer_credentials(int fd);
+/// The peer's supplementary groups captured when the connection was made (SO_PEERGROUPS).
+Result<std::vector<std::uint32_t>> peer_groups(int fd);
 
 }  // namespace sluice::os
