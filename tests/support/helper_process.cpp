@@ -1,5 +1,7 @@
 #include "helper_process.hpp"
 
+#include "other_user.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -53,6 +55,7 @@ bool run_helper_if_requested(int argc, char** argv, int* exit_code) {
 
 int main(int argc, char** argv) {
   int exit_code = 0;
+  if (sluice::testing::run_helper_as_if_requested(argc, argv, &exit_code)) return exit_code;
   if (sluice::testing::run_helper_if_requested(argc, argv, &exit_code)) return exit_code;
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
