@@ -51,19 +51,34 @@ class RegistryEvents {
   std::shared_ptr<core::Engine> engine_;
 };
 
+/// Which namespace a registry serves.
+enum class NamespaceScope {
+  kMachine,  ///< /run/sluice: root's, shared by every user of the machine
+  kPrivate,  ///< a directory of one user's (or a test's, or a container's)
+};
+
 /// A pipe namespace (a directory that holds every pipe name) plus this process's agent thread,
 /// which accepts clients for this process's server ends and watches every connection for a dead
 /// peer. Create one per process (or one per test, for a private namespace) and pass it to the
 /// pipe constructors; every pipe end keeps what it needs alive, so a Registry may be destroyed
 /// before the ends made from it.
 ///
+/// No user can capture, block or fake another user's names in a shared namespace: each user's
+/// instances live in an entry only that user can change, and clients check that the instance
+/// they reached is the name owner's (docs/security.md).
+///
 /// Thread safety: all members may be called from any thread.
 class Registry {
  public:
-  /// Opens the namespace in `directory`; empty means $SLUICE_PIPE_DIR, else the machine default
-  /// (/tmp/sluice-pipes). The directory is created (mode 1777) when missing and refused unless it
-  /// is owned by root or the caller and is sticky (so other users cannot replace entries).
-  /// Errors: kAccessDenied (unsafe directory), kPathNotFound (cannot create), resource errors.
+  /// Opens the namespace in `directory`. Empty means $SLUICE_PIPE_DIR, else the machine
+  /// namespace /run/sluice: root creates it (mode 1777) when missing, as the package's
+  /// tmpfiles.d entry does at boot; other users only use it. When it does not exist and the
+  /// caller is not root, the caller gets a private namespace of its own ($XDG_RUNTIME_DIR/sluice,
+  /// else /tmp/sluice-<uid>, mode 0700) that other users cannot reach: scope() says which.
+  /// A given directory is created (mode 1777) when missing. Any directory is refused unless it
+  /// is owned by root or the caller, and sticky when others may write it.
+  /// Errors: kAccessDenied (unsafe directory, or another user's), kPathNotFound (cannot
+  /// create), resource errors.
   static Result<Registry> open(std::string directory = {});
 
   Registry(Registry&&) noexcept;
@@ -74,6 +89,8 @@ class Registry {
 
   /// The namespace directory in use.
   const std::string& directory() const noexcept;
+  /// Whether it is the machine's namespace or a private one.
+  NamespaceScope scope() const noexcept { return scope_; }
 
   /// The names (as their creators spelled them, e.g. `\\.\pipe\Foo`) of the pipes that exist now,
   /// i.e. that have at least one open server end.
@@ -86,8 +103,9 @@ class Registry {
   const std::shared_ptr<core::Engine>& engine() const noexcept { return engine_; }
 
  private:
-  explicit Registry(std::shared_ptr<core::Engine> engine);
+  Registry(std::shared_ptr<core::Engine> engine, NamespaceScope scope);
   std::shared_ptr<core::Engine> engine_;
+  NamespaceScope scope_ = NamespaceScope::kPrivate;
 };
 
 }  // namespace sluice

@@ -3,24 +3,51 @@
 #include <cstdlib>
 
 #include "core/engine.hpp"
+#include "os/linux/directory.hpp"
+#include "os/linux/file.hpp"
 #include "os/linux/held_wakes.hpp"
 
 namespace sluice {
 namespace {
-constexpr const char* kDefaultDirectory = "/tmp/sluice-pipes";
+
+// The machine namespace: root's, on a filesystem systemd's PrivateTmp does not hide.
+constexpr const char* kMachineDirectory = "/run/sluice";
+
+// Where a user's pipes go when there is no machine namespace: their runtime directory, else a
+// folder of their own in /tmp (refused if someone else made it first).
+std::string private_directory() {
+  const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+  if (runtime && *runtime == '/') return std::string(runtime) + "/sluice";
+  return "/tmp/sluice-" + std::to_string(os::current_user_id());
 }
+
+}  // namespace
 
 Result<Registry> Registry::open(std::string directory) {
+  NamespaceScope scope = NamespaceScope::kPrivate;
+  unsigned create_mode = registry::PipeNamespace::kSharedMode;
   if (directory.empty()) {
     const char* env = std::getenv("SLUICE_PIPE_DIR");
-    directory = env && *env ? env : kDefaultDirectory;
+    if (env && *env) {
+      directory = env;
+    } else if (os::current_user_id() == 0 || os::directory_exists(kMachineDirectory)) {
+      // Only root creates the machine namespace: a directory a user made would be that user's
+      // to empty (docs/security.md).
+      directory = kMachineDirectory;
+      scope = NamespaceScope::kMachine;
+      if (os::current_user_id() != 0) create_mode = 0;
+    } else {
+      directory = private_directory();
+      create_mode = registry::PipeNamespace::kPrivateMode;
+    }
   }
-  auto engine = core::Engine::create(std::move(directory));
+  auto engine = core::Engine::create(std::move(directory), create_mode);
   if (!engine) return engine.error();
-  return Registry(std::move(*engine));
+  return Registry(std::move(*engine), scope);
 }
 
-Registry::Registry(std::shared_ptr<core::Engine> engine) : engine_(std::move(engine)) {}
+Registry::Registry(std::shared_ptr<core::Engine> engine, NamespaceScope scope)
+    : engine_(std::move(engine)), scope_(scope) {}
 Registry::Registry(Registry&&) noexcept = default;
 Registry& Registry::operator=(Registry&&) noexcept = default;
 Registry::~Registry() = default;

@@ -5,8 +5,8 @@
 
 namespace sluice::core {
 
-Result<std::shared_ptr<Engine>> Engine::create(std::string directory) {
-  auto names = registry::PipeNamespace::open(std::move(directory));
+Result<std::shared_ptr<Engine>> Engine::create(std::string directory, unsigned create_mode) {
+  auto names = registry::PipeNamespace::open(std::move(directory), create_mode);
   if (!names) return names.error();
   auto poller = os::Poller::create();
   if (!poller) return poller.error();

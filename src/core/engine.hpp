@@ -33,7 +33,7 @@ class Watched {
 /// Thread safety: all members may be called from any thread.
 class Engine {
  public:
-  static Result<std::shared_ptr<Engine>> create(std::string directory);
+  static Result<std::shared_ptr<Engine>> create(std::string directory, unsigned create_mode);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;

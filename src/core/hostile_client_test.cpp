@@ -26,16 +26,17 @@ class HostileClient : public testing::PipeTest {
   os::UniqueFd raw_connection() {
     registry::PipeName parsed;
     EXPECT_EQ(registry::parse_pipe_name(pipe_name(), &parsed), registry::NameProblem::kNone);
-    auto root = os::open_directory(directory(), 0, false);
-    EXPECT_TRUE(root);
-    auto dir = os::open_subdirectory(root->get(), parsed.key, 0755, false);
-    EXPECT_TRUE(dir);
-    auto listeners = registry::PipeNamespace::listeners(dir->get());
+    auto names = registry::PipeNamespace::open(directory(), 0);
+    EXPECT_TRUE(names);
+    auto view = names->find(parsed);
+    EXPECT_TRUE(view);
+    auto listeners = registry::PipeNamespace::listeners(*view, true);
     EXPECT_FALSE(listeners.empty());
+    int dir = view->entries.at(listeners.front().entry).dir.get();
     // A full backlog refuses (busy): the agent has not caught up yet; that is what clients see.
     auto deadline = std::chrono::steady_clock::now() + 2s;
     for (;;) {
-      auto socket = os::connect_at(dir->get(), listeners.front().file);
+      auto socket = os::connect_at(dir, listeners.front().file);
       if (socket) return std::move(*socket);
       EXPECT_EQ(socket.error(), errc::kPipeBusy);
       if (std::chrono::steady_clock::now() > deadline) return {};

@@ -27,6 +27,10 @@ constexpr std::uint32_t kAccessOutbound = 2;
 constexpr std::uint32_t kAccessDuplex = 3;
 
 constexpr auto kHandshakeTimeout = 2000ms;
+// WaitNamedPipe looks again at least this often (a vanished server sends no event) ...
+constexpr auto kWaitSlice = 50ms;
+// ... and this often when it has no inotify instance to wake it.
+constexpr auto kPollSlice = 5ms;
 constexpr std::size_t kMaxOpenings = 16;  // silent clients kept per listening instance
 constexpr std::uint64_t kMinSpinNs = 2000;
 constexpr std::uint64_t kMaxSpinNs = 50000;
@@ -137,9 +141,11 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::create_server(
   end->granted_ = server_rights(end->access_);
   end->read_mode_ = end->type_ == PipeType::kByte ? ReadMode::kByte : o.read_mode;
   end->wait_mode_ = o.wait_mode;
-  end->name_dir_ = std::move(slot->name_dir);
-  end->slot_lock_ = std::move(slot->lock);
+  end->name_ = parsed;
+  end->name_dir_ = std::move(slot->entry);
+  end->slot_lock_ = std::move(slot->instance);
   end->slot_ = slot->slot;
+  if (auto id = os::file_id(end->slot_lock_.get()); id) end->instance_id_ = *id;
   std::lock_guard lock(end->state_mu_);
   if (auto listening = end->start_listening_locked(); !listening) return listening.error();
   return end;
@@ -329,16 +335,20 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_
   registry::PipeName parsed;
   if (auto problem = registry::parse_pipe_name(name, &parsed); problem != registry::NameProblem::kNone)
     return registry::error_for_client(problem);
-  registry::PipeAttributes pipe;
-  auto dir = engine->names().open_existing(parsed, &pipe);
-  if (!dir) return dir.error();
-  if (!client_access_fits(pipe.access, o.desired_access)) return errc::kAccessDenied;
+  auto view = engine->names().find(parsed);
+  if (!view) return view.error();
+  if (!client_access_fits(view->pipe.access, o.desired_access)) return errc::kAccessDenied;
+  auto name_security = SecurityDescriptor::from_text(view->pipe.security);
+  if (!name_security) return errc::kFileNotFound;
 
-  for (const auto& listener : registry::PipeNamespace::listeners(dir->get())) {
-    auto socket = os::connect_at(dir->get(), listener.file);
+  for (const auto& listener : registry::PipeNamespace::listeners(*view, true)) {
+    const registry::NameEntry& entry = view->entries[listener.entry];
+    auto socket = os::connect_at(entry.dir.get(), listener.file);
     if (!socket) {
-      if (socket.error() == errc::kPipeBusy && !os::process_exists(listener.pid))
-        os::unlink_at(dir->get(), listener.file);  // left behind by a server that was killed
+      // Out of descriptors or memory is the answer, not a busy pipe: WaitNamedPipe would say
+      // an instance waits and the documented retry loop would never end.
+      if (socket.error() == errc::kTooManyOpenFiles || socket.error() == errc::kNotEnoughMemory)
+        return socket.error();
       continue;
     }
     auto channel = shm::Channel::create(listener.in_quota);
@@ -356,6 +366,13 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_
     if (!channel->attach_peer(std::move(server_segment))) continue;
     auto server = peer_identity(socket->get());
     if (!server) continue;
+    // The instance must be the entry owner's (only its owner, or root, can bind there), and
+    // an entry that joined the name must be one the name's descriptor lets add instances: a
+    // squatter never receives another user's client.
+    if ((server->uid != entry.uid && server->uid != 0) ||
+        (!entry.owner && !name_security->permits(identity_of(*server),
+                                                 rights::kCreatePipeInstance)))
+      continue;
 
     std::shared_ptr<PipeEndCore> end(new PipeEndCore(engine, false));
     end->access_ = reply->access;
@@ -377,7 +394,9 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_
       end->conn_ = std::move(conn);
       end->state_ = InstanceState::kConnected;
     }
-    end->client_name_dir_ = std::move(*dir);
+    end->name_ = parsed;
+    auto owner_entry = os::duplicate_descriptor(view->entries.front().dir.get());
+    if (owner_entry) end->client_name_dir_ = std::move(*owner_entry);
     return end;
   }
   return errc::kPipeBusy;
@@ -389,28 +408,33 @@ Result<void> PipeEndCore::wait_for_instance(const std::shared_ptr<Engine>& engin
   registry::PipeName parsed;
   if (auto problem = registry::parse_pipe_name(name, &parsed); problem != registry::NameProblem::kNone)
     return registry::error_for_wait(problem);
-  registry::PipeAttributes pipe;
-  auto dir = engine->names().open_existing(parsed, &pipe);
-  if (!dir) return dir.error();
-  auto watch = os::DirWatch::create(dir->get());
-  if (!watch) return watch.error();
-  if (timeout == kUseDefaultWait) timeout = std::chrono::milliseconds(pipe.default_timeout_ms);
+  auto view = engine->names().find(parsed);
+  if (!view) return view.error();
+  if (timeout == kUseDefaultWait) timeout = std::chrono::milliseconds(view->pipe.default_timeout_ms);
   Deadline deadline;
   if (timeout != kWaitForever) deadline = Clock::now() + timeout;
+  // inotify on the owner's entry wakes us when a listener appears there or an instance goes.
+  // Without one (each costs an inotify instance, 128 per user by default) we look every
+  // kWaitSlice, as we do anyway: a killed server leaves no event, and must be noticed soon.
+  std::optional<os::DirWatch> watch;
+  if (auto w = os::DirWatch::create(view->entries.front().dir.get()); w) watch.emplace(std::move(*w));
   for (;;) {
-    if (!registry::PipeNamespace::exists(dir->get())) return errc::kFileNotFound;
-    for (const auto& l : registry::PipeNamespace::listeners(dir->get()))
-      if (os::process_exists(l.pid)) return {};
-    int wait_ms = -1;
+    if (!registry::PipeNamespace::listeners(*view, true).empty()) return {};
+    auto slice = kWaitSlice;
     if (deadline) {
       auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
       if (left <= 0ms) return errc::kSemTimeout;
-      wait_ms = static_cast<int>(std::min<std::int64_t>(left.count(), 1000));
-    } else {
-      wait_ms = 1000;  // re-check existence now and then: a vanished name sends no event
+      slice = std::min(slice, left);
     }
-    SleepNotice asleep;  // a wait as any other: a completion-port thread counts out meanwhile
-    watch->wait(wait_ms);
+    {
+      SleepNotice asleep;  // a wait as any other: a completion-port thread counts out meanwhile
+      if (watch)
+        watch->wait(static_cast<int>(slice.count()));
+      else
+        std::this_thread::sleep_for(std::min(slice, kPollSlice));
+    }
+    view = engine->names().find(parsed);
+    if (!view) return view.error();
   }
 }
 
@@ -831,8 +855,7 @@ Result<HandleState> PipeEndCore::state() {
       if (wait_mode == WaitMode::kWait || wait_mode == WaitMode::kNoWait) s.wait_mode = wait_mode;
     }
   }
-  int dir = server_ ? name_dir_.get() : client_name_dir_.get();
-  s.current_instances = dir >= 0 ? registry::PipeNamespace::count_instances(dir) : 0;
+  s.current_instances = name_.key.empty() ? 0 : engine_->names().count_instances(name_);
   return s;
 }
 
@@ -993,6 +1016,7 @@ void PipeEndCore::close() noexcept {
   state_cv_.notify_all();
   complete_connects(errc::kBrokenPipe);  // open question Q4: the spec's recommendation
   Completions done;
+  os::UniqueFd entry;
   {
     std::lock_guard io(io_mu_);
     teardown_connection();
@@ -1006,9 +1030,11 @@ void PipeEndCore::close() noexcept {
       shared_.reset();
     }
     slot_lock_.reset();  // the instance is gone; the name with it if this was the last
-    name_dir_.reset();
+    entry = std::move(name_dir_);
     client_name_dir_.reset();
   }
+  // Its files go with the last holder, and the entry with its last instance: nothing stays.
+  if (entry) engine_->names().forget_instance(entry.get(), slot_, instance_id_);
   run(done);
 }
 

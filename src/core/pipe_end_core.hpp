@@ -17,7 +17,9 @@
 
 #include "core/blocked_threads.hpp"
 #include "core/engine.hpp"
+#include "os/linux/directory.hpp"
 #include "os/linux/unique_fd.hpp"
+#include "registry/pipe_name.hpp"
 #include "shm/channel.hpp"
 #include "shm/end_segment.hpp"
 #include "sluice/named_pipe.hpp"
@@ -330,10 +332,13 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   bool shared_server_running_ = false;         // guarded by io_mu_
   std::atomic<std::uint32_t> shared_kick_{0};  // futex word: look at the pending operations
 
+  registry::PipeName name_;  // for instance counts (empty on an adopted end that lost it)
+
   // Server side.
-  os::UniqueFd name_dir_;
-  os::UniqueFd slot_lock_;  // holds the instance slot and "the name exists" while open
+  os::UniqueFd name_dir_;   // this user's entry for the name
+  os::UniqueFd slot_lock_;  // the locked instance file: the instance exists while it is open
   std::uint32_t slot_ = 0;
+  os::FileId instance_id_;
   os::UniqueFd listener_;
   std::string listener_file_;
   std::uint64_t listener_key_ = 0;

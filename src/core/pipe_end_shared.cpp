@@ -168,10 +168,13 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::adopt(const std::shared_ptr<En
   conn->peer.gid = static_cast<std::uint32_t>(f[kPeerGid]);
   conn->socket = std::move(fds[kSocket]);
   conn->channel.set_doorbell(conn->socket.get());
+  // The name, for instance counts, from the entry's descriptor file.
+  if (auto name = engine->names().name_of_entry(fds[kNameDir].get()); name) end->name_ = *name;
   if (server) {
     end->name_dir_ = std::move(fds[kNameDir]);
     end->slot_lock_ = std::move(fds[kSlotLock]);
     end->slot_ = static_cast<std::uint32_t>(f[kSlot]);
+    if (auto id = os::file_id(end->slot_lock_.get()); id) end->instance_id_ = *id;
   } else {
     end->client_name_dir_ = std::move(fds[kNameDir]);
   }

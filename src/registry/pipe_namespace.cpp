@@ -4,49 +4,219 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <sstream>
-
-#include "os/linux/directory.hpp"
 
 namespace sluice::registry {
 namespace {
 
-constexpr std::uint64_t kExistsByte = 0;
-constexpr std::uint64_t kCreationByte = 1;
-constexpr std::uint64_t kFirstSlotByte = 16;
+constexpr unsigned kEntryMode = 0755;   // others list it, read `name` and reach the listeners
+constexpr unsigned kMutexMode = 0600;   // nobody else can open it, so nobody else can lock it
+constexpr unsigned kPublicMode = 0644;  // readable, so others can test the instance locks
+constexpr const char* kMutexFile = "lock";
+constexpr const char* kDescriptorFile = "name";
+constexpr const char* kDescriptorTag = "sluice-pipe 3";
 constexpr std::uint32_t kUnlimitedSlots = 65536;
-constexpr unsigned kNameDirMode = 0755;
-constexpr unsigned kFileMode = 0644;
-constexpr const char* kDescriptor = "name";
-constexpr const char* kLockFile = "lock";
-constexpr const char* kDescriptorTag = "sluice-pipe 2";
+constexpr int kEntryNames = 8;  // <key>.<uid>, then .1 to .7 when someone squats those
+constexpr int kCreateAttempts = 32;
 
-std::string encode(const PipeAttributes& a) {
+// When a creator published its first instance, in an order every process agrees on: the
+// change time of the creator's S file, which nobody can set (so nobody can claim to be older
+// than they are), then CLOCK_MONOTONIC read just before, for two stamps in one coarse tick.
+struct Stamp {
+  os::ChangeTime kernel;
+  std::uint64_t fine = 0;  // 0: not stamped yet
+  bool set() const { return fine != 0; }
+  friend auto operator<=>(const Stamp&, const Stamp&) = default;
+};
+
+// Compares stamps with "not stamped yet" as the latest: a creator that sees another unstamped
+// took its own stamp earlier than the other one will.
+bool earlier(const Stamp& a, const Stamp& b) {
+  if (!a.set()) return false;
+  if (!b.set()) return true;
+  return a < b;
+}
+
+// The `name` file: the pipe's attributes and the entry's role.
+struct EntryInfo {
+  PipeAttributes pipe;
+  bool creator = true;          // it created the name; else it joined owner_uid's
+  std::uint32_t owner_uid = 0;  // the name's owner (the entry's own uid for a creator)
+  Stamp owner_stamp;            // a joiner's: the owner's; a creator's is read from its S file
+};
+
+std::string encode(const EntryInfo& e) {
+  const PipeAttributes& a = e.pipe;
   std::ostringstream out;
   out << kDescriptorTag << '\n'
       << a.access << ' ' << a.type << ' ' << a.max_instances << ' ' << a.default_timeout_ms << '\n'
       << a.display << '\n'
-      << a.security << '\n';
+      << a.security << '\n'
+      << (e.creator ? "creator" : "joiner") << ' ' << e.owner_uid << ' '
+      << e.owner_stamp.kernel.seconds << ' ' << e.owner_stamp.kernel.nanoseconds << ' '
+      << e.owner_stamp.fine << '\n';
   return out.str();
 }
 
-bool decode(const std::string& text, PipeAttributes* a) {
+bool decode(const std::string& text, EntryInfo* e) {
   std::istringstream in(text);
-  std::string tag;
+  std::string tag, role;
+  PipeAttributes& a = e->pipe;
   if (!std::getline(in, tag) || tag != kDescriptorTag) return false;
-  if (!(in >> a->access >> a->type >> a->max_instances >> a->default_timeout_ms)) return false;
+  if (!(in >> a.access >> a.type >> a.max_instances >> a.default_timeout_ms)) return false;
   in.ignore(1);
-  return std::getline(in, a->display) && std::getline(in, a->security);
+  if (!std::getline(in, a.display) || !std::getline(in, a.security)) return false;
+  if (!(in >> role >> e->owner_uid >> e->owner_stamp.kernel.seconds >>
+        e->owner_stamp.kernel.nanoseconds >> e->owner_stamp.fine))
+    return false;
+  if (role != "creator" && role != "joiner") return false;
+  e->creator = role == "creator";
+  return true;
 }
 
-std::uint32_t slot_limit(std::uint32_t max_instances) {
-  return max_instances >= 255 ? kUnlimitedSlots : max_instances;
+std::string instance_file(std::uint32_t slot) { return "I" + std::to_string(slot); }
+
+constexpr const char* kStampFile = "S";
+
+// Stamps an entry that just published the first instance of a name.
+Result<Stamp> publish_stamp(int entry) {
+  Stamp stamp;
+  stamp.fine = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                              std::chrono::steady_clock::now().time_since_epoch())
+                                              .count()) +
+               1;
+  auto file = os::create_unnamed_file(entry, 0, kPublicMode);
+  if (!file) return file.error();
+  if (auto written = os::rewrite_small_file(file->get(), std::to_string(stamp.fine)); !written)
+    return written.error();
+  os::unlink_at(entry, kStampFile);
+  auto linked = os::link_file_at(file->get(), entry, kStampFile);  // sets the change time
+  if (!linked) return linked.error();
+  if (!*linked) return errc::kBusy;
+  auto when = os::change_time(file->get());
+  if (!when) return when.error();
+  stamp.kernel = *when;
+  return stamp;
+}
+
+// A creator entry's stamp; unset while it has none yet.
+Stamp read_stamp(int entry) {
+  Stamp stamp;
+  auto file = os::open_file_at(entry, kStampFile, 0, false);
+  if (!file) return stamp;
+  auto text = os::read_small_file(file->get(), 32);
+  auto when = os::change_time(file->get());
+  if (!text || !when) return stamp;
+  stamp.fine = std::strtoull(text->c_str(), nullptr, 10);
+  stamp.kernel = *when;
+  return stamp;
+}
+
+bool is_resource_error(const std::error_code& ec) {
+  return ec == errc::kTooManyOpenFiles || ec == errc::kNotEnoughMemory;
+}
+
+// "<key>.<uid>" or "<key>.<uid>.<n>": the uid the name claims (fstat has the last word).
+bool parse_entry_name(const std::string& file, const std::string& key, std::uint32_t* uid) {
+  if (file.size() <= key.size() + 1 || file.compare(0, key.size(), key) != 0 ||
+      file[key.size()] != '.')
+    return false;
+  const char* p = file.c_str() + key.size() + 1;
+  char* end = nullptr;
+  unsigned long v = std::strtoul(p, &end, 10);
+  if (end == p || v > 0xFFFFFFFFul) return false;
+  if (*end == '.') {
+    char* rest = nullptr;
+    std::strtoul(end + 1, &rest, 10);
+    if (rest == end + 1 || *rest != '\0') return false;
+  } else if (*end != '\0') {
+    return false;
+  }
+  *uid = static_cast<std::uint32_t>(v);
+  return true;
+}
+
+// Whether instance file `file` in `entry` is held by a live instance.
+bool instance_is_live(int entry, const std::string& file) {
+  auto fd = os::open_file_at(entry, file, 0, false);
+  return fd && os::byte_is_write_locked(fd->get(), 0);
+}
+
+std::uint32_t live_instances(int entry) {
+  auto files = os::list_directory(entry, "I");
+  if (!files) return 0;
+  std::uint32_t n = 0;
+  for (const auto& f : *files) n += instance_is_live(entry, f);
+  return n;
+}
+
+// Whether an entry has a live instance. Instance files go with their instance (only a killed
+// server leaves one), so the first one looked at nearly always answers.
+bool any_live_instance(int entry) {
+  auto files = os::list_directory(entry, "I");
+  if (!files) return false;
+  for (const auto& f : *files)
+    if (instance_is_live(entry, f)) return true;
+  return false;
+}
+
+// The lowest slot without an instance file. Files go with their instances, so a present file
+// is nearly always a live instance; a killed server's stays until the entry is empty.
+std::uint32_t free_slot(int entry) {
+  auto files = os::list_directory(entry, "I");
+  std::vector<bool> taken;
+  if (files) {
+    for (const auto& f : *files) {
+      char* end = nullptr;
+      unsigned long slot = std::strtoul(f.c_str() + 1, &end, 10);
+      if (end == f.c_str() + 1 || *end != '\0' || slot >= kUnlimitedSlots) continue;
+      if (slot >= taken.size()) taken.resize(slot + 1);
+      taken[slot] = true;
+    }
+  }
+  std::uint32_t slot = 0;
+  while (slot < taken.size() && taken[slot]) ++slot;
+  return slot;
+}
+
+// Takes the entry's mutex; an empty result when the entry was removed meanwhile (its mutex
+// file is gone: whoever waits for it must start again).
+Result<os::UniqueFd> lock_entry(int entry, bool create, bool wait) {
+  auto mutex = os::open_file_at(entry, kMutexFile, kMutexMode, create);
+  if (!mutex) return mutex.error();
+  auto locked = os::lock_byte(mutex->get(), 0, true, wait);
+  if (!locked) return locked.error();
+  if (!*locked) return errc::kBusy;
+  auto links = os::link_count(mutex->get());
+  if (!links) return links.error();
+  if (*links == 0) return errc::kFileNotFound;
+  return std::move(*mutex);
+}
+
+// Removes everything in an entry that has no live instance, then the entry. Under its mutex.
+void remove_entry_locked(int ns, const std::string& file, int entry) {
+  auto names = os::list_directory(entry, "");
+  if (names)
+    for (const auto& n : *names)
+      if (n != kMutexFile) os::unlink_at(entry, n);
+  // The mutex goes last: who opens it from now on makes a new one, in an entry that is then
+  // not empty, so the rmdir below fails and their entry lives on.
+  os::unlink_at(entry, kMutexFile);
+  os::remove_directory_at(ns, file);
 }
 
 }  // namespace
 
-Result<PipeNamespace> PipeNamespace::open(std::string directory) {
-  auto dir = os::open_directory(directory, 01777, true);
+struct PipeNamespace::Scan {
+  os::UniqueFd dir;
+  std::string file;
+  std::uint32_t uid = 0;
+  EntryInfo info;
+};
+
+Result<PipeNamespace> PipeNamespace::open(std::string directory, unsigned create_mode) {
+  auto dir = os::open_directory(directory, create_mode, create_mode != 0);
   if (!dir) return dir.error();
   auto safe = os::check_directory_is_safe(dir->get());
   if (!safe) return safe.error();
@@ -56,126 +226,312 @@ Result<PipeNamespace> PipeNamespace::open(std::string directory) {
   return ns;
 }
 
+Result<std::vector<PipeNamespace::Scan>> PipeNamespace::scan(const std::string& key,
+                                                             const std::string& skip) const {
+  auto files = os::list_directory(dir_.get(), key + ".");
+  if (!files) return files.error();
+  const std::uint32_t me = os::current_user_id();
+  std::vector<Scan> live;
+  for (auto& file : *files) {
+    std::uint32_t uid = 0;
+    if (file == skip || !parse_entry_name(file, key, &uid)) continue;
+    auto dir = os::open_subdirectory(dir_.get(), file, 0, false);
+    if (!dir) {
+      if (is_resource_error(dir.error())) return dir.error();
+      continue;
+    }
+    auto owner = os::file_owner(dir->get());
+    if (!owner || *owner != uid) continue;  // someone else's squat of that uid's entry name
+    if (!any_live_instance(dir->get())) {
+      // Left by a killed server: its owner and root may tidy it up.
+      if (me == uid || me == 0) {
+        auto mutex = lock_entry(dir->get(), false, false);
+        if (mutex && !any_live_instance(dir->get())) remove_entry_locked(dir_.get(), file, dir->get());
+      }
+      continue;
+    }
+    auto descriptor = os::open_file_at(dir->get(), kDescriptorFile, 0, false);
+    if (!descriptor) continue;
+    auto text = os::read_small_file(descriptor->get(), 8192);
+    Scan s;
+    if (!text || !decode(*text, &s.info)) continue;
+    if (s.info.creator) {
+      s.info.owner_uid = uid;
+      s.info.owner_stamp = read_stamp(dir->get());
+    }
+    s.dir = std::move(*dir);
+    s.file = std::move(file);
+    s.uid = uid;
+    live.push_back(std::move(s));
+  }
+  return live;
+}
+
+namespace {
+
+// The creator that owns the name among live entries: the earliest stamp, the lower uid on a
+// tie (the same rule every process applies).
+template <class Entries>
+int owning_creator(const Entries& entries) {
+  int best = -1;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    if (!e.info.creator) continue;
+    if (best < 0) {
+      best = static_cast<int>(i);
+      continue;
+    }
+    const auto& b = entries[static_cast<std::size_t>(best)];
+    if (earlier(e.info.owner_stamp, b.info.owner_stamp) ||
+        (e.info.owner_stamp == b.info.owner_stamp && e.uid < b.uid))
+      best = static_cast<int>(i);
+  }
+  return best;
+}
+
+template <class Entry>
+bool belongs_to(const Entry& e, const Entry& owner) {
+  return &e == &owner || (!e.info.creator && e.info.owner_uid == owner.uid &&
+                          e.info.owner_stamp == owner.info.owner_stamp);
+}
+
+}  // namespace
+
+Result<NameView> PipeNamespace::view_of(std::vector<Scan> live) const {
+  int owner = owning_creator(live);
+  if (owner < 0) return errc::kFileNotFound;
+  const Scan& o = live[static_cast<std::size_t>(owner)];
+  NameView view;
+  view.pipe = o.info.pipe;
+  view.owner = o.uid;
+  for (auto& e : live) {
+    if (!belongs_to(e, o)) continue;
+    NameEntry entry{std::move(e.dir), e.uid, &e == &o};
+    if (entry.owner)
+      view.entries.insert(view.entries.begin(), std::move(entry));
+    else
+      view.entries.push_back(std::move(entry));
+  }
+  return view;
+}
+
 Result<InstanceSlot> PipeNamespace::create_instance(const PipeName& name,
                                                     const PipeAttributes& requested,
                                                     bool first_instance) {
-  auto dir = os::open_subdirectory(dir_.get(), name.key, kNameDirMode, true);
-  if (!dir) return dir.error();
-  auto lock = os::open_file_at(dir->get(), kLockFile, kFileMode, true);
-  if (!lock) return lock.error();
-  auto descriptor = os::open_file_at(dir->get(), kDescriptor, kFileMode, true);
-  if (!descriptor) return descriptor.error();
-
-  auto locked = os::lock_byte(lock->get(), kCreationByte, true, true);
-  if (!locked) return locked.error();
-  struct Unlock {
-    int fd;
-    ~Unlock() { os::unlock_byte(fd, kCreationByte); }
-  } unlock{lock->get()};
-
-  InstanceSlot out;
-  if (exists(dir->get())) {
-    auto text = os::read_small_file(descriptor->get(), 4096);
-    if (!text) return text.error();
-    if (!decode(*text, &out.pipe)) return errc::kAccessDenied;
-    // Hash collision with another name: refuse rather than join the wrong pipe.
-    PipeName existing;
-    if (parse_pipe_name(out.pipe.display, &existing) != NameProblem::kNone ||
-        existing.folded != name.folded)
-      return errc::kAccessDenied;
-  } else {
-    out.pipe = requested;
-    out.pipe.display = name.display;
-    out.created_name = true;
-    auto written = os::rewrite_small_file(descriptor->get(), encode(out.pipe));
-    if (!written) return written.error();
-    for (const auto& stale : listeners(dir->get())) os::unlink_at(dir->get(), stale.file);
-  }
-
-  bool found = false;
-  for (std::uint32_t slot = 0; slot < slot_limit(out.pipe.max_instances); ++slot) {
-    auto got = os::lock_byte(lock->get(), kFirstSlotByte + slot, true, false);
-    if (!got) return got.error();
-    if (*got) {
-      out.slot = slot;
-      found = true;
-      break;
+  const std::uint32_t me = os::current_user_id();
+  for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
+    // This user's entry: the first of its possible names that this user owns.
+    os::UniqueFd entry;
+    std::string entry_file;
+    for (int n = 0; n < kEntryNames && !entry; ++n) {
+      std::string file = name.key + "." + std::to_string(me);
+      if (n > 0) file += "." + std::to_string(n);
+      auto dir = os::open_subdirectory(dir_.get(), file, kEntryMode, true);
+      if (!dir) {
+        if (is_resource_error(dir.error())) return dir.error();
+        continue;
+      }
+      auto owner = os::file_owner(dir->get());
+      if (!owner) return owner.error();
+      if (*owner != me) continue;  // squatted by someone else: try the next name
+      entry = std::move(*dir);
+      entry_file = std::move(file);
     }
-  }
-  auto release_slot = [&] {
-    if (found) os::unlock_byte(lock->get(), kFirstSlotByte + out.slot);
-  };
-  if (!found) return errc::kPipeBusy;
-  bool name_exists = exists(dir->get());
-  if (name_exists && first_instance) {
-    release_slot();
-    return errc::kAccessDenied;
-  }
-  if (name_exists && out.pipe.access != requested.access) {
-    release_slot();
-    return errc::kAccessDenied;
-  }
-  auto shared = os::lock_byte(lock->get(), kExistsByte, false, true);
-  if (!shared) {
-    release_slot();
-    return shared.error();
-  }
-  out.name_dir = std::move(*dir);
-  out.lock = std::move(*lock);
-  return out;
-}
+    if (!entry) return errc::kAccessDenied;
+    auto mutex = lock_entry(entry.get(), true, true);
+    if (!mutex) {
+      if (mutex.error() == errc::kFileNotFound) continue;  // removed meanwhile: again
+      return mutex.error();
+    }
 
-Result<os::UniqueFd> PipeNamespace::open_existing(const PipeName& name,
-                                                   PipeAttributes* attributes) {
-  auto dir = os::open_subdirectory(dir_.get(), name.key, kNameDirMode, false);
-  if (!dir) return errc::kFileNotFound;
-  if (!exists(dir->get())) return errc::kFileNotFound;
-  auto descriptor = os::open_file_at(dir->get(), kDescriptor, kFileMode, false);
-  if (!descriptor) return errc::kFileNotFound;
-  auto text = os::read_small_file(descriptor->get(), 4096);
-  if (!text || !decode(*text, attributes)) return errc::kFileNotFound;
-  PipeName existing;
-  if (parse_pipe_name(attributes->display, &existing) != NameProblem::kNone ||
-      existing.folded != name.folded)
-    return errc::kFileNotFound;
-  return std::move(*dir);
-}
-
-bool PipeNamespace::exists(int name_dir) {
-  auto lock = os::open_file_at(name_dir, kLockFile, kFileMode, false);
-  return lock && os::byte_is_locked(lock->get(), kExistsByte);
-}
-
-std::uint32_t PipeNamespace::count_instances(int name_dir) {
-  auto lock = os::open_file_at(name_dir, kLockFile, kFileMode, false);
-  if (!lock || !os::byte_is_locked(lock->get(), kExistsByte)) return 0;
-  // Slots are taken lowest-first, so live instances are dense near 0; stop after a long gap.
-  std::uint32_t count = 0;
-  std::uint32_t gap = 0;
-  for (std::uint32_t slot = 0; slot < kUnlimitedSlots && count < 255 && gap < 1024; ++slot) {
-    if (os::byte_is_locked(lock->get(), kFirstSlotByte + slot)) {
-      ++count;
-      gap = 0;
+    // Who owns the name now: this user (an entry with live instances), someone else, nobody.
+    const bool own_live = any_live_instance(entry.get());
+    auto others = scan(name.key, entry_file);
+    if (!others) return others.error();
+    EntryInfo mine;
+    bool name_exists = true;
+    std::uint32_t owner_uid = me;
+    std::vector<Scan*> pipe_entries;  // other entries whose instances are this pipe's
+    if (own_live) {
+      auto descriptor = os::open_file_at(entry.get(), kDescriptorFile, 0, false);
+      auto text = descriptor ? os::read_small_file(descriptor->get(), 8192)
+                             : Result<std::string>(descriptor.error());
+      if (!text || !decode(*text, &mine)) return errc::kAccessDenied;
+      if (mine.creator) {
+        mine.owner_uid = me;
+        mine.owner_stamp = read_stamp(entry.get());
+      }
+      bool owner_live = mine.creator;
+      for (auto& o : *others) {
+        bool same_pipe = o.info.owner_uid == mine.owner_uid && o.info.owner_stamp == mine.owner_stamp;
+        if (same_pipe && !o.info.creator) pipe_entries.push_back(&o);
+        owner_live = owner_live || (same_pipe && o.info.creator && o.uid == mine.owner_uid);
+      }
+      if (!owner_live) {
+        // We joined a name whose creator's instances are all gone: ours keep the name, so we
+        // own it now. TODO(compat): Windows keeps the creator as the owner.
+        mine.creator = true;
+        mine.owner_uid = me;
+        pipe_entries.clear();
+        if (auto written = os::replace_file_at(entry.get(), kDescriptorFile, encode(mine), kPublicMode);
+            !written)
+          return written.error();
+        auto stamp = publish_stamp(entry.get());
+        if (!stamp) return stamp.error();
+        mine.owner_stamp = *stamp;
+      }
+      owner_uid = mine.owner_uid;
+    } else if (int owner = owning_creator(*others); owner >= 0) {
+      Scan& o = (*others)[static_cast<std::size_t>(owner)];
+      mine.pipe = o.info.pipe;
+      mine.creator = false;
+      mine.owner_uid = owner_uid = o.uid;
+      mine.owner_stamp = o.info.owner_stamp;
+      for (auto& e : *others)
+        if (belongs_to(e, o)) pipe_entries.push_back(&e);
     } else {
-      ++gap;
+      name_exists = false;
+      mine.pipe = requested;
+      mine.pipe.display = name.display;
+      mine.creator = true;
+      mine.owner_uid = me;
     }
+
+    if (name_exists) {
+      // Hash collision with another name: refuse rather than join the wrong pipe.
+      PipeName existing;
+      if (parse_pipe_name(mine.pipe.display, &existing) != NameProblem::kNone ||
+          existing.folded != name.folded)
+        return errc::kAccessDenied;
+      if (mine.pipe.max_instances < 255) {  // counting costs a look at every instance
+        std::uint32_t instances = own_live ? live_instances(entry.get()) : 0;
+        for (const Scan* e : pipe_entries) instances += live_instances(e->dir.get());
+        if (instances >= mine.pipe.max_instances) return errc::kPipeBusy;
+      }
+      if (first_instance) return errc::kAccessDenied;
+      if (mine.pipe.access != requested.access) return errc::kAccessDenied;
+    }
+    if (!own_live) {
+      // Whatever a killed server left here is stale now.
+      if (auto stale = os::list_directory(entry.get(), ""); stale)
+        for (const auto& f : *stale)
+          if (f != kMutexFile) os::unlink_at(entry.get(), f);
+      if (auto written = os::replace_file_at(entry.get(), kDescriptorFile, encode(mine), kPublicMode);
+          !written)
+        return written.error();
+    }
+
+    // The instance: a file locked before it has a name, so nobody can lock it first.
+    std::uint32_t slot = free_slot(entry.get());
+    if (slot >= kUnlimitedSlots) return errc::kPipeBusy;
+    auto instance = os::create_unnamed_file(entry.get(), 0, kPublicMode);
+    if (!instance) return instance.error();
+    auto locked = os::lock_byte(instance->get(), 0, true, false);
+    if (!locked) return locked.error();
+    if (!*locked) return errc::kBusy;  // nobody else can reach an unnamed file
+    os::unlink_at(entry.get(), instance_file(slot));  // a dead instance's
+    auto linked = os::link_file_at(instance->get(), entry.get(), instance_file(slot));
+    if (!linked) return linked.error();
+    if (!*linked) continue;
+
+    if (!name_exists) {
+      // Published; now the stamp, then a look for an older creator of the same name (another
+      // user's, racing us): the older one owns the name and we withdraw.
+      auto stamp = publish_stamp(entry.get());
+      if (!stamp) {
+        os::unlink_at(entry.get(), instance_file(slot));
+        return stamp.error();
+      }
+      mine.owner_stamp = *stamp;
+      auto rivals = scan(name.key, entry_file);
+      if (!rivals) {
+        os::unlink_at(entry.get(), instance_file(slot));
+        return rivals.error();
+      }
+      bool lost = false;
+      for (const auto& r : *rivals)
+        lost = lost || (r.info.creator && r.info.owner_stamp.set() &&
+                        (r.info.owner_stamp < mine.owner_stamp ||
+                         (r.info.owner_stamp == mine.owner_stamp && r.uid < me)));
+      if (lost) {
+        os::unlink_at(entry.get(), instance_file(slot));
+        if (first_instance) return errc::kAccessDenied;
+        continue;  // join the winner's name
+      }
+    }
+    InstanceSlot out;
+    out.entry = std::move(entry);
+    out.instance = std::move(*instance);
+    out.slot = slot;
+    out.pipe = std::move(mine.pipe);
+    out.owner = owner_uid;
+    out.created_name = !name_exists;
+    return out;
   }
-  return count;
+  return errc::kBusy;
 }
 
-std::vector<ListenerEntry> PipeNamespace::listeners(int name_dir) {
-  std::vector<ListenerEntry> out;
-  auto names = os::list_directory(name_dir, "L");
-  if (!names) return out;
-  std::sort(names->begin(), names->end());
-  for (auto& file : *names) {
-    ListenerEntry e;
-    unsigned long long ns = 0;
-    if (std::sscanf(file.c_str(), "L%20llu-%u-%u-%u", &ns, &e.pid, &e.slot, &e.in_quota) != 4)
-      continue;
-    e.file = std::move(file);
-    out.push_back(std::move(e));
+void PipeNamespace::forget_instance(int entry, std::uint32_t slot,
+                                    const os::FileId& instance) const {
+  auto mutex = lock_entry(entry, false, true);
+  if (!mutex) return;
+  std::string file = instance_file(slot);
+  if (auto fd = os::open_file_at(entry, file, 0, false); fd) {
+    auto id = os::file_id(fd->get());
+    // Another holder of the instance (a shared server end) may still keep it alive; and a new
+    // instance may have taken the slot since (then the file is another one).
+    if (id && *id == instance && !os::byte_is_write_locked(fd->get(), 0)) os::unlink_at(entry, file);
   }
+  if (any_live_instance(entry)) return;
+  auto name = os::name_of_open_directory(entry);
+  if (!name) return;
+  // Only when that name is still this very directory (its owner may have renamed it).
+  auto again = os::open_subdirectory(dir_.get(), *name, 0, false);
+  if (!again) return;
+  auto a = os::file_id(again->get());
+  auto b = os::file_id(entry);
+  if (a && b && *a == *b) remove_entry_locked(dir_.get(), *name, entry);
+}
+
+Result<NameView> PipeNamespace::find(const PipeName& name) const {
+  auto live = scan(name.key, {});
+  if (!live) return live.error();
+  auto view = view_of(std::move(*live));
+  if (!view) return view.error();
+  PipeName existing;
+  if (parse_pipe_name(view->pipe.display, &existing) != NameProblem::kNone ||
+      existing.folded != name.folded)
+    return errc::kFileNotFound;  // another name with the same hash
+  return view;
+}
+
+std::uint32_t PipeNamespace::count_instances(const PipeName& name) const {
+  auto view = find(name);
+  if (!view) return 0;
+  std::uint32_t count = 0;
+  for (const auto& e : view->entries) count += live_instances(e.dir.get());
+  return std::min<std::uint32_t>(count, 255);
+}
+
+std::vector<ListenerEntry> PipeNamespace::listeners(const NameView& view, bool live_only) {
+  std::vector<ListenerEntry> out;
+  for (std::size_t i = 0; i < view.entries.size(); ++i) {
+    int dir = view.entries[i].dir.get();
+    auto names = os::list_directory(dir, "L");
+    if (!names) continue;
+    for (auto& file : *names) {
+      ListenerEntry e;
+      unsigned long long ns = 0;
+      if (std::sscanf(file.c_str(), "L%20llu-%u-%u-%u", &ns, &e.pid, &e.slot, &e.in_quota) != 4)
+        continue;
+      if (live_only && !instance_is_live(dir, instance_file(e.slot))) continue;
+      e.file = std::move(file);
+      e.entry = i;
+      out.push_back(std::move(e));
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ListenerEntry& a, const ListenerEntry& b) { return a.file < b.file; });
   return out;
 }
 
@@ -189,18 +545,32 @@ std::string PipeNamespace::listener_name(std::uint32_t slot, std::uint32_t in_qu
   return buf;
 }
 
+Result<PipeName> PipeNamespace::name_of_entry(int entry) {
+  auto descriptor = os::open_file_at(entry, kDescriptorFile, 0, false);
+  if (!descriptor) return descriptor.error();
+  auto text = os::read_small_file(descriptor->get(), 8192);
+  if (!text) return text.error();
+  EntryInfo info;
+  PipeName name;
+  if (!decode(*text, &info) || parse_pipe_name(info.pipe.display, &name) != NameProblem::kNone)
+    return errc::kBadPipe;
+  return name;
+}
+
 Result<std::vector<std::string>> PipeNamespace::list() const {
-  auto entries = os::list_directory(dir_.get(), "");
-  if (!entries) return entries.error();
+  auto files = os::list_directory(dir_.get(), "");
+  if (!files) return files.error();
+  std::map<std::string, bool> keys;
+  for (const auto& f : *files) {
+    auto dot = f.find('.');
+    if (dot != std::string::npos && dot > 0) keys.emplace(f.substr(0, dot), true);
+  }
   std::vector<std::string> names;
-  for (const auto& key : *entries) {
-    auto dir = os::open_subdirectory(dir_.get(), key, kNameDirMode, false);
-    if (!dir || !exists(dir->get())) continue;
-    auto descriptor = os::open_file_at(dir->get(), kDescriptor, kFileMode, false);
-    if (!descriptor) continue;
-    auto text = os::read_small_file(descriptor->get(), 4096);
-    PipeAttributes a;
-    if (text && decode(*text, &a)) names.push_back(a.display);
+  for (const auto& [key, unused] : keys) {
+    auto live = scan(key, {});
+    if (!live) continue;
+    auto view = view_of(std::move(*live));
+    if (view) names.push_back(view->pipe.display);
   }
   std::sort(names.begin(), names.end());
   return names;

@@ -16,7 +16,7 @@ Result<DirWatch> DirWatch::create(int dir_fd) {
   w.fd_.reset(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
   if (!w.fd_) return last_errno();
   std::string path = "/proc/self/fd/" + std::to_string(dir_fd);
-  if (::inotify_add_watch(w.fd_.get(), path.c_str(), IN_CREATE | IN_MOVED_TO) < 0)
+  if (::inotify_add_watch(w.fd_.get(), path.c_str(), IN_CREATE | IN_MOVED_TO | IN_DELETE) < 0)
     return last_errno();
   return w;
 }

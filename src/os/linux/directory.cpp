@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <string_view>
 
 #include "os/linux/errno_map.hpp"
 
@@ -108,6 +109,64 @@ void unlink_at(int dir_fd, const std::string& name) noexcept {
   ::unlinkat(dir_fd, name.c_str(), 0);
 }
 
+bool remove_directory_at(int dir_fd, const std::string& name) noexcept {
+  return ::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) == 0;
+}
+
+Result<void> replace_file_at(int dir_fd, const std::string& name, const std::string& contents,
+                             unsigned mode) {
+  // The new contents go to a name of our own first; rename(2) then swaps it in atomically.
+  std::string temporary = "." + name + "." + std::to_string(::getpid()) + ".new";
+  UniqueFd fd(::openat(dir_fd, temporary.c_str(),
+                       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
+  if (!fd) return last_errno();
+  ::fchmod(fd.get(), mode);  // umask-free
+  ssize_t n = ::write(fd.get(), contents.data(), contents.size());
+  if (n != static_cast<ssize_t>(contents.size()) ||
+      ::renameat(dir_fd, temporary.c_str(), dir_fd, name.c_str()) != 0) {
+    // A short write on tmpfs means it is full.
+    auto error = n < 0 || n == static_cast<ssize_t>(contents.size())
+                     ? last_errno()
+                     : make_error_code(errc::kNotEnoughMemory);
+    ::unlinkat(dir_fd, temporary.c_str(), 0);
+    return error;
+  }
+  return {};
+}
+
+Result<std::uint32_t> file_owner(int fd) {
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) return last_errno();
+  return static_cast<std::uint32_t>(st.st_uid);
+}
+
+Result<FileId> file_id(int fd) {
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) return last_errno();
+  return FileId{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+}
+
+Result<ChangeTime> change_time(int fd) {
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) return last_errno();
+  return ChangeTime{static_cast<std::int64_t>(st.st_ctim.tv_sec),
+                    static_cast<std::int64_t>(st.st_ctim.tv_nsec)};
+}
+
+Result<std::string> name_of_open_directory(int fd) {
+  char link[64];
+  std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  char path[PATH_MAX];
+  ssize_t n = ::readlink(link, path, sizeof path - 1);
+  if (n <= 0) return last_errno();
+  std::string text(path, static_cast<std::size_t>(n));
+  constexpr std::string_view kDeleted = " (deleted)";
+  if (text.size() >= kDeleted.size() && text.compare(text.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0)
+    return errc::kFileNotFound;
+  auto slash = text.rfind('/');
+  return slash == std::string::npos ? text : text.substr(slash + 1);
+}
+
 Result<bool> lock_byte(int fd, std::uint64_t offset, bool exclusive, bool wait) {
   struct flock fl{};
   fl.l_type = static_cast<short>(exclusive ? F_WRLCK : F_RDLCK);
@@ -134,6 +193,16 @@ void unlock_byte(int fd, std::uint64_t offset) noexcept {
 bool byte_is_locked(int fd, std::uint64_t offset) {
   struct flock fl{};
   fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = static_cast<off_t>(offset);
+  fl.l_len = 1;
+  if (::fcntl(fd, F_OFD_GETLK, &fl) != 0) return false;
+  return fl.l_type != F_UNLCK;
+}
+
+bool byte_is_write_locked(int fd, std::uint64_t offset) {
+  struct flock fl{};
+  fl.l_type = F_RDLCK;  // conflicts with exclusive locks only
   fl.l_whence = SEEK_SET;
   fl.l_start = static_cast<off_t>(offset);
   fl.l_len = 1;

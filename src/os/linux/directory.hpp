@@ -2,6 +2,7 @@
 // count instances (they vanish with the last descriptor, SIGKILL included).
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -45,6 +46,33 @@ Result<std::vector<std::string>> list_directory(int dir_fd, const std::string& p
 
 /// Removes the file `name` in `dir_fd`; missing files are fine.
 void unlink_at(int dir_fd, const std::string& name) noexcept;
+/// Removes the empty directory `name` in `dir_fd`; false when it is not there or not empty.
+bool remove_directory_at(int dir_fd, const std::string& name) noexcept;
+/// Replaces the file `name` in `dir_fd` with one holding `contents` (mode `mode`) in one step:
+/// a reader opens either the old file or the new one, never a half-written one.
+Result<void> replace_file_at(int dir_fd, const std::string& name, const std::string& contents,
+                             unsigned mode);
+
+/// The uid that owns the file or directory `fd`.
+Result<std::uint32_t> file_owner(int fd);
+/// What tells one file from another: its device and inode numbers.
+struct FileId {
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  friend bool operator==(const FileId&, const FileId&) = default;
+};
+Result<FileId> file_id(int fd);
+/// When the file's inode last changed (st_ctim). Nobody can set it, and it follows the
+/// kernel's coarse clock (a tick of a few milliseconds).
+struct ChangeTime {
+  std::int64_t seconds = 0;
+  std::int64_t nanoseconds = 0;
+  friend auto operator<=>(const ChangeTime&, const ChangeTime&) = default;
+};
+Result<ChangeTime> change_time(int fd);
+/// The last component of the path `fd` was opened at, as the kernel knows it now
+/// (kFileNotFound once it was removed).
+Result<std::string> name_of_open_directory(int fd);
 
 /// Takes an open-file-description lock on byte `offset` of `fd`: shared or exclusive, waiting
 /// or not. Returns false when another description holds a conflicting lock (no-wait).
@@ -54,6 +82,9 @@ void unlock_byte(int fd, std::uint64_t offset) noexcept;
 /// Whether another open file description holds any lock on byte `offset` (fd's own locks are
 /// not seen).
 bool byte_is_locked(int fd, std::uint64_t offset);
+/// Whether another open file description holds an exclusive lock on byte `offset`. Shared
+/// locks are not seen: anyone who may read a file may take one, so they prove nothing.
+bool byte_is_write_locked(int fd, std::uint64_t offset);
 
 /// Whether a process with this id exists.
 bool process_exists(std::uint32_t pid) noexcept;
