@@ -3,10 +3,24 @@
 #include <algorithm>
 #include <vector>
 
+#include "sluice/security.hpp"
+
 namespace sluice::core {
 
+namespace {
+
+// Another user's instances count as the name's only when its descriptor lets them in (a
+// squatter's claim to have joined is checked, not believed). Clients check again at connect,
+// with the instance's supplementary groups.
+bool may_join(const registry::PipeAttributes& owner_pipe, std::uint32_t uid, std::uint32_t gid) {
+  auto security = SecurityDescriptor::from_text(owner_pipe.security);
+  return security && security->permits(Identity{uid, gid, {}}, rights::kCreatePipeInstance);
+}
+
+}  // namespace
+
 Result<std::shared_ptr<Engine>> Engine::create(std::string directory, unsigned create_mode) {
-  auto names = registry::PipeNamespace::open(std::move(directory), create_mode);
+  auto names = registry::PipeNamespace::open(std::move(directory), create_mode, may_join);
   if (!names) return names.error();
   auto poller = os::Poller::create();
   if (!poller) return poller.error();

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <map>
 #include <sstream>
+#include <thread>
 
 namespace sluice::registry {
 namespace {
@@ -20,13 +21,14 @@ constexpr std::uint32_t kUnlimitedSlots = 65536;
 constexpr int kEntryNames = 8;  // <key>.<uid>, then .1 to .7 when someone squats those
 constexpr int kCreateAttempts = 32;
 
-// When a creator published its first instance, in an order every process agrees on: the
-// change time of the creator's S file, which nobody can set (so nobody can claim to be older
-// than they are), then CLOCK_MONOTONIC read just before, for two stamps in one coarse tick.
+// When a creator published its first instance: the change time of its S file, which nobody
+// can set, so nobody can claim to be older than they are. The kernel's clock for it is coarse
+// (a tick of a few milliseconds), and a tie goes to the lower uid. So a creator other than
+// root lets its tick pass before it looks for rivals, and yields to one in the same tick: a
+// rival that comes after it is then always later. Root wins every tie and need not wait.
 struct Stamp {
   os::ChangeTime kernel;
-  std::uint64_t fine = 0;  // 0: not stamped yet
-  bool set() const { return fine != 0; }
+  bool set() const { return kernel.seconds != 0 || kernel.nanoseconds != 0; }
   friend auto operator<=>(const Stamp&, const Stamp&) = default;
 };
 
@@ -54,8 +56,7 @@ std::string encode(const EntryInfo& e) {
       << a.display << '\n'
       << a.security << '\n'
       << (e.creator ? "creator" : "joiner") << ' ' << e.owner_uid << ' '
-      << e.owner_stamp.kernel.seconds << ' ' << e.owner_stamp.kernel.nanoseconds << ' '
-      << e.owner_stamp.fine << '\n';
+      << e.owner_stamp.kernel.seconds << ' ' << e.owner_stamp.kernel.nanoseconds << '\n';
   return out.str();
 }
 
@@ -68,7 +69,7 @@ bool decode(const std::string& text, EntryInfo* e) {
   in.ignore(1);
   if (!std::getline(in, a.display) || !std::getline(in, a.security)) return false;
   if (!(in >> role >> e->owner_uid >> e->owner_stamp.kernel.seconds >>
-        e->owner_stamp.kernel.nanoseconds >> e->owner_stamp.fine))
+        e->owner_stamp.kernel.nanoseconds))
     return false;
   if (role != "creator" && role != "joiner") return false;
   e->creator = role == "creator";
@@ -79,38 +80,30 @@ std::string instance_file(std::uint32_t slot) { return "I" + std::to_string(slot
 
 constexpr const char* kStampFile = "S";
 
-// Stamps an entry that just published the first instance of a name.
-Result<Stamp> publish_stamp(int entry) {
-  Stamp stamp;
-  stamp.fine = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                              std::chrono::steady_clock::now().time_since_epoch())
-                                              .count()) +
-               1;
+// Stamps an entry that just published the first instance of a name, and lets the clock's
+// tick pass when asked to.
+Result<Stamp> publish_stamp(int entry, bool let_the_tick_pass) {
   auto file = os::create_unnamed_file(entry, 0, kPublicMode);
   if (!file) return file.error();
-  if (auto written = os::rewrite_small_file(file->get(), std::to_string(stamp.fine)); !written)
-    return written.error();
   os::unlink_at(entry, kStampFile);
   auto linked = os::link_file_at(file->get(), entry, kStampFile);  // sets the change time
   if (!linked) return linked.error();
   if (!*linked) return errc::kBusy;
   auto when = os::change_time(file->get());
   if (!when) return when.error();
-  stamp.kernel = *when;
-  return stamp;
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+  while (let_the_tick_pass && os::coarse_time() <= *when &&
+         std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  return Stamp{*when};
 }
 
 // A creator entry's stamp; unset while it has none yet.
 Stamp read_stamp(int entry) {
-  Stamp stamp;
   auto file = os::open_file_at(entry, kStampFile, 0, false);
-  if (!file) return stamp;
-  auto text = os::read_small_file(file->get(), 32);
+  if (!file) return {};
   auto when = os::change_time(file->get());
-  if (!text || !when) return stamp;
-  stamp.fine = std::strtoull(text->c_str(), nullptr, 10);
-  stamp.kernel = *when;
-  return stamp;
+  return when ? Stamp{*when} : Stamp{};
 }
 
 bool is_resource_error(const std::error_code& ec) {
@@ -215,7 +208,8 @@ struct PipeNamespace::Scan {
   EntryInfo info;
 };
 
-Result<PipeNamespace> PipeNamespace::open(std::string directory, unsigned create_mode) {
+Result<PipeNamespace> PipeNamespace::open(std::string directory, unsigned create_mode,
+                                          JoinCheck may_join) {
   auto dir = os::open_directory(directory, create_mode, create_mode != 0);
   if (!dir) return dir.error();
   auto safe = os::check_directory_is_safe(dir->get());
@@ -223,6 +217,7 @@ Result<PipeNamespace> PipeNamespace::open(std::string directory, unsigned create
   PipeNamespace ns;
   ns.path_ = std::move(directory);
   ns.dir_ = std::move(*dir);
+  ns.may_join_ = may_join;
   return ns;
 }
 
@@ -306,7 +301,10 @@ Result<NameView> PipeNamespace::view_of(std::vector<Scan> live) const {
   view.owner = o.uid;
   for (auto& e : live) {
     if (!belongs_to(e, o)) continue;
-    NameEntry entry{std::move(e.dir), e.uid, &e == &o};
+    auto gid = os::file_group(e.dir.get());
+    if (!gid) continue;
+    if (&e != &o && !(may_join_ && may_join_(o.info.pipe, e.uid, *gid))) continue;
+    NameEntry entry{std::move(e.dir), e.uid, *gid, &e == &o};
     if (entry.owner)
       view.entries.insert(view.entries.begin(), std::move(entry));
     else
@@ -343,6 +341,15 @@ Result<InstanceSlot> PipeNamespace::create_instance(const PipeName& name,
       if (mutex.error() == errc::kFileNotFound) continue;  // removed meanwhile: again
       return mutex.error();
     }
+    // An attempt that ends without an instance leaves no entry behind (under the mutex still).
+    struct TidyUp {
+      int ns, entry;
+      const std::string& file;
+      bool armed = true;
+      ~TidyUp() {
+        if (armed && !any_live_instance(entry)) remove_entry_locked(ns, file, entry);
+      }
+    } tidy_up{dir_.get(), entry.get(), entry_file};
 
     // Who owns the name now: this user (an entry with live instances), someone else, nobody.
     const bool own_live = any_live_instance(entry.get());
@@ -376,7 +383,7 @@ Result<InstanceSlot> PipeNamespace::create_instance(const PipeName& name,
         if (auto written = os::replace_file_at(entry.get(), kDescriptorFile, encode(mine), kPublicMode);
             !written)
           return written.error();
-        auto stamp = publish_stamp(entry.get());
+        auto stamp = publish_stamp(entry.get(), me != 0);
         if (!stamp) return stamp.error();
         mine.owner_stamp = *stamp;
       }
@@ -437,7 +444,7 @@ Result<InstanceSlot> PipeNamespace::create_instance(const PipeName& name,
     if (!name_exists) {
       // Published; now the stamp, then a look for an older creator of the same name (another
       // user's, racing us): the older one owns the name and we withdraw.
-      auto stamp = publish_stamp(entry.get());
+      auto stamp = publish_stamp(entry.get(), me != 0);
       if (!stamp) {
         os::unlink_at(entry.get(), instance_file(slot));
         return stamp.error();
@@ -452,13 +459,14 @@ Result<InstanceSlot> PipeNamespace::create_instance(const PipeName& name,
       for (const auto& r : *rivals)
         lost = lost || (r.info.creator && r.info.owner_stamp.set() &&
                         (r.info.owner_stamp < mine.owner_stamp ||
-                         (r.info.owner_stamp == mine.owner_stamp && r.uid < me)));
+                         (r.info.owner_stamp == mine.owner_stamp && me != 0)));  // tie: yield
       if (lost) {
         os::unlink_at(entry.get(), instance_file(slot));
         if (first_instance) return errc::kAccessDenied;
         continue;  // join the winner's name
       }
     }
+    tidy_up.armed = false;
     InstanceSlot out;
     out.entry = std::move(entry);
     out.instance = std::move(*instance);

@@ -66,8 +66,13 @@ struct InstanceSlot {
 struct NameEntry {
   os::UniqueFd dir;
   std::uint32_t uid = 0;  ///< the entry's owner (checked with fstat, not taken from its name)
+  std::uint32_t gid = 0;  ///< the group of its directory: its owner's when it made it
   bool owner = false;     ///< the name owner's entry; others joined it
 };
+
+/// Whether the name's descriptor (owner_pipe.security) lets a joined entry's user add
+/// instances; entries it refuses are left out of every view.
+using JoinCheck = bool (*)(const PipeAttributes& owner_pipe, std::uint32_t uid, std::uint32_t gid);
 
 /// A name that exists, as a client sees it: the owner's attributes and every live entry.
 struct NameView {
@@ -91,7 +96,8 @@ class PipeNamespace {
   /// Opens the namespace in `directory`, created with `create_mode` when missing (0: never
   /// created). Refused (kAccessDenied) unless owned by root or the caller, and sticky when
   /// others may write it.
-  static Result<PipeNamespace> open(std::string directory, unsigned create_mode = kSharedMode);
+  static Result<PipeNamespace> open(std::string directory, unsigned create_mode = kSharedMode,
+                                    JoinCheck may_join = nullptr);
   /// The mode of a namespace several users share: sticky and world-writable.
   static constexpr unsigned kSharedMode = 01777;
   /// The mode of one user's private namespace.
@@ -136,6 +142,7 @@ class PipeNamespace {
 
   std::string path_;
   os::UniqueFd dir_;
+  JoinCheck may_join_ = nullptr;  // null: nobody may join another user's name
 };
 
 }  // namespace sluice::registry

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <ctime>
 #include <string_view>
 
 #include "os/linux/errno_map.hpp"
@@ -140,6 +141,12 @@ Result<std::uint32_t> file_owner(int fd) {
   return static_cast<std::uint32_t>(st.st_uid);
 }
 
+Result<std::uint32_t> file_group(int fd) {
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) return last_errno();
+  return static_cast<std::uint32_t>(st.st_gid);
+}
+
 Result<FileId> file_id(int fd) {
   struct stat st{};
   if (::fstat(fd, &st) != 0) return last_errno();
@@ -151,6 +158,12 @@ Result<ChangeTime> change_time(int fd) {
   if (::fstat(fd, &st) != 0) return last_errno();
   return ChangeTime{static_cast<std::int64_t>(st.st_ctim.tv_sec),
                     static_cast<std::int64_t>(st.st_ctim.tv_nsec)};
+}
+
+ChangeTime coarse_time() noexcept {
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
+  return ChangeTime{static_cast<std::int64_t>(now.tv_sec), static_cast<std::int64_t>(now.tv_nsec)};
 }
 
 Result<std::string> name_of_open_directory(int fd) {

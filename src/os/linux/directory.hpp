@@ -53,8 +53,9 @@ bool remove_directory_at(int dir_fd, const std::string& name) noexcept;
 Result<void> replace_file_at(int dir_fd, const std::string& name, const std::string& contents,
                              unsigned mode);
 
-/// The uid that owns the file or directory `fd`.
+/// The uid that owns the file or directory `fd`, and its group.
 Result<std::uint32_t> file_owner(int fd);
+Result<std::uint32_t> file_group(int fd);
 /// What tells one file from another: its device and inode numbers.
 struct FileId {
   std::uint64_t device = 0;
@@ -70,6 +71,8 @@ struct ChangeTime {
   friend auto operator<=>(const ChangeTime&, const ChangeTime&) = default;
 };
 Result<ChangeTime> change_time(int fd);
+/// The coarse clock the kernel stamps change times with, now (CLOCK_REALTIME_COARSE).
+ChangeTime coarse_time() noexcept;
 /// The last component of the path `fd` was opened at, as the kernel knows it now
 /// (kFileNotFound once it was removed).
 Result<std::string> name_of_open_directory(int fd);
