@@ -119,3 +119,8 @@ if(SLUICE_BUILD_TESTS)
       -P ${PROJECT_SOURCE_DIR}/tests/install/run_install_test.cmake)
   set_tests_properties(Install.FindPackageAndPkgConfigConsumersBuildAndRun PROPERTIES TIMEOUT 120)
 endif()
+
+# The machine namespace exists from boot, made by root (docs/security.md): systemd-tmpfiles
+# reads this from <prefix>/lib/tmpfiles.d.
+install(FILES ${PROJECT_SOURCE_DIR}/cmake/sluice-tmpfiles.conf
+  DESTINATION lib/tmpfiles.d RENAME sluice.conf)
