@@ -119,18 +119,24 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::create_server(
   if (!security.owner) security.owner = os::current_user_id();
   if (!security.group) security.group = os::current_group_id();
   wanted.security = security.to_text();
-  auto slot = engine->names().create_instance(parsed, wanted, o.first_instance);
+  // Adding an instance to another user's name takes the rights of the open mode plus the
+  // right to create an instance (spec/security.md A1).
+  auto may_add = [access](const registry::PipeAttributes& owner_pipe) {
+    auto owner_security = SecurityDescriptor::from_text(owner_pipe.security);
+    return owner_security &&
+           owner_security->permits(Identity{os::current_user_id(), os::current_group_id(),
+                                            os::current_groups()},
+                                   server_rights(access) | rights::kCreatePipeInstance);
+  };
+  auto slot = engine->names().create_instance(parsed, wanted, o.first_instance, may_add);
   if (!slot) return slot.error();
   auto name_security = SecurityDescriptor::from_text(slot->pipe.security);
-  if (!name_security) return errc::kAccessDenied;
-  // Joining a name someone else created takes the rights of the open mode plus the right to
-  // create an instance (spec/security.md A1).
-  if (!slot->created_name &&
-      !name_security->permits(Identity{os::current_user_id(), os::current_group_id(),
-                                       os::current_groups()},
-                              server_rights(access) | rights::kCreatePipeInstance))
+  if (!name_security) {  // a descriptor file we cannot read: no instance, and none left over
+    auto id = os::file_id(slot->instance.get());
+    slot->instance.reset();
+    if (id) engine->names().forget_instance(slot->entry.get(), slot->slot, *id);
     return errc::kAccessDenied;
-
+  }
   std::shared_ptr<PipeEndCore> end(new PipeEndCore(engine, true));
   end->access_ = slot->pipe.access;
   end->type_ = static_cast<PipeType>(slot->pipe.type);

@@ -313,9 +313,9 @@ Result<NameView> PipeNamespace::view_of(std::vector<Scan> live) const {
   return view;
 }
 
-Result<InstanceSlot> PipeNamespace::create_instance(const PipeName& name,
-                                                    const PipeAttributes& requested,
-                                                    bool first_instance) {
+Result<InstanceSlot> PipeNamespace::create_instance(
+    const PipeName& name, const PipeAttributes& requested, bool first_instance,
+    const std::function<bool(const PipeAttributes&)>& may_add) {
   const std::uint32_t me = os::current_user_id();
   for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
     // This user's entry: the first of its possible names that this user owns.
@@ -417,6 +417,7 @@ Result<InstanceSlot> PipeNamespace::create_instance(const PipeName& name,
       }
       if (first_instance) return errc::kAccessDenied;
       if (mine.pipe.access != requested.access) return errc::kAccessDenied;
+      if (owner_uid != me && !may_add(mine.pipe)) return errc::kAccessDenied;
     }
     if (!own_live) {
       // Whatever a killed server left here is stale now.
@@ -436,7 +437,6 @@ Result<InstanceSlot> PipeNamespace::create_instance(const PipeName& name,
     auto locked = os::lock_byte(instance->get(), 0, true, false);
     if (!locked) return locked.error();
     if (!*locked) return errc::kBusy;  // nobody else can reach an unnamed file
-    os::unlink_at(entry.get(), instance_file(slot));  // a dead instance's
     auto linked = os::link_file_at(instance->get(), entry.get(), instance_file(slot));
     if (!linked) return linked.error();
     if (!*linked) continue;

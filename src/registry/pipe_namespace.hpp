@@ -32,6 +32,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -107,10 +108,11 @@ class PipeNamespace {
 
   /// Adds an instance to `name` (creating the name when no instance exists), applying the
   /// checks of named-pipes.md §5.1 in the observed order: instance limit (kPipeBusy), first
-  /// instance (kAccessDenied), access mode (kAccessDenied). The descriptor check for joining
-  /// another user's name is the caller's (it knows the identity): see created_name and owner.
+  /// instance (kAccessDenied), access mode (kAccessDenied), then, for a name another user
+  /// owns, `may_add` with the owner's attributes (the caller knows who it is; kAccessDenied).
   Result<InstanceSlot> create_instance(const PipeName& name, const PipeAttributes& requested,
-                                       bool first_instance);
+                                       bool first_instance,
+                                       const std::function<bool(const PipeAttributes&)>& may_add);
 
   /// Called by every holder of a closing instance after it closed its instance descriptor:
   /// removes the instance's files when nobody holds it any more, and the entry with its last.

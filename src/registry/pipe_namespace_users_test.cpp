@@ -185,6 +185,7 @@ class Conversation {
     to_child_ = -1;
   }
   void kill() { (void)child_->kill(); }
+  std::uint32_t pid() const { return child_ ? child_->pid() : 0; }
   int exit_code() { return child_->wait(10s).value_or(-1); }
 
  private:
@@ -254,6 +255,20 @@ TEST_F(NamespaceUsers, AnotherUserCannotAddAnInstanceToRootsPipe) {
   ASSERT_TRUE(mine);
   Conversation bob(kBob, "hold_name", {directory(), pipe_name(), "-"});
   EXPECT_EQ(bob.line(), "err " + std::to_string(static_cast<int>(errc::kAccessDenied)));
+}
+
+TEST_F(NamespaceUsers, AUserTheDescriptorLetsAddInstancesServesTheOwnersClients) {
+  SLUICE_SKIP_UNLESS_ROOT();
+  auto mine = create(true, SecurityDescriptor::owner_only().allow(Trustee::user(kAlice.uid),
+                                                                  rights::kAll));
+  ASSERT_TRUE(mine);
+  Conversation alice(kAlice, "hold_name", {directory(), pipe_name(), "-"});
+  ASSERT_EQ(alice.line(), "ok");
+  EXPECT_EQ(mine->state().value().current_instances, 2u);
+  auto first = ClientEnd::open(registry(), pipe_name()).value();  // the oldest listener: ours
+  EXPECT_EQ(first.server_process_id().value(), static_cast<std::uint32_t>(::getpid()));
+  auto second = ClientEnd::open(registry(), pipe_name()).value();
+  EXPECT_EQ(second.server_process_id().value(), alice.pid());
 }
 
 TEST_F(NamespaceUsers, NothingAnotherUserDoesInTheNamespaceBlocksOrFakesRootsPipe) {
