@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <thread>
 
 #include "helper_process.hpp"
 #include "other_user.hpp"
@@ -75,13 +74,19 @@ class NamedPipeUsers : public testing::PipeTest {
       return -1;
     }
     testing::KillOnExit reap(*child);
-    std::thread greeter([&] {
-      if (server->connect_for(10s))
+    // One thread serves: greet the client once it connects, or stop when it is gone (a
+    // refused client never connects).
+    Result<int> status = errc::kWaitTimeout;
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (server->connect_for(50ms)) {
         (void)server->write(testing::bytes("hello"));
-    });
-    auto status = child->wait(20s);
-    server->close();
-    greeter.join();
+        status = child->wait(20s);
+        break;
+      }
+      status = child->wait(0ms);
+      if (status || status.error() != errc::kWaitTimeout) break;
+    }
     if (!status) {
       ADD_FAILURE() << "helper: " << status.error().message();
       return -1;
