@@ -77,6 +77,8 @@ DWORD set_info(HANDLE handle, SE_OBJECT_TYPE type, SECURITY_INFORMATION what, PS
   if (what & DACL_SECURITY_INFORMATION) {
     if (DWORD e = engine_rules(dacl, &next)) return e;
   }
+  // TODO(compat): Windows changes the descriptor of the name, for every instance in every
+  // process; this changes what the clients of this server end are checked against.
   auto r = pipe->end().set_security(next);
   return r ? ERROR_SUCCESS : win32_code(r.error());
 }

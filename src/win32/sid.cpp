@@ -7,6 +7,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 
 #include "win32/objects.hpp"
