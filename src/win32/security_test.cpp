@@ -234,6 +234,9 @@ TEST(Win32Acl, InvalidAclsAcesAndSidsGiveWindowsErrors) {
   auto* broken = reinterpret_cast<PACL>(corrupt);
   ASSERT_TRUE(InitializeAcl(broken, sizeof corrupt, ACL_REVISION));
   broken->AceCount = 1;  // an ACE that is not there: AceSize 0
+  // ACEs of a type without a SID that run past AclSize, or have no size.
+  alignas(4) BYTE overflowing[16] = {2, 0, 16, 0, 1, 0, 0, 0, SYSTEM_AUDIT_ACE_TYPE, 0, 64, 0};
+  alignas(4) BYTE zero_size[16] = {2, 0, 16, 0, 1, 0, 0, 0, SYSTEM_AUDIT_ACE_TYPE, 0, 0, 0};
   auto everyone = sid("S-1-1-0");
   BYTE bad_sid[12] = {3, 1, 0, 0, 0, 0, 0, 1};
   LPVOID ace = nullptr;
@@ -255,6 +258,8 @@ TEST(Win32Acl, InvalidAclsAcesAndSidsGiveWindowsErrors) {
       {SLUICE_CALL(AddAccessDeniedAceEx(acl, ACL_REVISION, 0x20, GENERIC_ALL, everyone.data())),
        ERROR_INVALID_FLAGS},
       {SLUICE_CALL(IsValidAcl(broken)), kSentinel},
+      {SLUICE_CALL(IsValidAcl(reinterpret_cast<PACL>(overflowing))), kSentinel},
+      {SLUICE_CALL(IsValidAcl(reinterpret_cast<PACL>(zero_size))), kSentinel},
       {SLUICE_CALL(GetAce(acl, 0, &ace)), ERROR_INVALID_PARAMETER},
       {SLUICE_CALL(GetAce(broken, 0, &ace)), ERROR_INVALID_ACL},
   };
