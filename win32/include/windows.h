@@ -15,6 +15,8 @@
  *    write's unread data stays in the pipe; synchronous I/O does not make a pipe handle
  *    nonsignalled; the client end killed by DisconnectNamedPipe stays signalled.
  *  - Named-pipe handles are not inherited by child processes (anonymous pipe ends and files are).
+ *  - Security descriptors apply to Linux users: a user SID is S-1-22-1-<uid>, a group SID
+ *    S-1-22-2-<gid>, root is LocalSystem and Administrators (see "security descriptors" below).
  *
  * Every function sets the calling thread's last error on failure; an invalid or closed handle
  * gives ERROR_INVALID_HANDLE. All functions are thread-safe.
