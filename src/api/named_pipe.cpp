@@ -195,11 +195,7 @@ Result<SecurityDescriptor> PipeEnd::security() const {
 Result<void> PipeEnd::set_security(const SecurityDescriptor& security) {
   if (!end_) return errc::kInvalidHandle;
   if (!end_->is_server()) return errc::kNotSupported;
-  SecurityDescriptor next = security;
-  SecurityDescriptor now = end_->security();
-  if (!next.owner) next.owner = now.owner;
-  if (!next.group) next.group = now.group;
-  end_->set_security(std::move(next));
+  end_->set_security(security);
   return {};
 }
 
