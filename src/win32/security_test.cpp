@@ -64,6 +64,34 @@ TEST(Win32SecurityLayout, StructuresHaveTheSdkSizesAndOffsets) {
   EXPECT_EQ(sizeof(SID_AND_ATTRIBUTES), 16u);
 }
 
+TEST(Win32SecurityErrors, SecurityErrorCodesHaveWindowsTexts) {
+  struct {
+    DWORD code;
+    const char* text;
+  } cases[] = {
+      {ERROR_INVALID_FLAGS, "Invalid flags."},
+      {ERROR_UNKNOWN_REVISION, "The revision level is unknown."},
+      {ERROR_REVISION_MISMATCH, "Indicates two revision levels are incompatible."},
+      {ERROR_INVALID_OWNER, "This security ID may not be assigned as the owner of this object."},
+      {ERROR_INVALID_PRIMARY_GROUP,
+       "This security ID may not be assigned as the primary group of an object."},
+      {ERROR_NONE_MAPPED, "No mapping between account names and security IDs was done."},
+      {ERROR_INVALID_ACL, "The access control list (ACL) structure is invalid."},
+      {ERROR_INVALID_SID, "The security ID structure is invalid."},
+      {ERROR_INVALID_SECURITY_DESCR, "The security descriptor structure is invalid."},
+      {ERROR_ALLOTTED_SPACE_EXCEEDED,
+       "No more memory is available for security information updates."},
+      {ERROR_BAD_DESCRIPTOR_FORMAT,
+       "A security descriptor is not in the right format (absolute or self-relative)."},
+  };
+  for (const auto& c : cases) {
+    char buffer[256];
+    DWORD n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr,
+                             c.code, 0, buffer, sizeof buffer, nullptr);
+    EXPECT_EQ(std::string(buffer, n), std::string(c.text) + "\r\n") << c.code;
+  }
+}
+
 // ---- SIDs --------------------------------------------------------------------------------------
 
 TEST(Win32Sid, AllocateAndInitializeSidBuildsTheSidWindowsDocuments) {
