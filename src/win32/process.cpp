@@ -363,7 +363,8 @@ DWORD WINAPI GetProcessId(HANDLE Process) {
   });
 }
 
-// Spec B5: the audit session, the same number the pipe session queries report.
+// The audit session (/proc/<pid>/sessionid, set by pam_loginuid at login), the number the
+// pipe session queries report too; services without one are in session 0, as on Windows.
 BOOL WINAPI ProcessIdToSessionId(DWORD dwProcessId, DWORD* pSessionId) {
   if (!pSessionId || !sluice::os::process_exists(dwProcessId)) return fail(ERROR_INVALID_PARAMETER);
   *pSessionId = sluice::os::session_id_of(dwProcessId);

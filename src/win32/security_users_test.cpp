@@ -114,7 +114,7 @@ TEST_F(Win32PipeUsers, TheNullDaclIdiomLetsEveryUserIn) {
   EXPECT_EQ(open_as(kBob, &sa, "rw"), 0);
 }
 
-TEST_F(Win32PipeUsers, WellKnownSidsMeanWhatSpecB1Says) {
+TEST_F(Win32PipeUsers, WellKnownSidsMeanWhatWindowsHDocuments) {
   // Authenticated Users and BUILTIN\Users are every local user; Administrators and SYSTEM are
   // root only; ANONYMOUS LOGON and NETWORK no local user.
   EXPECT_EQ(open_as(kAlice, "D:(A;;GRGW;;;AU)", "rw"), 0);

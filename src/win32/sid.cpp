@@ -30,7 +30,8 @@ struct WellKnown {
   Trustee::Kind kind;
 };
 
-// The well-known SIDs with a Linux meaning (spec B1) or an SDDL alias pipe programs use.
+// The well-known SIDs with a Linux meaning (see windows.h, "security descriptors") or an SDDL
+// alias pipe programs use.
 constexpr WellKnown kWellKnown[] = {
     {"", 0, {0, 0}, 1, WinNullSid, Trustee::Kind::kNobody},
     {"WD", 1, {0, 0}, 1, WinWorldSid, Trustee::Kind::kEveryone},
