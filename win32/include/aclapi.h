@@ -1,26 +1,10 @@
 /* sluice — aclapi.h: a pipe's security descriptor read and changed through its handle
- * (GetSecurityInfo, SetSecurityInfo), with accctrl.h's SE_OBJECT_TYPE. */
+ * (GetSecurityInfo, SetSecurityInfo). */
 #ifndef SLUICE_WIN32_ACLAPI_H_
 #define SLUICE_WIN32_ACLAPI_H_
 
+#include <accctrl.h>
 #include <windows.h>
-
-typedef enum _SE_OBJECT_TYPE {
-  SE_UNKNOWN_OBJECT_TYPE = 0,
-  SE_FILE_OBJECT,
-  SE_SERVICE,
-  SE_PRINTER,
-  SE_REGISTRY_KEY,
-  SE_LMSHARE,
-  SE_KERNEL_OBJECT,
-  SE_WINDOW_OBJECT,
-  SE_DS_OBJECT,
-  SE_DS_OBJECT_ALL,
-  SE_PROVIDER_DEFINED_OBJECT,
-  SE_WMIGUID_OBJECT,
-  SE_REGISTRY_WOW64_32KEY,
-  SE_REGISTRY_WOW64_64KEY
-} SE_OBJECT_TYPE;
 
 SLUICE_EXTERN_C_BEGIN
 

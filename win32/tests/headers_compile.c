@@ -1,6 +1,7 @@
 /* Compiled (not run) as C99, C11, C++17 and C++20, each in ANSI and UNICODE builds, with
  * warnings as errors: the headers must be self-contained and clean in every mode. */
 #include <windows.h>
+#include <accctrl.h>
 #include <aclapi.h>
 #include <conio.h>
 #include <sddl.h>
