@@ -186,6 +186,19 @@ Result<std::uint32_t> PipeEnd::server_session_id() const {
   return identity_field(end_->server_identity(), session_of);
 }
 
+Result<SecurityDescriptor> PipeEnd::security() const {
+  if (!end_) return errc::kInvalidHandle;
+  if (!end_->is_server()) return errc::kNotSupported;
+  return end_->security();
+}
+
+Result<void> PipeEnd::set_security(const SecurityDescriptor& security) {
+  if (!end_) return errc::kInvalidHandle;
+  if (!end_->is_server()) return errc::kNotSupported;
+  end_->set_security(security);
+  return {};
+}
+
 namespace {
 
 using IoResult = core::PipeEndCore::IoResult;

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "os/linux/directory.hpp"
 #include "os/linux/kernel_pipe.hpp"
 #include "win32/handle_transfer.hpp"
 #include "win32/stdio_relay.hpp"
@@ -360,6 +361,14 @@ DWORD WINAPI GetProcessId(HANDLE Process) {
     }
     return process->pid;
   });
+}
+
+// The audit session (/proc/<pid>/sessionid, set by pam_loginuid at login), the number the
+// pipe session queries report too; services without one are in session 0, as on Windows.
+BOOL WINAPI ProcessIdToSessionId(DWORD dwProcessId, DWORD* pSessionId) {
+  if (!pSessionId || !sluice::os::process_exists(dwProcessId)) return fail(ERROR_INVALID_PARAMETER);
+  *pSessionId = sluice::os::session_id_of(dwProcessId);
+  return TRUE;
 }
 
 VOID WINAPI ExitProcess(UINT uExitCode) {

@@ -1,0 +1,25 @@
+/* sluice — accctrl.h: SE_OBJECT_TYPE, the kind of object GetSecurityInfo and SetSecurityInfo
+ * (aclapi.h) are given. */
+#ifndef SLUICE_WIN32_ACCCTRL_H_
+#define SLUICE_WIN32_ACCCTRL_H_
+
+#include <windows.h>
+
+typedef enum _SE_OBJECT_TYPE {
+  SE_UNKNOWN_OBJECT_TYPE = 0,
+  SE_FILE_OBJECT,
+  SE_SERVICE,
+  SE_PRINTER,
+  SE_REGISTRY_KEY,
+  SE_LMSHARE,
+  SE_KERNEL_OBJECT,
+  SE_WINDOW_OBJECT,
+  SE_DS_OBJECT,
+  SE_DS_OBJECT_ALL,
+  SE_PROVIDER_DEFINED_OBJECT,
+  SE_WMIGUID_OBJECT,
+  SE_REGISTRY_WOW64_32KEY,
+  SE_REGISTRY_WOW64_64KEY
+} SE_OBJECT_TYPE;
+
+#endif /* SLUICE_WIN32_ACCCTRL_H_ */
