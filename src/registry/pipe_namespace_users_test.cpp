@@ -379,6 +379,10 @@ SLUICE_TEST_HELPER(open_without_descriptors) {
 }
 
 TEST_F(NamespaceUsers, AClientOutOfDescriptorsIsToldSoNotThatThePipeIsBusy) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "the sanitizers' own checks need descriptors (a pipe to test memory with); "
+                  "the release build runs this";
+#endif
   auto server = ServerEnd::create(registry(), pipe_name()).value();
   auto child = testing::spawn_helper("open_without_descriptors", {directory(), pipe_name()}).value();
   EXPECT_EQ(child.wait(10s).value(), static_cast<int>(errc::kTooManyOpenFiles));
