@@ -285,6 +285,13 @@ void PipeEndCore::handshake(os::UniqueFd socket) {
 
   transport::Reply reply;
   std::unique_lock lock(state_mu_);
+  // The descriptor first, with what the kernel says of the client (as Windows checks the DACL
+  // before it looks for a free instance): a refused client learns nothing of the pipe.
+  if (!security_.permits(identity_of(*peer), hello->desired_access)) {
+    reply.status = static_cast<std::uint32_t>(errc::kAccessDenied);
+    (void)transport::send_reply(socket.get(), reply, -1);
+    return;
+  }
   reply.access = access_;
   reply.type = static_cast<std::uint32_t>(type_);
   reply.out_quota = out_quota_;
@@ -295,10 +302,7 @@ void PipeEndCore::handshake(os::UniqueFd socket) {
     (void)transport::send_reply(socket.get(), reply, -1);
     return;
   }
-  // The descriptor first, with what the kernel says of the client: a refused client learns
-  // nothing of the instance's state.
-  if (!security_.permits(identity_of(*peer), hello->desired_access) ||
-      !client_access_fits(access_, hello->desired_access)) {
+  if (!client_access_fits(access_, hello->desired_access)) {
     reply.status = static_cast<std::uint32_t>(errc::kAccessDenied);
     (void)transport::send_reply(socket.get(), reply, -1);
     return;
