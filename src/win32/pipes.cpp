@@ -2,7 +2,6 @@
 // with the spec's argument checks and last-error codes.
 #include <windows.h>
 
-#include <pwd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "os/linux/accounts.hpp"
 #include "win32/async.hpp"
 #include "win32/objects.hpp"
 #include "win32/overlapped.hpp"
@@ -181,14 +181,7 @@ BOOL get_handle_state(HANDLE h, LPDWORD state, LPDWORD cur_instances, LPDWORD ma
         if (!pipe.async->data_read.load()) return fail(ERROR_CANNOT_IMPERSONATE);
         auto id = pipe.end().client_credentials();
         if (!id) return fail(id.error());
-        struct passwd pw {};
-        struct passwd* found = nullptr;
-        char buf[4096];
-        if (::getpwuid_r(id->uid, &pw, buf, sizeof buf, &found) == 0 && found) {
-          *user_name = found->pw_name;
-        } else {
-          *user_name = std::to_string(id->uid);
-        }
+        *user_name = os::user_name_of(id->uid).value_or(std::to_string(id->uid));
       }
       hs = *r;
       break;
