@@ -7,6 +7,7 @@
 #include "os/linux/directory.hpp"
 #include "os/linux/poller.hpp"
 #include "os/linux/unix_socket.hpp"
+#include "sluice/impersonation.hpp"
 #include "win32/async.hpp"
 #include "win32/named_event.hpp"
 #include "win32/remote_ports.hpp"
@@ -221,15 +222,38 @@ void start_handle_inbox() noexcept {
   }).detach();
 }
 
+namespace {
+
+// An abstract socket name belongs to whoever binds it first: any local user may bind
+// "sluice-win32-handles-<pid>" before process <pid> does. Nothing is sent before the kernel
+// confirms that the listener is that process's (SO_PEERCRED: the pid and effective uid of the
+// process that called listen()) and that the process runs as that uid now. TODO(security): a
+// listener inherited by a child of a dead process whose pid came back would pass the pid test;
+// SO_PEERPIDFD (Linux 6.5) would close that.
+Result<void> check_inbox(int socket, std::uint32_t pid) {
+  auto peer = os::peer_credentials(socket);
+  if (!peer) return peer.error();
+  auto owner = os::process_user_id(pid);
+  // Windows refuses DuplicateHandle into a process it may not reach with ERROR_ACCESS_DENIED.
+  if (!owner || peer->pid != pid || peer->uid != *owner) return errc::kAccessDenied;
+  return {};
+}
+
+}  // namespace
+
 Result<os::UniqueFd> send_to_inbox(std::uint32_t pid, const std::string& message,
                                    const std::vector<int>& fds,
                                    std::chrono::milliseconds patience) {
   // A child just started may not have its inbox yet, and a busy inbox's backlog may be full for
   // a moment: try again meanwhile, while the process lives.
   auto deadline = std::chrono::steady_clock::now() + patience;
+  // The inbox checks its caller's uid: that must be the process's, not a client's this thread
+  // impersonates (Windows checks the process handle's access, not the thread's token).
+  ProcessIdentityScope as_process;
   for (;;) {
     auto socket = os::connect_abstract(inbox_name(pid));
     if (socket) {
+      if (auto checked = check_inbox(socket->get(), pid); !checked) return checked.error();
       if (auto sent = os::send_message(socket->get(), message.data(), message.size(), fds.data(),
                                        static_cast<int>(fds.size()));
           !sent)

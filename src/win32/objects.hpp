@@ -20,6 +20,7 @@
 #include <system_error>
 #include <vector>
 
+#include "os/linux/unique_fd.hpp"
 #include "sluice/anonymous_pipe.hpp"
 #include "sluice/named_pipe.hpp"
 #include "sluice/process.hpp"
@@ -148,6 +149,8 @@ class ProcessObject final : public Object {
  public:
   ProcessObject() : Object(Kind::kProcess) {}
   std::uint32_t pid = 0;
+  /// The child's pidfd (TerminateProcess signals through it; invalid for a thread handle).
+  os::UniqueFd pidfd;
   bool done = false;     // guarded by wait_mutex()
   DWORD exit_code = 0;   // guarded by wait_mutex()
   /// Set by TerminateProcess: the code the process is to report instead of 128 + SIGKILL.
@@ -248,11 +251,5 @@ void reset_event(HANDLE h) noexcept;
 /// Restores inherited handles from the environment (called once at initialisation); named
 /// pipes join `registry`'s engine.
 void adopt_inherited_handles(HandleTable& table, Registry* registry);
-
-/// The client's uid/gid/user name for a server end (from the client's /proc entry).
-struct PeerIdentity {
-  unsigned uid = 0;
-  unsigned gid = 0;
-};
 
 }  // namespace sluice::win32

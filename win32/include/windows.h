@@ -670,10 +670,18 @@ BOOL WINAPI GetNamedPipeClientComputerNameA(HANDLE Pipe, LPSTR ClientComputerNam
                                             ULONG ClientComputerNameLength);
 BOOL WINAPI GetNamedPipeClientComputerNameW(HANDLE Pipe, LPWSTR ClientComputerName,
                                             ULONG ClientComputerNameLength);
-/// The calling thread alone takes the client's uid and gid (raw per-thread setresuid/setresgid).
-/// When the client runs as the same user this succeeds without changing anything; for another
-/// user it needs the privilege to switch, else ERROR_CANNOT_IMPERSONATE.
+/// The calling thread alone takes the client's uid, gid and supplementary groups, as the client
+/// had them when it connected, at the level the client's SQOS allows (CreateFile's
+/// SECURITY_SQOS_PRESENT flags; impersonation level without them). Identification and
+/// anonymous level mark the thread without switching; CreateFile then fails with
+/// ERROR_BAD_IMPERSONATION_LEVEL. A process without CAP_SETUID and CAP_SETGID impersonating
+/// another user gets identification level (Windows: no SeImpersonatePrivilege). Threads made by
+/// CreateThread and children made by CreateProcess meanwhile run as the process; a thread that
+/// exits while impersonating is switched back. ERROR_CANNOT_IMPERSONATE before the first read.
+/// Differences from Windows: the identity is the connect-time one whatever the tracking mode
+/// (no per-message credentials exist on shared memory), and a second call replaces the first.
 BOOL WINAPI ImpersonateNamedPipeClient(HANDLE hNamedPipe);
+/// Ends the calling thread's impersonation (nothing to do if there is none).
 BOOL WINAPI RevertToSelf(void);
 
 /* ---- files (fileapi.h) ---------------------------------------------------------------------- */
