@@ -14,14 +14,13 @@ namespace {
 constexpr std::uint32_t kNobody = 65534;
 
 // What the calling thread impersonates. One per thread; `generation` tells the Impersonation
-// that made the current state from an older one.
+// that made the current state from an older one. The switch itself and the way back (also at
+// thread exit) are os::act_as's.
 struct ThreadState {
   bool active = false;
   ThreadImpersonation what;
-  bool switched = false;        // whether the thread's ids are not its own now
-  os::ThreadCredentials saved;  // the thread's own, while switched
+  bool switched = false;  // whether os::act_as changed the thread's ids
   std::uint64_t generation = 0;
-  int suspended = 0;  // ProcessIdentityScope depth
 
   ~ThreadState();
 };
@@ -32,21 +31,13 @@ struct ThreadState {
 thread_local bool t_state_gone = false;
 thread_local ThreadState t_state;
 
+ThreadState::~ThreadState() { t_state_gone = true; }
+
 [[noreturn]] void die(const char* what) {
-  // Going on would leave the thread running as the client where it means to be itself (or the
-  // other way round): a security bug no caller could recover from.
+  // Going on would leave the thread running as the client where it means to be itself: a
+  // security bug no caller could recover from.
   std::fprintf(stderr, "sluice: impersonation: %s\n", what);
   std::abort();
-}
-
-ThreadState::~ThreadState() {
-  // A thread that ends while impersonating: its remaining thread-local destructors would run as
-  // the client, and a thread reused by a pool would keep the client's identity. Switch back
-  // first (spec/security.md B3).
-  if (active && switched && suspended == 0) {
-    if (!os::restore_thread_credentials(saved)) die("cannot switch back at thread exit");
-  }
-  t_state_gone = true;
 }
 
 std::uint64_t next_generation() {
@@ -67,23 +58,19 @@ Result<Impersonation> Impersonation::of(const ServerEnd& server) {
   ThreadImpersonation what;
   what.level = creds->qos.level;
   what.client = Identity{creds->uid, creds->gid, creds->groups};
-  os::ThreadCredentials saved;
   bool switched = false;
   if (what.level == ImpersonationLevel::kAnonymous) {
     what.client = Identity{kNobody, kNobody, {}};
   } else if (what.level != ImpersonationLevel::kIdentification) {
     auto own = os::thread_credentials();
     if (!own) return errc::kAccessDenied;
-    saved = std::move(*own);
-    bool same = what.client.uid == saved.euid && what.client.gid == saved.egid &&
-                what.client.groups == saved.groups;
-    if (same) {
+    if (what.client.uid == own->euid && what.client.gid == own->egid &&
+        what.client.groups == own->groups) {
       what.acts_as_client = true;  // nothing to switch (Windows: the same user may impersonate)
-    } else if (os::switch_thread_credentials(what.client.uid, what.client.gid,
-                                             what.client.groups)) {
+    } else if (os::act_as(what.client.uid, what.client.gid, what.client.groups)) {
       what.acts_as_client = true;
       switched = true;
-    } else if (what.client.uid == saved.euid) {
+    } else if (what.client.uid == own->euid) {
       // Same user, other groups, no CAP_SETGID: Windows lets the same user impersonate; the
       // thread acts with its own ids, which are the client's user.
       what.acts_as_client = true;
@@ -102,7 +89,6 @@ Result<Impersonation> Impersonation::of(const ServerEnd& server) {
   state.active = true;
   state.what = std::move(what);
   state.switched = switched;
-  state.saved = std::move(saved);
   state.generation = result.generation_;
   return result;
 }
@@ -135,7 +121,7 @@ Impersonation::~Impersonation() {
 
 Result<void> Impersonation::revert() {
   if (generation_ == 0) return {};
-  if (t_state_gone) {  // the thread is exiting and its state has switched back already
+  if (t_state_gone) {  // the thread is exiting; os::act_as switches it back by itself
     generation_ = 0;
     return {};
   }
@@ -145,33 +131,18 @@ Result<void> Impersonation::revert() {
     generation_ = 0;  // superseded (cannot happen while one impersonation per thread holds)
     return {};
   }
-  if (state.switched && state.suspended == 0) {
-    if (auto back = os::restore_thread_credentials(state.saved); !back) return back.error();
+  if (state.switched) {
+    if (auto back = os::end_acting_as(); !back) return back.error();
   }
   state.active = false;
   state.what = {};
   state.switched = false;
-  state.saved = {};
   generation_ = 0;
   return {};
 }
 
-ProcessIdentityScope::ProcessIdentityScope() {
-  if (t_state_gone) return;
-  ThreadState& state = t_state;
-  if (state.suspended++ == 0 && state.active && state.switched) {
-    if (!os::restore_thread_credentials(state.saved)) die("cannot switch back for a moment");
-  }
-}
+ProcessIdentityScope::ProcessIdentityScope() { os::enter_own_credentials(); }
 
-ProcessIdentityScope::~ProcessIdentityScope() {
-  if (t_state_gone) return;
-  ThreadState& state = t_state;
-  if (--state.suspended == 0 && state.active && state.switched) {
-    const Identity& who = state.what.client;
-    if (!os::switch_thread_credentials(who.uid, who.gid, who.groups))
-      die("cannot resume impersonating");
-  }
-}
+ProcessIdentityScope::~ProcessIdentityScope() { os::leave_own_credentials(); }
 
 }  // namespace sluice

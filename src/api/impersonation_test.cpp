@@ -7,8 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "helper_process.hpp"
@@ -16,6 +14,7 @@
 #include "pipe_fixture.hpp"
 #include "sluice/anonymous_pipe.hpp"
 #include "sluice/named_pipe.hpp"
+#include "thread_ids.hpp"
 
 namespace sluice {
 namespace {
@@ -25,29 +24,8 @@ using testing::kAlice;
 using testing::kCarol;
 using testing::kStaffGroup;
 
-// The calling thread's effective uid and supplementary groups, as the kernel has them.
-struct KernelIds {
-  std::uint32_t uid = ~0u;
-  std::vector<std::uint32_t> groups;
-};
-
-KernelIds thread_ids() {
-  KernelIds ids;
-  std::ifstream status("/proc/thread-self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    std::istringstream fields(line);
-    std::string key;
-    std::uint32_t real = 0;
-    fields >> key;
-    if (key == "Uid:") fields >> real >> ids.uid;
-    if (key == "Groups:") {
-      std::uint32_t g = 0;
-      while (fields >> g) ids.groups.push_back(g);
-    }
-  }
-  return ids;
-}
+using testing::KernelIds;
+using testing::thread_ids;
 
 // Exits 0 when it runs as root without the staff group (the process's identity, not Carol's).
 SLUICE_TEST_HELPER(runs_as_root) {

@@ -10,10 +10,8 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <future>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +19,7 @@
 #include "helper_process.hpp"
 #include "other_user.hpp"
 #include "sluice/impersonation.hpp"
+#include "thread_ids.hpp"
 #include "win32/objects.hpp"
 #include "win32/win32_test_util.hpp"
 
@@ -31,32 +30,8 @@ using sluice::testing::kCarol;
 using sluice::testing::kStaffGroup;
 using sluice::win32::testing::unique_pipe_name;
 
-// The calling thread's effective uid, effective gid and supplementary groups, as the kernel has
-// them (the second field of "Uid:" and "Gid:"; "Groups:").
-struct KernelIds {
-  unsigned uid = ~0u;
-  unsigned gid = ~0u;
-  std::vector<unsigned> groups;
-};
-
-KernelIds thread_ids() {
-  KernelIds ids;
-  std::ifstream status("/proc/thread-self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    std::istringstream fields(line);
-    std::string key;
-    unsigned real = 0;
-    fields >> key;
-    if (key == "Uid:") fields >> real >> ids.uid;
-    if (key == "Gid:") fields >> real >> ids.gid;
-    if (key == "Groups:") {
-      unsigned g = 0;
-      while (fields >> g) ids.groups.push_back(g);
-    }
-  }
-  return ids;
-}
+using sluice::testing::KernelIds;
+using sluice::testing::thread_ids;
 
 // args: pipe name, CreateFile flags (decimal). Opens the pipe with those flags, writes "hi",
 // then waits for one byte from the server (so it stays connected while the server looks) and
@@ -183,7 +158,7 @@ TEST_F(Win32Impersonation, TheThreadTakesTheClientsUidGidAndGroupsAndRevertsToRo
 
   EXPECT_EQ(as_client.uid, kCarol.uid);
   EXPECT_EQ(as_client.gid, kCarol.gid);
-  EXPECT_EQ(as_client.groups, std::vector<unsigned>{kStaffGroup});
+  EXPECT_EQ(as_client.groups, std::vector<std::uint32_t>{kStaffGroup});
   EXPECT_EQ(refused, static_cast<DWORD>(ERROR_ACCESS_DENIED));
   EXPECT_EQ(after.uid, 0u);
   EXPECT_EQ(after.gid, 0u);
@@ -254,7 +229,7 @@ TEST_F(Win32Impersonation, ThreadsAndChildrenCreatedWhileImpersonatingRunAsThePr
 
   EXPECT_EQ(creator.uid, kCarol.uid);
   EXPECT_EQ(creator_after.uid, kCarol.uid);  // still impersonating after creating them
-  EXPECT_EQ(creator_after.groups, std::vector<unsigned>{kStaffGroup});
+  EXPECT_EQ(creator_after.groups, std::vector<std::uint32_t>{kStaffGroup});
   EXPECT_EQ(in_thread.uid, 0u);
   EXPECT_EQ(in_thread.gid, 0u);
   // The uid, then the groups: root's, not Carol's.
@@ -285,7 +260,7 @@ TEST_F(Win32Impersonation, AThreadThatExitsImpersonatingIsSwitchedBackFirst) {
   KernelIds last = at_exit.get_future().get();
   EXPECT_EQ(last.uid, 0u);
   EXPECT_EQ(last.gid, 0u);
-  EXPECT_TRUE(last.groups.empty() || last.groups != std::vector<unsigned>{kStaffGroup});
+  EXPECT_TRUE(last.groups.empty() || last.groups != std::vector<std::uint32_t>{kStaffGroup});
 }
 
 // What a thread impersonating below impersonation level looks like: its kernel ids, the mark,

@@ -4,6 +4,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <utility>
 
 #include "os/linux/errno_map.hpp"
 
@@ -82,6 +86,71 @@ Result<void> restore_thread_credentials(const ThreadCredentials& saved) {
   if (raw_setresgid(kKeep, saved.egid, kKeep) != 0) return switch_error();
   if (raw_setgroups(saved.groups) != 0) return switch_error();
   return {};
+}
+
+namespace {
+
+[[noreturn]] void die(const char* what) {
+  std::fprintf(stderr, "sluice: thread credentials: %s\n", what);
+  std::abort();
+}
+
+// The calling thread's switch: whom it acts as, and its own credentials, the way back.
+struct Acting {
+  std::optional<ThreadCredentials> own;  // set while acting as someone
+  std::uint32_t uid = 0, gid = 0;
+  std::vector<std::uint32_t> groups;
+  int own_scopes = 0;  // OwnCredentialsScope depth
+
+  ~Acting() {
+    // A thread that ends while acting as someone: its remaining thread-local destructors would
+    // run with the other identity, and so would a thread a pool reuses (spec/security.md B3).
+    if (own && own_scopes == 0 && !restore_thread_credentials(*own)) die("no way back at exit");
+  }
+};
+
+thread_local Acting t_acting;
+
+}  // namespace
+
+Result<void> act_as(std::uint32_t uid, std::uint32_t gid,
+                    const std::vector<std::uint32_t>& groups) {
+  Acting& a = t_acting;
+  if (a.own_scopes != 0) return errc::kInvalidParameter;  // would switch inside a scope
+  if (auto back = end_acting_as(); !back) return back.error();
+  auto own = thread_credentials();
+  if (!own) return own.error();
+  if (auto switched = switch_thread_credentials(uid, gid, groups); !switched)
+    return switched.error();
+  a.own = std::move(*own);
+  a.uid = uid;
+  a.gid = gid;
+  a.groups = groups;
+  return {};
+}
+
+Result<void> end_acting_as() {
+  Acting& a = t_acting;
+  if (!a.own) return {};
+  if (a.own_scopes == 0) {
+    if (auto back = restore_thread_credentials(*a.own); !back) return back.error();
+  }
+  a.own.reset();
+  return {};
+}
+
+bool acting_as_someone() noexcept { return t_acting.own.has_value() && t_acting.own_scopes == 0; }
+
+void enter_own_credentials() {
+  Acting& a = t_acting;
+  if (a.own_scopes++ == 0 && a.own && !restore_thread_credentials(*a.own))
+    die("cannot switch back for a moment");
+}
+
+void leave_own_credentials() {
+  Acting& a = t_acting;
+  if (--a.own_scopes == 0 && a.own && !switch_thread_credentials(a.uid, a.gid, a.groups))
+    die("cannot switch again after a moment as itself");
 }
 
 }  // namespace sluice::os

@@ -34,4 +34,38 @@ Result<void> switch_thread_credentials(std::uint32_t uid, std::uint32_t gid,
 /// and saved uids no longer allow it).
 Result<void> restore_thread_credentials(const ThreadCredentials& saved);
 
+// ---- a thread acting as someone else, with the way back kept per thread ----
+
+/// Switches the calling thread to `uid`, `gid` and `groups` (switch_thread_credentials) and
+/// remembers its own credentials for end_acting_as() and for the thread's exit, which switches
+/// back by itself (a thread must never end, or be reused by a pool, with another identity).
+/// A thread already acting as someone switches from its own credentials, not from theirs.
+/// Errors: as switch_thread_credentials; the thread is then itself again.
+Result<void> act_as(std::uint32_t uid, std::uint32_t gid, const std::vector<std::uint32_t>& groups);
+
+/// Switches the calling thread back to its own credentials. Nothing to do when it does not act
+/// as someone. Errors: as restore_thread_credentials.
+Result<void> end_acting_as();
+
+/// Whether the calling thread's ids are someone else's now (act_as), outside any
+/// OwnCredentialsScope.
+bool acting_as_someone() noexcept;
+
+/// The two halves of OwnCredentialsScope, for a scope object that cannot hold one.
+void enter_own_credentials();
+void leave_own_credentials();
+
+/// While it lives, the calling thread runs with its own credentials even if it acts as someone;
+/// the switch comes back when it ends. Threads and children inherit the kernel credentials of
+/// the thread that creates them, so whatever starts a thread or a process that must run as the
+/// process (not as a client the creating thread impersonates) does so inside one. Nests. Aborts
+/// if a switch fails: going on with the wrong identity would be a security bug.
+class OwnCredentialsScope {
+ public:
+  OwnCredentialsScope() { enter_own_credentials(); }
+  ~OwnCredentialsScope() { leave_own_credentials(); }
+  OwnCredentialsScope(const OwnCredentialsScope&) = delete;
+  OwnCredentialsScope& operator=(const OwnCredentialsScope&) = delete;
+};
+
 }  // namespace sluice::os
