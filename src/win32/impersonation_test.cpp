@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <future>
 #include <optional>
 #include <string>
@@ -47,6 +48,20 @@ SLUICE_TEST_HELPER(win32_sqos_client) {
   if (!ReadFile(pipe, &byte, 1, &n, nullptr)) return static_cast<int>(GetLastError());
   CloseHandle(pipe);
   return 0;
+}
+
+// GetUserNameA's answer for the calling thread, and GetUserNameW's (they must agree).
+std::string user_name() {
+  char name[256];
+  DWORD size = sizeof name;
+  if (!GetUserNameA(name, &size)) return "error " + std::to_string(GetLastError());
+  std::string a(name, size - 1);
+  wchar_t wide[256];
+  DWORD wide_size = 256;
+  if (!GetUserNameW(wide, &wide_size)) return "error " + std::to_string(GetLastError());
+  if (wide_size != size || std::wstring(wide, wide_size - 1) != std::wstring(a.begin(), a.end()))
+    return "A and W differ";
+  return a;
 }
 
 // A root server, a client helper running as Carol, and a file only root may read.
@@ -153,8 +168,11 @@ TEST_F(Win32Impersonation, TheThreadTakesTheClientsUidGidAndGroupsAndRevertsToRo
   ASSERT_TRUE(ImpersonateNamedPipeClient(server_)) << GetLastError();
   KernelIds as_client = thread_ids();
   DWORD refused = open_secret();
+  std::string name_as_client = user_name();
   ASSERT_TRUE(RevertToSelf());
   KernelIds after = thread_ids();
+  EXPECT_EQ(name_as_client, "1003");  // Carol has no entry in the user database
+  EXPECT_EQ(user_name(), "root");
 
   EXPECT_EQ(as_client.uid, kCarol.uid);
   EXPECT_EQ(as_client.gid, kCarol.gid);
@@ -270,11 +288,13 @@ TEST_F(Win32Impersonation, BelowImpersonationLevelTheThreadIsMarkedKeepsItsIdsAn
     DWORD flags;
     sluice::ImpersonationLevel level;
     unsigned client_uid;
+    const char* name;
   };
   const Row rows[] = {
       {SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, sluice::ImpersonationLevel::kIdentification,
-       kCarol.uid},
-      {SECURITY_SQOS_PRESENT | SECURITY_ANONYMOUS, sluice::ImpersonationLevel::kAnonymous, 65534u},
+       kCarol.uid, "1003"},
+      {SECURITY_SQOS_PRESENT | SECURITY_ANONYMOUS, sluice::ImpersonationLevel::kAnonymous, 65534u,
+       "nobody"},
   };
   for (const Row& row : rows) {
     SCOPED_TRACE(row.flags);
@@ -283,7 +303,9 @@ TEST_F(Win32Impersonation, BelowImpersonationLevelTheThreadIsMarkedKeepsItsIdsAn
     KernelIds ids = thread_ids();
     auto marked = sluice::Impersonation::current();
     DWORD refused = open_secret();
+    std::string name = user_name();
     ASSERT_TRUE(RevertToSelf());
+    EXPECT_EQ(name, row.name);  // identity queries report the client at every level
 
     EXPECT_EQ(ids.uid, 0u);
     ASSERT_TRUE(marked);
@@ -345,6 +367,23 @@ TEST(Win32Sqos, CreateFileFlagsReachTheServerAsTheClientsQualityOfService) {
     CloseHandle(client);
     CloseHandle(server);
   }
+}
+
+TEST(Win32UserName, ASmallBufferGetsTheSizeNeededAndNoBufferIsAnError) {
+  char name[256];
+  DWORD size = sizeof name;
+  ASSERT_TRUE(GetUserNameA(name, &size)) << GetLastError();
+  DWORD needed = size;  // with the terminator
+  EXPECT_EQ(std::strlen(name) + 1, needed);
+  char small[1];
+  size = 1;
+  SetLastError(0);
+  EXPECT_FALSE(GetUserNameA(small, &size));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INSUFFICIENT_BUFFER));
+  EXPECT_EQ(size, needed);
+  SetLastError(0);
+  EXPECT_FALSE(GetUserNameA(name, nullptr));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_PARAMETER));
 }
 
 }  // namespace

@@ -183,6 +183,22 @@ BOOL call_named_pipe(const std::string& name, LPVOID in, DWORD in_size, LPVOID o
   return TRUE;
 }
 
+// A uid's name in the user database, or its number when it has none.
+std::string user_name_of(std::uint32_t uid) {
+  struct passwd pw {};
+  struct passwd* found = nullptr;
+  char buf[4096];
+  if (::getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found) return found->pw_name;
+  return std::to_string(uid);
+}
+
+// GetUserName's name: the client's while the thread impersonates at any level (Windows reads
+// the thread's token, which identification level also gives), else the process's user.
+std::string calling_user_name() {
+  if (auto as_client = Impersonation::current()) return user_name_of(as_client->client.uid);
+  return user_name_of(static_cast<std::uint32_t>(::geteuid()));
+}
+
 BOOL get_handle_state(HANDLE h, LPDWORD state, LPDWORD cur_instances, LPDWORD max_collection,
                       LPDWORD collect_timeout, std::string* user_name) {
   auto object = globals().handles.get(h);
@@ -200,14 +216,7 @@ BOOL get_handle_state(HANDLE h, LPDWORD state, LPDWORD cur_instances, LPDWORD ma
         if (!pipe.async->data_read.load()) return fail(ERROR_CANNOT_IMPERSONATE);
         auto id = pipe.end().client_credentials();
         if (!id) return fail(id.error());
-        struct passwd pw {};
-        struct passwd* found = nullptr;
-        char buf[4096];
-        if (::getpwuid_r(id->uid, &pw, buf, sizeof buf, &found) == 0 && found) {
-          *user_name = found->pw_name;
-        } else {
-          *user_name = std::to_string(id->uid);
-        }
+        *user_name = user_name_of(id->uid);
       }
       hs = *r;
       break;
@@ -650,6 +659,36 @@ BOOL WINAPI GetNamedPipeClientComputerNameW(HANDLE Pipe, LPWSTR ClientComputerNa
                                             ULONG ClientComputerNameLength) {
   (void)ClientComputerNameLength;
   return guarded<BOOL>(FALSE, [&] { return computer_name(Pipe, ClientComputerName != nullptr); });
+}
+
+BOOL WINAPI GetUserNameA(LPSTR lpBuffer, LPDWORD pcbBuffer) {
+  return guarded<BOOL>(FALSE, [&]() -> BOOL {
+    if (!pcbBuffer) return fail(ERROR_INVALID_PARAMETER);
+    std::string name = calling_user_name();
+    DWORD needed = static_cast<DWORD>(name.size() + 1);  // characters, with the terminator
+    if (!lpBuffer || *pcbBuffer < needed) {
+      *pcbBuffer = needed;
+      return fail(ERROR_INSUFFICIENT_BUFFER);
+    }
+    std::memcpy(lpBuffer, name.c_str(), needed);
+    *pcbBuffer = needed;
+    return TRUE;
+  });
+}
+
+BOOL WINAPI GetUserNameW(LPWSTR lpBuffer, LPDWORD pcbBuffer) {
+  return guarded<BOOL>(FALSE, [&]() -> BOOL {
+    if (!pcbBuffer) return fail(ERROR_INVALID_PARAMETER);
+    std::wstring name = from_utf8(calling_user_name());
+    DWORD needed = static_cast<DWORD>(name.size() + 1);
+    if (!lpBuffer || *pcbBuffer < needed) {
+      *pcbBuffer = needed;
+      return fail(ERROR_INSUFFICIENT_BUFFER);
+    }
+    std::wmemcpy(lpBuffer, name.c_str(), needed);
+    *pcbBuffer = needed;
+    return TRUE;
+  });
 }
 
 BOOL WINAPI ImpersonateNamedPipeClient(HANDLE hNamedPipe) {

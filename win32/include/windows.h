@@ -683,6 +683,12 @@ BOOL WINAPI GetNamedPipeClientComputerNameW(HANDLE Pipe, LPWSTR ClientComputerNa
 BOOL WINAPI ImpersonateNamedPipeClient(HANDLE hNamedPipe);
 /// Ends the calling thread's impersonation (nothing to do if there is none).
 BOOL WINAPI RevertToSelf(void);
+/// The user the calling thread runs as: the client while it impersonates (at any level; "nobody"
+/// for an anonymous client), else the process's effective user. The name from the user
+/// database, or the uid in decimal when it has none. *pcbBuffer: characters including the
+/// terminator, in and out; ERROR_INSUFFICIENT_BUFFER with the size needed.
+BOOL WINAPI GetUserNameA(LPSTR lpBuffer, LPDWORD pcbBuffer);
+BOOL WINAPI GetUserNameW(LPWSTR lpBuffer, LPDWORD pcbBuffer);
 
 /* ---- files (fileapi.h) ---------------------------------------------------------------------- */
 /// `\\.\pipe\NAME` and `\\?\pipe\NAME` open a pipe client end; other names open ordinary files
@@ -893,6 +899,7 @@ SLUICE_EXTERN_C_END
 #define WaitNamedPipe WaitNamedPipeW
 #define CallNamedPipe CallNamedPipeW
 #define GetNamedPipeHandleState GetNamedPipeHandleStateW
+#define GetUserName GetUserNameW
 #define GetNamedPipeClientComputerName GetNamedPipeClientComputerNameW
 #define CreateFile CreateFileW
 #define DeleteFile DeleteFileW
@@ -914,6 +921,7 @@ typedef LPSTARTUPINFOW LPSTARTUPINFO;
 #define WaitNamedPipe WaitNamedPipeA
 #define CallNamedPipe CallNamedPipeA
 #define GetNamedPipeHandleState GetNamedPipeHandleStateA
+#define GetUserName GetUserNameA
 #define GetNamedPipeClientComputerName GetNamedPipeClientComputerNameA
 #define CreateFile CreateFileA
 #define DeleteFile DeleteFileA

@@ -139,8 +139,6 @@ Result<void> end_acting_as() {
   return {};
 }
 
-bool acting_as_someone() noexcept { return t_acting.own.has_value() && t_acting.own_scopes == 0; }
-
 void enter_own_credentials() {
   Acting& a = t_acting;
   if (a.own_scopes++ == 0 && a.own && !restore_thread_credentials(*a.own))

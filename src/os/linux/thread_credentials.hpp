@@ -40,16 +40,13 @@ Result<void> restore_thread_credentials(const ThreadCredentials& saved);
 /// remembers its own credentials for end_acting_as() and for the thread's exit, which switches
 /// back by itself (a thread must never end, or be reused by a pool, with another identity).
 /// A thread already acting as someone switches from its own credentials, not from theirs.
-/// Errors: as switch_thread_credentials; the thread is then itself again.
+/// Errors: as switch_thread_credentials, the thread then itself again; kInvalidParameter inside
+/// an OwnCredentialsScope.
 Result<void> act_as(std::uint32_t uid, std::uint32_t gid, const std::vector<std::uint32_t>& groups);
 
 /// Switches the calling thread back to its own credentials. Nothing to do when it does not act
 /// as someone. Errors: as restore_thread_credentials.
 Result<void> end_acting_as();
-
-/// Whether the calling thread's ids are someone else's now (act_as), outside any
-/// OwnCredentialsScope.
-bool acting_as_someone() noexcept;
 
 /// The two halves of OwnCredentialsScope, for a scope object that cannot hold one.
 void enter_own_credentials();
