@@ -226,6 +226,14 @@ class PipeEnd {
   /// Session ids: the audit session of the process (0 where the kernel has none).
   Result<std::uint32_t> client_session_id() const;
   Result<std::uint32_t> server_session_id() const;
+  /// The pipe's security descriptor, owner and group filled in. Errors: kNotSupported on a
+  /// client end (TODO(compat): the client learns the descriptor when it connects).
+  Result<SecurityDescriptor> security() const;
+  /// Replaces the descriptor this server end checks its next clients against (Windows'
+  /// SetSecurityInfo); unset owner or group keep theirs. Errors: kNotSupported on a client end.
+  /// TODO(compat): the pipe's other instances, here and in other processes, keep the
+  /// descriptor the name was created with.
+  Result<void> set_security(const SecurityDescriptor& security);
 
   // ---- asynchronous operations ----
   //

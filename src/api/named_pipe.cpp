@@ -186,6 +186,23 @@ Result<std::uint32_t> PipeEnd::server_session_id() const {
   return identity_field(end_->server_identity(), session_of);
 }
 
+Result<SecurityDescriptor> PipeEnd::security() const {
+  if (!end_) return errc::kInvalidHandle;
+  if (!end_->is_server()) return errc::kNotSupported;
+  return end_->security();
+}
+
+Result<void> PipeEnd::set_security(const SecurityDescriptor& security) {
+  if (!end_) return errc::kInvalidHandle;
+  if (!end_->is_server()) return errc::kNotSupported;
+  SecurityDescriptor next = security;
+  SecurityDescriptor now = end_->security();
+  if (!next.owner) next.owner = now.owner;
+  if (!next.group) next.group = now.group;
+  end_->set_security(std::move(next));
+  return {};
+}
+
 namespace {
 
 using IoResult = core::PipeEndCore::IoResult;

@@ -95,6 +95,16 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   /// Who opened the client end / created the instance (spec: process and session ids).
   Result<ProcessIdentity> client_identity();
   Result<ProcessIdentity> server_identity();
+  /// The descriptor clients are checked against (server ends), read and replaced under
+  /// state_mu_, which the connect check holds.
+  SecurityDescriptor security() const {
+    std::lock_guard lock(state_mu_);
+    return security_;
+  }
+  void set_security(SecurityDescriptor security) {
+    std::lock_guard lock(state_mu_);
+    security_ = std::move(security);
+  }
   ProcessIdentity own_identity() const noexcept;
 
   // ---- asynchronous operations (pipe_end_async.cpp) ----

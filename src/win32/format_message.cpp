@@ -56,6 +56,21 @@ const char* extra_text(DWORD code) {
              "impersonation level is invalid.";
     case ERROR_CANT_OPEN_ANONYMOUS: return "Cannot open an anonymous level security token.";
     case ERROR_PRIVILEGE_NOT_HELD: return "A required privilege is not held by the client.";
+    case ERROR_INVALID_FLAGS: return "Invalid flags.";
+    case ERROR_UNKNOWN_REVISION: return "The revision level is unknown.";
+    case ERROR_REVISION_MISMATCH: return "Indicates two revision levels are incompatible.";
+    case ERROR_INVALID_OWNER:
+      return "This security ID may not be assigned as the owner of this object.";
+    case ERROR_INVALID_PRIMARY_GROUP:
+      return "This security ID may not be assigned as the primary group of an object.";
+    case ERROR_NONE_MAPPED: return "No mapping between account names and security IDs was done.";
+    case ERROR_INVALID_ACL: return "The access control list (ACL) structure is invalid.";
+    case ERROR_INVALID_SID: return "The security ID structure is invalid.";
+    case ERROR_INVALID_SECURITY_DESCR: return "The security descriptor structure is invalid.";
+    case ERROR_ALLOTTED_SPACE_EXCEEDED:
+      return "No more memory is available for security information updates.";
+    case ERROR_BAD_DESCRIPTOR_FORMAT:
+      return "A security descriptor is not in the right format (absolute or self-relative).";
     case ERROR_TIMEOUT: return "This operation returned because the timeout period expired.";
     case ERROR_RESOURCE_TYPE_NOT_FOUND:
       return "The specified resource type cannot be found in the image file.";

@@ -61,6 +61,11 @@ class NamedPipeObject final : public Object {
   /// keep the end open: closing its last handle is what fails them). Never null.
   const std::shared_ptr<AsyncState> async;
 
+  /// The descriptor rights of a server end's handle: WRITE_DAC, WRITE_OWNER and
+  /// ACCESS_SYSTEM_SECURITY as its open mode asked for them (SetSecurityInfo needs them). Set
+  /// before the handle is published.
+  DWORD security_access = 0;
+
  private:
   std::optional<ServerEnd> server_;
   std::optional<ClientEnd> client_;

@@ -18,6 +18,7 @@
 #include "win32/async.hpp"
 #include "win32/objects.hpp"
 #include "win32/overlapped.hpp"
+#include "win32/security.hpp"
 
 namespace sluice::win32 {
 namespace {
@@ -73,13 +74,15 @@ HANDLE create_named_pipe(const char* name, DWORD open_mode, DWORD pipe_mode, DWO
   options.first_instance = (open_mode & FILE_FLAG_FIRST_PIPE_INSTANCE) != 0;
   options.write_through = (open_mode & FILE_FLAG_WRITE_THROUGH) != 0;
   options.reject_remote_clients = (pipe_mode & PIPE_REJECT_REMOTE_CLIENTS) != 0;
-  // TODO(security): lpSecurityDescriptor; until then every pipe gets Windows' default
-  // (spec/security.md A3: full control to the owner and root, read to everyone).
-  options.security = SecurityDescriptor::windows_default();
+  // Windows does not look at sa->nLength (programs that leave it 0 work), so neither do we.
+  // No descriptor gives Windows' default: full control to the owner and root, read to everyone.
+  if (DWORD e = engine_descriptor(sa ? sa->lpSecurityDescriptor : nullptr, &options.security))
+    return fail_handle(e);
   auto end = ServerEnd::create(*reg, name, options);
   if (!end) return fail_handle(end.error());
   auto object = std::make_shared<NamedPipeObject>(std::move(*end),
                                                   (open_mode & FILE_FLAG_OVERLAPPED) != 0);
+  object->security_access = open_mode & (WRITE_DAC | WRITE_OWNER | ACCESS_SYSTEM_SECURITY);
   return globals().handles.insert(std::move(object),
                                   sa && sa->bInheritHandle ? HANDLE_FLAG_INHERIT : 0);
 }

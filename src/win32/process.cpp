@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "os/linux/child_process.hpp"
+#include "os/linux/directory.hpp"
 #include "os/linux/kernel_pipe.hpp"
 #include "sluice/impersonation.hpp"
 #include "win32/handle_transfer.hpp"
@@ -375,6 +376,13 @@ DWORD WINAPI GetProcessId(HANDLE Process) {
     }
     return process->pid;
   });
+}
+
+// Spec B5: the audit session, the same number the pipe session queries report.
+BOOL WINAPI ProcessIdToSessionId(DWORD dwProcessId, DWORD* pSessionId) {
+  if (!pSessionId || !sluice::os::process_exists(dwProcessId)) return fail(ERROR_INVALID_PARAMETER);
+  *pSessionId = sluice::os::session_id_of(dwProcessId);
+  return TRUE;
 }
 
 VOID WINAPI ExitProcess(UINT uExitCode) {

@@ -15,6 +15,8 @@
  *    write's unread data stays in the pipe; synchronous I/O does not make a pipe handle
  *    nonsignalled; the client end killed by DisconnectNamedPipe stays signalled.
  *  - Named-pipe handles are not inherited by child processes (anonymous pipe ends and files are).
+ *  - Security descriptors apply to Linux users: a user SID is S-1-22-1-<uid>, a group SID
+ *    S-1-22-2-<gid>, root is LocalSystem and Administrators (see "security descriptors" below).
  *
  * Every function sets the calling thread's last error on failure; an invalid or closed handle
  * gives ERROR_INVALID_HANDLE. All functions are thread-safe.
@@ -120,6 +122,7 @@ typedef HANDLE HWND;
 typedef LONG HRESULT;
 typedef char CHAR;
 typedef unsigned char UCHAR;
+typedef UCHAR* PUCHAR;
 typedef CHAR* PCHAR;
 typedef CHAR* LPSTR;
 typedef CHAR* PSTR;
@@ -285,10 +288,21 @@ typedef union _ULARGE_INTEGER {
 #define ERROR_IO_INCOMPLETE 996L
 #define ERROR_IO_PENDING 997L
 #define ERROR_NOACCESS 998L
+#define ERROR_INVALID_FLAGS 1004L
 #define ERROR_NOT_FOUND 1168L
+#define ERROR_UNKNOWN_REVISION 1305L
+#define ERROR_REVISION_MISMATCH 1306L
+#define ERROR_INVALID_OWNER 1307L
+#define ERROR_INVALID_PRIMARY_GROUP 1308L
 #define ERROR_PRIVILEGE_NOT_HELD 1314L
+#define ERROR_NONE_MAPPED 1332L
+#define ERROR_INVALID_ACL 1336L
+#define ERROR_INVALID_SID 1337L
+#define ERROR_INVALID_SECURITY_DESCR 1338L
+#define ERROR_ALLOTTED_SPACE_EXCEEDED 1344L
 #define ERROR_BAD_IMPERSONATION_LEVEL 1346L
 #define ERROR_CANT_OPEN_ANONYMOUS 1347L
+#define ERROR_BAD_DESCRIPTOR_FORMAT 1361L
 #define ERROR_CANNOT_IMPERSONATE 1368L
 #define ERROR_TIMEOUT 1460L
 #define ERROR_INVALID_USER_BUFFER 1784L
@@ -507,6 +521,279 @@ typedef struct _SECURITY_ATTRIBUTES {
   BOOL bInheritHandle;
 } SECURITY_ATTRIBUTES, *PSECURITY_ATTRIBUTES, *LPSECURITY_ATTRIBUTES;
 
+/* ---- security types (winnt.h), in the SDK's binary layouts ----------------------------------
+ * Programs build these structures by hand and use sizeof, so the layouts are Windows' (x64):
+ * SID 12 bytes with one sub-authority, ACL 8, ACE_HEADER 4, SECURITY_DESCRIPTOR 40 (absolute,
+ * pointers), SECURITY_DESCRIPTOR_RELATIVE 20 (offsets). */
+#define ANYSIZE_ARRAY 1
+typedef DWORD ACCESS_MASK;
+typedef ACCESS_MASK* PACCESS_MASK;
+
+typedef struct _SID_IDENTIFIER_AUTHORITY {
+  BYTE Value[6];
+} SID_IDENTIFIER_AUTHORITY, *PSID_IDENTIFIER_AUTHORITY;
+
+typedef struct _SID {
+  BYTE Revision;
+  BYTE SubAuthorityCount;
+  SID_IDENTIFIER_AUTHORITY IdentifierAuthority;
+  DWORD SubAuthority[ANYSIZE_ARRAY];
+} SID, *PISID;
+typedef PVOID PSID;
+
+#define SID_REVISION 1
+#define SID_MAX_SUB_AUTHORITIES 15
+#define SID_RECOMMENDED_SUB_AUTHORITIES 1
+#define SECURITY_MAX_SID_SIZE (sizeof(SID) - sizeof(DWORD) + (SID_MAX_SUB_AUTHORITIES * sizeof(DWORD)))
+/* Initialisers of a SID_IDENTIFIER_AUTHORITY (braced for its array, so that C builds with
+ * -Wmissing-braces accept `SID_IDENTIFIER_AUTHORITY a = SECURITY_NT_AUTHORITY;`). */
+#define SECURITY_NULL_SID_AUTHORITY {{0, 0, 0, 0, 0, 0}}
+#define SECURITY_WORLD_SID_AUTHORITY {{0, 0, 0, 0, 0, 1}}
+#define SECURITY_LOCAL_SID_AUTHORITY {{0, 0, 0, 0, 0, 2}}
+#define SECURITY_CREATOR_SID_AUTHORITY {{0, 0, 0, 0, 0, 3}}
+#define SECURITY_NT_AUTHORITY {{0, 0, 0, 0, 0, 5}}
+#define SECURITY_NULL_RID 0x00000000L
+#define SECURITY_WORLD_RID 0x00000000L
+#define SECURITY_LOCAL_RID 0x00000000L
+#define SECURITY_CREATOR_OWNER_RID 0x00000000L
+#define SECURITY_CREATOR_GROUP_RID 0x00000001L
+#define SECURITY_CREATOR_OWNER_RIGHTS_RID 0x00000004L
+#define SECURITY_NETWORK_RID 0x00000002L
+#define SECURITY_INTERACTIVE_RID 0x00000004L
+#define SECURITY_LOGON_IDS_RID 0x00000005L
+#define SECURITY_LOGON_IDS_RID_COUNT 3L
+#define SECURITY_ANONYMOUS_LOGON_RID 0x00000007L
+#define SECURITY_AUTHENTICATED_USER_RID 0x0000000BL
+#define SECURITY_LOCAL_SYSTEM_RID 0x00000012L
+#define SECURITY_BUILTIN_DOMAIN_RID 0x00000020L
+#define DOMAIN_ALIAS_RID_ADMINS 0x00000220L
+#define DOMAIN_ALIAS_RID_USERS 0x00000221L
+#define DOMAIN_ALIAS_RID_GUESTS 0x00000222L
+
+typedef enum _SID_NAME_USE {
+  SidTypeUser = 1,
+  SidTypeGroup,
+  SidTypeDomain,
+  SidTypeAlias,
+  SidTypeWellKnownGroup,
+  SidTypeDeletedAccount,
+  SidTypeInvalid,
+  SidTypeUnknown,
+  SidTypeComputer,
+  SidTypeLabel,
+  SidTypeLogonSession
+} SID_NAME_USE, *PSID_NAME_USE;
+
+/* The values CreateWellKnownSid takes (the start of Windows' list, and OWNER RIGHTS). */
+typedef enum _WELL_KNOWN_SID_TYPE {
+  WinNullSid = 0,
+  WinWorldSid = 1,
+  WinLocalSid = 2,
+  WinCreatorOwnerSid = 3,
+  WinCreatorGroupSid = 4,
+  WinCreatorOwnerServerSid = 5,
+  WinCreatorGroupServerSid = 6,
+  WinNtAuthoritySid = 7,
+  WinDialupSid = 8,
+  WinNetworkSid = 9,
+  WinBatchSid = 10,
+  WinInteractiveSid = 11,
+  WinServiceSid = 12,
+  WinAnonymousSid = 13,
+  WinProxySid = 14,
+  WinEnterpriseControllersSid = 15,
+  WinSelfSid = 16,
+  WinAuthenticatedUserSid = 17,
+  WinRestrictedCodeSid = 18,
+  WinTerminalServerSid = 19,
+  WinRemoteLogonIdSid = 20,
+  WinLogonIdsSid = 21,
+  WinLocalSystemSid = 22,
+  WinLocalServiceSid = 23,
+  WinNetworkServiceSid = 24,
+  WinBuiltinDomainSid = 25,
+  WinBuiltinAdministratorsSid = 26,
+  WinBuiltinUsersSid = 27,
+  WinBuiltinGuestsSid = 28,
+  WinCreatorOwnerRightsSid = 71
+} WELL_KNOWN_SID_TYPE;
+
+typedef struct _ACL {
+  BYTE AclRevision;
+  BYTE Sbz1;
+  WORD AclSize;
+  WORD AceCount;
+  WORD Sbz2;
+} ACL, *PACL;
+#define ACL_REVISION 2
+#define ACL_REVISION_DS 4
+#define ACL_REVISION2 2
+#define ACL_REVISION4 4
+#define MIN_ACL_REVISION ACL_REVISION2
+#define MAX_ACL_REVISION ACL_REVISION4
+
+typedef struct _ACE_HEADER {
+  BYTE AceType;
+  BYTE AceFlags;
+  WORD AceSize;
+} ACE_HEADER, *PACE_HEADER;
+#define ACCESS_ALLOWED_ACE_TYPE 0x0
+#define ACCESS_DENIED_ACE_TYPE 0x1
+#define SYSTEM_AUDIT_ACE_TYPE 0x2
+#define SYSTEM_ALARM_ACE_TYPE 0x3
+#define SYSTEM_MANDATORY_LABEL_ACE_TYPE 0x11
+#define OBJECT_INHERIT_ACE 0x1
+#define CONTAINER_INHERIT_ACE 0x2
+#define NO_PROPAGATE_INHERIT_ACE 0x4
+#define INHERIT_ONLY_ACE 0x8
+#define INHERITED_ACE 0x10
+#define VALID_INHERIT_FLAGS 0x1F
+#define SUCCESSFUL_ACCESS_ACE_FLAG 0x40
+#define FAILED_ACCESS_ACE_FLAG 0x80
+
+/* SidStart is the first DWORD of the SID that fills the rest of the ACE. */
+typedef struct _ACCESS_ALLOWED_ACE {
+  ACE_HEADER Header;
+  ACCESS_MASK Mask;
+  DWORD SidStart;
+} ACCESS_ALLOWED_ACE, *PACCESS_ALLOWED_ACE;
+typedef struct _ACCESS_DENIED_ACE {
+  ACE_HEADER Header;
+  ACCESS_MASK Mask;
+  DWORD SidStart;
+} ACCESS_DENIED_ACE, *PACCESS_DENIED_ACE;
+
+typedef enum _ACL_INFORMATION_CLASS {
+  AclRevisionInformation = 1,
+  AclSizeInformation
+} ACL_INFORMATION_CLASS;
+typedef struct _ACL_REVISION_INFORMATION {
+  DWORD AclRevision;
+} ACL_REVISION_INFORMATION, *PACL_REVISION_INFORMATION;
+typedef struct _ACL_SIZE_INFORMATION {
+  DWORD AceCount;
+  DWORD AclBytesInUse;
+  DWORD AclBytesFree;
+} ACL_SIZE_INFORMATION, *PACL_SIZE_INFORMATION;
+
+typedef WORD SECURITY_DESCRIPTOR_CONTROL, *PSECURITY_DESCRIPTOR_CONTROL;
+#define SE_OWNER_DEFAULTED 0x0001
+#define SE_GROUP_DEFAULTED 0x0002
+#define SE_DACL_PRESENT 0x0004
+#define SE_DACL_DEFAULTED 0x0008
+#define SE_SACL_PRESENT 0x0010
+#define SE_SACL_DEFAULTED 0x0020
+#define SE_DACL_AUTO_INHERIT_REQ 0x0100
+#define SE_SACL_AUTO_INHERIT_REQ 0x0200
+#define SE_DACL_AUTO_INHERITED 0x0400
+#define SE_SACL_AUTO_INHERITED 0x0800
+#define SE_DACL_PROTECTED 0x1000
+#define SE_SACL_PROTECTED 0x2000
+#define SE_RM_CONTROL_VALID 0x4000
+#define SE_SELF_RELATIVE 0x8000
+
+/* Absolute form: what InitializeSecurityDescriptor sets up and the Set* functions fill in. */
+typedef struct _SECURITY_DESCRIPTOR {
+  BYTE Revision;
+  BYTE Sbz1;
+  SECURITY_DESCRIPTOR_CONTROL Control;
+  PSID Owner;
+  PSID Group;
+  PACL Sacl;
+  PACL Dacl;
+} SECURITY_DESCRIPTOR, *PISECURITY_DESCRIPTOR;
+/* Self-relative form (SE_SELF_RELATIVE): offsets from the start, 0 for none. */
+typedef struct _SECURITY_DESCRIPTOR_RELATIVE {
+  BYTE Revision;
+  BYTE Sbz1;
+  SECURITY_DESCRIPTOR_CONTROL Control;
+  DWORD Owner;
+  DWORD Group;
+  DWORD Sacl;
+  DWORD Dacl;
+} SECURITY_DESCRIPTOR_RELATIVE, *PISECURITY_DESCRIPTOR_RELATIVE;
+typedef PVOID PSECURITY_DESCRIPTOR;
+#define SECURITY_DESCRIPTOR_REVISION 1
+#define SECURITY_DESCRIPTOR_REVISION1 1
+#define SECURITY_DESCRIPTOR_MIN_LENGTH (sizeof(SECURITY_DESCRIPTOR))
+
+typedef DWORD SECURITY_INFORMATION, *PSECURITY_INFORMATION;
+#define OWNER_SECURITY_INFORMATION 0x00000001L
+#define GROUP_SECURITY_INFORMATION 0x00000002L
+#define DACL_SECURITY_INFORMATION 0x00000004L
+#define SACL_SECURITY_INFORMATION 0x00000008L
+#define LABEL_SECURITY_INFORMATION 0x00000010L
+#define PROTECTED_DACL_SECURITY_INFORMATION 0x80000000L
+#define PROTECTED_SACL_SECURITY_INFORMATION 0x40000000L
+#define UNPROTECTED_DACL_SECURITY_INFORMATION 0x20000000L
+#define UNPROTECTED_SACL_SECURITY_INFORMATION 0x10000000L
+
+/* Token types, for the token functions (OpenProcessToken, GetTokenInformation). */
+typedef struct _SID_AND_ATTRIBUTES {
+  PSID Sid;
+  DWORD Attributes;
+} SID_AND_ATTRIBUTES, *PSID_AND_ATTRIBUTES;
+typedef struct _TOKEN_USER {
+  SID_AND_ATTRIBUTES User;
+} TOKEN_USER, *PTOKEN_USER;
+typedef struct _TOKEN_GROUPS {
+  DWORD GroupCount;
+  SID_AND_ATTRIBUTES Groups[ANYSIZE_ARRAY];
+} TOKEN_GROUPS, *PTOKEN_GROUPS;
+typedef struct _TOKEN_OWNER {
+  PSID Owner;
+} TOKEN_OWNER, *PTOKEN_OWNER;
+typedef struct _TOKEN_PRIMARY_GROUP {
+  PSID PrimaryGroup;
+} TOKEN_PRIMARY_GROUP, *PTOKEN_PRIMARY_GROUP;
+typedef struct _TOKEN_DEFAULT_DACL {
+  PACL DefaultDacl;
+} TOKEN_DEFAULT_DACL, *PTOKEN_DEFAULT_DACL;
+#define SE_GROUP_MANDATORY 0x00000001L
+#define SE_GROUP_ENABLED_BY_DEFAULT 0x00000002L
+#define SE_GROUP_ENABLED 0x00000004L
+#define SE_GROUP_OWNER 0x00000008L
+#define SE_GROUP_USE_FOR_DENY_ONLY 0x00000010L
+#define SE_GROUP_LOGON_ID 0xC0000000L
+typedef enum _SECURITY_IMPERSONATION_LEVEL {
+  SecurityAnonymous,
+  SecurityIdentification,
+  SecurityImpersonation,
+  SecurityDelegation
+} SECURITY_IMPERSONATION_LEVEL, *PSECURITY_IMPERSONATION_LEVEL;
+typedef enum _TOKEN_TYPE { TokenPrimary = 1, TokenImpersonation } TOKEN_TYPE, *PTOKEN_TYPE;
+typedef enum _TOKEN_INFORMATION_CLASS {
+  TokenUser = 1,
+  TokenGroups,
+  TokenPrivileges,
+  TokenOwner,
+  TokenPrimaryGroup,
+  TokenDefaultDacl,
+  TokenSource,
+  TokenType,
+  TokenImpersonationLevel,
+  TokenStatistics,
+  TokenRestrictedSids,
+  TokenSessionId,
+  TokenGroupsAndPrivileges,
+  TokenSessionReference,
+  TokenSandBoxInert,
+  TokenAuditPolicy,
+  TokenOrigin,
+  TokenElevationType,
+  TokenLinkedToken,
+  TokenElevation,
+  TokenHasRestrictions,
+  TokenAccessInformation,
+  TokenVirtualizationAllowed,
+  TokenVirtualizationEnabled,
+  TokenIntegrityLevel,
+  TokenUIAccess,
+  TokenMandatoryPolicy,
+  TokenLogonSid,
+  MaxTokenInfoClass
+} TOKEN_INFORMATION_CLASS, *PTOKEN_INFORMATION_CLASS;
+
 /* The SDK layout (32 bytes on x86-64): programs read Internal (an NT status) and InternalHigh
  * (the byte count) directly. */
 typedef struct _OVERLAPPED {
@@ -626,8 +913,15 @@ BOOL WINAPI SetStdHandle(DWORD nStdHandle, HANDLE hHandle);
 /* ---- pipes (namedpipeapi.h, winbase.h) ------------------------------------------------------ */
 BOOL WINAPI CreatePipe(PHANDLE hReadPipe, PHANDLE hWritePipe,
                        LPSECURITY_ATTRIBUTES lpPipeAttributes, DWORD nSize);
-/// lpSecurityAttributes: only bInheritHandle is used; named-pipe handles are never passed to a
-/// child process (a sluice limitation), so an inheritable one only reports HANDLE_FLAG_INHERIT.
+/// lpSecurityAttributes: lpSecurityDescriptor (absolute or self-relative; see the security
+/// section below for how SIDs apply to Linux processes) is the pipe's descriptor when this call
+/// creates the name; NULL attributes or a NULL descriptor give Windows' default (full control to
+/// the owner, LocalSystem and Administrators, read to Everyone). nLength is not checked, as on
+/// Windows. An invalid descriptor fails: ERROR_UNKNOWN_REVISION (Revision not 1),
+/// ERROR_INVALID_ACL, ERROR_INVALID_SID, ERROR_INVALID_OWNER (an owner that is not this user,
+/// unless root), ERROR_INVALID_PRIMARY_GROUP (a group SID without a gid). Named-pipe handles are
+/// never passed to a child process (a sluice limitation), so an inheritable one only reports
+/// HANDLE_FLAG_INHERIT.
 HANDLE WINAPI CreateNamedPipeA(LPCSTR lpName, DWORD dwOpenMode, DWORD dwPipeMode,
                                DWORD nMaxInstances, DWORD nOutBufferSize, DWORD nInBufferSize,
                                DWORD nDefaultTimeOut, LPSECURITY_ATTRIBUTES lpSecurityAttributes);
@@ -891,6 +1185,110 @@ int WINAPI MessageBoxW(HWND hWnd, LPCWSTR lpText, LPCWSTR lpCaption, UINT uType)
 DWORD WINAPI GetModuleFileNameA(HMODULE hModule, LPSTR lpFilename, DWORD nSize);
 DWORD WINAPI GetModuleFileNameW(HMODULE hModule, LPWSTR lpFilename, DWORD nSize);
 
+
+/* ---- security descriptors, ACLs and SIDs (securitybaseapi.h, winbase.h) ---------------------
+ * Pipe programs build descriptors with these and pass them to CreateNamedPipe. How a
+ * descriptor applies to Linux processes: a user SID is S-1-22-1-<uid>, a group SID
+ * S-1-22-2-<gid> (Samba's convention); Everyone, Authenticated Users, BUILTIN\Users and
+ * INTERACTIVE match every local process; LocalSystem and BUILTIN\Administrators match uid 0;
+ * ANONYMOUS LOGON and NETWORK match no local process; CREATOR OWNER and OWNER RIGHTS match the
+ * pipe's owner; other SIDs match nobody. Inherit-only ACEs and ACE types other than allow and
+ * deny do not take part in access checks.
+ *
+ * Invalid arguments give Windows' codes: a descriptor whose Revision is not 1
+ * ERROR_UNKNOWN_REVISION, a self-relative descriptor given to a Set function
+ * ERROR_INVALID_SECURITY_DESCR, a malformed ACL ERROR_INVALID_ACL, a malformed SID
+ * ERROR_INVALID_SID. Difference from Windows: a NULL pointer where one is required gives
+ * ERROR_INVALID_PARAMETER (Windows faults), and other bad pointers are not caught. */
+BOOL WINAPI InitializeSecurityDescriptor(PSECURITY_DESCRIPTOR pSecurityDescriptor,
+                                         DWORD dwRevision);
+BOOL WINAPI IsValidSecurityDescriptor(PSECURITY_DESCRIPTOR pSecurityDescriptor);
+/// The bytes the descriptor takes in self-relative form (what MakeSelfRelativeSD would need).
+DWORD WINAPI GetSecurityDescriptorLength(PSECURITY_DESCRIPTOR pSecurityDescriptor);
+BOOL WINAPI GetSecurityDescriptorControl(PSECURITY_DESCRIPTOR pSecurityDescriptor,
+                                         PSECURITY_DESCRIPTOR_CONTROL pControl,
+                                         LPDWORD lpdwRevision);
+/// bDaclPresent TRUE with pDacl NULL is a NULL DACL: every process gets every right.
+BOOL WINAPI SetSecurityDescriptorDacl(PSECURITY_DESCRIPTOR pSecurityDescriptor,
+                                      BOOL bDaclPresent, PACL pDacl, BOOL bDaclDefaulted);
+BOOL WINAPI GetSecurityDescriptorDacl(PSECURITY_DESCRIPTOR pSecurityDescriptor,
+                                      LPBOOL lpbDaclPresent, PACL* pDacl,
+                                      LPBOOL lpbDaclDefaulted);
+BOOL WINAPI SetSecurityDescriptorOwner(PSECURITY_DESCRIPTOR pSecurityDescriptor, PSID pOwner,
+                                       BOOL bOwnerDefaulted);
+BOOL WINAPI GetSecurityDescriptorOwner(PSECURITY_DESCRIPTOR pSecurityDescriptor, PSID* pOwner,
+                                       LPBOOL lpbOwnerDefaulted);
+BOOL WINAPI SetSecurityDescriptorGroup(PSECURITY_DESCRIPTOR pSecurityDescriptor, PSID pGroup,
+                                       BOOL bGroupDefaulted);
+BOOL WINAPI GetSecurityDescriptorGroup(PSECURITY_DESCRIPTOR pSecurityDescriptor, PSID* pGroup,
+                                       LPBOOL lpbGroupDefaulted);
+/// nAclLength: the buffer's size, at least sizeof(ACL) (else ERROR_INSUFFICIENT_BUFFER), at most
+/// 65535; dwAclRevision ACL_REVISION or ACL_REVISION_DS (else ERROR_INVALID_PARAMETER).
+BOOL WINAPI InitializeAcl(PACL pAcl, DWORD nAclLength, DWORD dwAclRevision);
+BOOL WINAPI IsValidAcl(PACL pAcl);
+BOOL WINAPI GetAclInformation(PACL pAcl, LPVOID pAclInformation, DWORD nAclInformationLength,
+                              ACL_INFORMATION_CLASS dwAclInformationClass);
+/// Appends an ACE. ERROR_ALLOTTED_SPACE_EXCEEDED when it does not fit in the ACL's AclSize,
+/// ERROR_REVISION_MISMATCH when dwAceRevision is not ACL_REVISION..ACL_REVISION_DS (a higher
+/// revision than the ACL's raises the ACL's), ERROR_INVALID_FLAGS for AceFlags outside
+/// VALID_INHERIT_FLAGS.
+BOOL WINAPI AddAccessAllowedAce(PACL pAcl, DWORD dwAceRevision, DWORD AccessMask, PSID pSid);
+BOOL WINAPI AddAccessAllowedAceEx(PACL pAcl, DWORD dwAceRevision, DWORD AceFlags,
+                                  DWORD AccessMask, PSID pSid);
+BOOL WINAPI AddAccessDeniedAce(PACL pAcl, DWORD dwAceRevision, DWORD AccessMask, PSID pSid);
+BOOL WINAPI AddAccessDeniedAceEx(PACL pAcl, DWORD dwAceRevision, DWORD AceFlags,
+                                 DWORD AccessMask, PSID pSid);
+/// A pointer to ACE number dwAceIndex inside the ACL (ERROR_INVALID_PARAMETER past the end).
+BOOL WINAPI GetAce(PACL pAcl, DWORD dwAceIndex, LPVOID* pAce);
+
+/// The SID is freed with FreeSid. More than 8 sub-authorities: ERROR_INVALID_SID.
+BOOL WINAPI AllocateAndInitializeSid(PSID_IDENTIFIER_AUTHORITY pIdentifierAuthority,
+                                     BYTE nSubAuthorityCount, DWORD nSubAuthority0,
+                                     DWORD nSubAuthority1, DWORD nSubAuthority2,
+                                     DWORD nSubAuthority3, DWORD nSubAuthority4,
+                                     DWORD nSubAuthority5, DWORD nSubAuthority6,
+                                     DWORD nSubAuthority7, PSID* pSid);
+/// Returns NULL.
+PVOID WINAPI FreeSid(PSID pSid);
+/// The well-known SIDs of the WELL_KNOWN_SID_TYPE list above that need no domain; others give
+/// ERROR_INVALID_PARAMETER. *cbSid too small: ERROR_INSUFFICIENT_BUFFER, *cbSid set to the size.
+BOOL WINAPI CreateWellKnownSid(WELL_KNOWN_SID_TYPE WellKnownSidType, PSID DomainSid, PSID pSid,
+                               DWORD* cbSid);
+BOOL WINAPI IsWellKnownSid(PSID pSid, WELL_KNOWN_SID_TYPE WellKnownSidType);
+/// FALSE with last error ERROR_SUCCESS when the SIDs differ; ERROR_INVALID_SID for an invalid one.
+BOOL WINAPI EqualSid(PSID pSid1, PSID pSid2);
+DWORD WINAPI GetLengthSid(PSID pSid);
+BOOL WINAPI IsValidSid(PSID pSid);
+BOOL WINAPI CopySid(DWORD nDestinationSidLength, PSID pDestinationSid, PSID pSourceSid);
+DWORD WINAPI GetSidLengthRequired(UCHAR nSubAuthorityCount);
+PSID_IDENTIFIER_AUTHORITY WINAPI GetSidIdentifierAuthority(PSID pSid);
+PDWORD WINAPI GetSidSubAuthority(PSID pSid, DWORD nSubAuthority);
+PUCHAR WINAPI GetSidSubAuthorityCount(PSID pSid);
+
+/// Names from the passwd and group databases: a user is "Unix User\<name>" (SidTypeUser), a
+/// group "Unix Group\<name>" (SidTypeGroup); the domain may be left out (users are looked up
+/// first). Well-known SIDs have Windows' names ("Everyone", "NT AUTHORITY\SYSTEM",
+/// "BUILTIN\Administrators", ...). An unknown name, or a SID of a uid or gid without an entry,
+/// gives ERROR_NONE_MAPPED; buffers too small ERROR_INSUFFICIENT_BUFFER with the sizes needed
+/// (characters including the terminating NUL; bytes for the SID). lpSystemName must be NULL or
+/// empty (this machine); another gives ERROR_BAD_NETPATH (there are no remote machines).
+BOOL WINAPI LookupAccountNameA(LPCSTR lpSystemName, LPCSTR lpAccountName, PSID Sid,
+                               LPDWORD cbSid, LPSTR ReferencedDomainName,
+                               LPDWORD cchReferencedDomainName, PSID_NAME_USE peUse);
+BOOL WINAPI LookupAccountNameW(LPCWSTR lpSystemName, LPCWSTR lpAccountName, PSID Sid,
+                               LPDWORD cbSid, LPWSTR ReferencedDomainName,
+                               LPDWORD cchReferencedDomainName, PSID_NAME_USE peUse);
+BOOL WINAPI LookupAccountSidA(LPCSTR lpSystemName, PSID Sid, LPSTR Name, LPDWORD cchName,
+                              LPSTR ReferencedDomainName, LPDWORD cchReferencedDomainName,
+                              PSID_NAME_USE peUse);
+BOOL WINAPI LookupAccountSidW(LPCWSTR lpSystemName, PSID Sid, LPWSTR Name, LPDWORD cchName,
+                              LPWSTR ReferencedDomainName, LPDWORD cchReferencedDomainName,
+                              PSID_NAME_USE peUse);
+
+/// The audit session of the process (/proc/<pid>/sessionid; 0 when it has none, as services
+/// are in session 0 on Windows). A process that does not exist: ERROR_INVALID_PARAMETER.
+BOOL WINAPI ProcessIdToSessionId(DWORD dwProcessId, DWORD* pSessionId);
+
 SLUICE_EXTERN_C_END
 
 /* ---- A/W mapping ---------------------------------------------------------------------------- */
@@ -906,6 +1304,8 @@ SLUICE_EXTERN_C_END
 #define CreateEvent CreateEventW
 #define OpenEvent OpenEventW
 #define CreateProcess CreateProcessW
+#define LookupAccountName LookupAccountNameW
+#define LookupAccountSid LookupAccountSidW
 typedef STARTUPINFOW STARTUPINFO;
 typedef LPSTARTUPINFOW LPSTARTUPINFO;
 #define FormatMessage FormatMessageW
@@ -928,6 +1328,8 @@ typedef LPSTARTUPINFOW LPSTARTUPINFO;
 #define CreateEvent CreateEventA
 #define OpenEvent OpenEventA
 #define CreateProcess CreateProcessA
+#define LookupAccountName LookupAccountNameA
+#define LookupAccountSid LookupAccountSidA
 typedef STARTUPINFOA STARTUPINFO;
 typedef LPSTARTUPINFOA LPSTARTUPINFO;
 #define FormatMessage FormatMessageA

@@ -1,16 +1,24 @@
 /* Compiled (not run) as C99, C11, C++17 and C++20, each in ANSI and UNICODE builds, with
  * warnings as errors: the headers must be self-contained and clean in every mode. */
 #include <windows.h>
+#include <aclapi.h>
 #include <conio.h>
+#include <sddl.h>
 #include <strsafe.h>
 #include <tchar.h>
 
 #ifdef __cplusplus
 static_assert(sizeof(OVERLAPPED) == 32, "OVERLAPPED has the SDK layout");
+static_assert(sizeof(SID) == 12 && sizeof(ACL) == 8 && sizeof(ACE_HEADER) == 4, "SDK layouts");
+static_assert(sizeof(SECURITY_DESCRIPTOR) == 40 && sizeof(SECURITY_DESCRIPTOR_RELATIVE) == 20,
+              "SDK layouts");
+static_assert(sizeof(ACCESS_ALLOWED_ACE) == 12 && SECURITY_MAX_SID_SIZE == 68, "SDK layouts");
 static_assert(sizeof(DWORD) == 4 && sizeof(LONG) == 4 && sizeof(BOOL) == 4, "32-bit types");
 #else
 typedef char overlapped_is_32_bytes[sizeof(OVERLAPPED) == 32 ? 1 : -1];
 typedef char dword_is_32_bits[sizeof(DWORD) == 4 ? 1 : -1];
+typedef char descriptor_is_40_bytes[sizeof(SECURITY_DESCRIPTOR) == 40 ? 1 : -1];
+typedef char sid_is_12_bytes[sizeof(SID) == 12 ? 1 : -1];
 #endif
 
 static DWORD WINAPI worker(LPVOID parameter) {
@@ -19,6 +27,52 @@ static DWORD WINAPI worker(LPVOID parameter) {
   ov.Offset = 1;
   ov.Pointer = parameter;
   return HasOverlappedIoCompleted(&ov) ? (DWORD)ERROR_SUCCESS : (DWORD)WAIT_TIMEOUT;
+}
+
+/* The NULL-DACL idiom and an SDDL descriptor, as pipe servers write them. */
+static BOOL security_use(SECURITY_ATTRIBUTES* sa, SECURITY_DESCRIPTOR* sd, HANDLE pipe) {
+  SID_IDENTIFIER_AUTHORITY world = SECURITY_WORLD_SID_AUTHORITY;
+  PSID everyone = NULL;
+  PACL dacl = NULL;
+  PSECURITY_DESCRIPTOR self_relative = NULL;
+  LPTSTR text = NULL;
+  DWORD size = SECURITY_MAX_SID_SIZE;
+  BYTE sid[SECURITY_MAX_SID_SIZE];
+  TCHAR name[64], domain[64];
+  DWORD name_size = 64, domain_size = 64, session = 0;
+  SID_NAME_USE use;
+  BYTE acl_buffer[64];
+  PACL acl = (PACL)acl_buffer;
+  TOKEN_USER user;
+  SECURITY_IMPERSONATION_LEVEL level = SecurityImpersonation;
+  TOKEN_INFORMATION_CLASS info = TokenUser;
+  if (!InitializeSecurityDescriptor(sd, SECURITY_DESCRIPTOR_REVISION) ||
+      !SetSecurityDescriptorDacl(sd, TRUE, NULL, FALSE))
+    return FALSE;
+  sa->nLength = sizeof *sa;
+  sa->lpSecurityDescriptor = sd;
+  if (!AllocateAndInitializeSid(&world, 1, SECURITY_WORLD_RID, 0, 0, 0, 0, 0, 0, 0, &everyone))
+    return FALSE;
+  if (!InitializeAcl(acl, sizeof acl_buffer, ACL_REVISION) ||
+      !AddAccessAllowedAceEx(acl, ACL_REVISION, 0, GENERIC_READ, everyone) ||
+      !CreateWellKnownSid(WinBuiltinAdministratorsSid, NULL, sid, &size) ||
+      !LookupAccountSid(NULL, sid, name, &name_size, domain, &domain_size, &use))
+    return FALSE;
+  FreeSid(everyone);
+  user.User.Sid = sid;
+  user.User.Attributes = 0;
+  if (ConvertStringSecurityDescriptorToSecurityDescriptor(TEXT("D:(A;;GA;;;WD)"),
+                                                          SDDL_REVISION_1, &self_relative, NULL) &&
+      ConvertSecurityDescriptorToStringSecurityDescriptor(self_relative, SDDL_REVISION_1,
+                                                          DACL_SECURITY_INFORMATION, &text, NULL))
+    LocalFree(text);
+  LocalFree(self_relative);
+  if (GetSecurityInfo(pipe, SE_KERNEL_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL, &dacl, NULL,
+                      &self_relative) == ERROR_SUCCESS)
+    LocalFree(self_relative);
+  (void)level;
+  (void)info;
+  return ProcessIdToSessionId(GetCurrentProcessId(), &session) && user.User.Sid != NULL;
 }
 
 int headers_compile_use(void);
@@ -37,6 +91,7 @@ int headers_compile_use(void) {
   si.dwFlags = STARTF_USESTDHANDLES;
   (void)routine;
   (void)worker;
+  (void)security_use;
   if (FAILED(hr) || pipe == INVALID_HANDLE_VALUE) return MAKELANGID(LANG_NEUTRAL, SUBLANG_DEFAULT);
   return lstrlen(buffer) + (int)_tcslen(buffer);
 }
