@@ -110,19 +110,15 @@ class Win32Impersonation : public ::testing::Test {
   void connect_carol(DWORD flags) {
     std::string name = unique_pipe_name();
     // Windows' default descriptor lets other users only read, and the server must read from
-    // the client before it may impersonate it; CreateNamedPipe takes no descriptor yet
-    // (TODO(security) in pipes.cpp), so the instance is made with the C++ API and handed to the
-    // Win32 handle table. Overlapped, so that a client that never comes fails the test instead
-    // of hanging it.
-    std::error_code no_registry;
-    sluice::Registry* registry = sluice::win32::registry(&no_registry);
-    ASSERT_NE(registry, nullptr) << no_registry.message();
-    sluice::ServerOptions options;
-    options.security = sluice::SecurityDescriptor::unrestricted();
-    auto end = sluice::ServerEnd::create(*registry, name, options);
-    ASSERT_TRUE(end) << end.error().message();
-    server_ = sluice::win32::globals().handles.insert(
-        std::make_shared<sluice::win32::NamedPipeObject>(std::move(*end), true), 0);
+    // the client before it may impersonate it: a NULL DACL lets Carol write. Overlapped, so
+    // that a client that never comes fails the test instead of hanging it.
+    SECURITY_DESCRIPTOR sd;
+    ASSERT_TRUE(InitializeSecurityDescriptor(&sd, SECURITY_DESCRIPTOR_REVISION));
+    ASSERT_TRUE(SetSecurityDescriptorDacl(&sd, TRUE, nullptr, FALSE));
+    SECURITY_ATTRIBUTES sa = {sizeof sa, &sd, FALSE};
+    server_ = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
+                               PIPE_TYPE_BYTE | PIPE_WAIT, 1, 4096, 4096, 0, &sa);
+    ASSERT_NE(server_, INVALID_HANDLE_VALUE) << GetLastError();
     auto child = sluice::testing::spawn_helper_as(kCarol, "win32_sqos_client",
                                                   {name, std::to_string(flags)});
     ASSERT_TRUE(child) << child.error().message();
