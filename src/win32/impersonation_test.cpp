@@ -2,12 +2,15 @@
 // Carol (uid 1003, supplementary group 1500) is the client. What the thread is, is read back
 // from the kernel (/proc/thread-self/status), never from sluice's own bookkeeping.
 #include <windows.h>
+// (windows.h first: sddl.h builds on it)
+#include <sddl.h>
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -62,6 +65,49 @@ std::string user_name() {
   if (wide_size != size || std::wstring(wide, wide_size - 1) != std::wstring(a.begin(), a.end()))
     return "A and W differ";
   return a;
+}
+
+// A SID as text ("S-1-22-1-0").
+std::string sid_text(PSID sid) {
+  LPSTR text = nullptr;
+  if (!ConvertSidToStringSidA(sid, &text)) return "error " + std::to_string(GetLastError());
+  std::string result = text;
+  LocalFree(text);
+  return result;
+}
+
+// GetTokenInformation asked twice, as programs do: for the size, then for the data.
+std::vector<BYTE> token_information(HANDLE token, TOKEN_INFORMATION_CLASS what) {
+  DWORD needed = 0;
+  if (GetTokenInformation(token, what, nullptr, 0, &needed)) return {};
+  std::vector<BYTE> data(needed);
+  if (!GetTokenInformation(token, what, data.data(), needed, &needed)) return {};
+  return data;
+}
+
+// The user SID, the group SIDs and, for an impersonation token, the level of `token`.
+struct TokenView {
+  std::string user;
+  std::vector<std::string> groups;
+  int level = -1;
+};
+
+TokenView view_token(HANDLE token) {
+  TokenView view;
+  auto user = token_information(token, TokenUser);
+  if (!user.empty()) view.user = sid_text(reinterpret_cast<TOKEN_USER*>(user.data())->User.Sid);
+  auto groups = token_information(token, TokenGroups);
+  if (!groups.empty()) {
+    auto* list = reinterpret_cast<TOKEN_GROUPS*>(groups.data());
+    auto* entries = reinterpret_cast<SID_AND_ATTRIBUTES*>(groups.data() +
+                                                          offsetof(TOKEN_GROUPS, Groups));
+    for (DWORD i = 0; i < list->GroupCount; ++i) view.groups.push_back(sid_text(entries[i].Sid));
+  }
+  SECURITY_IMPERSONATION_LEVEL level{};
+  DWORD size = 0;
+  if (GetTokenInformation(token, TokenImpersonationLevel, &level, sizeof level, &size))
+    view.level = level;
+  return view;
 }
 
 // A root server, a client helper running as Carol, and a file only root may read.
@@ -165,10 +211,26 @@ TEST_F(Win32Impersonation, TheThreadTakesTheClientsUidGidAndGroupsAndRevertsToRo
   KernelIds as_client = thread_ids();
   DWORD refused = open_secret();
   std::string name_as_client = user_name();
+  HANDLE thread_token = nullptr, process_token = nullptr;
+  EXPECT_TRUE(OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, FALSE, &thread_token));
+  EXPECT_TRUE(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &process_token));
   ASSERT_TRUE(RevertToSelf());
   KernelIds after = thread_ids();
   EXPECT_EQ(name_as_client, "1003");  // Carol has no entry in the user database
   EXPECT_EQ(user_name(), "root");
+  // The thread's token is Carol's and stays so (a snapshot); the process's is root's.
+  TokenView carol = view_token(thread_token);
+  EXPECT_EQ(carol.user, "S-1-22-1-1003");
+  EXPECT_EQ(carol.groups, (std::vector<std::string>{"S-1-22-2-1003", "S-1-22-2-1500", "S-1-1-0"}));
+  EXPECT_EQ(carol.level, SecurityImpersonation);
+  TokenView root = view_token(process_token);
+  EXPECT_EQ(root.user, "S-1-22-1-0");
+  EXPECT_EQ(root.level, -1);  // a primary token has no impersonation level
+  CloseHandle(thread_token);
+  CloseHandle(process_token);
+  HANDLE none = nullptr;
+  EXPECT_FALSE(OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, FALSE, &none));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_NO_TOKEN));
 
   EXPECT_EQ(as_client.uid, kCarol.uid);
   EXPECT_EQ(as_client.gid, kCarol.gid);
@@ -285,12 +347,13 @@ TEST_F(Win32Impersonation, BelowImpersonationLevelTheThreadIsMarkedKeepsItsIdsAn
     sluice::ImpersonationLevel level;
     unsigned client_uid;
     const char* name;
+    DWORD token_error;  // OpenThreadToken's (Windows will not open an anonymous token)
   };
   const Row rows[] = {
       {SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, sluice::ImpersonationLevel::kIdentification,
-       kCarol.uid, "1003"},
+       kCarol.uid, "1003", 0},
       {SECURITY_SQOS_PRESENT | SECURITY_ANONYMOUS, sluice::ImpersonationLevel::kAnonymous, 65534u,
-       "nobody"},
+       "nobody", ERROR_CANT_OPEN_ANONYMOUS},
   };
   for (const Row& row : rows) {
     SCOPED_TRACE(row.flags);
@@ -300,8 +363,17 @@ TEST_F(Win32Impersonation, BelowImpersonationLevelTheThreadIsMarkedKeepsItsIdsAn
     auto marked = sluice::Impersonation::current();
     DWORD refused = open_secret();
     std::string name = user_name();
+    HANDLE token = nullptr;
+    BOOL opened = OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &token);
+    DWORD open_error = opened ? 0 : GetLastError();
     ASSERT_TRUE(RevertToSelf());
     EXPECT_EQ(name, row.name);  // identity queries report the client at every level
+    EXPECT_EQ(open_error, row.token_error);
+    if (opened) {
+      EXPECT_EQ(view_token(token).user, "S-1-22-1-" + std::to_string(row.client_uid));
+      EXPECT_EQ(view_token(token).level, SecurityIdentification);
+      CloseHandle(token);
+    }
 
     EXPECT_EQ(ids.uid, 0u);
     ASSERT_TRUE(marked);
@@ -380,6 +452,45 @@ TEST(Win32UserName, ASmallBufferGetsTheSizeNeededAndNoBufferIsAnError) {
   SetLastError(0);
   EXPECT_FALSE(GetUserNameA(name, nullptr));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_PARAMETER));
+}
+
+// Token calls pinned by a table: call, return, last error (no impersonation needed).
+TEST(Win32Tokens, TheProcessTokenAndTheErrorsOfTheTokenCalls) {
+  HANDLE token = nullptr;
+  ASSERT_TRUE(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) << GetLastError();
+  EXPECT_EQ(view_token(token).user, "S-1-22-1-" + std::to_string(::geteuid()));
+  HANDLE unqueryable = nullptr;
+  ASSERT_TRUE(OpenProcessToken(GetCurrentProcess(), TOKEN_DUPLICATE, &unqueryable));
+  HANDLE none = nullptr;
+  BYTE small[4];
+  TOKEN_TYPE type{};
+  DWORD size = 0;
+  auto row = [](BOOL ok) { return ok ? DWORD{0} : GetLastError(); };
+  // A value asked for with a short buffer, a block asked for with none, and the sizes given.
+  EXPECT_EQ(row(GetTokenInformation(token, TokenType, small, 2, &size)),
+            static_cast<DWORD>(ERROR_BAD_LENGTH));
+  EXPECT_EQ(size, sizeof(TOKEN_TYPE));
+  EXPECT_EQ(row(GetTokenInformation(token, TokenType, &type, sizeof type, &size)), 0u);
+  EXPECT_EQ(type, TokenPrimary);
+  EXPECT_EQ(row(GetTokenInformation(token, TokenUser, nullptr, 0, &size)),
+            static_cast<DWORD>(ERROR_INSUFFICIENT_BUFFER));
+  EXPECT_EQ(size, sizeof(TOKEN_USER) + 16u);  // S-1-22-1-uid: 8 bytes and 2 sub-authorities
+  EXPECT_EQ(row(GetTokenInformation(token, TokenImpersonationLevel, small, 4, &size)),
+            static_cast<DWORD>(ERROR_INVALID_PARAMETER));
+  EXPECT_EQ(row(GetTokenInformation(token, TokenPrivileges, small, 4, &size)),
+            static_cast<DWORD>(ERROR_NOT_SUPPORTED));
+  EXPECT_EQ(row(GetTokenInformation(token, MaxTokenInfoClass, small, 4, &size)),
+            static_cast<DWORD>(ERROR_INVALID_PARAMETER));
+  EXPECT_EQ(row(GetTokenInformation(unqueryable, TokenUser, nullptr, 0, &size)),
+            static_cast<DWORD>(ERROR_ACCESS_DENIED));
+  EXPECT_EQ(row(GetTokenInformation(GetCurrentProcess(), TokenUser, nullptr, 0, &size)),
+            static_cast<DWORD>(ERROR_INVALID_HANDLE));
+  EXPECT_EQ(row(OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, FALSE, &none)),
+            static_cast<DWORD>(ERROR_NO_TOKEN));
+  EXPECT_EQ(row(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, nullptr)),
+            static_cast<DWORD>(ERROR_NOACCESS));
+  EXPECT_TRUE(CloseHandle(token));
+  EXPECT_TRUE(CloseHandle(unqueryable));
 }
 
 }  // namespace

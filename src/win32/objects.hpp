@@ -28,7 +28,17 @@
 
 namespace sluice::win32 {
 
-enum class Kind { kNamedPipe, kAnonRead, kAnonWrite, kFd, kEvent, kThread, kProcess, kPort };
+enum class Kind {
+  kNamedPipe,
+  kAnonRead,
+  kAnonWrite,
+  kFd,
+  kEvent,
+  kThread,
+  kProcess,
+  kPort,
+  kToken
+};
 
 struct AsyncState;  // async.hpp: an end's overlapped-I/O state
 struct ApcQueue;    // async.hpp: a thread's APC queue
@@ -147,6 +157,16 @@ class ThreadObject final : public Object {
   DWORD exit_code = 0;   // guarded by wait_mutex()
   std::uint32_t tid = 0;
   std::shared_ptr<ApcQueue> apc;  // the thread's APC queue, made before it starts
+};
+
+/// An access token (OpenProcessToken, OpenThreadToken): a snapshot of an identity. Immutable.
+class TokenObject final : public Object {
+ public:
+  TokenObject() : Object(Kind::kToken) {}
+  Identity identity;
+  bool impersonation = false;  ///< TokenImpersonation (else TokenPrimary)
+  SECURITY_IMPERSONATION_LEVEL level = SecurityAnonymous;  ///< impersonation tokens only
+  DWORD access = 0;  ///< the rights the handle was opened with (generic bits mapped)
 };
 
 /// A child process; `primary_thread` objects stand for pi.hThread and are signalled with it.
