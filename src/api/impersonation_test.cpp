@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <future>
+#include <optional>
 #include <thread>
 
 #include "helper_process.hpp"
@@ -101,6 +103,42 @@ TEST_F(Impersonating, TheGuardActsAsTheClientUntilItEndsAndChildrenStillStartAsT
   EXPECT_EQ(second, errc::kCannotImpersonate);  // one impersonation per thread
   EXPECT_EQ(after.uid, 0u);
   EXPECT_FALSE(Impersonation::current());
+}
+
+// Made first in its thread, so destroyed last: sees what the thread's exit left.
+struct ExitProbe {
+  std::promise<KernelIds>* at_exit = nullptr;
+  ~ExitProbe() {
+    if (at_exit) at_exit->set_value(thread_ids());
+  }
+};
+
+TEST_F(Impersonating, AGuardKeptInAThreadLocalOutlivingTheSwitchStateEndsQuietlyAtThreadExit) {
+  SLUICE_SKIP_UNLESS_ROOT();
+  ServerOptions options;
+  options.security = SecurityDescriptor::unrestricted();
+  auto server = ServerEnd::create(registry(), pipe_name(), options).value();
+  auto child =
+      testing::spawn_helper_as(kCarol, "client_loop", {directory(), pipe_name(), "r"}).value();
+  testing::KillOnExit reap(child);
+  ASSERT_TRUE(server.connect_for(10s));
+  std::promise<KernelIds> at_exit;
+  KernelIds during;
+  std::thread([&] {
+    thread_local ExitProbe probe;
+    probe.at_exit = &at_exit;
+    (void)Impersonation::current();  // the impersonation state exists before the guard's home
+    thread_local std::optional<Impersonation> kept;
+    auto as_client = Impersonation::of(server);
+    if (as_client) kept = std::move(*as_client);
+    during = thread_ids();
+  }).join();  // exits impersonating: the switch state goes first, then `kept`
+  KernelIds last = at_exit.get_future().get();
+  ASSERT_TRUE(server.write(testing::bytes("hello")));
+  EXPECT_EQ(child.wait(10s).value_or(-1), 0);
+  EXPECT_EQ(during.uid, kCarol.uid);
+  EXPECT_EQ(last.uid, 0u);
+  EXPECT_TRUE(last.groups != std::vector<std::uint32_t>{kStaffGroup});
 }
 
 TEST_F(Impersonating, AServerThatMayNotSwitchGetsIdentificationLevelAndKeepsItsIds) {

@@ -102,19 +102,27 @@ struct Acting {
   std::vector<std::uint32_t> groups;
   int own_scopes = 0;  // OwnCredentialsScope depth
 
-  ~Acting() {
-    // A thread that ends while acting as someone: its remaining thread-local destructors would
-    // run with the other identity, and so would a thread a pool reuses (spec/security.md B3).
-    if (own && own_scopes == 0 && !restore_thread_credentials(*own)) die("no way back at exit");
-  }
+  ~Acting();
 };
 
+// Trivially destructible, so it stays readable while the thread's other thread-local objects
+// are destroyed after t_acting (one may hold an impersonation that ends then).
+thread_local bool t_acting_gone = false;
 thread_local Acting t_acting;
+
+Acting::~Acting() {
+  // A thread that ends while acting as someone: its remaining thread-local destructors would
+  // run with the other identity, and so would a thread a pool reuses (spec/security.md B3).
+  if (own && own_scopes == 0 && !restore_thread_credentials(*own)) die("no way back at exit");
+  own.reset();
+  t_acting_gone = true;
+}
 
 }  // namespace
 
 Result<void> act_as(std::uint32_t uid, std::uint32_t gid,
                     const std::vector<std::uint32_t>& groups) {
+  if (t_acting_gone) return errc::kInvalidParameter;  // the thread is ending
   Acting& a = t_acting;
   if (a.own_scopes != 0) return errc::kInvalidParameter;  // would switch inside a scope
   if (auto back = end_acting_as(); !back) return back.error();
@@ -130,6 +138,7 @@ Result<void> act_as(std::uint32_t uid, std::uint32_t gid,
 }
 
 Result<void> end_acting_as() {
+  if (t_acting_gone) return {};  // the thread is ending and is itself again already
   Acting& a = t_acting;
   if (!a.own) return {};
   if (a.own_scopes == 0) {
@@ -140,12 +149,14 @@ Result<void> end_acting_as() {
 }
 
 void enter_own_credentials() {
+  if (t_acting_gone) return;
   Acting& a = t_acting;
   if (a.own_scopes++ == 0 && a.own && !restore_thread_credentials(*a.own))
     die("cannot switch back for a moment");
 }
 
 void leave_own_credentials() {
+  if (t_acting_gone) return;
   Acting& a = t_acting;
   if (--a.own_scopes == 0 && a.own && !switch_thread_credentials(a.uid, a.gid, a.groups))
     die("cannot switch again after a moment as itself");
