@@ -313,6 +313,46 @@ TEST_F(Win32Impersonation, ThreadsAndChildrenCreatedWhileImpersonatingRunAsThePr
   EXPECT_EQ(output.find(std::to_string(kStaffGroup)), std::string::npos) << output;
 }
 
+// The target's handle inbox accepts only its own user (or root): a DuplicateHandle made while
+// the thread impersonates must still come from the process, as Windows checks the process
+// handle's access and not the thread's token.
+TEST_F(Win32Impersonation, DuplicateHandleWhileImpersonatingReachesTheTargetAsTheProcess) {
+  connect_carol(0);
+  SECURITY_ATTRIBUTES sa = {sizeof sa, nullptr, TRUE};
+  HANDLE in_r = nullptr, in_w = nullptr;
+  ASSERT_TRUE(CreatePipe(&in_r, &in_w, &sa, 0));
+  ASSERT_TRUE(SetHandleInformation(in_w, HANDLE_FLAG_INHERIT, 0));
+  STARTUPINFOA si{};
+  si.cb = sizeof si;
+  si.hStdInput = in_r;
+  si.dwFlags = STARTF_USESTDHANDLES;
+  PROCESS_INFORMATION pi{};
+  // win32_read_stdin (handles_test.cpp) reads until its stdin closes.
+  std::string line =
+      "\"" + sluice::win32::testing::self_path() + "\" --sluice-helper win32_read_stdin";
+  ASSERT_TRUE(CreateProcessA(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
+                             &si, &pi))
+      << GetLastError();
+  CloseHandle(in_r);
+  HANDLE event = CreateEventA(nullptr, TRUE, FALSE, nullptr);
+
+  ASSERT_TRUE(ImpersonateNamedPipeClient(server_)) << GetLastError();
+  HANDLE remote = nullptr;
+  BOOL sent = DuplicateHandle(GetCurrentProcess(), event, pi.hProcess, &remote, 0, FALSE,
+                              DUPLICATE_SAME_ACCESS);
+  DWORD error = sent ? 0 : GetLastError();
+  KernelIds after = thread_ids();
+  ASSERT_TRUE(RevertToSelf());
+  CloseHandle(in_w);
+  EXPECT_EQ(WaitForSingleObject(pi.hProcess, 10000), WAIT_OBJECT_0);
+  CloseHandle(pi.hProcess);
+  CloseHandle(pi.hThread);
+  CloseHandle(event);
+
+  EXPECT_TRUE(sent) << error;
+  EXPECT_EQ(after.uid, kCarol.uid);  // and the thread impersonates again afterwards
+}
+
 // Records the thread's ids when the thread's thread-local objects are destroyed; made before the
 // thread impersonates, so destroyed after whatever the impersonation keeps per thread.
 struct ExitProbe {
