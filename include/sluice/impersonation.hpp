@@ -61,7 +61,8 @@ class Impersonation {
  public:
   /// Starts impersonating `server`'s client on the calling thread. Errors: kInvalidHandle (not
   /// open), kNotFound / kPipeNotConnected (no client), kCannotImpersonate (the thread already
-  /// impersonates), kAccessDenied (the thread's ids could not be read or switched back).
+  /// impersonates, is inside a ProcessIdentityScope, or the switch failed for another reason
+  /// than missing privilege), kAccessDenied (the thread's ids could not be read).
   static Result<Impersonation> of(const ServerEnd& server);
 
   /// What the calling thread impersonates now, if anything (also Win32's).

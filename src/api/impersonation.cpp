@@ -64,10 +64,16 @@ Result<Impersonation> Impersonation::of(const ServerEnd& server) {
   } else if (what.level != ImpersonationLevel::kIdentification) {
     auto own = os::thread_credentials();
     if (!own) return errc::kAccessDenied;
-    if (what.client.uid == own->euid && what.client.gid == own->egid &&
-        what.client.groups == own->groups) {
+    bool same = what.client.uid == own->euid && what.client.gid == own->egid &&
+                what.client.groups == own->groups;
+    auto acted = same ? Result<void>{} : os::act_as(what.client.uid, what.client.gid,
+                                                    what.client.groups);
+    // Only a refusal for want of privilege downgrades; anything else is a failure (the caller
+    // must then not serve the request at all).
+    if (!acted && acted.error() != errc::kAccessDenied) return errc::kCannotImpersonate;
+    if (same) {
       what.acts_as_client = true;  // nothing to switch (Windows: the same user may impersonate)
-    } else if (os::act_as(what.client.uid, what.client.gid, what.client.groups)) {
+    } else if (acted) {
       what.acts_as_client = true;
       switched = true;
     } else if (what.client.uid == own->euid) {

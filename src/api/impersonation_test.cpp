@@ -80,6 +80,13 @@ TEST_F(Impersonating, TheGuardActsAsTheClientUntilItEndsAndChildrenStillStartAsT
   std::error_code second;
   ImpersonationLevel level = ImpersonationLevel::kAnonymous;
   bool acts = false;
+  std::error_code in_scope;
+  {
+    // Inside a ProcessIdentityScope the thread must stay itself: refused, not downgraded.
+    ProcessIdentityScope as_process;
+    auto refused = Impersonation::of(server);
+    if (!refused) in_scope = refused.error();
+  }
   {
     auto as_client = Impersonation::of(server);
     ASSERT_TRUE(as_client) << as_client.error().message();
@@ -101,6 +108,7 @@ TEST_F(Impersonating, TheGuardActsAsTheClientUntilItEndsAndChildrenStillStartAsT
   EXPECT_EQ(during.groups, std::vector<std::uint32_t>{kStaffGroup});
   EXPECT_EQ(spawned_child.value_or(-1), 0);  // Process::spawn started it as root
   EXPECT_EQ(second, errc::kCannotImpersonate);  // one impersonation per thread
+  EXPECT_EQ(in_scope, errc::kCannotImpersonate);
   EXPECT_EQ(after.uid, 0u);
   EXPECT_FALSE(Impersonation::current());
 }
