@@ -973,9 +973,10 @@ BOOL WINAPI GetNamedPipeClientComputerNameW(HANDLE Pipe, LPWSTR ClientComputerNa
 /// ERROR_BAD_IMPERSONATION_LEVEL. A process without CAP_SETUID and CAP_SETGID impersonating
 /// another user gets identification level (Windows: no SeImpersonatePrivilege). Threads made by
 /// CreateThread and children made by CreateProcess meanwhile run as the process; a thread that
-/// exits while impersonating is switched back. ERROR_CANNOT_IMPERSONATE before the first read.
-/// Differences from Windows: the identity is the connect-time one whatever the tracking mode
-/// (no per-message credentials exist on shared memory), and a second call replaces the first.
+/// exits while impersonating is switched back. A second call replaces the first.
+/// ERROR_CANNOT_IMPERSONATE before the first read. Difference from Windows: the identity is the
+/// connect-time one whatever the tracking mode (no per-message credentials exist on shared
+/// memory; TODO(compat)).
 BOOL WINAPI ImpersonateNamedPipeClient(HANDLE hNamedPipe);
 /// Ends the calling thread's impersonation (nothing to do if there is none).
 BOOL WINAPI RevertToSelf(void);
