@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "os/linux/child_process.hpp"
 #include "os/linux/directory.hpp"
 #include "os/linux/poller.hpp"
 #include "os/linux/unix_socket.hpp"
@@ -242,8 +243,8 @@ Result<void> check_inbox(int socket, std::uint32_t pid) {
 }  // namespace
 
 Result<os::UniqueFd> send_to_inbox(std::uint32_t pid, const std::string& message,
-                                   const std::vector<int>& fds,
-                                   std::chrono::milliseconds patience) {
+                                   const std::vector<int>& fds, std::chrono::milliseconds patience,
+                                   int pidfd) {
   // A child just started may not have its inbox yet, and a busy inbox's backlog may be full for
   // a moment: try again meanwhile, while the process lives.
   auto deadline = std::chrono::steady_clock::now() + patience;
@@ -254,12 +255,18 @@ Result<os::UniqueFd> send_to_inbox(std::uint32_t pid, const std::string& message
     auto socket = os::connect_abstract(inbox_name(pid));
     if (socket) {
       if (auto checked = check_inbox(socket->get(), pid); !checked) return checked.error();
+      // Checked after the inbox: a process alive now still holds its pid, so the inbox with
+      // that pid is its. Windows refuses a terminated target with ERROR_ACCESS_DENIED
+      // (STATUS_PROCESS_IS_TERMINATING).
+      if (pidfd >= 0 && os::wait_child_exit(pidfd, 0ms).value_or(true))
+        return errc::kAccessDenied;
       if (auto sent = os::send_message(socket->get(), message.data(), message.size(), fds.data(),
                                        static_cast<int>(fds.size()));
           !sent)
         return sent.error();
       return socket;
     }
+    if (pidfd >= 0 && os::wait_child_exit(pidfd, 0ms).value_or(true)) return errc::kAccessDenied;
     bool retry = socket.error() == errc::kPipeBusy ||
                  (socket.error() == errc::kFileNotFound && os::process_exists(pid));
     if (!retry || std::chrono::steady_clock::now() >= deadline) return errc::kNotSupported;
@@ -268,12 +275,12 @@ Result<os::UniqueFd> send_to_inbox(std::uint32_t pid, const std::string& message
 }
 
 Result<HANDLE> send_to_process(std::uint32_t pid, const std::shared_ptr<Object>& object,
-                               DWORD handle_flags, DWORD timeout_ms) {
+                               DWORD handle_flags, DWORD timeout_ms, int pidfd) {
   auto outgoing = prepare_outgoing(object);
   if (!outgoing) return outgoing.error();
   std::string request = std::to_string(handle_flags) + "|" + outgoing->item;
   auto socket =
-      send_to_inbox(pid, request, outgoing->fds, std::chrono::milliseconds(timeout_ms));
+      send_to_inbox(pid, request, outgoing->fds, std::chrono::milliseconds(timeout_ms), pidfd);
   if (!socket) return socket.error();
   if (!os::socket_wait_readable(socket->get(), 10000ms)) return errc::kSemTimeout;
   char buffer[64];

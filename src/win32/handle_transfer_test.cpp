@@ -518,4 +518,26 @@ TEST(Win32HandleTransferSpoofing, APreBoundFakeHandleInboxReceivesNothing) {
   EXPECT_EQ(code, 9u);  // TerminateProcess went through the pidfd
 }
 
+// Once the target has exited its pid may be reused by any process, inbox included: the handle
+// is refused through the pidfd kept since CreateProcess, as Windows refuses a terminated target.
+TEST(Win32HandleTransferSpoofing, NothingIsSentToAProcessThatHasExited) {
+  STARTUPINFOA si{};
+  si.cb = sizeof si;
+  PROCESS_INFORMATION pi{};
+  char line[] = "true";
+  ASSERT_TRUE(CreateProcessA(nullptr, line, nullptr, nullptr, FALSE, 0, nullptr, nullptr, &si,
+                             &pi))
+      << GetLastError();
+  ASSERT_EQ(WaitForSingleObject(pi.hProcess, 10000), WAIT_OBJECT_0);
+  HANDLE event = CreateEventA(nullptr, TRUE, FALSE, nullptr);
+  HANDLE remote = nullptr;
+  SetLastError(0);
+  EXPECT_FALSE(DuplicateHandle(GetCurrentProcess(), event, pi.hProcess, &remote, 0, FALSE,
+                               DUPLICATE_SAME_ACCESS));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_ACCESS_DENIED));
+  CloseHandle(event);
+  CloseHandle(pi.hProcess);
+  CloseHandle(pi.hThread);
+}
+
 }  // namespace
