@@ -467,17 +467,23 @@ TEST_F(Win32HandleTransfer, AKilledChildsPendingOperationOnAnEndAssociatedHereCo
   CloseHandle(client);
 }
 
+// Starts a program without sluice and without inherited handles; null handles on failure.
+PROCESS_INFORMATION start_program(std::string command) {
+  STARTUPINFOA si{};
+  si.cb = sizeof si;
+  PROCESS_INFORMATION pi{};
+  if (!CreateProcessA(nullptr, command.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr, &si,
+                      &pi))
+    return {};
+  return pi;
+}
+
 // Any local process may bind the abstract name of another process's handle inbox before that
 // process does (here: a program without sluice, which never binds one). DuplicateHandle must
 // send the squatter nothing, neither the request nor the descriptor.
 TEST(Win32HandleTransferSpoofing, APreBoundFakeHandleInboxReceivesNothing) {
-  STARTUPINFOA si{};
-  si.cb = sizeof si;
-  PROCESS_INFORMATION pi{};
-  char line[] = "sleep 30";
-  ASSERT_TRUE(CreateProcessA(nullptr, line, nullptr, nullptr, FALSE, 0, nullptr, nullptr, &si,
-                             &pi))
-      << GetLastError();
+  PROCESS_INFORMATION pi = start_program("sleep 30");
+  ASSERT_NE(pi.hProcess, nullptr) << GetLastError();
   // The inbox's name as handle_transfer.cpp makes it.
   auto fake = sluice::os::listen_abstract("sluice-win32-handles-" +
                                           std::to_string(pi.dwProcessId));
@@ -521,13 +527,8 @@ TEST(Win32HandleTransferSpoofing, APreBoundFakeHandleInboxReceivesNothing) {
 // Once the target has exited its pid may be reused by any process, inbox included: the handle
 // is refused through the pidfd kept since CreateProcess, as Windows refuses a terminated target.
 TEST(Win32HandleTransferSpoofing, NothingIsSentToAProcessThatHasExited) {
-  STARTUPINFOA si{};
-  si.cb = sizeof si;
-  PROCESS_INFORMATION pi{};
-  char line[] = "true";
-  ASSERT_TRUE(CreateProcessA(nullptr, line, nullptr, nullptr, FALSE, 0, nullptr, nullptr, &si,
-                             &pi))
-      << GetLastError();
+  PROCESS_INFORMATION pi = start_program("true");
+  ASSERT_NE(pi.hProcess, nullptr) << GetLastError();
   ASSERT_EQ(WaitForSingleObject(pi.hProcess, 10000), WAIT_OBJECT_0);
   HANDLE event = CreateEventA(nullptr, TRUE, FALSE, nullptr);
   HANDLE remote = nullptr;
