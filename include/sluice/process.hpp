@@ -39,7 +39,9 @@ class Process {
   Process& operator=(Process&&) noexcept;
   ~Process();
 
-  /// Starts the child. Errors: kFileNotFound (no such program), kAccessDenied, resource errors.
+  /// Starts the child, with the process's credentials even when the calling thread
+  /// impersonates a client (Impersonation). Errors: kFileNotFound (no such program),
+  /// kAccessDenied, resource errors.
   static Result<Process> spawn(const SpawnOptions& options);
 
   std::uint32_t pid() const noexcept { return static_cast<std::uint32_t>(pid_); }

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "os/linux/child_process.hpp"
+#include "sluice/impersonation.hpp"
 
 namespace sluice {
 
@@ -28,6 +29,10 @@ Process& Process::operator=(Process&& other) noexcept {
 Process::~Process() { os::close_fd(pidfd_); }
 
 Result<Process> Process::spawn(const SpawnOptions& options) {
+  // A child inherits its creator thread's kernel credentials; one started while the thread
+  // impersonates a client must still run as the process (Windows' CreateProcess uses the
+  // process's primary token, not the thread's).
+  ProcessIdentityScope as_process;
   auto child =
       os::spawn_child(options.argv, {options.stdin_fd, options.stdout_fd, options.stderr_fd},
                       options.inherit_handles, options.pass_descriptors);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "os/linux/thread_credentials.hpp"
 #include "sluice/security.hpp"
 
 namespace sluice::core {
@@ -20,13 +21,16 @@ bool may_join(const registry::PipeAttributes& owner_pipe, std::uint32_t uid, std
 }  // namespace
 
 Result<std::shared_ptr<Engine>> Engine::create(std::string directory, unsigned create_mode) {
+  // The agent serves the process, never a client some thread impersonates: what it creates
+  // (listeners, segments) and the thread itself inherit the creating thread's credentials.
+  os::OwnCredentialsScope as_process;
   auto names = registry::PipeNamespace::open(std::move(directory), create_mode, may_join);
   if (!names) return names.error();
   auto poller = os::Poller::create();
   if (!poller) return poller.error();
   std::shared_ptr<Engine> engine(new Engine(std::move(*names), std::move(*poller)));
-  // Started here, never lazily: a thread created while another thread impersonates a client
-  // would inherit the client's identity.
+  // Started here, never lazily (a thread created while another thread impersonates a client
+  // would inherit the client's identity; the scope above covers this thread, not the others).
   engine->agent_ = std::thread([raw = engine.get()] { raw->run(); });
   return engine;
 }

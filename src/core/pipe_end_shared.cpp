@@ -14,6 +14,7 @@
 #include "core/pipe_end_core.hpp"
 #include "os/linux/directory.hpp"
 #include "os/linux/futex.hpp"
+#include "os/linux/thread_credentials.hpp"
 
 namespace sluice::core {
 namespace {
@@ -200,6 +201,9 @@ void PipeEndCore::start_shared_server_locked() {
     return;
   }
   shared_server_running_ = true;
+  // Started by whichever thread shares first: it must serve as the process, not as a client that
+  // thread impersonates (a thread inherits its creator's credentials).
+  os::OwnCredentialsScope as_process;
   std::thread([self = shared_from_this()] { self->run_shared_server(); }).detach();
 }
 

@@ -37,6 +37,8 @@ const char* extra_text(DWORD code) {
     case ERROR_OUTOFMEMORY:
       return "Not enough memory resources are available to complete this operation.";
     case ERROR_NO_MORE_FILES: return "There are no more files.";
+    case ERROR_BAD_LENGTH:
+      return "The program issued a command but the command length is incorrect.";
     case ERROR_GEN_FAILURE: return "A device attached to the system is not functioning.";
     case ERROR_SHARING_VIOLATION:
       return "The process cannot access the file because it is being used by another process.";
@@ -51,6 +53,7 @@ const char* extra_text(DWORD code) {
       return "The system cannot find message text for message number 0x%1 in the message "
              "file for %2.";
     case ERROR_NOACCESS: return "Invalid access to memory location.";
+    case ERROR_NO_TOKEN: return "An attempt was made to reference a token that does not exist.";
     case ERROR_BAD_IMPERSONATION_LEVEL:
       return "Either a required impersonation level was not provided, or the provided "
              "impersonation level is invalid.";

@@ -4,9 +4,11 @@
 #include <cstdio>
 #include <thread>
 
+#include "os/linux/child_process.hpp"
 #include "os/linux/directory.hpp"
 #include "os/linux/poller.hpp"
 #include "os/linux/unix_socket.hpp"
+#include "sluice/impersonation.hpp"
 #include "win32/async.hpp"
 #include "win32/named_event.hpp"
 #include "win32/remote_ports.hpp"
@@ -221,21 +223,50 @@ void start_handle_inbox() noexcept {
   }).detach();
 }
 
+namespace {
+
+// An abstract socket name belongs to whoever binds it first: any local user may bind
+// "sluice-win32-handles-<pid>" before process <pid> does. Nothing is sent before the kernel
+// confirms that the listener is that process's (SO_PEERCRED: the pid and effective uid of the
+// process that called listen()) and that the process runs as that uid now. TODO(security): a
+// listener inherited by a child of a dead process whose pid came back would pass the pid test;
+// SO_PEERPIDFD (Linux 6.5) would close that.
+Result<void> check_inbox(int socket, std::uint32_t pid) {
+  auto peer = os::peer_credentials(socket);
+  if (!peer) return peer.error();
+  auto owner = os::process_user_id(pid);
+  // Windows refuses DuplicateHandle into a process it may not reach with ERROR_ACCESS_DENIED.
+  if (!owner || peer->pid != pid || peer->uid != *owner) return errc::kAccessDenied;
+  return {};
+}
+
+}  // namespace
+
 Result<os::UniqueFd> send_to_inbox(std::uint32_t pid, const std::string& message,
-                                   const std::vector<int>& fds,
-                                   std::chrono::milliseconds patience) {
+                                   const std::vector<int>& fds, std::chrono::milliseconds patience,
+                                   int pidfd) {
   // A child just started may not have its inbox yet, and a busy inbox's backlog may be full for
   // a moment: try again meanwhile, while the process lives.
   auto deadline = std::chrono::steady_clock::now() + patience;
+  // The inbox checks its caller's uid: that must be the process's, not a client's this thread
+  // impersonates (Windows checks the process handle's access, not the thread's token).
+  ProcessIdentityScope as_process;
   for (;;) {
     auto socket = os::connect_abstract(inbox_name(pid));
     if (socket) {
+      if (auto checked = check_inbox(socket->get(), pid); !checked) return checked.error();
+      // Checked after the inbox: a process alive now still holds its pid, so the inbox with
+      // that pid is its. Windows refuses a terminated target with ERROR_ACCESS_DENIED
+      // (STATUS_PROCESS_IS_TERMINATING).
+      if (pidfd >= 0 && os::wait_child_exit(pidfd, 0ms).value_or(true))
+        return errc::kAccessDenied;
       if (auto sent = os::send_message(socket->get(), message.data(), message.size(), fds.data(),
                                        static_cast<int>(fds.size()));
           !sent)
         return sent.error();
       return socket;
     }
+    if (pidfd >= 0 && os::wait_child_exit(pidfd, 0ms).value_or(true)) return errc::kAccessDenied;
     bool retry = socket.error() == errc::kPipeBusy ||
                  (socket.error() == errc::kFileNotFound && os::process_exists(pid));
     if (!retry || std::chrono::steady_clock::now() >= deadline) return errc::kNotSupported;
@@ -244,12 +275,12 @@ Result<os::UniqueFd> send_to_inbox(std::uint32_t pid, const std::string& message
 }
 
 Result<HANDLE> send_to_process(std::uint32_t pid, const std::shared_ptr<Object>& object,
-                               DWORD handle_flags, DWORD timeout_ms) {
+                               DWORD handle_flags, DWORD timeout_ms, int pidfd) {
   auto outgoing = prepare_outgoing(object);
   if (!outgoing) return outgoing.error();
   std::string request = std::to_string(handle_flags) + "|" + outgoing->item;
   auto socket =
-      send_to_inbox(pid, request, outgoing->fds, std::chrono::milliseconds(timeout_ms));
+      send_to_inbox(pid, request, outgoing->fds, std::chrono::milliseconds(timeout_ms), pidfd);
   if (!socket) return socket.error();
   if (!os::socket_wait_readable(socket->get(), 10000ms)) return errc::kSemTimeout;
   char buffer[64];

@@ -44,16 +44,20 @@ void start_handle_inbox() noexcept;
 
 /// Sends `message` (and `fds`) to process `pid`'s handle inbox on a connection of its own and
 /// returns that connection, for a reply. Waits up to `patience` for an inbox that does not exist
-/// yet (a child just started) or whose backlog is full. Errors: kNotSupported (no inbox: gone,
-/// or a process without this layer), the send's.
+/// yet (a child just started) or whose backlog is full. Nothing is sent to an inbox that is not
+/// `pid`'s (its listener's SO_PEERCRED pid and uid), nor, when `pidfd` (the target's, or -1) is
+/// given, once that process has exited: its pid may be another process's by then. Errors:
+/// kAccessDenied (not the target's inbox, or the target has exited), kNotSupported (no inbox:
+/// gone, or a process without this layer), the send's.
 Result<os::UniqueFd> send_to_inbox(std::uint32_t pid, const std::string& message,
-                                   const std::vector<int>& fds, std::chrono::milliseconds patience);
+                                   const std::vector<int>& fds, std::chrono::milliseconds patience,
+                                   int pidfd = -1);
 
 /// DuplicateHandle into process `pid`: hands `object` to that process's inbox and returns the
 /// handle value it got there. Errors: kNotSupported (an object that cannot travel, or a
 /// process without a sluice Win32 layer, after waiting `timeout_ms` for its inbox),
-/// kInvalidParameter, kBrokenPipe (it died on the way).
+/// kInvalidParameter, kBrokenPipe (it died on the way), kAccessDenied (as send_to_inbox).
 Result<HANDLE> send_to_process(std::uint32_t pid, const std::shared_ptr<Object>& object,
-                               DWORD handle_flags, DWORD timeout_ms);
+                               DWORD handle_flags, DWORD timeout_ms, int pidfd = -1);
 
 }  // namespace sluice::win32

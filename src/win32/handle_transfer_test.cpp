@@ -9,6 +9,7 @@
 #include <string>
 
 #include "helper_process.hpp"
+#include "os/linux/unix_socket.hpp"
 #include "win32/handle_transfer.hpp"
 #include "win32/win32_test_util.hpp"
 
@@ -464,6 +465,80 @@ TEST_F(Win32HandleTransfer, AKilledChildsPendingOperationOnAnEndAssociatedHereCo
   CloseHandle(pending);
   CloseHandle(port);
   CloseHandle(client);
+}
+
+// Starts a program without sluice and without inherited handles; null handles on failure.
+PROCESS_INFORMATION start_program(std::string command) {
+  STARTUPINFOA si{};
+  si.cb = sizeof si;
+  PROCESS_INFORMATION pi{};
+  if (!CreateProcessA(nullptr, command.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr, &si,
+                      &pi))
+    return {};
+  return pi;
+}
+
+// Any local process may bind the abstract name of another process's handle inbox before that
+// process does (here: a program without sluice, which never binds one). DuplicateHandle must
+// send the squatter nothing, neither the request nor the descriptor.
+TEST(Win32HandleTransferSpoofing, APreBoundFakeHandleInboxReceivesNothing) {
+  PROCESS_INFORMATION pi = start_program("sleep 30");
+  ASSERT_NE(pi.hProcess, nullptr) << GetLastError();
+  // The inbox's name as handle_transfer.cpp makes it.
+  auto fake = sluice::os::listen_abstract("sluice-win32-handles-" +
+                                          std::to_string(pi.dwProcessId));
+  ASSERT_TRUE(fake) << fake.error().message();
+  HANDLE r = nullptr, w = nullptr;
+  ASSERT_TRUE(CreatePipe(&r, &w, nullptr, 0));
+
+  HANDLE duplicate = nullptr;
+  SetLastError(0);
+  BOOL sent = DuplicateHandle(GetCurrentProcess(), r, pi.hProcess, &duplicate, 0, FALSE,
+                              DUPLICATE_SAME_ACCESS);
+  DWORD error = GetLastError();
+  // The connection was made (the kernel accepts it for the squatter) and closed unused.
+  auto socket = sluice::os::accept_from(fake->get());
+  char buffer[256];
+  sluice::os::UniqueFd fds[sluice::os::kMaxPassedFds];
+  int fd_count = 0;
+  sluice::Result<std::size_t> got = std::size_t{0};
+  if (socket) {
+    got = sluice::os::receive_message(socket->get(), buffer, sizeof buffer, fds,
+                                      sluice::os::kMaxPassedFds, &fd_count);
+  }
+  EXPECT_TRUE(TerminateProcess(pi.hProcess, 9));
+  EXPECT_EQ(WaitForSingleObject(pi.hProcess, 10000), WAIT_OBJECT_0);
+  DWORD code = 0;
+  EXPECT_TRUE(GetExitCodeProcess(pi.hProcess, &code));
+  CloseHandle(pi.hProcess);
+  CloseHandle(pi.hThread);
+  CloseHandle(r);
+  CloseHandle(w);
+
+  EXPECT_FALSE(sent);
+  EXPECT_EQ(error, static_cast<DWORD>(ERROR_ACCESS_DENIED));
+  ASSERT_TRUE(socket) << socket.error().message();
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_EQ(*got, 0u);  // a hang-up: no request
+  EXPECT_EQ(fd_count, 0);
+  EXPECT_EQ(code, 9u);  // TerminateProcess went through the pidfd
+}
+
+// Once the target has exited its pid may be reused by any process, inbox included: the handle
+// is refused through the pidfd kept since CreateProcess, as Windows refuses a terminated target.
+TEST(Win32HandleTransferSpoofing, NothingIsSentToAProcessThatHasExited) {
+  PROCESS_INFORMATION pi = start_program("true");
+  ASSERT_NE(pi.hProcess, nullptr) << GetLastError();
+  ASSERT_EQ(WaitForSingleObject(pi.hProcess, 10000), WAIT_OBJECT_0);
+  HANDLE event = CreateEventA(nullptr, TRUE, FALSE, nullptr);
+  HANDLE remote = nullptr;
+  SetLastError(0);
+  EXPECT_FALSE(DuplicateHandle(GetCurrentProcess(), event, pi.hProcess, &remote, 0, FALSE,
+                               DUPLICATE_SAME_ACCESS));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_ACCESS_DENIED));
+  CloseHandle(event);
+  CloseHandle(pi.hProcess);
+  CloseHandle(pi.hThread);
 }
 
 }  // namespace

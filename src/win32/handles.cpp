@@ -352,8 +352,9 @@ BOOL WINAPI DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle,
             static_cast<ProcessObject&>(*target).is_thread_handle) {
           ok = fail(ERROR_INVALID_HANDLE);
         } else {
-          auto sent = send_to_process(static_cast<ProcessObject&>(*target).pid, object,
-                                      bInheritHandle ? HANDLE_FLAG_INHERIT : 0, 5000);
+          auto& process = static_cast<ProcessObject&>(*target);
+          auto sent = send_to_process(process.pid, object, bInheritHandle ? HANDLE_FLAG_INHERIT : 0,
+                                      5000, process.pidfd.get());
           if (sent) {
             *lpTargetHandle = *sent;
           } else {

@@ -11,6 +11,7 @@
 
 #include "os/linux/directory.hpp"
 #include "os/linux/futex.hpp"
+#include "os/linux/thread_credentials.hpp"
 #include "win32/objects.hpp"
 
 namespace sluice::win32 {
@@ -119,6 +120,8 @@ class Watcher {
     watches_.push_back(Watch{event, 1, event->sequence().load(std::memory_order_seq_cst)});
     if (!started_) {
       started_ = true;
+      // The first waiter starts the watcher, maybe while impersonating; it is the process's.
+      os::OwnCredentialsScope as_process;
       std::thread([this] { run(); }).detach();
     }
     poke_locked();

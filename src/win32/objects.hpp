@@ -20,6 +20,7 @@
 #include <system_error>
 #include <vector>
 
+#include "os/linux/unique_fd.hpp"
 #include "sluice/anonymous_pipe.hpp"
 #include "sluice/named_pipe.hpp"
 #include "sluice/process.hpp"
@@ -27,7 +28,17 @@
 
 namespace sluice::win32 {
 
-enum class Kind { kNamedPipe, kAnonRead, kAnonWrite, kFd, kEvent, kThread, kProcess, kPort };
+enum class Kind {
+  kNamedPipe,
+  kAnonRead,
+  kAnonWrite,
+  kFd,
+  kEvent,
+  kThread,
+  kProcess,
+  kPort,
+  kToken
+};
 
 struct AsyncState;  // async.hpp: an end's overlapped-I/O state
 struct ApcQueue;    // async.hpp: a thread's APC queue
@@ -148,11 +159,23 @@ class ThreadObject final : public Object {
   std::shared_ptr<ApcQueue> apc;  // the thread's APC queue, made before it starts
 };
 
+/// An access token (OpenProcessToken, OpenThreadToken): a snapshot of an identity. Immutable.
+class TokenObject final : public Object {
+ public:
+  TokenObject() : Object(Kind::kToken) {}
+  Identity identity;
+  bool impersonation = false;  ///< TokenImpersonation (else TokenPrimary)
+  SECURITY_IMPERSONATION_LEVEL level = SecurityAnonymous;  ///< impersonation tokens only
+  DWORD access = 0;  ///< the rights the handle was opened with (generic bits mapped)
+};
+
 /// A child process; `primary_thread` objects stand for pi.hThread and are signalled with it.
 class ProcessObject final : public Object {
  public:
   ProcessObject() : Object(Kind::kProcess) {}
   std::uint32_t pid = 0;
+  /// The child's pidfd (TerminateProcess signals through it; invalid for a thread handle).
+  os::UniqueFd pidfd;
   bool done = false;     // guarded by wait_mutex()
   DWORD exit_code = 0;   // guarded by wait_mutex()
   /// Set by TerminateProcess: the code the process is to report instead of 128 + SIGKILL.
@@ -253,11 +276,5 @@ void reset_event(HANDLE h) noexcept;
 /// Restores inherited handles from the environment (called once at initialisation); named
 /// pipes join `registry`'s engine.
 void adopt_inherited_handles(HandleTable& table, Registry* registry);
-
-/// The client's uid/gid/user name for a server end (from the client's /proc entry).
-struct PeerIdentity {
-  unsigned uid = 0;
-  unsigned gid = 0;
-};
 
 }  // namespace sluice::win32

@@ -2,18 +2,20 @@
 // with the spec's argument checks and last-error codes.
 #include <windows.h>
 
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <span>
 #include <sstream>
 #include <string>
 
 #include "os/linux/accounts.hpp"
+#include "os/linux/directory.hpp"
+#include "sluice/impersonation.hpp"
 #include "win32/async.hpp"
 #include "win32/objects.hpp"
 #include "win32/overlapped.hpp"
@@ -103,6 +105,20 @@ std::uint32_t client_rights(DWORD desired) {
   return r;
 }
 
+// The client's SQOS from CreateFile's flags (spec/security.md A4.1). Without
+// SECURITY_SQOS_PRESENT Windows gives impersonation level, dynamic tracking, effective only.
+SecurityQos qos_of(DWORD flags) {
+  SecurityQos qos;
+  if ((flags & SECURITY_SQOS_PRESENT) == 0) {
+    qos.effective_only = true;
+    return qos;
+  }
+  qos.level = static_cast<ImpersonationLevel>((flags >> 16) & 3);
+  qos.dynamic_tracking = (flags & SECURITY_CONTEXT_TRACKING) != 0;
+  qos.effective_only = (flags & SECURITY_EFFECTIVE_ONLY) != 0;
+  return qos;
+}
+
 HANDLE open_pipe(std::string name, DWORD access, LPSECURITY_ATTRIBUTES sa, DWORD disposition,
                  DWORD flags) {
   if (name.size() > 3 && name[2] == '?') name[2] = '.';  // \\?\pipe\x is \\.\pipe\x
@@ -112,6 +128,7 @@ HANDLE open_pipe(std::string name, DWORD access, LPSECURITY_ATTRIBUTES sa, DWORD
   ClientOptions options;
   options.desired_access = client_rights(access);
   options.write_through = (flags & FILE_FLAG_WRITE_THROUGH) != 0;
+  options.qos = qos_of(flags);
   auto end = ClientEnd::open(*reg, name, options);
   if (!end) return fail_handle(end.error());
   auto object = std::make_shared<NamedPipeObject>(std::move(*end),
@@ -133,6 +150,12 @@ HANDLE create_file_or_pipe(const std::string& name, DWORD access, DWORD share,
   if (disposition < CREATE_NEW || disposition > TRUNCATE_EXISTING) {
     return fail_handle(ERROR_INVALID_PARAMETER);
   }
+  // A thread impersonating below impersonation level may learn who the client is but not act
+  // as it: Windows' access check refuses such a token (STATUS_BAD_IMPERSONATION_LEVEL;
+  // "Impersonation Levels"). Its ids are the process's here, so opening must be refused
+  // explicitly or it would succeed with the server's rights.
+  if (auto as_client = Impersonation::current(); as_client && !as_client->acts_as_client)
+    return fail_handle(ERROR_BAD_IMPERSONATION_LEVEL);
   if (is_pipe_name(name)) return open_pipe(name, access, sa, disposition, flags);
   return create_file(name, access, share, sa, disposition, flags);
 }
@@ -164,6 +187,18 @@ BOOL call_named_pipe(const std::string& name, LPVOID in, DWORD in_size, LPVOID o
   return TRUE;
 }
 
+// A uid's name in the user database, or its number when it has none.
+std::string user_name_of(std::uint32_t uid) {
+  return os::user_name_of(uid).value_or(std::to_string(uid));
+}
+
+// GetUserName's name: the client's while the thread impersonates at any level (Windows reads
+// the thread's token, which identification level also gives), else the process's user.
+std::string calling_user_name() {
+  if (auto as_client = Impersonation::current()) return user_name_of(as_client->client.uid);
+  return user_name_of(os::current_user_id());
+}
+
 BOOL get_handle_state(HANDLE h, LPDWORD state, LPDWORD cur_instances, LPDWORD max_collection,
                       LPDWORD collect_timeout, std::string* user_name) {
   auto object = globals().handles.get(h);
@@ -181,7 +216,7 @@ BOOL get_handle_state(HANDLE h, LPDWORD state, LPDWORD cur_instances, LPDWORD ma
         if (!pipe.async->data_read.load()) return fail(ERROR_CANNOT_IMPERSONATE);
         auto id = pipe.end().client_credentials();
         if (!id) return fail(id.error());
-        *user_name = os::user_name_of(id->uid).value_or(std::to_string(id->uid));
+        *user_name = user_name_of(id->uid);
       }
       hs = *r;
       break;
@@ -281,15 +316,13 @@ BOOL computer_name(HANDLE h, bool has_buffer) {
   return fail(ERROR_PIPE_LOCAL);  // every client is local
 }
 
-// Impersonation: the per-thread identity switch needs the raw system calls (glibc's setresuid
-// changes every thread of the process).
-thread_local bool t_impersonating = false;
-thread_local unsigned t_saved_uid = 0;
-thread_local unsigned t_saved_gid = 0;
+// ImpersonateNamedPipeClient's impersonation of the calling thread, until RevertToSelf. Its
+// destructor at thread exit switches the thread back (so does the state behind it).
+thread_local std::optional<Impersonation> t_impersonation;
 
 }  // namespace
 
-bool thread_impersonates() noexcept { return t_impersonating; }
+bool thread_impersonates() noexcept { return Impersonation::current().has_value(); }
 
 }  // namespace sluice::win32
 
@@ -628,6 +661,36 @@ BOOL WINAPI GetNamedPipeClientComputerNameW(HANDLE Pipe, LPWSTR ClientComputerNa
   return guarded<BOOL>(FALSE, [&] { return computer_name(Pipe, ClientComputerName != nullptr); });
 }
 
+BOOL WINAPI GetUserNameA(LPSTR lpBuffer, LPDWORD pcbBuffer) {
+  return guarded<BOOL>(FALSE, [&]() -> BOOL {
+    if (!pcbBuffer) return fail(ERROR_INVALID_PARAMETER);
+    std::string name = calling_user_name();
+    DWORD needed = static_cast<DWORD>(name.size() + 1);  // characters, with the terminator
+    if (!lpBuffer || *pcbBuffer < needed) {
+      *pcbBuffer = needed;
+      return fail(ERROR_INSUFFICIENT_BUFFER);
+    }
+    std::memcpy(lpBuffer, name.c_str(), needed);
+    *pcbBuffer = needed;
+    return TRUE;
+  });
+}
+
+BOOL WINAPI GetUserNameW(LPWSTR lpBuffer, LPDWORD pcbBuffer) {
+  return guarded<BOOL>(FALSE, [&]() -> BOOL {
+    if (!pcbBuffer) return fail(ERROR_INVALID_PARAMETER);
+    std::wstring name = from_utf8(calling_user_name());
+    DWORD needed = static_cast<DWORD>(name.size() + 1);
+    if (!lpBuffer || *pcbBuffer < needed) {
+      *pcbBuffer = needed;
+      return fail(ERROR_INSUFFICIENT_BUFFER);
+    }
+    std::wmemcpy(lpBuffer, name.c_str(), needed);
+    *pcbBuffer = needed;
+    return TRUE;
+  });
+}
+
 BOOL WINAPI ImpersonateNamedPipeClient(HANDLE hNamedPipe) {
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
     auto object = globals().handles.get(hNamedPipe);
@@ -635,43 +698,25 @@ BOOL WINAPI ImpersonateNamedPipeClient(HANDLE hNamedPipe) {
     if (object->kind() != Kind::kNamedPipe) return fail(ERROR_INVALID_FUNCTION);
     auto& pipe = static_cast<NamedPipeObject&>(*object);
     if (!pipe.is_server()) return fail(ERROR_INVALID_FUNCTION);
+    // Windows takes the context of the last message read; before any read there is none.
     if (!pipe.async->data_read.load()) return fail(ERROR_CANNOT_IMPERSONATE);
-    auto creds = pipe.end().client_credentials();
-    if (!creds) return fail(ERROR_CANNOT_IMPERSONATE);
-    PeerIdentity id{creds->uid, creds->gid};
-    unsigned euid = static_cast<unsigned>(::geteuid());
-    unsigned egid = static_cast<unsigned>(::getegid());
-    if (t_impersonating) {
-      // Switch back first so that the new identity is taken from our own.
-      ::syscall(SYS_setresuid, -1, t_saved_uid, -1);
-      ::syscall(SYS_setresgid, -1, t_saved_gid, -1);
-      t_impersonating = false;
-      euid = t_saved_uid;
-      egid = t_saved_gid;
+    // A second call replaces the first impersonation: switch back before taking the new one.
+    if (t_impersonation) {
+      if (auto back = t_impersonation->revert(); !back) return fail(back.error());
+      t_impersonation.reset();
     }
-    t_saved_uid = euid;
-    t_saved_gid = egid;
-    if (id.uid == euid && id.gid == egid) {
-      t_impersonating = true;  // same identity: nothing to switch
-      return TRUE;
-    }
-    // Only this thread changes (raw system calls); the saved set-user-ID keeps the way back.
-    if (::syscall(SYS_setresgid, -1, id.gid, -1) != 0) return fail(ERROR_CANNOT_IMPERSONATE);
-    if (::syscall(SYS_setresuid, -1, id.uid, -1) != 0) {
-      ::syscall(SYS_setresgid, -1, egid, -1);
-      return fail(ERROR_CANNOT_IMPERSONATE);
-    }
-    t_impersonating = true;
+    auto as_client = Impersonation::of(pipe.server());
+    if (!as_client) return fail(ERROR_CANNOT_IMPERSONATE);
+    t_impersonation = std::move(*as_client);
     return TRUE;
   });
 }
 
 BOOL WINAPI RevertToSelf(void) {
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
-    if (!t_impersonating) return TRUE;
-    if (::syscall(SYS_setresuid, -1, t_saved_uid, -1) != 0) return fail(ERROR_ACCESS_DENIED);
-    if (::syscall(SYS_setresgid, -1, t_saved_gid, -1) != 0) return fail(ERROR_ACCESS_DENIED);
-    t_impersonating = false;
+    if (!t_impersonation) return TRUE;
+    if (auto back = t_impersonation->revert(); !back) return fail(ERROR_ACCESS_DENIED);
+    t_impersonation.reset();
     return TRUE;
   });
 }

@@ -13,8 +13,10 @@
 #include <thread>
 #include <vector>
 
+#include "os/linux/child_process.hpp"
 #include "os/linux/directory.hpp"
 #include "os/linux/kernel_pipe.hpp"
+#include "sluice/impersonation.hpp"
 #include "win32/handle_transfer.hpp"
 #include "win32/stdio_relay.hpp"
 #include "win32/objects.hpp"
@@ -211,6 +213,10 @@ BOOL create_process(const std::string* application, const std::string* command_l
 
   Globals& g = globals();
   std::lock_guard spawn_lock(g.spawn_mu);
+  // The child, its waiter and the relays start with the process's credentials even if this
+  // thread impersonates (CreateProcess uses the process's primary token, not the thread's;
+  // CreateProcessAsUser is for starting one as the client).
+  ProcessIdentityScope as_process;
   // Inheritable handles: their descriptors reach the child at the same numbers (the named
   // pipes' through PipeEnd::share()), and their HANDLE values travel in the environment so a
   // sluice child finds them at the same values. A handle that cannot travel stays behind, as
@@ -240,6 +246,14 @@ BOOL create_process(const std::string* application, const std::string* command_l
 
   auto process = std::make_shared<ProcessObject>();
   process->pid = child->pid();
+  // The child stays unreaped until the waiter below starts, so this pidfd is the child's.
+  auto pidfd = os::watch_process_exit(process->pid);
+  if (!pidfd) {
+    (void)child->kill();
+    (void)child->wait();
+    return fail(pidfd.error());
+  }
+  process->pidfd = std::move(*pidfd);
   for (auto& relay : relays) relay->start();
   // One waiter thread per child turns its exit into the signalled state, then lets the relays
   // finish (they hold named-pipe ends the child used as stdio).
@@ -344,9 +358,10 @@ BOOL WINAPI TerminateProcess(HANDLE hProcess, UINT uExitCode) {
       // Linux can only report 128 + SIGKILL; we know better, so the code is the one asked for.
       if (!process->terminated_with) process->terminated_with = uExitCode;
     }
-    // TODO(security): signal through the pidfd; a pid reused in the instant between the
-    // waiter's reap and `done` would be hit.
-    ::kill(static_cast<pid_t>(process->pid), SIGKILL);
+    // Through the pidfd, never the pid: a pid reused after the waiter reaped the child must not
+    // be hit.
+    if (auto killed = sluice::os::kill_child(process->pidfd.get()); !killed)
+      return fail(killed.error());
     return TRUE;
   });
 }

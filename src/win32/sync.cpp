@@ -16,6 +16,7 @@
 #include "os/linux/directory.hpp"
 #include "os/linux/random.hpp"
 #include "os/linux/thread.hpp"
+#include "sluice/impersonation.hpp"
 #include "win32/async.hpp"
 #include "win32/named_event.hpp"
 #include "win32/objects.hpp"
@@ -455,6 +456,9 @@ HANDLE WINAPI CreateThread(LPSECURITY_ATTRIBUTES lpThreadAttributes, SIZE_T dwSt
     auto self = std::make_shared<ThreadObject>();
     self->apc = std::make_shared<ApcQueue>();
     auto start = std::make_unique<ThreadStart>(ThreadStart{self, lpStartAddress, lpParameter});
+    // A new thread inherits its creator's kernel credentials; Windows starts every thread with
+    // the process's token, impersonating or not ("Impersonation", Microsoft Learn).
+    sluice::ProcessIdentityScope as_process;
     if (auto started = sluice::os::start_detached_thread(thread_main, start.get(), dwStackSize);
         !started) {
       fail(started.error());

@@ -246,6 +246,7 @@ typedef union _ULARGE_INTEGER {
 #define ERROR_INVALID_DATA 13L
 #define ERROR_OUTOFMEMORY 14L
 #define ERROR_NO_MORE_FILES 18L
+#define ERROR_BAD_LENGTH 24L
 #define ERROR_WRITE_FAULT 29L
 #define ERROR_READ_FAULT 30L
 #define ERROR_GEN_FAILURE 31L
@@ -288,6 +289,7 @@ typedef union _ULARGE_INTEGER {
 #define ERROR_IO_INCOMPLETE 996L
 #define ERROR_IO_PENDING 997L
 #define ERROR_NOACCESS 998L
+#define ERROR_NO_TOKEN 1008L
 #define ERROR_INVALID_FLAGS 1004L
 #define ERROR_NOT_FOUND 1168L
 #define ERROR_UNKNOWN_REVISION 1305L
@@ -964,11 +966,59 @@ BOOL WINAPI GetNamedPipeClientComputerNameA(HANDLE Pipe, LPSTR ClientComputerNam
                                             ULONG ClientComputerNameLength);
 BOOL WINAPI GetNamedPipeClientComputerNameW(HANDLE Pipe, LPWSTR ClientComputerName,
                                             ULONG ClientComputerNameLength);
-/// The calling thread alone takes the client's uid and gid (raw per-thread setresuid/setresgid).
-/// When the client runs as the same user this succeeds without changing anything; for another
-/// user it needs the privilege to switch, else ERROR_CANNOT_IMPERSONATE.
+/// The calling thread alone takes the client's uid, gid and supplementary groups, as the client
+/// had them when it connected, at the level the client's SQOS allows (CreateFile's
+/// SECURITY_SQOS_PRESENT flags; impersonation level without them). Identification and
+/// anonymous level mark the thread without switching; CreateFile then fails with
+/// ERROR_BAD_IMPERSONATION_LEVEL. A process without CAP_SETUID and CAP_SETGID impersonating
+/// another user gets identification level (Windows: no SeImpersonatePrivilege). Threads made by
+/// CreateThread and children made by CreateProcess meanwhile run as the process; a thread that
+/// exits while impersonating is switched back. A second call replaces the first.
+/// ERROR_CANNOT_IMPERSONATE before the first read. Difference from Windows: the identity is the
+/// connect-time one whatever the tracking mode (no per-message credentials exist on shared
+/// memory; TODO(compat)).
 BOOL WINAPI ImpersonateNamedPipeClient(HANDLE hNamedPipe);
+/// Ends the calling thread's impersonation (nothing to do if there is none).
 BOOL WINAPI RevertToSelf(void);
+/// The user the calling thread runs as: the client while it impersonates (at any level; "nobody"
+/// for an anonymous client), else the process's effective user. The name from the user
+/// database, or the uid in decimal when it has none. *pcbBuffer: characters including the
+/// terminator, in and out; ERROR_INSUFFICIENT_BUFFER with the size needed.
+BOOL WINAPI GetUserNameA(LPSTR lpBuffer, LPDWORD pcbBuffer);
+BOOL WINAPI GetUserNameW(LPWSTR lpBuffer, LPDWORD pcbBuffer);
+
+/* ---- access tokens (processthreadsapi.h, securitybaseapi.h) -------------------------------- */
+#define TOKEN_ASSIGN_PRIMARY 0x0001
+#define TOKEN_DUPLICATE 0x0002
+#define TOKEN_IMPERSONATE 0x0004
+#define TOKEN_QUERY 0x0008
+#define TOKEN_QUERY_SOURCE 0x0010
+#define TOKEN_ADJUST_PRIVILEGES 0x0020
+#define TOKEN_ADJUST_GROUPS 0x0040
+#define TOKEN_ADJUST_DEFAULT 0x0080
+#define TOKEN_ADJUST_SESSIONID 0x0100
+#define TOKEN_ALL_ACCESS (STANDARD_RIGHTS_REQUIRED | 0x01FF)
+#define TOKEN_READ (STANDARD_RIGHTS_READ | TOKEN_QUERY)
+/// A snapshot of the process's identity: its effective uid (user SID S-1-22-1-uid), effective
+/// gid and supplementary groups (S-1-22-2-gid), as when no thread impersonates. Only the calling
+/// process (GetCurrentProcess()); another process's handle: ERROR_NOT_SUPPORTED. A token is a
+/// snapshot: it does not follow later changes (Windows' tokens do not either).
+BOOL WINAPI OpenProcessToken(HANDLE ProcessHandle, DWORD DesiredAccess, PHANDLE TokenHandle);
+/// The impersonation token of the calling thread: the client it impersonates, at the level it
+/// got. ERROR_NO_TOKEN when the thread does not impersonate, ERROR_CANT_OPEN_ANONYMOUS at
+/// anonymous level. Only the calling thread (GetCurrentThread() or a handle to it); another
+/// thread's handle: ERROR_NOT_SUPPORTED. OpenAsSelf is accepted and has no effect.
+BOOL WINAPI OpenThreadToken(HANDLE ThreadHandle, DWORD DesiredAccess, BOOL OpenAsSelf,
+                            PHANDLE TokenHandle);
+/// TokenUser, TokenGroups (the primary and supplementary groups, then Everyone), TokenOwner and
+/// TokenPrimaryGroup write the structure followed by its SIDs; TokenType and
+/// TokenImpersonationLevel (impersonation tokens only, else ERROR_INVALID_PARAMETER) one value.
+/// *ReturnLength: the bytes written or needed; a short buffer fails with
+/// ERROR_INSUFFICIENT_BUFFER (ERROR_BAD_LENGTH for the fixed-size classes). Needs TOKEN_QUERY.
+/// Other classes: ERROR_NOT_SUPPORTED.
+BOOL WINAPI GetTokenInformation(HANDLE TokenHandle, TOKEN_INFORMATION_CLASS TokenInformationClass,
+                                LPVOID TokenInformation, DWORD TokenInformationLength,
+                                PDWORD ReturnLength);
 
 /* ---- files (fileapi.h) ---------------------------------------------------------------------- */
 /// `\\.\pipe\NAME` and `\\?\pipe\NAME` open a pipe client end; other names open ordinary files
@@ -1283,6 +1333,7 @@ SLUICE_EXTERN_C_END
 #define WaitNamedPipe WaitNamedPipeW
 #define CallNamedPipe CallNamedPipeW
 #define GetNamedPipeHandleState GetNamedPipeHandleStateW
+#define GetUserName GetUserNameW
 #define GetNamedPipeClientComputerName GetNamedPipeClientComputerNameW
 #define CreateFile CreateFileW
 #define DeleteFile DeleteFileW
@@ -1306,6 +1357,7 @@ typedef LPSTARTUPINFOW LPSTARTUPINFO;
 #define WaitNamedPipe WaitNamedPipeA
 #define CallNamedPipe CallNamedPipeA
 #define GetNamedPipeHandleState GetNamedPipeHandleStateA
+#define GetUserName GetUserNameA
 #define GetNamedPipeClientComputerName GetNamedPipeClientComputerNameA
 #define CreateFile CreateFileA
 #define DeleteFile DeleteFileA

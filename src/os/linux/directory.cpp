@@ -227,6 +227,24 @@ bool process_exists(std::uint32_t pid) noexcept {
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
+Result<std::uint32_t> process_user_id(std::uint32_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/status";
+  std::FILE* f = std::fopen(path.c_str(), "re");
+  if (!f) return errno == ENOENT ? std::error_code(errc::kFileNotFound) : last_errno();
+  char line[256];
+  unsigned real = 0, effective = 0;
+  bool found = false;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::sscanf(line, "Uid: %u %u", &real, &effective) == 2) {
+      found = true;
+      break;
+    }
+  }
+  std::fclose(f);
+  if (!found) return errc::kNotFound;
+  return effective;
+}
+
 std::uint32_t current_process_id() noexcept { return static_cast<std::uint32_t>(::getpid()); }
 
 Result<std::string> executable_path() {

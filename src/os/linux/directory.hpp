@@ -92,6 +92,10 @@ bool byte_is_write_locked(int fd, std::uint64_t offset);
 /// Whether a process with this id exists.
 bool process_exists(std::uint32_t pid) noexcept;
 
+/// The effective uid process `pid` runs as now (the "Uid:" line of /proc/PID/status).
+/// Errors: kFileNotFound (no such process), kNotFound (no Uid: line).
+Result<std::uint32_t> process_user_id(std::uint32_t pid);
+
 /// This process's id.
 std::uint32_t current_process_id() noexcept;
 

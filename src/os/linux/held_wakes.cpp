@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "os/linux/futex.hpp"
+#include "os/linux/thread_credentials.hpp"
 
 namespace sluice::os {
 namespace {
@@ -123,6 +124,9 @@ class Keeper {
     std::lock_guard lock(g_mu);
     if (!g_keeper) {
       g_keeper = new Keeper;  // never destroyed: its thread runs until the process ends
+      // Started on first use, maybe by a thread that impersonates a client: the keeper is the
+      // process's (a thread inherits its creator's credentials).
+      OwnCredentialsScope as_process;
       std::thread([k = g_keeper] { k->run(); }).detach();
     }
     return *g_keeper;
