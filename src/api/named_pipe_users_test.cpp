@@ -125,6 +125,15 @@ TEST_F(NamedPipeUsers, AGrantToAGroupLetsItsMembersInAndNobodyElse) {
   EXPECT_EQ(open_as(kAlice, sd, "rw"), kDenied);
 }
 
+TEST_F(NamedPipeUsers, AWriteGrantWithoutTheRightToAddInstancesAdmitsGenericWriteClients) {
+  SLUICE_SKIP_UNLESS_ROOT();
+  // Microsoft's advice for a pipe others may write: FILE_GENERIC_WRITE without
+  // FILE_CREATE_PIPE_INSTANCE. A client's GENERIC_WRITE never asks for that bit.
+  auto sd = SecurityDescriptor::owner_only().allow(
+      Trustee::everyone(), rights::kRead | (rights::kWrite & ~rights::kCreatePipeInstance));
+  EXPECT_EQ(open_as(kAlice, sd, "rw"), 0);
+}
+
 TEST_F(NamedPipeUsers, ADenyForOneUserWinsOverALaterGrantToEveryone) {
   SLUICE_SKIP_UNLESS_ROOT();
   auto sd = SecurityDescriptor::owner_only()

@@ -287,7 +287,11 @@ void PipeEndCore::handshake(os::UniqueFd socket) {
   std::unique_lock lock(state_mu_);
   // The descriptor first, with what the kernel says of the client (as Windows checks the DACL
   // before it looks for a free instance): a refused client learns nothing of the pipe.
-  if (!security_.permits(identity_of(*peer), hello->desired_access)) {
+  // A client never asks for kCreatePipeInstance: GENERIC_WRITE's FILE_APPEND_DATA is that bit,
+  // and Windows leaves it out of a client's check (Microsoft's "Named Pipe Security and Access
+  // Rights"), so a grant of write without it admits GENERIC_WRITE clients.
+  if (!security_.permits(identity_of(*peer),
+                         hello->desired_access & ~rights::kCreatePipeInstance)) {
     reply.status = static_cast<std::uint32_t>(errc::kAccessDenied);
     (void)transport::send_reply(socket.get(), reply, -1);
     return;
