@@ -355,7 +355,8 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_
   auto name_security = SecurityDescriptor::from_text(view->pipe.security);
   if (!name_security) return errc::kFileNotFound;
 
-  for (const auto& listener : registry::PipeNamespace::listeners(*view, true)) {
+  // A listener a killed server left refuses the connection; no need to look at its instance.
+  for (const auto& listener : registry::PipeNamespace::listeners(*view, false)) {
     const registry::NameEntry& entry = view->entries[listener.entry];
     auto socket = os::connect_at(entry.dir.get(), listener.file);
     if (!socket) {
