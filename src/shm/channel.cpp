@@ -374,7 +374,6 @@ void Channel::consume(std::uint64_t new_read_pos, std::size_t payload) noexcept 
 
 Result<Taken> Channel::read_message(std::byte* out, std::size_t size, bool message_begun) {
   Taken t;
-  std::size_t skipped = 0;  // payload of withdrawn fragments passed over (still counts as read)
   std::uint64_t pos = read_pos_;
   std::uint32_t offset = fragment_offset_;
   // At most one lap per call: a lying peer cannot keep us here with endless empty fragments.
@@ -385,7 +384,6 @@ Result<Taken> Channel::read_message(std::byte* out, std::size_t size, bool messa
     Fragment& f = **next;
     if (offset > f.length) return errc::kBadPipe;
     if (!claim(pos, f)) {
-      skipped += f.length - offset;
       pos += kFragmentHeaderSize + padded(f.length);
       offset = 0;
       // The rest of a message this read has begun was cancelled: it ends here. A message an
@@ -412,13 +410,14 @@ Result<Taken> Channel::read_message(std::byte* out, std::size_t size, bool messa
   }
   if (offset > 0) release_claim(pos);  // stopped inside a fragment: the rest may yet go
   fragment_offset_ = offset;
-  if (t.consumed || skipped) consume(pos, t.bytes);
+  // Passing withdrawn fragments is progress too, empty ones included: a read that stayed put
+  // in front of one would leave the reader spinning on it.
+  if (t.consumed || pos != read_pos_) consume(pos, t.bytes);
   return t;
 }
 
 Result<Taken> Channel::read_bytes(std::byte* out, std::size_t size) {
   Taken t;
-  std::size_t skipped = 0;
   std::uint64_t pos = read_pos_;
   std::uint32_t offset = fragment_offset_;
   while ((t.bytes < size || size == 0) && pos - read_pos_ < peer_capacity_) {
@@ -429,7 +428,6 @@ Result<Taken> Channel::read_bytes(std::byte* out, std::size_t size) {
     if (offset > f.length) return errc::kBadPipe;
     if (size == 0 && f.length != offset && !(f.flags & kWithdrawn)) break;  // leaves data in place
     if (!claim(pos, f)) {
-      skipped += f.length - offset;
       pos += kFragmentHeaderSize + padded(f.length);
       offset = 0;
       continue;
@@ -445,7 +443,9 @@ Result<Taken> Channel::read_bytes(std::byte* out, std::size_t size) {
   }
   if (offset > 0) release_claim(pos);  // stopped inside a fragment: the rest may yet go
   fragment_offset_ = offset;
-  if (t.consumed || skipped) consume(pos, t.bytes);
+  // Passing withdrawn fragments is progress too, empty ones included: a read that stayed put
+  // in front of one would leave the reader spinning on it.
+  if (t.consumed || pos != read_pos_) consume(pos, t.bytes);
   return t;
 }
 

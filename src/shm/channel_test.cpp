@@ -125,6 +125,46 @@ TEST_F(HostilePeer, EndlessEmptyFragmentsEndTheReadAfterOneLap) {
   EXPECT_TRUE(t->consumed);
 }
 
+// A withdrawn fragment of length 0 carries no payload, yet the read position must pass it:
+// before, a read returned nothing and left it in place, so the reader spun on it forever.
+TEST_F(HostilePeer, AnEmptyWithdrawnFragmentIsPassedByEveryRead) {
+  for (std::uint32_t flags : {kLast | kWithdrawn, kFirst | kLast | kWithdrawn, kWithdrawn}) {
+    for (int mode = 0; mode < 2; ++mode) {
+      Pair fresh = connected_pair();
+      p = std::move(fresh);
+      forge(0, 0, flags);
+      ASSERT_TRUE(p.b.has_fragment());
+      auto t = mode == 0 ? p.b.read_bytes(out, sizeof out) : p.b.read_message(out, sizeof out);
+      ASSERT_TRUE(t);
+      EXPECT_EQ(t->bytes, 0u);
+      EXPECT_FALSE(p.b.has_fragment()) << "flags " << flags << ", mode " << mode;
+      EXPECT_EQ(p.b.own().read_pos.load(), kFragmentHeaderSize);
+    }
+  }
+}
+
+TEST(Channel, AWriteCancelledInsideAMessageLeavesNothingToSpinOn) {
+  // The writer's own terminator after a write cancelled inside a message has the same shape:
+  // the reader took what was queued, then only the empty withdrawn end remains.
+  auto p = connected_pair();
+  auto data = pattern(100, 3);
+  std::uint64_t from = p.a.ring_end();
+  p.a.append(data.data(), data.size(), kFirst);  // a message whose last part never came
+  std::byte out[256];
+  auto first = p.b.read_message(out, sizeof out);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->bytes, 100u);
+  EXPECT_FALSE(first->message_done);
+  EXPECT_TRUE(p.a.withdraw(from, p.a.ring_end(), true));  // all taken; the end is owed
+  ASSERT_TRUE(p.b.has_fragment());
+  auto rest = p.b.read_message(out, sizeof out, true);
+  ASSERT_TRUE(rest);
+  EXPECT_EQ(rest->bytes, 0u);
+  EXPECT_TRUE(rest->message_done);
+  EXPECT_FALSE(p.b.has_fragment());
+  EXPECT_EQ(p.b.own().read_pos.load(), p.a.ring_end());
+}
+
 TEST_F(HostilePeer, PayloadCounterGoingBackwardsIsRejected) {
   auto data = pattern(10, 2);
   p.a.append(data.data(), data.size(), kFirst | kLast);
