@@ -4,14 +4,20 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <pthread.h>
+#include <time.h>
+
+#include <atomic>
 #include <chrono>
 #include <thread>
 
 #include "os/linux/directory.hpp"
+#include "os/linux/futex.hpp"
 #include "os/linux/unix_socket.hpp"
 #include "pipe_fixture.hpp"
 #include "registry/pipe_name.hpp"
 #include "registry/pipe_namespace.hpp"
+#include "shm/channel.hpp"
 #include "sluice/named_pipe.hpp"
 #include "transport/handshake.hpp"
 
@@ -84,6 +90,65 @@ TEST_F(HostileClient, GarbageHelloIsDroppedAndTheInstanceStaysListening) {
 
   auto c = ClientEnd::open(registry(), pipe_name());
   ASSERT_TRUE(c) << c.error().message();
+}
+
+std::chrono::nanoseconds cpu_time(clockid_t clock) {
+  timespec ts{};
+  ::clock_gettime(clock, &ts);
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+TEST_F(HostileClient, APeerThatOnlyRingsCannotKeepAReaderBusy) {
+  // A client that keeps changing its data word and waking the server, with no data ever: the
+  // server's read must sleep between looks, not spin (before: 96% of a CPU, for as long as the
+  // client went on).
+  auto s = ServerEnd::create(registry(), pipe_name());
+  ASSERT_TRUE(s);
+  os::UniqueFd socket = raw_connection();
+  auto segment = shm::Channel::create(4096);
+  ASSERT_TRUE(segment);
+  transport::Hello hello;
+  hello.desired_access = rights::kRead | rights::kWrite;
+  ASSERT_TRUE(transport::send_hello(socket.get(), hello, segment->own_fd()));
+  ASSERT_TRUE(os::socket_wait_readable(socket.get(), 2000ms));
+  os::UniqueFd server_segment;
+  auto reply = transport::receive_reply(socket.get(), &server_segment);
+  ASSERT_TRUE(reply);
+  ASSERT_EQ(reply->status, 0u);
+
+  std::atomic<bool> reading{false};
+  clockid_t reader_clock{};
+  std::error_code read_error;
+  std::thread reader([&] {
+    ::pthread_getcpuclockid(::pthread_self(), &reader_clock);
+    reading = true;
+    std::byte buf[64];
+    auto r = s->read(buf);
+    read_error = r ? std::error_code() : r.error();
+  });
+  while (!reading) std::this_thread::yield();
+  auto& word = segment->own().data_seq;
+  auto rings_until = std::chrono::steady_clock::now() + 100ms;  // the reader settles meanwhile
+  while (std::chrono::steady_clock::now() < rings_until) {
+    word.fetch_add(1);
+    os::futex_wake_all(&word, true);
+  }
+  auto cpu_before = cpu_time(reader_clock);
+  auto wall_before = std::chrono::steady_clock::now();
+  rings_until = wall_before + 400ms;
+  while (std::chrono::steady_clock::now() < rings_until) {
+    word.fetch_add(1);
+    os::futex_wake_all(&word, true);
+  }
+  auto busy = cpu_time(reader_clock) - cpu_before;
+  auto wall = std::chrono::steady_clock::now() - wall_before;
+  socket.reset();  // the client goes: the read ends
+  reader.join();
+  EXPECT_EQ(read_error, errc::kBrokenPipe);
+  std::printf("reader busy %lld us of %lld us\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(busy).count()),
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(wall).count()));
+  EXPECT_LT(busy, wall / 10);
 }
 
 }  // namespace

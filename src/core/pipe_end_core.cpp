@@ -34,6 +34,10 @@ constexpr auto kPollSlice = 5ms;
 constexpr std::size_t kMaxOpenings = 16;  // silent clients kept per listening instance
 constexpr std::uint64_t kMinSpinNs = 2000;
 constexpr std::uint64_t kMaxSpinNs = 50000;
+// A peer that wakes us this many times in a row without progress is ringing for nothing: we
+// then look once per pause (a hostile peer costs its own connection, not our CPU).
+constexpr std::uint32_t kIdleWakeLimit = 16;
+constexpr auto kIdleWakePause = 1ms;
 
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
@@ -534,16 +538,42 @@ bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
                ch.peer().read_pos.load(std::memory_order_acquire) !=
            token.peer_progress;
   };
-  auto changed = [&] {
-    return progressed() || peer_word.load(std::memory_order_acquire) != token.peer_seq ||
-           abort_word_.load(std::memory_order_acquire) != token.abort;
+  // What counts: progress, or our own abort word. The peer's word alone may be a peer that
+  // rings and never delivers, which must not keep this thread busy.
+  auto progress_or_abort = [&] {
+    return progressed() || abort_word_.load(std::memory_order_acquire) != token.abort;
   };
+  auto changed = [&] {
+    return progress_or_abort() || peer_word.load(std::memory_order_acquire) != token.peer_seq;
+  };
+  // Tells a wake that brought something from one that brought nothing, and returns true.
+  auto woken = [&] {
+    if (progress_or_abort())
+      idle_wakes_ = 0;
+    else
+      ++idle_wakes_;
+    return true;
+  };
+  if (idle_wakes_ >= kIdleWakeLimit) {
+    // The peer kept ringing with nothing to show: from now on one look per pause, sleeping on
+    // our own abort word only (a hang-up, a cancel or a close still wake us at once).
+    if (progress_or_abort()) return woken();
+    Deadline pause = Clock::now() + kIdleWakePause;
+    if (deadline && *deadline < *pause) pause = deadline;
+    os::FutexWaiter waiter[1] = {{&abort_word_, token.abort, false}};
+    {
+      SleepNotice asleep;
+      (void)os::futex_wait_any(waiter, 1, pause);
+    }
+    if (deadline && Clock::now() >= *deadline && !changed()) return false;
+    return woken();
+  }
   // Spin first: a wake-up costs 13–25 us here, far more than a busy peer needs to answer.
   auto start = Clock::now();
   for (std::uint32_t i = 1;; ++i) {
     if (changed()) {
-      spin_ns_ = std::min(spin_ns_ * 2, kMaxSpinNs);
-      return true;
+      if (progress_or_abort()) spin_ns_ = std::min(spin_ns_ * 2, kMaxSpinNs);
+      return woken();
     }
     if (spin_ns_ == 0) break;  // spinning has not paid off lately
     cpu_relax();
@@ -571,9 +601,11 @@ bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
   flag.fetch_and(~shm::kWaitFutex, std::memory_order_relaxed);
   // The peer answered within the longest spin we allow, so spinning would have saved this sleep:
   // how a budget at nothing comes back (a ping-pong peer answers in about a microsecond).
-  if (static_cast<std::uint64_t>((Clock::now() - start).count()) < kMaxSpinNs)
+  if (static_cast<std::uint64_t>((Clock::now() - start).count()) < kMaxSpinNs &&
+      progress_or_abort())
     spin_ns_ = std::max(spin_ns_ * 2, kMinSpinNs);
-  return in_time || changed();
+  if (!in_time && !changed()) return false;
+  return woken();
 }
 
 // ---------------------------------------------------------------------------------------------

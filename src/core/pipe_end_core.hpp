@@ -330,6 +330,7 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   std::atomic<bool> peer_hung_up_{false};
   std::atomic<std::uint32_t> abort_word_{0};
   std::uint64_t spin_ns_ = 20000;  // adaptive spin budget, guarded by io_mu_
+  std::uint32_t idle_wakes_ = 0;   // wakes in a row that brought nothing, guarded by io_mu_
   std::deque<AsyncOp> reads_;       // guarded by io_mu_
   // The beginning of a message that a cancelled read had taken while the rest was still on
   // its way: the next read starts with it, so cancelling a read never loses data.
