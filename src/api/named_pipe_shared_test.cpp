@@ -49,6 +49,15 @@ SLUICE_TEST_HELPER(shared_end_holder) {
     if (!s->write(std::span(buf, r->bytes))) return 23;
     return 0;
   }
+  if (mode == "security") {  // a server end: the name's descriptor and instance count came along
+    auto s = ServerEnd::adopt(*reg, std::move(portable));
+    if (!s) return 31;
+    auto sd = s->security();
+    if (!sd || sd->to_text() != args.at(3)) return 32;
+    auto state = s->state();
+    if (!state || state->current_instances != 1) return 33;
+    return 0;
+  }
   if (mode == "async-echo") {  // a client end: one asynchronous read, one asynchronous write
     auto c = ClientEnd::adopt(*reg, std::move(portable));
     if (!c) return 41;
@@ -101,11 +110,13 @@ class SharedEnd : public testing::PipeTest {
   }
 
   // Starts a holder of `end` in a new process; our copies of its descriptors close here.
-  Result<Process> hand_over(PortableEnd end, const std::string& mode) {
+  Result<Process> hand_over(PortableEnd end, const std::string& mode,
+                            const std::string& extra = {}) {
     SpawnOptions options;
     options.pass_descriptors = end.descriptors();
-    return spawn_helper("shared_end_holder", {directory(), end.to_text(), mode},
-                        std::move(options));
+    std::vector<std::string> args = {directory(), end.to_text(), mode};
+    if (!extra.empty()) args.push_back(extra);
+    return spawn_helper("shared_end_holder", args, std::move(options));
   }
 
   std::string read_text(PipeEnd& end) {
@@ -148,6 +159,14 @@ TEST_F(SharedEnd, AnotherProcessContinuesAMessageReadInPartAndSeesOneSetOfModes)
   client.close();
   std::byte buf[8];
   EXPECT_EQ(server.read(buf).error(), errc::kBrokenPipe);
+}
+
+TEST_F(SharedEnd, AServerEndInAnotherProcessKnowsItsNamesDescriptorAndInstances) {
+  auto expected = server.security().value().to_text();
+  auto portable = server.share();
+  ASSERT_TRUE(portable) << portable.error().message();
+  auto child = hand_over(std::move(*portable), "security", expected).value();
+  EXPECT_EQ(child.wait(10s).value(), 0);
 }
 
 TEST_F(SharedEnd, TheEndClosesForThePeerOnlyWithItsLastHolder) {

@@ -169,8 +169,14 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::adopt(const std::shared_ptr<En
   conn->peer.gid = static_cast<std::uint32_t>(f[kPeerGid]);
   conn->socket = std::move(fds[kSocket]);
   conn->channel.set_doorbell(conn->socket.get());
-  // The name, for instance counts, from the entry's descriptor file.
-  if (auto name = engine->names().name_of_entry(fds[kNameDir].get()); name) end->name_ = *name;
+  // The name (for instance counts) and the descriptor, from the entry's descriptor file.
+  if (auto pipe = registry::PipeNamespace::attributes_of_entry(fds[kNameDir].get()); pipe) {
+    registry::PipeName name;
+    if (registry::parse_pipe_name(pipe->display, &name) == registry::NameProblem::kNone)
+      end->name_ = name;
+    if (auto security = SecurityDescriptor::from_text(pipe->security); security && server)
+      end->security_ = std::move(*security);
+  }
   if (server) {
     end->name_dir_ = std::move(fds[kNameDir]);
     end->slot_lock_ = std::move(fds[kSlotLock]);

@@ -553,16 +553,14 @@ std::string PipeNamespace::listener_name(std::uint32_t slot, std::uint32_t in_qu
   return buf;
 }
 
-Result<PipeName> PipeNamespace::name_of_entry(int entry) {
+Result<PipeAttributes> PipeNamespace::attributes_of_entry(int entry) {
   auto descriptor = os::open_file_at(entry, kDescriptorFile, 0, false);
   if (!descriptor) return descriptor.error();
   auto text = os::read_small_file(descriptor->get(), 8192);
   if (!text) return text.error();
   EntryInfo info;
-  PipeName name;
-  if (!decode(*text, &info) || parse_pipe_name(info.pipe.display, &name) != NameProblem::kNone)
-    return errc::kBadPipe;
-  return name;
+  if (!decode(*text, &info)) return errc::kBadPipe;
+  return info.pipe;
 }
 
 Result<std::vector<std::string>> PipeNamespace::list() const {

@@ -130,9 +130,9 @@ class PipeNamespace {
   /// A fresh listener file name for `slot`.
   static std::string listener_name(std::uint32_t slot, std::uint32_t in_quota);
 
-  /// The name an entry is for (from its descriptor file), for an end that arrived from
-  /// another process with the entry's descriptor.
-  static Result<PipeName> name_of_entry(int entry);
+  /// What an entry's descriptor file says (the name as its creator spelled it, the pipe's
+  /// descriptor), for an end that arrived from another process with the entry's descriptor.
+  static Result<PipeAttributes> attributes_of_entry(int entry);
 
   /// Every name that exists now.
   Result<std::vector<std::string>> list() const;
