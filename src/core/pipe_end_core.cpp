@@ -7,6 +7,7 @@
 #include "os/linux/dir_watch.hpp"
 #include "os/linux/directory.hpp"
 #include "os/linux/futex.hpp"
+#include "os/linux/thread_credentials.hpp"
 #include "os/linux/unix_socket.hpp"
 #include "registry/pipe_name.hpp"
 #include "transport/handshake.hpp"
@@ -127,9 +128,9 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::create_server(
   // right to create an instance (spec/security.md A1).
   auto may_add = [access](const registry::PipeAttributes& owner_pipe) {
     auto owner_security = SecurityDescriptor::from_text(owner_pipe.security);
-    return owner_security &&
-           owner_security->permits(Identity{os::current_user_id(), os::current_group_id(),
-                                            os::current_groups()},
+    auto me = os::thread_credentials();
+    return owner_security && me &&
+           owner_security->permits(Identity{me->euid, me->egid, std::move(me->groups)},
                                    server_rights(access) | rights::kCreatePipeInstance);
   };
   auto slot = engine->names().create_instance(parsed, wanted, o.first_instance, may_add);

@@ -257,15 +257,6 @@ Result<std::string> executable_path() {
 std::uint32_t current_user_id() noexcept { return static_cast<std::uint32_t>(::geteuid()); }
 std::uint32_t current_group_id() noexcept { return static_cast<std::uint32_t>(::getegid()); }
 
-std::vector<std::uint32_t> current_groups() {
-  int n = ::getgroups(0, nullptr);
-  if (n <= 0) return {};
-  std::vector<gid_t> groups(static_cast<std::size_t>(n));
-  n = ::getgroups(n, groups.data());
-  if (n < 0) return {};
-  return std::vector<std::uint32_t>(groups.begin(), groups.begin() + n);
-}
-
 namespace {
 thread_local std::uint32_t t_thread_id = 0;  // 0: not asked yet, or forgotten by a fork's child
 }  // namespace

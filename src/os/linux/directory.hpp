@@ -105,8 +105,6 @@ Result<std::string> executable_path();
 /// This process's effective user and group ids.
 std::uint32_t current_user_id() noexcept;
 std::uint32_t current_group_id() noexcept;
-/// The calling thread's supplementary groups.
-std::vector<std::uint32_t> current_groups();
 
 /// The calling thread's kernel id (gettid, asked once per thread; right in a fork's child too).
 std::uint32_t current_thread_id() noexcept;
