@@ -187,12 +187,29 @@ Result<os::UniqueFd> lock_entry(int entry, bool create, bool wait) {
   return std::move(*mutex);
 }
 
-// Removes everything in an entry that has no live instance, then the entry. Under its mutex.
-void remove_entry_locked(int ns, const std::string& file, int entry) {
+// What an entry's `name` file says.
+Result<EntryInfo> read_entry(int entry) {
+  auto descriptor = os::open_file_at(entry, kDescriptorFile, 0, false);
+  if (!descriptor) return descriptor.error();
+  auto text = os::read_small_file(descriptor->get(), 8192);
+  if (!text) return text.error();
+  EntryInfo info;
+  if (!decode(*text, &info)) return errc::kBadPipe;
+  return info;
+}
+
+// Removes every file of an entry but its mutex: what instances that are all gone left. Under
+// the entry's mutex.
+void clear_entry_locked(int entry) {
   auto names = os::list_directory(entry, "");
   if (names)
     for (const auto& n : *names)
       if (n != kMutexFile) os::unlink_at(entry, n);
+}
+
+// Removes everything in an entry that has no live instance, then the entry. Under its mutex.
+void remove_entry_locked(int ns, const std::string& file, int entry) {
+  clear_entry_locked(entry);
   // The mutex goes last: who opens it from now on makes a new one, in an entry that is then
   // not empty, so the rmdir below fails and their entry lives on.
   os::unlink_at(entry, kMutexFile);
@@ -205,6 +222,7 @@ struct PipeNamespace::Scan {
   os::UniqueFd dir;
   std::string file;
   std::uint32_t uid = 0;
+  std::uint32_t gid = 0;  // the directory's group: its owner's when it made it
   EntryInfo info;
 };
 
@@ -236,7 +254,7 @@ Result<std::vector<PipeNamespace::Scan>> PipeNamespace::scan(const std::string& 
       continue;
     }
     auto owner = os::file_owner(dir->get());
-    if (!owner || *owner != uid) continue;  // someone else's squat of that uid's entry name
+    if (!owner || owner->uid != uid) continue;  // someone else's squat of that uid's entry name
     if (!any_live_instance(dir->get())) {
       // Left by a killed server: its owner and root may tidy it up.
       if (me == uid || me == 0) {
@@ -245,11 +263,10 @@ Result<std::vector<PipeNamespace::Scan>> PipeNamespace::scan(const std::string& 
       }
       continue;
     }
-    auto descriptor = os::open_file_at(dir->get(), kDescriptorFile, 0, false);
-    if (!descriptor) continue;
-    auto text = os::read_small_file(descriptor->get(), 8192);
+    auto info = read_entry(dir->get());
+    if (!info) continue;
     Scan s;
-    if (!text || !decode(*text, &s.info)) continue;
+    s.info = std::move(*info);
     if (s.info.creator) {
       s.info.owner_uid = uid;
       s.info.owner_stamp = read_stamp(dir->get());
@@ -257,6 +274,7 @@ Result<std::vector<PipeNamespace::Scan>> PipeNamespace::scan(const std::string& 
     s.dir = std::move(*dir);
     s.file = std::move(file);
     s.uid = uid;
+    s.gid = owner->gid;
     live.push_back(std::move(s));
   }
   return live;
@@ -301,10 +319,8 @@ Result<NameView> PipeNamespace::view_of(std::vector<Scan> live) const {
   view.owner = o.uid;
   for (auto& e : live) {
     if (!belongs_to(e, o)) continue;
-    auto gid = os::file_group(e.dir.get());
-    if (!gid) continue;
-    if (&e != &o && !(may_join_ && may_join_(o.info.pipe, e.uid, *gid))) continue;
-    NameEntry entry{std::move(e.dir), e.uid, *gid, &e == &o};
+    if (&e != &o && !(may_join_ && may_join_(o.info.pipe, e.uid, e.gid))) continue;
+    NameEntry entry{std::move(e.dir), e.uid, e.gid, &e == &o};
     if (entry.owner)
       view.entries.insert(view.entries.begin(), std::move(entry));
     else
@@ -331,7 +347,7 @@ Result<InstanceSlot> PipeNamespace::create_instance(
       }
       auto owner = os::file_owner(dir->get());
       if (!owner) return owner.error();
-      if (*owner != me) continue;  // squatted by someone else: try the next name
+      if (owner->uid != me) continue;  // squatted by someone else: try the next name
       entry = std::move(*dir);
       entry_file = std::move(file);
     }
@@ -360,10 +376,9 @@ Result<InstanceSlot> PipeNamespace::create_instance(
     std::uint32_t owner_uid = me;
     std::vector<Scan*> pipe_entries;  // other entries whose instances are this pipe's
     if (own_live) {
-      auto descriptor = os::open_file_at(entry.get(), kDescriptorFile, 0, false);
-      auto text = descriptor ? os::read_small_file(descriptor->get(), 8192)
-                             : Result<std::string>(descriptor.error());
-      if (!text || !decode(*text, &mine)) return errc::kAccessDenied;
+      auto info = read_entry(entry.get());
+      if (!info) return errc::kAccessDenied;
+      mine = std::move(*info);
       if (mine.creator) {
         mine.owner_uid = me;
         mine.owner_stamp = read_stamp(entry.get());
@@ -420,10 +435,7 @@ Result<InstanceSlot> PipeNamespace::create_instance(
       if (owner_uid != me && !may_add(mine.pipe)) return errc::kAccessDenied;
     }
     if (!own_live) {
-      // Whatever a killed server left here is stale now.
-      if (auto stale = os::list_directory(entry.get(), ""); stale)
-        for (const auto& f : *stale)
-          if (f != kMutexFile) os::unlink_at(entry.get(), f);
+      clear_entry_locked(entry.get());  // whatever a killed server left here is stale now
       if (auto written = os::replace_file_at(entry.get(), kDescriptorFile, encode(mine), kPublicMode);
           !written)
         return written.error();
@@ -554,13 +566,9 @@ std::string PipeNamespace::listener_name(std::uint32_t slot, std::uint32_t in_qu
 }
 
 Result<PipeAttributes> PipeNamespace::attributes_of_entry(int entry) {
-  auto descriptor = os::open_file_at(entry, kDescriptorFile, 0, false);
-  if (!descriptor) return descriptor.error();
-  auto text = os::read_small_file(descriptor->get(), 8192);
-  if (!text) return text.error();
-  EntryInfo info;
-  if (!decode(*text, &info)) return errc::kBadPipe;
-  return info.pipe;
+  auto info = read_entry(entry);
+  if (!info) return info.error();
+  return std::move(info->pipe);
 }
 
 Result<std::vector<std::string>> PipeNamespace::list() const {

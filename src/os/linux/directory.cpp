@@ -135,16 +135,10 @@ Result<void> replace_file_at(int dir_fd, const std::string& name, const std::str
   return {};
 }
 
-Result<std::uint32_t> file_owner(int fd) {
+Result<FileOwner> file_owner(int fd) {
   struct stat st{};
   if (::fstat(fd, &st) != 0) return last_errno();
-  return static_cast<std::uint32_t>(st.st_uid);
-}
-
-Result<std::uint32_t> file_group(int fd) {
-  struct stat st{};
-  if (::fstat(fd, &st) != 0) return last_errno();
-  return static_cast<std::uint32_t>(st.st_gid);
+  return FileOwner{static_cast<std::uint32_t>(st.st_uid), static_cast<std::uint32_t>(st.st_gid)};
 }
 
 Result<FileId> file_id(int fd) {

@@ -53,9 +53,12 @@ bool remove_directory_at(int dir_fd, const std::string& name) noexcept;
 Result<void> replace_file_at(int dir_fd, const std::string& name, const std::string& contents,
                              unsigned mode);
 
-/// The uid that owns the file or directory `fd`, and its group.
-Result<std::uint32_t> file_owner(int fd);
-Result<std::uint32_t> file_group(int fd);
+/// Who owns the file or directory `fd`: its uid and its group.
+struct FileOwner {
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+};
+Result<FileOwner> file_owner(int fd);
 /// What tells one file from another: its device and inode numbers.
 struct FileId {
   std::uint64_t device = 0;
