@@ -415,8 +415,7 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_
       end->state_ = InstanceState::kConnected;
     }
     end->name_ = parsed;
-    auto owner_entry = os::duplicate_descriptor(view->entries.front().dir.get());
-    if (owner_entry) end->client_name_dir_ = std::move(*owner_entry);
+    end->client_name_dir_ = std::move(view->entries.front().dir);  // the view ends here
     return end;
   }
   return errc::kPipeBusy;
