@@ -57,13 +57,7 @@ SLUICE_TEST_HELPER(impersonating_server) {
   return code;
 }
 
-class Impersonating : public testing::PipeTest {
- protected:
-  void SetUp() override {
-    PipeTest::SetUp();
-    if (::geteuid() == 0) testing::share_with_other_users(directory());
-  }
-};
+using Impersonating = testing::MultiUserPipeTest;
 
 TEST_F(Impersonating, TheGuardActsAsTheClientUntilItEndsAndChildrenStillStartAsTheProcess) {
   SLUICE_SKIP_UNLESS_ROOT();

@@ -50,13 +50,8 @@ SLUICE_TEST_HELPER(client_loop) {
   return 0;
 }
 
-class NamedPipeUsers : public testing::PipeTest {
+class NamedPipeUsers : public testing::MultiUserPipeTest {
  protected:
-  void SetUp() override {
-    PipeTest::SetUp();
-    if (::geteuid() == 0) testing::share_with_other_users(directory());
-  }
-
   // Runs the client loop as `user` against a fresh instance that greets its client; the
   // helper's exit status (0 or a Win32 error).
   int open_as(const testing::TestUser& user, const SecurityDescriptor& security,

@@ -194,12 +194,8 @@ class Conversation {
   int from_child_ = -1;
 };
 
-class NamespaceUsers : public testing::PipeTest {
+class NamespaceUsers : public testing::MultiUserPipeTest {
  protected:
-  void SetUp() override {
-    PipeTest::SetUp();
-    if (::geteuid() == 0) testing::share_with_other_users(directory());
-  }
   // What is in the namespace now.
   std::vector<std::string> entries() {
     std::vector<std::string> out;

@@ -82,6 +82,11 @@ void share_with_other_users(const std::string& directory) {
   ASSERT_EQ(::chmod(directory.c_str(), 01777), 0) << std::strerror(errno);
 }
 
+void MultiUserPipeTest::SetUp() {
+  PipeTest::SetUp();
+  if (::geteuid() == 0) share_with_other_users(directory());
+}
+
 bool run_helper_as_if_requested(int argc, char** argv, int* exit_code) {
   // argv: self --sluice-helper --sluice-helper-as <user> <name> args...
   if (argc < 5 || std::strcmp(argv[2], kHelperAsFlag) != 0) return false;

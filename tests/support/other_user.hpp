@@ -1,7 +1,7 @@
 // Multi-user tests: helper processes that run as other users, against a namespace they share.
 //
-//   SLUICE_SKIP_UNLESS_ROOT();                                  // the reason is printed
-//   share_with_other_users(directory());                        // the test's namespace
+//   class Users : public MultiUserPipeTest {};                  // a namespace they share
+//   SLUICE_SKIP_UNLESS_ROOT();                                  // in each test; says why
 //   auto child = spawn_helper_as(kAlice, "open_as_client", {directory(), name});
 //
 // The helper switches its whole process (glibc's setgroups, setresgid, setresuid) before its
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "helper_process.hpp"
+#include "pipe_fixture.hpp"
 
 namespace sluice::testing {
 
@@ -38,6 +39,13 @@ Result<Process> spawn_helper_as(const TestUser& user, const std::string& name,
 /// Makes a test's private namespace usable by other users: root-owned, sticky, world-writable
 /// (what the machine namespace is), with the path to it searchable.
 void share_with_other_users(const std::string& directory);
+
+/// A PipeTest whose namespace other users can reach when the test runs as root (it cannot
+/// switch users otherwise, and skips with SLUICE_SKIP_UNLESS_ROOT).
+class MultiUserPipeTest : public PipeTest {
+ protected:
+  void SetUp() override;
+};
 
 /// Runs a helper `spawn_helper_as` started; returns true (and sets *exit_code) if argv asks.
 bool run_helper_as_if_requested(int argc, char** argv, int* exit_code);
