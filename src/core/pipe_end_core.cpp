@@ -543,21 +543,17 @@ bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
   auto progress_or_abort = [&] {
     return progressed() || abort_word_.load(std::memory_order_acquire) != token.abort;
   };
-  auto changed = [&] {
-    return progress_or_abort() || peer_word.load(std::memory_order_acquire) != token.peer_seq;
-  };
-  // Tells a wake that brought something from one that brought nothing, and returns true.
-  auto woken = [&] {
-    if (progress_or_abort())
-      idle_wakes_ = 0;
-    else
-      ++idle_wakes_;
+  auto rang = [&] { return peer_word.load(std::memory_order_acquire) != token.peer_seq; };
+  auto changed = [&] { return progress_or_abort() || rang(); };
+  // Counts the wakes in a row that brought nothing, and returns true.
+  auto woken = [&](bool useful) {
+    idle_wakes_ = useful ? 0 : idle_wakes_ + 1;
     return true;
   };
   if (idle_wakes_ >= kIdleWakeLimit) {
     // The peer kept ringing with nothing to show: from now on one look per pause, sleeping on
     // our own abort word only (a hang-up, a cancel or a close still wake us at once).
-    if (progress_or_abort()) return woken();
+    if (progress_or_abort()) return woken(true);
     Deadline pause = Clock::now() + kIdleWakePause;
     if (deadline && *deadline < *pause) pause = deadline;
     os::FutexWaiter waiter[1] = {{&abort_word_, token.abort, false}};
@@ -565,15 +561,17 @@ bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
       SleepNotice asleep;
       (void)os::futex_wait_any(waiter, 1, pause);
     }
-    if (deadline && Clock::now() >= *deadline && !changed()) return false;
-    return woken();
+    bool useful = progress_or_abort();
+    if (!useful && deadline && Clock::now() >= *deadline && !rang()) return false;
+    return woken(useful);
   }
   // Spin first: a wake-up costs 13–25 us here, far more than a busy peer needs to answer.
   auto start = Clock::now();
   for (std::uint32_t i = 1;; ++i) {
-    if (changed()) {
-      if (progress_or_abort()) spin_ns_ = std::min(spin_ns_ * 2, kMaxSpinNs);
-      return woken();
+    bool useful = progress_or_abort();
+    if (useful || rang()) {
+      if (useful) spin_ns_ = std::min(spin_ns_ * 2, kMaxSpinNs);
+      return woken(useful);
     }
     if (spin_ns_ == 0) break;  // spinning has not paid off lately
     cpu_relax();
@@ -601,11 +599,11 @@ bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
   flag.fetch_and(~shm::kWaitFutex, std::memory_order_relaxed);
   // The peer answered within the longest spin we allow, so spinning would have saved this sleep:
   // how a budget at nothing comes back (a ping-pong peer answers in about a microsecond).
-  if (static_cast<std::uint64_t>((Clock::now() - start).count()) < kMaxSpinNs &&
-      progress_or_abort())
+  bool useful = progress_or_abort();
+  if (useful && static_cast<std::uint64_t>((Clock::now() - start).count()) < kMaxSpinNs)
     spin_ns_ = std::max(spin_ns_ * 2, kMinSpinNs);
-  if (!in_time && !changed()) return false;
-  return woken();
+  if (!in_time && !useful && !rang()) return false;
+  return woken(useful);
 }
 
 // ---------------------------------------------------------------------------------------------
