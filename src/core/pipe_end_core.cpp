@@ -565,6 +565,10 @@ bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
     if (!useful && deadline && Clock::now() >= *deadline && !rang()) return false;
     return woken(useful);
   }
+  // The peer's word moved before this wait began: the caller's token is older than what it has
+  // read since (a message streaming in), which says nothing about the peer. It looks again
+  // with a new token; only a ring during a wait counts as one that brought nothing.
+  if (rang() && !progress_or_abort()) return true;
   // Spin first: a wake-up costs 13–25 us here, far more than a busy peer needs to answer.
   auto start = Clock::now();
   for (std::uint32_t i = 1;; ++i) {
