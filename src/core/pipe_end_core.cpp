@@ -695,9 +695,22 @@ Result<std::size_t> PipeEndCore::write(std::span<const std::byte> data) {
 
 bool PipeEndCore::append_some_locked(WriteProgress& w) {
   shm::Channel& ch = conn_->channel;
-  // Queue the whole write (in fragments when the ring is short of room).
-  // TODO(compat): a write larger than the free ring space becomes visible piece by piece; out-of-
-  // line segments (DESIGN.md decision 6) would make it visible whole at once, as on Windows.
+  std::uint32_t whole = shm::kFirst | shm::kLast;
+  if (w.data.size() <= shm::kMaxArenaSize) {
+    // One fragment, in the ring or the arena: the reader sees the whole write at once.
+    auto appended = ch.append_whole(w.data.data(), w.data.size(), whole);
+    if (!appended) {
+      w.error = appended.error();
+      return false;
+    }
+    if (!*appended) return false;  // no room now
+    w.ring_from = ch.last_fragment_at();
+    w.ring_to = ch.ring_end();
+    w.done = w.data.size();
+    w.first = false;
+  }
+  // Larger than the arena can hold: in fragments, as the ring makes room.
+  // TODO(compat): such a write becomes visible piece by piece, unlike on Windows.
   while (w.first || w.done < w.data.size()) {
     std::size_t left = w.data.size() - w.done;
     auto room = ch.fragment_room(left);
@@ -707,7 +720,7 @@ bool PipeEndCore::append_some_locked(WriteProgress& w) {
     }
     std::size_t chunk = *room < 0 ? 0 : std::min(left, static_cast<std::size_t>(*room));
     if (chunk == 0 && !(left == 0 && *room >= 0)) return false;  // no room now
-    std::uint32_t flags = shm::kFirst | shm::kLast;
+    std::uint32_t flags = whole;
     if (type_ == PipeType::kMessage)
       flags = (w.first ? shm::kFirst : 0) | (chunk == left ? shm::kLast : 0);
     if (w.first) w.ring_from = ch.ring_end();
@@ -785,21 +798,24 @@ Result<std::size_t> PipeEndCore::write_nowait_locked(std::span<const std::byte> 
   std::uint64_t rest = data.size() - handoff;
   std::uint64_t quota = own_quota();
   std::uint64_t free = *queued >= quota ? 0 : quota - *queued;
-  auto room = ch.fragment_room();
-  if (!room) return room.error();
   std::uint32_t whole = shm::kFirst | shm::kLast;
-  if (rest <= free && *room >= 0 && data.size() <= static_cast<std::uint64_t>(*room)) {
-    ch.append(data.data(), data.size(), whole);
-    ch.writes_completed_through(ch.ring_end());
-    return data.size();
+  if (rest <= free && data.size() <= shm::kMaxArenaSize) {
+    auto appended = ch.append_whole(data.data(), data.size(), whole);
+    if (!appended) return appended.error();
+    if (*appended) {
+      ch.writes_completed_through(ch.ring_end());
+      return data.size();
+    }
   }
   // Data-transfer.md §2.2: the buffered part is all or nothing; a byte pipe still hands bytes
   // to readers that wait, a message pipe serves nobody.
-  if (type_ == PipeType::kByte && handoff > 0 && *room >= 0 &&
-      handoff <= static_cast<std::uint64_t>(*room)) {
-    ch.append(data.data(), handoff, whole);
-    ch.writes_completed_through(ch.ring_end());
-    return static_cast<std::size_t>(handoff);
+  if (type_ == PipeType::kByte && handoff > 0 && handoff <= shm::kMaxArenaSize) {
+    auto appended = ch.append_whole(data.data(), static_cast<std::size_t>(handoff), whole);
+    if (!appended) return appended.error();
+    if (*appended) {
+      ch.writes_completed_through(ch.ring_end());
+      return static_cast<std::size_t>(handoff);
+    }
   }
   return std::size_t{0};
 }

@@ -35,14 +35,19 @@ std::uint64_t random_key() {
 }  // namespace
 
 std::uint64_t ring_capacity_for(std::uint32_t quota) noexcept {
-  std::uint64_t want = std::max<std::uint64_t>(kMinRingCapacity, 2ull * quota);
+  constexpr std::uint64_t kSmallest = 64 * 1024;
+  constexpr std::uint64_t kFramingRoomCap = 256 * 1024;
+  // A one-byte write takes 32 ring bytes (header + padding): 32 × quota holds a quota of them.
+  std::uint64_t framing = std::min<std::uint64_t>(32ull * quota, kFramingRoomCap);
+  std::uint64_t want = std::max<std::uint64_t>({kSmallest, 2ull * quota, framing});
   return std::min(std::bit_ceil(want), kMaxRingCapacity);
 }
 
 Result<Channel> Channel::create(std::uint32_t quota) {
   Channel c;
   c.capacity_ = ring_capacity_for(quota);
-  auto seg = os::create_sealed_segment("sluice-ring", kHeaderSize + c.capacity_);
+  auto seg = os::create_growable_segment("sluice-ring", kHeaderSize + c.capacity_,
+                                         kHeaderSize + c.capacity_);
   if (!seg) return seg.error();
   c.own_ = std::move(*seg);
   auto* header = new (c.own_.map.address()) SegmentHeader{};
@@ -56,14 +61,24 @@ Result<Channel> Channel::create(std::uint32_t quota) {
 }
 
 namespace {
-// The ring capacity a segment's header claims, once the header is one a sluice end wrote.
-Result<std::uint64_t> checked_capacity(const os::Mapping& map) {
-  const auto* header = static_cast<const SegmentHeader*>(map.address());
-  std::uint64_t capacity = header->ring_capacity;
+// Maps the header and ring of a data segment, once the header is one a sluice end wrote; the
+// ring capacity it claims is returned in `capacity`.
+Result<os::Mapping> map_ring_segment(int fd, bool writable, std::uint64_t* capacity) {
+  auto size = os::segment_size(fd);
+  if (!size) return size.error();
+  if (*size < kHeaderSize + kMinRingCapacity) return errc::kBadPipe;
+  auto map = os::map_segment_range(
+      fd, 0, static_cast<std::size_t>(std::min<std::uint64_t>(*size, kHeaderSize + kMaxRingCapacity)),
+      writable);
+  if (!map) return map.error();
+  const auto* header = static_cast<const SegmentHeader*>(map->address());
+  std::uint64_t claimed = header->ring_capacity;
   if (header->magic != kSegmentMagic || header->version != kLayoutVersion ||
-      !std::has_single_bit(capacity) || capacity + kHeaderSize != map.size())
+      !std::has_single_bit(claimed) || claimed < kMinRingCapacity ||
+      claimed + kHeaderSize > map->size())
     return errc::kBadPipe;
-  return capacity;
+  *capacity = claimed;
+  return map;
 }
 }  // namespace
 
@@ -72,13 +87,11 @@ Result<void> Channel::attach_peer(os::UniqueFd peer_fd) {
   // the kernel's slow path (a writable page look-up first fails and walks the VMAs), which cost
   // a blocked reader about 5 % of its CPU in the echo benchmark. Sealing no longer keeps the
   // peer's segment read-only for us anyway (an end that is shared maps its segments writable).
-  auto map = os::map_shared_segment(peer_fd.get(), kHeaderSize + kMinRingCapacity,
-                                  kHeaderSize + kMaxRingCapacity);
+  std::uint64_t capacity = 0;
+  auto map = map_ring_segment(peer_fd.get(), true, &capacity);
   if (!map) return map.error();
-  auto capacity = checked_capacity(*map);
-  if (!capacity) return capacity.error();
   const auto* header = static_cast<const SegmentHeader*>(map->address());
-  peer_capacity_ = *capacity;
+  peer_capacity_ = capacity;
   peer_tag_key_ = header->tag_key;
   peer_map_ = std::move(*map);
   peer_ring_ = static_cast<const std::byte*>(peer_map_.address()) + kHeaderSize;
@@ -88,14 +101,12 @@ Result<void> Channel::attach_peer(os::UniqueFd peer_fd) {
 
 Result<Channel> Channel::adopt(os::UniqueFd own, os::UniqueFd peer,
                                std::uint32_t fragment_offset) {
-  auto map = os::map_shared_segment(own.get(), kHeaderSize + kMinRingCapacity,
-                                    kHeaderSize + kMaxRingCapacity);
+  std::uint64_t capacity = 0;
+  auto map = map_ring_segment(own.get(), true, &capacity);
   if (!map) return map.error();
-  auto capacity = checked_capacity(*map);
-  if (!capacity) return capacity.error();
   const auto* header = static_cast<const SegmentHeader*>(map->address());
   Channel c;
-  c.capacity_ = *capacity;
+  c.capacity_ = capacity;
   c.own_tag_key_ = header->tag_key;
   c.own_.fd = std::move(own);
   c.own_.map = std::move(*map);
@@ -125,6 +136,18 @@ Result<void> Channel::reload_positions(std::uint32_t fragment_offset) {
   // What we saw of the peer's reading is still true (it only grows), but other holders may
   // have written a whole ring since: the peer has read at least what no longer fits.
   if (write_end_ - seen_peer_read_pos_ > capacity_) seen_peer_read_pos_ = write_end_ - capacity_;
+  // Another holder may have grown the arena: map what it has now.
+  std::uint64_t arena_size = h.arena_size.load(std::memory_order_acquire);
+  std::uint64_t arena_head = h.arena_head.load(std::memory_order_acquire);
+  if (arena_size > kMaxArenaSize || arena_head > arena_size) return errc::kBadPipe;
+  if (arena_size > arena_size_) {
+    auto map = os::map_segment_range(own_.fd.get(), kHeaderSize + capacity_, arena_size, true);
+    if (!map) return map.error();
+    own_arena_ = std::move(*map);
+    arena_size_ = arena_size;
+    arena_populated_ = 0;
+  }
+  arena_head_ = arena_head;
   return {};
 }
 
@@ -157,25 +180,63 @@ Result<std::int64_t> Channel::fragment_room_for(std::size_t want) {
 }
 
 void Channel::append(const std::byte* data, std::size_t size, std::uint32_t flags) {
+  std::uint64_t ring_bytes = kFragmentHeaderSize + padded(size);
   std::uint64_t from, to;
-  if (populate_ahead(write_end_ + kFragmentHeaderSize + padded(size), capacity_, &populated_, &from,
-                     &to))
+  if (populate_ahead(write_end_ + ring_bytes, capacity_, &populated_, &from, &to))
     os::populate_for_write(page_start(own_ring_ + from),
                            static_cast<std::size_t>(own_ring_ + to - page_start(own_ring_ + from)));
   std::uint64_t at = write_end_ & (capacity_ - 1);
   // Positions are 16-aligned and the capacity a multiple of 16: a header never wraps.
-  std::byte* header = own_ring_ + at;
   std::uint64_t pos = (at + kFragmentHeaderSize) & (capacity_ - 1);
   std::size_t first = std::min<std::size_t>(size, capacity_ - pos);
   if (size) {
     std::memcpy(own_ring_ + pos, data, first);
     if (first < size) std::memcpy(own_ring_, data + first, size - first);
   }
-  std::uint32_t length = static_cast<std::uint32_t>(size);
+  publish(ring_bytes, static_cast<std::uint32_t>(size), 0, flags);
+}
+
+Result<bool> Channel::append_whole(const std::byte* data, std::size_t size, std::uint32_t flags) {
+  auto room = fragment_room(size);
+  if (!room) return room.error();
+  if (*room < 0) return false;  // not even a header fits
+  if (size <= static_cast<std::uint64_t>(*room)) {
+    append(data, size, flags);
+    return true;
+  }
+  auto at = arena_allocate(size);
+  if (!at) return at.error();
+  if (!*at) return false;
+  std::byte* payload = static_cast<std::byte*>(own_arena_.address()) + **at;
+  std::uint64_t end = **at + size;
+  if (end > arena_populated_) {
+    // A page fault per page costs more than the copy: populate the new part in one call.
+    std::byte* first = payload + (std::max(arena_populated_, **at) - **at);
+    os::populate_for_write(page_start(first), static_cast<std::size_t>(payload + size -
+                                                                       page_start(first)));
+    arena_populated_ = end;
+  }
+  std::memcpy(payload, data, size);
+  std::uint64_t populated = populated_, from, to;
+  if (populate_ahead(write_end_ + kFragmentHeaderSize, capacity_, &populated, &from, &to)) {
+    populated_ = populated;
+    os::populate_for_write(page_start(own_ring_ + from),
+                           static_cast<std::size_t>(own_ring_ + to - page_start(own_ring_ + from)));
+  }
+  publish(kFragmentHeaderSize, static_cast<std::uint32_t>(size),
+          static_cast<std::uint32_t>(**at / kFragmentAlign), flags | kOutOfLine);
+  return true;
+}
+
+void Channel::publish(std::uint64_t ring_bytes, std::uint32_t length, std::uint32_t arena_slot,
+                      std::uint32_t flags) {
+  std::byte* header = own_ring_ + (write_end_ & (capacity_ - 1));
   std::memcpy(header, &length, sizeof length);
+  std::memcpy(header + 4, &arena_slot, sizeof arena_slot);
   std::uint64_t tag = ((write_end_ << 2) | flags) ^ own_tag_key_;
-  write_end_ += kFragmentHeaderSize + padded(size);
-  written_ += size;
+  last_fragment_at_ = write_end_;
+  write_end_ += ring_bytes;
+  written_ += length;
   // The counters go before the tag: a reader takes a fragment as soon as it sees its tag, and
   // its count of bytes read must never run ahead of the written count it compares with.
   SegmentHeader& h = own();
@@ -184,6 +245,69 @@ void Channel::append(const std::byte* data, std::size_t size, std::uint32_t flag
   // The tag goes last (release): once a reader sees it, everything above is visible too.
   __atomic_store_n(reinterpret_cast<std::uint64_t*>(header + 8), tag, __ATOMIC_RELEASE);
   signal_data();
+}
+
+Result<std::optional<std::uint64_t>> Channel::oldest_arena_payload(std::uint64_t reader_at) const {
+  // Walks this side's own fragments that the reader has not passed; a fragment is 16 ring bytes
+  // at least, so the walk is bounded by the ring.
+  for (std::uint64_t pos = reader_at; pos < write_end_;) {
+    const std::byte* header = own_ring_ + (pos & (capacity_ - 1));
+    std::uint32_t length, slot;
+    std::memcpy(&length, header, sizeof length);
+    std::memcpy(&slot, header + 4, sizeof slot);
+    std::uint64_t tag = __atomic_load_n(reinterpret_cast<const std::uint64_t*>(header + 8),
+                                        __ATOMIC_ACQUIRE) ^ own_tag_key_;
+    if (((tag >> 2) & ~std::uint64_t{kFragmentAlign - 1}) != (pos & (~std::uint64_t{0} >> 2)))
+      return errc::kBadPipe;  // our own ring, rewritten by someone else
+    if (tag & kOutOfLine) return std::optional<std::uint64_t>(std::uint64_t{slot} * kFragmentAlign);
+    pos += kFragmentHeaderSize + padded(length);
+  }
+  return std::optional<std::uint64_t>{};
+}
+
+Result<std::optional<std::uint64_t>> Channel::arena_allocate(std::uint64_t size) {
+  // The arena is a FIFO of payloads, like the ring, but each payload contiguous: the next one
+  // goes after the newest, or at the start once the oldest has left room there, or after the
+  // newest in a grown arena. A payload is free once the reader has passed its fragment.
+  size = padded(size);
+  std::uint64_t reader_at = peer().read_pos.load(std::memory_order_acquire);
+  if (reader_at > write_end_ || write_end_ - reader_at > capacity_) return errc::kBadPipe;
+  auto oldest = oldest_arena_payload(reader_at);
+  if (!oldest) return oldest.error();
+  std::optional<std::uint64_t> at;
+  std::uint64_t grow_to = 0;
+  if (!*oldest) {
+    at = 0;  // empty: start again at the front, where the pages are
+    grow_to = size;
+  } else if (**oldest < arena_head_) {  // live payloads run from *oldest up to the head
+    if (arena_head_ + size <= arena_size_) {
+      at = arena_head_;
+    } else if (size <= **oldest) {
+      at = 0;
+    } else {
+      at = arena_head_;
+      grow_to = arena_head_ + size;
+    }
+  } else if (arena_head_ + size <= **oldest) {  // wrapped: room between the head and the oldest
+    at = arena_head_;
+  }
+  if (!at) return std::optional<std::uint64_t>{};
+  if (grow_to > arena_size_) {
+    if (grow_to > kMaxArenaSize) return std::optional<std::uint64_t>{};
+    std::uint64_t new_size =
+        std::min(kMaxArenaSize, std::max<std::uint64_t>(64 * 1024, std::bit_ceil(grow_to)));
+    if (auto grown = os::grow_segment(own_.fd.get(), kHeaderSize + capacity_ + new_size); !grown)
+      return grown.error();
+    auto map = os::map_segment_range(own_.fd.get(), kHeaderSize + capacity_, new_size, true);
+    if (!map) return map.error();
+    own_arena_ = std::move(*map);
+    arena_size_ = new_size;
+    arena_populated_ = 0;  // a new mapping: its pages are looked up afresh
+    own().arena_size.store(arena_size_, std::memory_order_release);
+  }
+  arena_head_ = *at + size;
+  own().arena_head.store(arena_head_, std::memory_order_release);
+  return at;
 }
 
 bool Channel::withdraw(std::uint64_t from, std::uint64_t to, bool unfinished_message) {
@@ -200,16 +324,16 @@ bool Channel::withdraw(std::uint64_t from, std::uint64_t to, bool unfinished_mes
     std::byte* header = own_ring_ + (pos & (capacity_ - 1));
     std::uint32_t length;
     std::memcpy(&length, header, sizeof length);
-    std::uint64_t step = kFragmentHeaderSize + padded(length);
-    if (step > to - pos) return false;
     auto* tag = reinterpret_cast<std::uint64_t*>(header + 8);
     std::uint64_t seen = __atomic_load_n(tag, __ATOMIC_ACQUIRE);
     std::uint64_t decoded = seen ^ own_tag_key_;
+    std::uint64_t step = kFragmentHeaderSize + ((decoded & kOutOfLine) ? 0 : padded(length));
+    if (step > to - pos) return false;
     // A slot a later lap reused holds another offset: the reader took this fragment long ago.
     // One the reader claimed (kTaken) is its: it stays, whole.
     if (((decoded >> 2) & ~std::uint64_t{kFragmentAlign - 1}) == (pos & (~std::uint64_t{0} >> 2)) &&
         !(decoded & kTaken)) {
-      std::uint64_t flags = (decoded & 7) | kWithdrawn;
+      std::uint64_t flags = (decoded & kFragmentFlags) | kWithdrawn;
       if (unfinished_message && pos + step == to) flags |= kLast;
       std::uint64_t wanted = ((pos << 2) | flags) ^ own_tag_key_;
       // Of this swap and the reader's claim exactly one succeeds (segment_layout.hpp, kTaken).
@@ -243,10 +367,15 @@ bool Channel::populate_ahead(std::uint64_t needed, std::uint64_t capacity, std::
   // Only the first lap faults; 64 KiB ahead keeps a page fault (several microseconds) off the
   // path of every message while an idle connection still costs no ring pages. A ring smaller
   // than a chunk is left to fault on demand: its first lap has a handful of faults in the whole
-  // life of the connection, and a connection that carried one message keeps one ring page.
+  // life of the connection.
   constexpr std::uint64_t kChunk = 64 * 1024;
   constexpr std::uint64_t kPage = 4096;  // madvise wants page-aligned ranges
-  if (capacity < kChunk || *done >= capacity || needed + kChunk / 2 <= *done) return false;
+  // The first pages fault one by one: a connection that carries a few messages keeps only the
+  // pages they touched (docs/data-path.md: an idle connection costs its buffers and little more).
+  constexpr std::uint64_t kLazyStart = 16 * 1024;
+  if (capacity < kChunk || needed <= kLazyStart || *done >= capacity ||
+      needed + kChunk / 2 <= *done)
+    return false;
   *from = *done;
   *to = std::min(capacity, (std::max(needed, *done) + kChunk + kPage - 1) & ~(kPage - 1));
   *done = *to;
@@ -310,13 +439,41 @@ Result<std::optional<Channel::Fragment>> Channel::fragment_at(std::uint64_t pos)
   if (((tag >> 2) & ~std::uint64_t{kFragmentAlign - 1}) != (pos & (~std::uint64_t{0} >> 2)))
     return std::optional<Fragment>{};
   Fragment f;
+  std::uint32_t slot;
   std::memcpy(&f.length, header, sizeof f.length);
-  f.flags = static_cast<std::uint32_t>(tag & 7);
+  std::memcpy(&slot, header + 4, sizeof slot);
+  f.flags = static_cast<std::uint32_t>(tag & kFragmentFlags);
   f.taken = (tag & kTaken) != 0;
   f.raw_tag = tag ^ peer_tag_key_;
+  f.arena_offset = std::uint64_t{slot} * kFragmentAlign;
   if (pos >= peer_limit_) f.flags |= kWithdrawn;
-  if (kFragmentHeaderSize + padded(f.length) > peer_capacity_) return errc::kBadPipe;
+  // An out-of-line payload is checked against the arena where it is copied (copy_out).
+  if (ring_step(f) > peer_capacity_) return errc::kBadPipe;
   return std::optional<Fragment>(f);
+}
+
+std::uint64_t Channel::ring_step(const Fragment& f) noexcept {
+  return kFragmentHeaderSize + ((f.flags & kOutOfLine) ? 0 : padded(f.length));
+}
+
+Result<const std::byte*> Channel::peer_arena(std::uint64_t end) const {
+  std::uint64_t mapped = peer_arena_maps_.empty() ? 0 : peer_arena_maps_.back().size();
+  if (end > mapped) {
+    // The producer grew its arena since we looked; the kernel, not the peer, says how far.
+    if (end > kMaxArenaSize) return errc::kBadPipe;
+    auto size = os::segment_size(peer_fd_.get());
+    if (!size) return errc::kBadPipe;
+    std::uint64_t arena = *size > kHeaderSize + peer_capacity_ ? *size - kHeaderSize - peer_capacity_
+                                                               : 0;
+    arena = std::min(arena, kMaxArenaSize);
+    if (arena < end) return errc::kBadPipe;
+    auto map = os::map_segment_range(peer_fd_.get(), kHeaderSize + peer_capacity_,
+                                     static_cast<std::size_t>(arena), false);
+    if (!map) return errc::kBadPipe;
+    peer_arena_maps_.push_back(std::move(*map));
+    peer_arena_populated_ = 0;
+  }
+  return static_cast<const std::byte*>(peer_arena_maps_.back().address());
 }
 
 std::uint64_t* Channel::peer_tag(std::uint64_t pos) const noexcept {
@@ -349,12 +506,28 @@ void Channel::release_claim(std::uint64_t pos) {
                                     __ATOMIC_SEQ_CST);
 }
 
-void Channel::copy_out(std::uint64_t pos, std::byte* out, std::size_t size) const {
-  if (size == 0) return;  // `out` may be null then, and memcpy(null, _, 0) is undefined
-  std::uint64_t at = pos & (peer_capacity_ - 1);
+Result<void> Channel::copy_out(std::uint64_t pos, const Fragment& f, std::size_t offset,
+                               std::byte* out, std::size_t size) const {
+  if (size == 0) return {};  // `out` may be null then, and memcpy(null, _, 0) is undefined
+  if (f.flags & kOutOfLine) {
+    std::uint64_t end = f.arena_offset + f.length;
+    auto arena = peer_arena(end);
+    if (!arena) return arena.error();
+    if (end > peer_arena_populated_) {
+      // One call maps the pages a first read would otherwise fault in one by one.
+      const std::byte* from = *arena + std::max(peer_arena_populated_, f.arena_offset);
+      os::populate_for_read(page_start(from),
+                            static_cast<std::size_t>(*arena + end - page_start(from)));
+      peer_arena_populated_ = end;
+    }
+    std::memcpy(out, *arena + f.arena_offset + offset, size);
+    return {};
+  }
+  std::uint64_t at = (pos + kFragmentHeaderSize + offset) & (peer_capacity_ - 1);
   std::size_t first = std::min<std::size_t>(size, peer_capacity_ - at);
   std::memcpy(out, peer_ring_ + at, first);
   if (first < size) std::memcpy(out + first, peer_ring_, size - first);
+  return {};
 }
 
 void Channel::consume(std::uint64_t new_read_pos, std::size_t payload) noexcept {
@@ -384,7 +557,7 @@ Result<Taken> Channel::read_message(std::byte* out, std::size_t size, bool messa
     Fragment& f = **next;
     if (offset > f.length) return errc::kBadPipe;
     if (!claim(pos, f)) {
-      pos += kFragmentHeaderSize + padded(f.length);
+      pos += ring_step(f);
       offset = 0;
       // The rest of a message this read has begun was cancelled: it ends here. A message an
       // earlier read began (ERROR_MORE_DATA) just loses its rest.
@@ -395,12 +568,15 @@ Result<Taken> Channel::read_message(std::byte* out, std::size_t size, bool messa
       continue;
     }
     std::size_t take = std::min<std::size_t>(f.length - offset, size - t.bytes);
-    copy_out(pos + kFragmentHeaderSize + offset, out + t.bytes, take);
+    if (auto copied = copy_out(pos, f, offset, out + t.bytes, take); !copied) {
+      release_claim(pos);
+      return copied.error();
+    }
     t.bytes += take;
     offset += static_cast<std::uint32_t>(take);
     t.consumed = t.consumed || take > 0 || offset == f.length;
     if (offset < f.length) break;  // buffer full inside this fragment
-    pos += kFragmentHeaderSize + padded(f.length);
+    pos += ring_step(f);
     offset = 0;
     if (f.flags & kLast) {
       t.message_done = true;
@@ -428,17 +604,20 @@ Result<Taken> Channel::read_bytes(std::byte* out, std::size_t size) {
     if (offset > f.length) return errc::kBadPipe;
     if (size == 0 && f.length != offset && !(f.flags & kWithdrawn)) break;  // leaves data in place
     if (!claim(pos, f)) {
-      pos += kFragmentHeaderSize + padded(f.length);
+      pos += ring_step(f);
       offset = 0;
       continue;
     }
     std::size_t take = std::min<std::size_t>(f.length - offset, size - t.bytes);
-    copy_out(pos + kFragmentHeaderSize + offset, out + t.bytes, take);
+    if (auto copied = copy_out(pos, f, offset, out + t.bytes, take); !copied) {
+      release_claim(pos);
+      return copied.error();
+    }
     t.bytes += take;
     offset += static_cast<std::uint32_t>(take);
     t.consumed = t.consumed || take > 0 || offset == f.length;
     if (offset < f.length) break;
-    pos += kFragmentHeaderSize + padded(f.length);
+    pos += ring_step(f);
     offset = 0;
   }
   if (offset > 0) release_claim(pos);  // stopped inside a fragment: the rest may yet go
@@ -463,7 +642,7 @@ Result<Peeked> Channel::peek(std::byte* out, std::size_t size, bool message_pipe
     if (!*next) break;
     const Fragment& f = **next;
     if (offset > f.length) return errc::kBadPipe;
-    std::uint64_t step = kFragmentHeaderSize + padded(f.length);
+    std::uint64_t step = ring_step(f);
     if (f.flags & kWithdrawn) {
       // Not there for a reader: only a message already under way ends at its kLast.
       if (message_pipe && (f.flags & kLast) && p.head_message > 0) break;
@@ -474,7 +653,10 @@ Result<Peeked> Channel::peek(std::byte* out, std::size_t size, bool message_pipe
     }
     std::size_t unread = f.length - offset;
     std::size_t take = std::min<std::size_t>(unread, size - p.bytes);
-    if (out && take) copy_out(pos + kFragmentHeaderSize + offset, out + p.bytes, take);
+    if (out && take) {
+      if (auto copied = copy_out(pos, f, offset, out + p.bytes, take); !copied)
+        return copied.error();
+    }
     p.bytes += take;
     if (message_pipe) {
       p.head_message += unread;

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "os/linux/shared_memory.hpp"
 #include "shm/segment_layout.hpp"
@@ -62,6 +63,11 @@ class Channel {
   Result<std::int64_t> fragment_room(std::size_t want = ~std::size_t{0});
   /// Appends one fragment of exactly `size` bytes (size <= fragment_room()) and publishes it.
   void append(const std::byte* data, std::size_t size, std::uint32_t flags);
+  /// Appends one whole write of `size` <= kMaxArenaSize bytes as one fragment, so that the reader
+  /// sees all of it at once: in the ring when it fits the free room, else with its payload in the
+  /// arena. False when neither has room now (the caller waits for the reader); kBadPipe if the
+  /// peer's read position is corrupt, or the error that kept the arena from growing.
+  Result<bool> append_whole(const std::byte* data, std::size_t size, std::uint32_t flags);
   /// Withdraws what the peer has not taken of one write, whose fragments span ring positions
   /// [from, to) (ring_end() before and after it): a cancelled write, io-models.md §6.2. The
   /// reader skips them; they leave the quota as if read. `unfinished_message`: the
@@ -70,6 +76,8 @@ class Channel {
   bool withdraw(std::uint64_t from, std::uint64_t to, bool unfinished_message);
   /// This side's ring position after the last fragment written.
   std::uint64_t ring_end() const noexcept { return write_end_; }
+  /// This side's ring position of the last fragment written.
+  std::uint64_t last_fragment_at() const noexcept { return last_fragment_at_; }
   /// The writes up to ring position `end` have completed (see SegmentHeader::completed_end).
   void writes_completed_through(std::uint64_t end) noexcept {
     own().completed_end.store(end, std::memory_order_release);
@@ -125,10 +133,13 @@ class Channel {
  private:
   struct Fragment {
     std::uint32_t length;
-    std::uint32_t flags;   // kFirst, kLast, kWithdrawn
+    std::uint32_t flags;   // kFirst, kLast, kWithdrawn, kOutOfLine
     bool taken;            // kTaken: this reader claimed it already
     std::uint64_t raw_tag;  // as stored, for claim()
+    std::uint64_t arena_offset;  // kOutOfLine: where the payload lies in the peer's arena
   };
+  // Ring bytes the fragment occupies.
+  static std::uint64_t ring_step(const Fragment& f) noexcept;
   // The fragment at `pos`: nullopt while none is complete there, kBadPipe if its header lies.
   Result<std::optional<Fragment>> fragment_at(std::uint64_t pos) const;
   // The tag word of the peer's fragment at `pos`.
@@ -140,7 +151,20 @@ class Channel {
   // takes more, the writer may still withdraw the rest (what was taken stays taken).
   void release_claim(std::uint64_t pos);
   Result<std::int64_t> fragment_room_for(std::size_t want);
-  void copy_out(std::uint64_t pos, std::byte* out, std::size_t size) const;
+  // Copies `size` bytes of the fragment at `pos` from `offset` into its payload. kBadPipe when an
+  // out-of-line payload lies beyond the peer's arena.
+  Result<void> copy_out(std::uint64_t pos, const Fragment& f, std::size_t offset, std::byte* out,
+                        std::size_t size) const;
+  // The peer's arena, mapped to cover [0, end), or kBadPipe when the segment is shorter.
+  Result<const std::byte*> peer_arena(std::uint64_t end) const;
+  // Where a payload of `size` bytes can go in this side's arena (growing it if need be), or
+  // nullopt while the reader still holds too much of it.
+  Result<std::optional<std::uint64_t>> arena_allocate(std::uint64_t size);
+  // The arena offset of the oldest out-of-line payload the reader may still read, if any.
+  Result<std::optional<std::uint64_t>> oldest_arena_payload(std::uint64_t reader_at) const;
+  // Publishes the fragment header and the tag that makes it visible.
+  void publish(std::uint64_t ring_bytes, std::uint32_t length, std::uint32_t arena_slot,
+               std::uint32_t flags);
   void consume(std::uint64_t new_read_pos, std::size_t payload) noexcept;
   void signal_data() noexcept;
   void notify_peer(std::uint32_t waiting, std::atomic<std::uint32_t>& seq) noexcept;
@@ -153,6 +177,7 @@ class Channel {
   std::uint64_t capacity_ = 0;       // own ring
   std::uint64_t peer_capacity_ = 0;  // peer ring
   std::uint64_t write_end_ = 0;      // mirrors own().write_end (only we write it)
+  std::uint64_t last_fragment_at_ = 0;
   std::uint64_t written_ = 0;        // mirrors own().payload_written
   std::uint64_t withdrawn_ = 0;      // mirrors own().payload_withdrawn
   std::uint64_t read_pos_ = 0;       // mirrors own().read_pos
@@ -175,6 +200,17 @@ class Channel {
   static bool populate_ahead(std::uint64_t needed, std::uint64_t capacity, std::uint64_t* done,
                              std::uint64_t* from, std::uint64_t* to) noexcept;
   std::uint64_t peer_tag_key_ = 0;
+  // This side's arena: mapped read-write up to arena_size_ (mirrors own().arena_size), the next
+  // payload at arena_head_ (mirrors own().arena_head), pages populated up to arena_populated_.
+  os::Mapping own_arena_;
+  std::uint64_t arena_size_ = 0;
+  std::uint64_t arena_head_ = 0;
+  std::uint64_t arena_populated_ = 0;
+  // The reader's view of the peer's arena, extended as the peer grows it (by reads and peeks,
+  // which core serialises). Earlier mappings stay until the channel goes, so a pointer into one
+  // stays valid; the arena at most doubles each time, so there are few.
+  mutable std::vector<os::Mapping> peer_arena_maps_;
+  mutable std::uint64_t peer_arena_populated_ = 0;
 };
 
 }  // namespace sluice::shm

@@ -64,8 +64,9 @@ TEST(Channel, PartialMessageReadsContinueWhereTheyStopped) {
 }
 
 TEST(Channel, RingSizeFollowsTheQuota) {
-  EXPECT_EQ(ring_capacity_for(0), kMinRingCapacity);
-  EXPECT_EQ(ring_capacity_for(4096), 8192u);  // a 4 KiB buffer costs 8 KiB of ring
+  EXPECT_EQ(ring_capacity_for(0), 64u << 10);
+  EXPECT_EQ(ring_capacity_for(4096), 128u << 10);  // 4 096 one-byte writes, 32 ring bytes each
+  EXPECT_EQ(ring_capacity_for(64 << 10), 256u << 10);
   EXPECT_EQ(ring_capacity_for(1 << 20), 2u << 20);
   EXPECT_EQ(ring_capacity_for(0xFFFFFFFFu), kMaxRingCapacity);
 }
@@ -178,6 +179,68 @@ TEST_F(HostilePeer, ReadPositionAheadOfTheWriterIsRejected) {
   EXPECT_EQ(p.a.fragment_room().error(), errc::kBadPipe);
   p.b.own().payload_read.store(1ull << 50);
   EXPECT_EQ(p.a.unread_by_peer().error(), errc::kBadPipe);
+}
+
+// An out-of-line fragment names its payload by an arena slot the peer writes: anything beyond
+// the segment the kernel reports is refused, however the slot and length are chosen.
+TEST_F(HostilePeer, AnOutOfLinePayloadBeyondTheArenaIsRejected) {
+  struct Lie {
+    std::uint32_t slot;
+    std::uint32_t length;
+  };
+  for (Lie lie : {Lie{0, 100}, Lie{0xFFFFFFFFu, 1}, Lie{0xFFFFFFFFu, 0xFFFFFFFFu}, Lie{1, 0xFFFFFFF0u}}) {
+    Pair fresh = connected_pair();
+    p = std::move(fresh);
+    forge(0, lie.length, kFirst | kLast | kOutOfLine);
+    std::memcpy(evil_ring() + 4, &lie.slot, sizeof lie.slot);
+    EXPECT_EQ(p.b.read_bytes(out, sizeof out).error(), errc::kBadPipe) << lie.slot;
+    EXPECT_EQ(p.b.read_message(out, sizeof out).error(), errc::kBadPipe) << lie.slot;
+    EXPECT_EQ(p.b.peek(out, sizeof out, true).error(), errc::kBadPipe) << lie.slot;
+  }
+}
+
+// The same once the arena exists: a slot inside it with a length that runs past its end.
+TEST_F(HostilePeer, AnOutOfLinePayloadRunningPastTheArenaEndIsRejected) {
+  auto big = pattern(200 * 1024, 3);  // larger than the free ring room: it goes out of line
+  ASSERT_TRUE(p.a.append_whole(big.data(), big.size(), kFirst | kLast).value());
+  std::uint64_t arena = evil().arena_size.load();
+  ASSERT_GE(arena, big.size());
+  std::uint64_t at = p.a.last_fragment_at();
+  std::uint32_t length = static_cast<std::uint32_t>(arena);  // from slot 1: 16 bytes too many
+  std::uint32_t slot = 1;
+  forge(at, length, kFirst | kLast | kOutOfLine);
+  std::memcpy(evil_ring() + (at & (evil().ring_capacity - 1)) + 4, &slot, sizeof slot);
+  EXPECT_EQ(p.b.read_bytes(out, sizeof out).error(), errc::kBadPipe);
+}
+
+// A segment whose header claims a larger ring than the segment has would send reads beyond it.
+TEST(Channel, RefusesASegmentThatClaimsMoreRingThanItHas) {
+  Channel liar = Channel::create(0).value();
+  liar.own().ring_capacity = liar.own().ring_capacity * 2;
+  Channel c = Channel::create(0).value();
+  EXPECT_EQ(c.attach_peer(os::duplicate_descriptor(liar.own_fd()).value()).error(), errc::kBadPipe);
+}
+
+// Every write is visible whole: one larger than the ring's free room arrives as one fragment,
+// intact, and its arena space is used again once the reader has passed it.
+TEST(Channel, WritesLargerThanTheFreeRoomGoOutOfLineAndTheArenaIsReused) {
+  Pair p = connected_pair();
+  std::vector<std::byte> got(300 * 1024);
+  std::uint64_t arena_after_first = 0;
+  for (int round = 0; round < 20; ++round) {
+    auto data = pattern(150 * 1024 + static_cast<std::size_t>(round) * 1000, round);
+    ASSERT_TRUE(p.a.append_whole(data.data(), data.size(), kFirst | kLast).value());
+    ASSERT_EQ(p.a.peer().payload_read.load(), p.b.own().payload_read.load());
+    auto peeked = p.b.peek(nullptr, 0, true).value();
+    EXPECT_EQ(peeked.head_message, data.size()) << "visible whole";
+    auto t = p.b.read_message(got.data(), got.size()).value();
+    ASSERT_TRUE(t.message_done);
+    ASSERT_EQ(t.bytes, data.size());
+    ASSERT_EQ(std::memcmp(got.data(), data.data(), data.size()), 0) << round;
+    if (round == 0) arena_after_first = p.a.own().arena_size.load();
+  }
+  EXPECT_GT(arena_after_first, 0u);
+  EXPECT_EQ(p.a.own().arena_size.load(), arena_after_first) << "the arena grew instead of reusing";
 }
 
 TEST_F(HostilePeer, UnknownStateReadsAsClosed) {

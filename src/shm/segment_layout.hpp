@@ -1,26 +1,36 @@
 // The wire format of a data segment: what one side of a connection publishes to the other.
 //
-// Each side of a connection owns one segment (a sealed memfd) and only reads its peer's:
+// Each side of a connection owns one segment (a memfd sealed against shrinking) and only reads
+// its peer's:
 //
 //   offset 0      SegmentHeader (one page)
 //     line 0      identity: magic, version, ring capacity, producer pid, tag key  (immutable)
-//     line 1      producer:  write_end, payload_written, payload_withdrawn, completed_end
+//     line 1      producer:  write_end, payload_written, payload_withdrawn, completed_end,
+//                            arena_head, arena_size
 //     line 2      consumer:  read_pos, payload_read                     (the PEER's ring)
 //     line 3      waiters and state: waiting flags, pending read, end state
 //     line 4      futex words: data_seq, read_seq (bumped only to wake a sleeper)
 //   offset 4096   ring of `capacity` bytes holding fragments:
-//                   [u32 length][u32 0][u64 tag][payload][pad to 16]
+//                   [u32 length][u32 arena slot][u64 tag][payload][pad to 16]
 //                   tag = ((offset << 2) | flags) ^ tag_key, stored last (release); offsets
-//                   are 16-aligned, so flags (kFirst, kLast, kWithdrawn, kTaken) never touch
-//                   them
+//                   are 16-aligned, so flags (kFirst, kLast, kWithdrawn, kTaken, kOutOfLine)
+//                   never touch them
+//   offset 4096 + capacity
+//                 arena: the payload of writes that did not fit in the ring's free room, each
+//                 one contiguous, named by its fragment (kOutOfLine: the fragment carries no
+//                 payload in the ring; the arena slot is the payload's arena offset / 16). The
+//                 producer grows the segment as the arena needs (up to kMaxArenaSize); it can
+//                 never shrink, so a consumer's mapping of it stays valid.
 //
-// A write is one or more fragments; a message is the fragments from kFirst to kLast. Offsets
-// are monotonic 64-bit counts; ring position = offset & (capacity - 1). The reader knows a
-// fragment is complete by its tag, so it reads the ring line it needs anyway and never the
-// producer's hot counters; the secret tag_key keeps data that a third party feeds an honest
-// writer from ever passing for a header. Only the owner writes its segment, but for one bit: the
-// reader claims a fragment by setting kTaken in its tag. Every value read from the peer's
-// segment is validated before use.
+// A write is one fragment (the quota rule of docs/data-path.md: a write is visible whole as
+// soon as it is made, whatever the ring's room), or several only when it is larger than the
+// arena can ever hold. A message is the fragments from kFirst to kLast. Offsets are monotonic
+// 64-bit counts; ring position = offset & (capacity - 1). The reader knows a fragment is
+// complete by its tag, so it reads the ring line it needs anyway and never the producer's hot
+// counters; the secret tag_key keeps data that a third party feeds an honest writer from ever
+// passing for a header. Only the owner writes its segment, but for one bit: the reader claims a
+// fragment by setting kTaken in its tag. Every value read from the peer's segment is validated
+// before use (an arena slot against the segment's size as the kernel reports it).
 #pragma once
 
 #include <atomic>
@@ -30,12 +40,15 @@
 namespace sluice::shm {
 
 inline constexpr std::uint32_t kSegmentMagic = 0x534C5543;  // "SLUC"
-inline constexpr std::uint32_t kLayoutVersion = 5;  // 5: kTaken; 4: kWithdrawn; 3: rings 2 × quota
+inline constexpr std::uint32_t kLayoutVersion = 6;  // 6: arena; 5: kTaken; 4: kWithdrawn
 inline constexpr std::size_t kHeaderSize = 4096;
 inline constexpr std::size_t kFragmentHeaderSize = 16;
 inline constexpr std::size_t kFragmentAlign = 16;
 inline constexpr std::uint64_t kMinRingCapacity = 4 * 1024;
 inline constexpr std::uint64_t kMaxRingCapacity = 64ull * 1024 * 1024;
+/// The arena grows to at most this; a single write larger than that goes through the ring in
+/// pieces (TODO(compat): visible piece by piece, unlike Windows).
+inline constexpr std::uint64_t kMaxArenaSize = 1ull << 30;
 
 /// How a side wants to hear of its peer's progress (bits of waiting_for_data/_space).
 inline constexpr std::uint32_t kWaitFutex = 1;     ///< a thread sleeps on the peer's futex word
@@ -56,6 +69,10 @@ inline constexpr std::uint32_t kWithdrawn = 4;
 /// tag, before it copies anything. Of the reader's swap and the writer's (kWithdrawn) exactly
 /// one succeeds, so a cancelled write's fragment is either delivered or gone, never both.
 inline constexpr std::uint32_t kTaken = 8;
+/// The fragment's payload lies in the producer's arena, at its header's arena slot × 16.
+inline constexpr std::uint32_t kOutOfLine = 16;
+/// The flags a fragment carries for its reader (kTaken aside).
+inline constexpr std::uint32_t kFragmentFlags = kFirst | kLast | kWithdrawn | kOutOfLine;
 
 /// The state of the end that owns the segment, as its peer sees it.
 enum class EndState : std::uint32_t {
@@ -83,6 +100,10 @@ struct alignas(64) SegmentHeader {
   /// a reader drops when this side dies (io-models.md §6.3: a terminated process's pending write
   /// leaves the pipe).
   std::atomic<std::uint64_t> completed_end;
+  /// Where the next arena payload goes, and the arena's size: the producer's own bookkeeping,
+  /// here so that every process holding the end allocates alike (a reader never uses them).
+  std::atomic<std::uint64_t> arena_head;
+  std::atomic<std::uint64_t> arena_size;
 
   // line 2: the peer's ring, as consumer.
   alignas(64) std::atomic<std::uint64_t> read_pos;         ///< ring bytes of the peer's ring freed
@@ -114,10 +135,13 @@ static_assert(offsetof(SegmentHeader, data_seq) == 256);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 
-/// The ring capacity used for a direction whose quota is `quota`: twice the quota (room for a
-/// quota of data with its fragment headers), a power of two, at least 4 KiB.
-/// TODO(compat): a quota of thousands of tiny messages needs more room than that; a writer then
-/// waits for ring room before the quota says so.
+/// The ring capacity used for a direction whose quota is `quota`, a power of two: at least
+/// 64 KiB and twice the quota, and room for a quota's worth of one-byte writes (32 ring bytes
+/// each) up to 256 KiB, so that the framing does not make a writer wait before the quota rule
+/// says it must (docs/data-path.md). Writes that do not fit the free room go to the arena.
+/// TODO(compat): from a quota of 16 KiB up, more than capacity / 32 unread writes of fewer than
+/// 16 bytes fill the ring first (8 192 at the C++ API's default 64 KiB); the writer then waits
+/// for the reader before the quota says so.
 std::uint64_t ring_capacity_for(std::uint32_t quota) noexcept;
 
 }  // namespace sluice::shm

@@ -17,6 +17,8 @@ namespace {
 // reads (our ring, our counters of its ring, our waiter flags); nothing in it steers this process
 // without validation. Size seals stay: a truncated memfd would SIGBUS every mapper.
 constexpr int kSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+// A growable segment: growth never takes anything from a mapper, shrinking would.
+constexpr int kGrowableSeals = F_SEAL_SHRINK | F_SEAL_SEAL;
 }
 
 Mapping::Mapping(Mapping&& other) noexcept
@@ -39,15 +41,55 @@ void Mapping::reset() noexcept {
   size_ = 0;
 }
 
-Result<OwnedSegment> create_sealed_segment(const char* debug_name, std::size_t size) {
+namespace {
+Result<OwnedSegment> create_segment(const char* debug_name, std::size_t size, std::size_t mapped,
+                                    int seals) {
   UniqueFd fd(::memfd_create(debug_name, MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!fd) return last_errno();
   if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) return last_errno();
-  void* address = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  void* address = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
   if (address == MAP_FAILED) return last_errno();
-  Mapping map(address, size);
-  if (::fcntl(fd.get(), F_ADD_SEALS, kSeals) != 0) return last_errno();
+  Mapping map(address, mapped);
+  if (::fcntl(fd.get(), F_ADD_SEALS, seals) != 0) return last_errno();
   return OwnedSegment{std::move(fd), std::move(map)};
+}
+}  // namespace
+
+Result<OwnedSegment> create_sealed_segment(const char* debug_name, std::size_t size) {
+  return create_segment(debug_name, size, size, kSeals);
+}
+
+Result<OwnedSegment> create_growable_segment(const char* debug_name, std::size_t size,
+                                             std::size_t mapped) {
+  return create_segment(debug_name, size, mapped, kGrowableSeals);
+}
+
+Result<void> grow_segment(int fd, std::size_t size) {
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) return last_errno();
+  if (static_cast<std::size_t>(st.st_size) >= size) return {};
+  if (::ftruncate(fd, static_cast<off_t>(size)) != 0) return last_errno();
+  return {};
+}
+
+Result<std::size_t> segment_size(int fd) {
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) return last_errno();
+  return static_cast<std::size_t>(st.st_size);
+}
+
+Result<Mapping> map_segment_range(int fd, std::size_t offset, std::size_t length, bool writable) {
+  int seals = ::fcntl(fd, F_GET_SEALS);
+  if (seals < 0 || (seals & kGrowableSeals) != kGrowableSeals) return errc::kBadPipe;
+  struct stat st{};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return errc::kBadPipe;
+  if (length == 0 || offset % 4096 != 0 || offset + length < offset ||
+      static_cast<std::size_t>(st.st_size) < offset + length)
+    return errc::kBadPipe;
+  int protection = writable ? PROT_READ | PROT_WRITE : PROT_READ;
+  void* address = ::mmap(nullptr, length, protection, MAP_SHARED, fd, static_cast<off_t>(offset));
+  if (address == MAP_FAILED) return last_errno();
+  return Mapping(address, length);
 }
 
 void populate_for_write(void* address, std::size_t size) noexcept {

@@ -41,6 +41,21 @@ struct OwnedSegment {
 /// (SHRINK | GROW | SEAL).
 Result<OwnedSegment> create_sealed_segment(const char* debug_name, std::size_t size);
 
+/// Creates a zero-filled segment of `size` bytes that only its creator can grow: sealed against
+/// shrinking (SHRINK | SEAL), never against growth, so that its producer can extend it while its
+/// peer keeps its mappings (nothing a mapper touches can ever disappear). Maps the first
+/// `mapped` bytes read-write.
+Result<OwnedSegment> create_growable_segment(const char* debug_name, std::size_t size,
+                                             std::size_t mapped);
+/// Grows the segment `fd` to `size` bytes (a no-op if it is that large already).
+Result<void> grow_segment(int fd, std::size_t size);
+/// The current size of the segment `fd` (what the kernel says, whatever its producer claims).
+Result<std::size_t> segment_size(int fd);
+/// Checks that `fd` is a memfd sealed at least against shrinking, at least `offset + length`
+/// bytes long, and maps [offset, offset + length) shared, writable or read-only. `offset` must be
+/// a multiple of the page size. Errors: kBadPipe for anything that is not such a segment.
+Result<Mapping> map_segment_range(int fd, std::size_t offset, std::size_t length, bool writable);
+
 /// Allocates and maps the pages of [address, address + size) ahead of the writes that would
 /// otherwise take a page fault each (several microseconds on the data path). Best effort.
 void populate_for_write(void* address, std::size_t size) noexcept;
