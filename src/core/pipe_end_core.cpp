@@ -319,7 +319,8 @@ void PipeEndCore::handshake(os::UniqueFd socket) {
   auto conn = std::make_unique<Connection>();
   conn->channel = std::move(*next_channel_);
   next_channel_.reset();
-  if (!conn->channel.attach_peer(std::move(client_segment))) {
+  auto segment = conn->channel.descriptor_for_peer();  // read-only: the client never writes it
+  if (!segment || !conn->channel.attach_peer(std::move(client_segment))) {
     reply.status = static_cast<std::uint32_t>(errc::kBadPipe);
     (void)transport::send_reply(socket.get(), reply, -1);
     next_channel_.emplace(std::move(conn->channel));
@@ -333,13 +334,12 @@ void PipeEndCore::handshake(os::UniqueFd socket) {
   peer_hung_up_.store(false);
   stop_listening_locked();
   int reply_socket = conn->socket.get();
-  int segment = conn->channel.own_fd();
   conn_ = std::move(conn);
   had_client_ = true;
   // Connected before the reply leaves: once the client's open returns, the server end must
   // already behave as connected (ERROR_PIPE_CONNECTED, reads, writes).
   state_ = InstanceState::kConnected;
-  if (!transport::send_reply(reply_socket, reply, segment)) {
+  if (!transport::send_reply(reply_socket, reply, segment->get())) {
     // The client gave up waiting: to us it connected and closed at once.
     peer_hung_up_.store(true);
   }
@@ -376,7 +376,10 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_
     transport::Hello hello;
     hello.desired_access = o.desired_access;
     hello.qos = transport::encode_qos(o.qos);
-    if (!transport::send_hello(socket->get(), hello, channel->own_fd())) continue;
+    auto segment = channel->descriptor_for_peer();  // read-only: the server never writes it
+    if (!segment) return segment.error();
+    if (!transport::send_hello(socket->get(), hello, segment->get())) continue;
+    segment->reset();
     if (!os::socket_wait_readable(socket->get(), kHandshakeTimeout)) continue;
     os::UniqueFd server_segment;
     auto reply = transport::receive_reply(socket->get(), &server_segment);

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstring>
 #include <new>
+#include <vector>
 
 #include "os/linux/directory.hpp"
 #include "os/linux/futex.hpp"
@@ -60,6 +61,10 @@ Result<Channel> Channel::create(std::uint32_t quota) {
   return c;
 }
 
+Result<os::UniqueFd> Channel::descriptor_for_peer() const {
+  return os::read_only_descriptor(own_.fd.get());
+}
+
 namespace {
 // Maps the header and ring of a data segment, once the header is one a sluice end wrote; the
 // ring capacity it claims is returned in `capacity`.
@@ -83,12 +88,12 @@ Result<os::Mapping> map_ring_segment(int fd, bool writable, std::uint64_t* capac
 }  // namespace
 
 Result<void> Channel::attach_peer(os::UniqueFd peer_fd) {
-  // Mapped writable though we only read it: a futex word in a read-only mapping is looked up on
-  // the kernel's slow path (a writable page look-up first fails and walks the VMAs), which cost
-  // a blocked reader about 5 % of its CPU in the echo benchmark. Sealing no longer keeps the
-  // peer's segment read-only for us anyway (an end that is shared maps its segments writable).
+  // Read-only: the descriptor is (Channel::descriptor_for_peer). A futex word in a read-only mapping is
+  // looked up on the kernel's slow path (a writable look-up first fails), which cost a blocked
+  // reader about 5 % of its CPU in the echo benchmark once: the price of a peer that cannot
+  // write what it does not own.
   std::uint64_t capacity = 0;
-  auto map = map_ring_segment(peer_fd.get(), true, &capacity);
+  auto map = map_ring_segment(peer_fd.get(), false, &capacity);
   if (!map) return map.error();
   const auto* header = static_cast<const SegmentHeader*>(map->address());
   peer_capacity_ = capacity;
@@ -313,13 +318,20 @@ Result<std::optional<std::uint64_t>> Channel::arena_allocate(std::uint64_t size)
 bool Channel::withdraw(std::uint64_t from, std::uint64_t to, bool unfinished_message) {
   // A long write may have gone round the ring: what is unread starts at the reader's position
   // (a fragment boundary), never more than a ring behind. Lengths are read back from the ring,
-  // which the peer could have scribbled on, so the walk stops at anything that does not fit.
+  // which other holders of this end share, so the walk stops at anything that does not fit.
   if (to < from || to > write_end_) return false;
   std::uint64_t reader_at = peer().read_pos.load(std::memory_order_acquire);
   if (reader_at > from && reader_at <= to && reader_at % kFragmentAlign == 0) from = reader_at;
   if (to - from > capacity_) return false;
-  std::uint64_t withdrawn = 0;
-  bool all_taken = true;
+  struct Marked {
+    std::uint64_t pos;
+    std::uint64_t* tag;
+    std::uint64_t plain;  // the tag as it was
+    std::uint32_t length;
+    bool last;            // the write's last fragment
+  };
+  std::vector<Marked> marked;
+  // 1. Mark every fragment of the write the reader may not have taken yet as being withdrawn.
   for (std::uint64_t pos = from; pos < to;) {
     std::byte* header = own_ring_ + (pos & (capacity_ - 1));
     std::uint32_t length;
@@ -328,29 +340,43 @@ bool Channel::withdraw(std::uint64_t from, std::uint64_t to, bool unfinished_mes
     std::uint64_t seen = __atomic_load_n(tag, __ATOMIC_ACQUIRE);
     std::uint64_t decoded = seen ^ own_tag_key_;
     std::uint64_t step = kFragmentHeaderSize + ((decoded & kOutOfLine) ? 0 : padded(length));
-    if (step > to - pos) return false;
+    if (step > to - pos) break;
     // A slot a later lap reused holds another offset: the reader took this fragment long ago.
-    // One the reader claimed (kTaken) is its: it stays, whole.
     if (((decoded >> 2) & ~std::uint64_t{kFragmentAlign - 1}) == (pos & (~std::uint64_t{0} >> 2)) &&
-        !(decoded & kTaken)) {
-      std::uint64_t flags = (decoded & kFragmentFlags) | kWithdrawn;
-      if (unfinished_message && pos + step == to) flags |= kLast;
-      std::uint64_t wanted = ((pos << 2) | flags) ^ own_tag_key_;
-      // Of this swap and the reader's claim exactly one succeeds (segment_layout.hpp, kTaken).
-      if (__atomic_compare_exchange_n(tag, &seen, wanted, false, __ATOMIC_SEQ_CST,
-                                      __ATOMIC_SEQ_CST)) {
-        all_taken = false;
-        if (!(decoded & kWithdrawn)) withdrawn += length;
-      }
+        !(decoded & kWithdrawn)) {
+      __atomic_store_n(tag, seen ^ kWithdrawing, __ATOMIC_RELAXED);
+      marked.push_back({pos, tag, seen, length, pos + step == to});
     }
     pos += step;
+  }
+  // 2. Pairs with the reader's fence between its claim and its second look at the tag: either
+  // it sees our mark, or we see its claim.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  std::uint64_t claim = peer().claim.load(std::memory_order_relaxed);
+  std::uint64_t claimed_at = claim >> 1;
+  bool claim_active = (claim & kClaimActive) != 0;
+  // 3. What the reader has claimed is its own; the rest is withdrawn.
+  std::uint64_t withdrawn = 0;
+  bool all_taken = true;
+  for (const Marked& m : marked) {
+    bool readers = m.pos < claimed_at || (m.pos == claimed_at && claim_active);
+    std::uint64_t decoded = m.plain ^ own_tag_key_;
+    std::uint64_t next = m.plain;
+    if (!readers) {
+      std::uint64_t flags = (decoded & kFragmentFlags) | kWithdrawn;
+      if (unfinished_message && m.last) flags |= kLast;
+      next = ((m.pos << 2) | flags) ^ own_tag_key_;
+      withdrawn += m.length;
+      all_taken = false;
+    }
+    __atomic_store_n(m.tag, next, __ATOMIC_RELEASE);
   }
   withdrawn_ += withdrawn;
   own().payload_withdrawn.store(withdrawn_, std::memory_order_release);
   // A message whose end was never written needs one, for a reader that took all we queued.
   if (unfinished_message) terminator_owed_ = true;
   (void)fragment_room(0);  // writes the terminator now if there is room
-  signal_data();           // a sleeping reader skips what was withdrawn
+  signal_data();           // a reader waits out kWithdrawing; a sleeping one skips what went
   return all_taken;
 }
 
@@ -438,13 +464,12 @@ Result<std::optional<Channel::Fragment>> Channel::fragment_at(std::uint64_t pos)
   std::uint64_t tag = __atomic_load_n(peer_tag(pos), __ATOMIC_ACQUIRE) ^ peer_tag_key_;
   if (((tag >> 2) & ~std::uint64_t{kFragmentAlign - 1}) != (pos & (~std::uint64_t{0} >> 2)))
     return std::optional<Fragment>{};
+  if (tag & kWithdrawing) return std::optional<Fragment>{};  // the writer is deciding
   Fragment f;
   std::uint32_t slot;
   std::memcpy(&f.length, header, sizeof f.length);
   std::memcpy(&slot, header + 4, sizeof slot);
   f.flags = static_cast<std::uint32_t>(tag & kFragmentFlags);
-  f.taken = (tag & kTaken) != 0;
-  f.raw_tag = tag ^ peer_tag_key_;
   f.arena_offset = std::uint64_t{slot} * kFragmentAlign;
   if (pos >= peer_limit_) f.flags |= kWithdrawn;
   // An out-of-line payload is checked against the arena where it is copied (copy_out).
@@ -476,34 +501,31 @@ Result<const std::byte*> Channel::peer_arena(std::uint64_t end) const {
   return static_cast<const std::byte*>(peer_arena_maps_.back().address());
 }
 
-std::uint64_t* Channel::peer_tag(std::uint64_t pos) const noexcept {
-  // The peer's ring is mapped writable for the reader's one bit (kTaken).
-  return reinterpret_cast<std::uint64_t*>(const_cast<std::byte*>(peer_ring_) +
-                                          (pos & (peer_capacity_ - 1)) + 8);
+const std::uint64_t* Channel::peer_tag(std::uint64_t pos) const noexcept {
+  return reinterpret_cast<const std::uint64_t*>(peer_ring_ + (pos & (peer_capacity_ - 1)) + 8);
 }
 
-bool Channel::claim(std::uint64_t pos, Fragment& f) {
-  if (f.flags & kWithdrawn) return false;
-  if (f.taken) return true;
-  std::uint64_t expected = f.raw_tag;  // only a tag the peer wrote for `pos` changes
-  if (__atomic_compare_exchange_n(peer_tag(pos), &expected, f.raw_tag ^ kTaken, false,
-                                  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-    f.taken = true;
-    return true;
+Channel::Claim Channel::claim(std::uint64_t pos, Fragment& f) {
+  if (f.flags & kWithdrawn) return Claim::kSkip;
+  std::uint64_t word = (pos << 1) | kClaimActive;
+  if (own().claim.load(std::memory_order_relaxed) != word) {
+    own().claim.store(word, std::memory_order_relaxed);
+    // Pairs with the writer's fence in withdraw(): it sees this claim, or we see its mark.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
   }
-  // The writer withdrew it meanwhile (its kLast may be new too); anything else is a lie, which
-  // reads as withdrawn: nothing of it is taken.
-  f.flags = static_cast<std::uint32_t>((expected ^ peer_tag_key_) & 7) | kWithdrawn;
-  return false;
+  std::uint64_t tag = __atomic_load_n(peer_tag(pos), __ATOMIC_ACQUIRE) ^ peer_tag_key_;
+  if (((tag >> 2) & ~std::uint64_t{kFragmentAlign - 1}) != (pos & (~std::uint64_t{0} >> 2)))
+    return Claim::kNotYet;  // not a tag the writer could leave here: a lie, taken as nothing
+  if (tag & kWithdrawing) return Claim::kNotYet;
+  if (tag & kWithdrawn) {
+    f.flags = static_cast<std::uint32_t>(tag & kFragmentFlags);  // its kLast may be new too
+    return Claim::kSkip;
+  }
+  return Claim::kTake;
 }
 
-void Channel::release_claim(std::uint64_t pos) {
-  std::uint64_t* tag = peer_tag(pos);
-  std::uint64_t seen = __atomic_load_n(tag, __ATOMIC_ACQUIRE);
-  if (((seen ^ peer_tag_key_) & kTaken) == 0) return;
-  // Only this reader sets or clears kTaken, and the writer never swaps a claimed tag.
-  (void)__atomic_compare_exchange_n(tag, &seen, seen ^ kTaken, false, __ATOMIC_SEQ_CST,
-                                    __ATOMIC_SEQ_CST);
+void Channel::release_claim(std::uint64_t pos) noexcept {
+  own().claim.store(pos << 1, std::memory_order_release);
 }
 
 Result<void> Channel::copy_out(std::uint64_t pos, const Fragment& f, std::size_t offset,
@@ -556,7 +578,9 @@ Result<Taken> Channel::read_message(std::byte* out, std::size_t size, bool messa
     if (!*next) break;
     Fragment& f = **next;
     if (offset > f.length) return errc::kBadPipe;
-    if (!claim(pos, f)) {
+    Claim claimed = claim(pos, f);
+    if (claimed == Claim::kNotYet) break;
+    if (claimed == Claim::kSkip) {
       pos += ring_step(f);
       offset = 0;
       // The rest of a message this read has begun was cancelled: it ends here. A message an
@@ -603,7 +627,9 @@ Result<Taken> Channel::read_bytes(std::byte* out, std::size_t size) {
     Fragment& f = **next;
     if (offset > f.length) return errc::kBadPipe;
     if (size == 0 && f.length != offset && !(f.flags & kWithdrawn)) break;  // leaves data in place
-    if (!claim(pos, f)) {
+    Claim claimed = claim(pos, f);
+    if (claimed == Claim::kNotYet) break;
+    if (claimed == Claim::kSkip) {
       pos += ring_step(f);
       offset = 0;
       continue;

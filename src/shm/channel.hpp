@@ -46,6 +46,8 @@ class Channel {
   bool attached() const noexcept { return static_cast<bool>(peer_map_); }
   /// Both segments' descriptors: what another holder of the end needs to map them.
   int own_fd() const noexcept { return own_.fd.get(); }
+  /// A new read-only descriptor of this side's segment: what the peer gets.
+  Result<os::UniqueFd> descriptor_for_peer() const;
   int peer_fd() const noexcept { return peer_fd_.get(); }
   SegmentHeader& own() noexcept { return *static_cast<SegmentHeader*>(own_.map.address()); }
   const SegmentHeader& own() const noexcept {
@@ -134,8 +136,6 @@ class Channel {
   struct Fragment {
     std::uint32_t length;
     std::uint32_t flags;   // kFirst, kLast, kWithdrawn, kOutOfLine
-    bool taken;            // kTaken: this reader claimed it already
-    std::uint64_t raw_tag;  // as stored, for claim()
     std::uint64_t arena_offset;  // kOutOfLine: where the payload lies in the peer's arena
   };
   // Ring bytes the fragment occupies.
@@ -143,13 +143,15 @@ class Channel {
   // The fragment at `pos`: nullopt while none is complete there, kBadPipe if its header lies.
   Result<std::optional<Fragment>> fragment_at(std::uint64_t pos) const;
   // The tag word of the peer's fragment at `pos`.
-  std::uint64_t* peer_tag(std::uint64_t pos) const noexcept;
-  // Claims the fragment at `pos` before taking anything of it (kTaken). False when the writer
-  // withdrew it first; `f` then carries the flags the writer left.
-  bool claim(std::uint64_t pos, Fragment& f);
+  const std::uint64_t* peer_tag(std::uint64_t pos) const noexcept;
+  enum class Claim { kTake, kSkip, kNotYet };
+  // Claims the fragment at `pos` before taking anything of it (segment_layout.hpp: the claim
+  // protocol). kSkip when the writer withdrew it (`f` then carries the flags the writer left),
+  // kNotYet while the writer is still deciding.
+  Claim claim(std::uint64_t pos, Fragment& f);
   // A read that ends inside the fragment at `pos` lets go of its claim: until the next read
   // takes more, the writer may still withdraw the rest (what was taken stays taken).
-  void release_claim(std::uint64_t pos);
+  void release_claim(std::uint64_t pos) noexcept;
   Result<std::int64_t> fragment_room_for(std::size_t want);
   // Copies `size` bytes of the fragment at `pos` from `offset` into its payload. kBadPipe when an
   // out-of-line payload lies beyond the peer's arena.

@@ -7,14 +7,14 @@
 //     line 0      identity: magic, version, ring capacity, producer pid, tag key  (immutable)
 //     line 1      producer:  write_end, payload_written, payload_withdrawn, completed_end,
 //                            arena_head, arena_size
-//     line 2      consumer:  read_pos, payload_read                     (the PEER's ring)
+//     line 2      consumer:  read_pos, payload_read, claim              (the PEER's ring)
 //     line 3      waiters and state: waiting flags, pending read, end state
 //     line 4      futex words: data_seq, read_seq (bumped only to wake a sleeper)
 //   offset 4096   ring of `capacity` bytes holding fragments:
 //                   [u32 length][u32 arena slot][u64 tag][payload][pad to 16]
 //                   tag = ((offset << 2) | flags) ^ tag_key, stored last (release); offsets
-//                   are 16-aligned, so flags (kFirst, kLast, kWithdrawn, kTaken, kOutOfLine)
-//                   never touch them
+//                   are 16-aligned, so flags (kFirst, kLast, kWithdrawn, kWithdrawing,
+//                   kOutOfLine) never touch them
 //   offset 4096 + capacity
 //                 arena: the payload of writes that did not fit in the ring's free room, each
 //                 one contiguous, named by its fragment (kOutOfLine: the fragment carries no
@@ -28,9 +28,21 @@
 // 64-bit counts; ring position = offset & (capacity - 1). The reader knows a fragment is
 // complete by its tag, so it reads the ring line it needs anyway and never the producer's hot
 // counters; the secret tag_key keeps data that a third party feeds an honest writer from ever
-// passing for a header. Only the owner writes its segment, but for one bit: the reader claims a
-// fragment by setting kTaken in its tag. Every value read from the peer's segment is validated
-// before use (an arena slot against the segment's size as the kernel reports it).
+// passing for a header. Only the owner writes its segment: its peer holds a read-only
+// descriptor of it and cannot open another (the memfd is mode 0400), so it cannot write, map
+// writable, punch holes or resize. The words a consumer writes (read position, claim, futex
+// words for the other direction) live in its own segment. Every value read from the peer's
+// segment is validated before use (an arena slot against the segment's size as the kernel
+// reports it).
+//
+// Cancelling a pending write races with a reader taking it; exactly one wins, without either
+// side writing the other's memory (docs/data-path.md, "Cancelled writes"):
+//   reader, per fragment F:  claim = F (active); fence; look at F's tag again:
+//                            plain → take it; kWithdrawn → skip it; kWithdrawing → not yet
+//   writer, withdrawing F:   tag |= kWithdrawing; fence; look at the reader's claim:
+//                            claim beyond F, or on F and active → the reader has it: tag back;
+//                            else → tag |= kWithdrawn (the reader's later claim will see it)
+// A reader that stops inside F lets its claim go inactive, so the rest may yet be withdrawn.
 #pragma once
 
 #include <atomic>
@@ -40,7 +52,7 @@
 namespace sluice::shm {
 
 inline constexpr std::uint32_t kSegmentMagic = 0x534C5543;  // "SLUC"
-inline constexpr std::uint32_t kLayoutVersion = 6;  // 6: arena; 5: kTaken; 4: kWithdrawn
+inline constexpr std::uint32_t kLayoutVersion = 7;  // 7: claims; 6: arena; 4: kWithdrawn
 inline constexpr std::size_t kHeaderSize = 4096;
 inline constexpr std::size_t kFragmentHeaderSize = 16;
 inline constexpr std::size_t kFragmentAlign = 16;
@@ -61,18 +73,19 @@ inline constexpr std::uint32_t kWaitShared = 4;
 /// Fragment flags.
 inline constexpr std::uint32_t kFirst = 1;
 inline constexpr std::uint32_t kLast = 2;
-/// The fragment's write was cancelled (io-models.md §6.2): a reader skips what it has not taken
+/// The fragment's write was cancelled (docs/data-path.md): a reader skips what it has not taken
 /// of it; on a fragment with kLast it ends a message the reader has begun in the same read.
-/// Set after the fact by the writer, with a compare-and-swap on the tag.
+/// Set after the fact by the writer.
 inline constexpr std::uint32_t kWithdrawn = 4;
-/// The reader has begun to take the fragment: set by the reader, with a compare-and-swap on the
-/// tag, before it copies anything. Of the reader's swap and the writer's (kWithdrawn) exactly
-/// one succeeds, so a cancelled write's fragment is either delivered or gone, never both.
-inline constexpr std::uint32_t kTaken = 8;
+/// The writer is deciding whether to withdraw the fragment (see the protocol above): a reader
+/// treats it as not there yet, and is woken when the writer has decided.
+inline constexpr std::uint32_t kWithdrawing = 8;
 /// The fragment's payload lies in the producer's arena, at its header's arena slot × 16.
 inline constexpr std::uint32_t kOutOfLine = 16;
-/// The flags a fragment carries for its reader (kTaken aside).
+/// The flags a fragment carries for its reader (kWithdrawing aside).
 inline constexpr std::uint32_t kFragmentFlags = kFirst | kLast | kWithdrawn | kOutOfLine;
+/// A claim word: (ring position << 1) | kClaimActive.
+inline constexpr std::uint64_t kClaimActive = 1;
 
 /// The state of the end that owns the segment, as its peer sees it.
 enum class EndState : std::uint32_t {
@@ -108,6 +121,8 @@ struct alignas(64) SegmentHeader {
   // line 2: the peer's ring, as consumer.
   alignas(64) std::atomic<std::uint64_t> read_pos;         ///< ring bytes of the peer's ring freed
   std::atomic<std::uint64_t> payload_read;                 ///< payload bytes of the peer's ring read
+  /// The fragment of the peer's ring this side takes or last took (kClaimActive while taking).
+  std::atomic<std::uint64_t> claim;
 
   // line 3: who sleeps, what a waiting read wants, and the end state.
   alignas(64) std::atomic<std::uint32_t> waiting_for_data;   ///< kWait* bits: who waits for data

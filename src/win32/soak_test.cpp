@@ -278,7 +278,8 @@ TEST(Win32Soak, ReadsAndWritesInFlightOnBothEndsAllCompleteInOrderAndLoseNothing
 
 // Failed before within a second or two: a write that completed as cancelled could still deliver
 // its message (the reader read a fragment's tag just before the writer withdrew it: the reader
-// now claims each fragment, kTaken, so exactly one of the two wins); and, in about one run in
+// now claims each fragment, shm/segment_layout.hpp, so exactly one of the two wins); and, in
+// about one run in
 // twenty, a read cancelled inside a message still on its way lost what it had taken, so the
 // next read got the message without its beginning (now kept for that read: carry_).
 TEST(Win32Soak, RandomCancellationsCompleteEachOperationOnceAndDeliverExactlyTheSuccessfulWrites) {

@@ -61,7 +61,18 @@ Result<OwnedSegment> create_sealed_segment(const char* debug_name, std::size_t s
 
 Result<OwnedSegment> create_growable_segment(const char* debug_name, std::size_t size,
                                              std::size_t mapped) {
-  return create_segment(debug_name, size, mapped, kGrowableSeals);
+  auto segment = create_segment(debug_name, size, mapped, kGrowableSeals);
+  // A memfd is created mode 0777: anyone holding a descriptor of it could open a writable one
+  // through /proc/self/fd. Its producer keeps the writable descriptor it has.
+  if (segment && ::fchmod(segment->fd.get(), 0400) != 0) return last_errno();
+  return segment;
+}
+
+Result<UniqueFd> read_only_descriptor(int fd) {
+  std::string path = "/proc/self/fd/" + std::to_string(fd);
+  UniqueFd reopened(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!reopened) return last_errno();
+  return reopened;
 }
 
 Result<void> grow_segment(int fd, std::size_t size) {

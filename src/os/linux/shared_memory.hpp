@@ -47,6 +47,10 @@ Result<OwnedSegment> create_sealed_segment(const char* debug_name, std::size_t s
 /// `mapped` bytes read-write.
 Result<OwnedSegment> create_growable_segment(const char* debug_name, std::size_t size,
                                              std::size_t mapped);
+/// A new read-only descriptor of the segment `fd` (close-on-exec): what its peer gets. Growable
+/// segments are mode 0400, so a process of another user cannot open a writable one from it
+/// (through /proc/self/fd) either.
+Result<UniqueFd> read_only_descriptor(int fd);
 /// Grows the segment `fd` to `size` bytes (a no-op if it is that large already).
 Result<void> grow_segment(int fd, std::size_t size);
 /// The current size of the segment `fd` (what the kernel says, whatever its producer claims).
