@@ -71,7 +71,7 @@ class Channel {
   /// peer's read position is corrupt, or the error that kept the arena from growing.
   Result<bool> append_whole(const std::byte* data, std::size_t size, std::uint32_t flags);
   /// Withdraws what the peer has not taken of one write, whose fragments span ring positions
-  /// [from, to) (ring_end() before and after it): a cancelled write, io-models.md §6.2. The
+  /// [from, to) (ring_end() before and after it): a cancelled write, docs/data-path.md. The
   /// reader skips them; they leave the quota as if read. `unfinished_message`: the
   /// write's last fragment was never queued (message pipes), so its message ends here.
   /// Returns whether the reader had taken all of it already (nothing was withdrawn).

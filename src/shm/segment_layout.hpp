@@ -110,7 +110,7 @@ struct alignas(64) SegmentHeader {
   /// never to be read.
   std::atomic<std::uint64_t> payload_withdrawn;
   /// Ring bytes of writes that have completed; what lies beyond belongs to pending writes, which
-  /// a reader drops when this side dies (io-models.md §6.3: a terminated process's pending write
+  /// a reader drops when this side dies (docs/data-path.md: a dead writer's pending write
   /// leaves the pipe).
   std::atomic<std::uint64_t> completed_end;
   /// Where the next arena payload goes, and the arena's size: the producer's own bookkeeping,
@@ -128,7 +128,7 @@ struct alignas(64) SegmentHeader {
   alignas(64) std::atomic<std::uint32_t> waiting_for_data;   ///< kWait* bits: who waits for data
   std::atomic<std::uint32_t> waiting_for_space;              ///< kWait* bits: who waits for room
   /// A read waiting for data: kPendingRead | (message mode ? kPendingMessage : 0) | size. The
-  /// peer's no-wait writes hand bytes to it (data-transfer.md §2.2).
+  /// peer's no-wait writes hand bytes to it (docs/data-path.md).
   std::atomic<std::uint64_t> pending_read;
   std::atomic<std::uint32_t> state;  ///< EndState
   std::atomic<std::uint32_t> reserved1;
