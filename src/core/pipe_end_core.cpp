@@ -619,7 +619,9 @@ bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
 Result<ReadResult> PipeEndCore::read(std::span<std::byte> buffer) {
   SyncIo io(*this);
   if (!has(kReadData)) return errc::kAccessDenied;
-  if (auto e = io_state_error()) return e;
+  if (!io_ready()) {
+    if (auto e = io_state_error()) return e;
+  }
   bool message_mode = read_mode_.load() == ReadMode::kMessage;
   return read_locked(buffer, message_mode, wait_mode_.load() == WaitMode::kWait);
 }
@@ -689,7 +691,9 @@ Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool me
 Result<std::size_t> PipeEndCore::write(std::span<const std::byte> data) {
   SyncIo io(*this);
   if (!has(kWriteData)) return errc::kAccessDenied;
-  if (auto e = io_state_error()) return e;
+  if (!io_ready()) {
+    if (auto e = io_state_error()) return e;
+  }
   if (peer_gone()) return errc::kNoData;
   if (data.empty() && type_ == PipeType::kByte) return std::size_t{0};
   if (wait_mode_.load() == WaitMode::kNoWait) return write_nowait_locked(data);

@@ -17,6 +17,7 @@
 
 #include "core/blocked_threads.hpp"
 #include "core/engine.hpp"
+#include "core/io_mutex.hpp"
 #include "os/linux/directory.hpp"
 #include "os/linux/unique_fd.hpp"
 #include "registry/pipe_name.hpp"
@@ -199,6 +200,13 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
 
   // Checks shared by the data operations; kSuccess when the operation may go on.
   std::error_code io_state_error() const;
+  // The common case of io_state_error(), a connected end, without building an error_code.
+  bool io_ready() const noexcept {
+    if (shared_error_ || !conn_) return false;
+    if (server_)
+      return !shared_ && state_.load(std::memory_order_acquire) == InstanceState::kConnected;
+    return conn_->channel.peer_state() != shm::EndState::kDisconnected;
+  }
   bool peer_gone() const noexcept;
   // A peer that died leaves only its completed writes (io-models.md §6.3). Under io_mu_.
   void note_peer_death_locked() noexcept;
@@ -277,7 +285,7 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
 
    private:
     PipeEndCore& end_;
-    std::unique_lock<std::mutex> lock_;
+    std::unique_lock<IoMutex> lock_;
     bool shared_ = false;
   };
 
@@ -321,7 +329,7 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   std::atomic<ReadMode> read_mode_{ReadMode::kByte};
   std::atomic<WaitMode> wait_mode_{WaitMode::kWait};
 
-  std::mutex io_mu_;
+  IoMutex io_mu_;
   mutable std::mutex state_mu_;
   std::condition_variable state_cv_;
   // Written under state_mu_; read without it on the I/O fast path.

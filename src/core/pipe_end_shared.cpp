@@ -71,7 +71,7 @@ Result<ExportedEnd> PipeEndCore::share() {
   }
   struct ServeOnLeave {  // what the agent asked for while we held io_mu_ (see SyncIo)
     PipeEndCore& end;
-    std::unique_lock<std::mutex>& io;
+    std::unique_lock<IoMutex>& io;
     ~ServeOnLeave() {
       io.unlock();
       if (end.serve_requested_.load()) end.serve_if_requested();

@@ -187,7 +187,8 @@ Result<std::int64_t> Channel::fragment_room_for(std::size_t want) {
 void Channel::append(const std::byte* data, std::size_t size, std::uint32_t flags) {
   std::uint64_t ring_bytes = kFragmentHeaderSize + padded(size);
   std::uint64_t from, to;
-  if (populate_ahead(write_end_ + ring_bytes, capacity_, &populated_, &from, &to))
+  if (populated_ < capacity_ &&
+      populate_ahead(write_end_ + ring_bytes, capacity_, &populated_, &from, &to))
     os::populate_for_write(page_start(own_ring_ + from),
                            static_cast<std::size_t>(own_ring_ + to - page_start(own_ring_ + from)));
   std::uint64_t at = write_end_ & (capacity_ - 1);
@@ -477,10 +478,6 @@ Result<std::optional<Channel::Fragment>> Channel::fragment_at(std::uint64_t pos)
   return std::optional<Fragment>(f);
 }
 
-std::uint64_t Channel::ring_step(const Fragment& f) noexcept {
-  return kFragmentHeaderSize + ((f.flags & kOutOfLine) ? 0 : padded(f.length));
-}
-
 Result<const std::byte*> Channel::peer_arena(std::uint64_t end) const {
   std::uint64_t mapped = peer_arena_maps_.empty() ? 0 : peer_arena_maps_.back().size();
   if (end > mapped) {
@@ -499,10 +496,6 @@ Result<const std::byte*> Channel::peer_arena(std::uint64_t end) const {
     peer_arena_populated_ = 0;
   }
   return static_cast<const std::byte*>(peer_arena_maps_.back().address());
-}
-
-const std::uint64_t* Channel::peer_tag(std::uint64_t pos) const noexcept {
-  return reinterpret_cast<const std::uint64_t*>(peer_ring_ + (pos & (peer_capacity_ - 1)) + 8);
 }
 
 Channel::Claim Channel::claim(std::uint64_t pos, Fragment& f) {
@@ -531,7 +524,18 @@ void Channel::release_claim(std::uint64_t pos) noexcept {
 Result<void> Channel::copy_out(std::uint64_t pos, const Fragment& f, std::size_t offset,
                                std::byte* out, std::size_t size) const {
   if (size == 0) return {};  // `out` may be null then, and memcpy(null, _, 0) is undefined
-  if (f.flags & kOutOfLine) {
+  if (f.flags & kOutOfLine) [[unlikely]]
+    return copy_out_of_line(f, offset, out, size);
+  std::uint64_t at = (pos + kFragmentHeaderSize + offset) & (peer_capacity_ - 1);
+  std::size_t first = std::min<std::size_t>(size, peer_capacity_ - at);
+  std::memcpy(out, peer_ring_ + at, first);
+  if (first < size) std::memcpy(out + first, peer_ring_, size - first);
+  return {};
+}
+
+Result<void> Channel::copy_out_of_line(const Fragment& f, std::size_t offset, std::byte* out,
+                                       std::size_t size) const {
+  {
     std::uint64_t end = f.arena_offset + f.length;
     auto arena = peer_arena(end);
     if (!arena) return arena.error();
@@ -545,16 +549,12 @@ Result<void> Channel::copy_out(std::uint64_t pos, const Fragment& f, std::size_t
     std::memcpy(out, *arena + f.arena_offset + offset, size);
     return {};
   }
-  std::uint64_t at = (pos + kFragmentHeaderSize + offset) & (peer_capacity_ - 1);
-  std::size_t first = std::min<std::size_t>(size, peer_capacity_ - at);
-  std::memcpy(out, peer_ring_ + at, first);
-  if (first < size) std::memcpy(out + first, peer_ring_, size - first);
-  return {};
 }
 
 void Channel::consume(std::uint64_t new_read_pos, std::size_t payload) noexcept {
   std::uint64_t from, to;
-  if (populate_ahead(new_read_pos, peer_capacity_, &peer_populated_, &from, &to))
+  if (peer_populated_ < peer_capacity_ &&
+      populate_ahead(new_read_pos, peer_capacity_, &peer_populated_, &from, &to))
     os::populate_for_read(page_start(peer_ring_ + from),
                           static_cast<std::size_t>(peer_ring_ + to - page_start(peer_ring_ + from)));
   read_pos_ = new_read_pos;

@@ -139,11 +139,16 @@ class Channel {
     std::uint64_t arena_offset;  // kOutOfLine: where the payload lies in the peer's arena
   };
   // Ring bytes the fragment occupies.
-  static std::uint64_t ring_step(const Fragment& f) noexcept;
+  static std::uint64_t ring_step(const Fragment& f) noexcept {
+    return kFragmentHeaderSize +
+           ((f.flags & kOutOfLine) ? 0 : (f.length + kFragmentAlign - 1) & ~(kFragmentAlign - 1));
+  }
   // The fragment at `pos`: nullopt while none is complete there, kBadPipe if its header lies.
   Result<std::optional<Fragment>> fragment_at(std::uint64_t pos) const;
   // The tag word of the peer's fragment at `pos`.
-  const std::uint64_t* peer_tag(std::uint64_t pos) const noexcept;
+  const std::uint64_t* peer_tag(std::uint64_t pos) const noexcept {
+    return reinterpret_cast<const std::uint64_t*>(peer_ring_ + (pos & (peer_capacity_ - 1)) + 8);
+  }
   enum class Claim { kTake, kSkip, kNotYet };
   // Claims the fragment at `pos` before taking anything of it (segment_layout.hpp: the claim
   // protocol). kSkip when the writer withdrew it (`f` then carries the flags the writer left),
@@ -157,6 +162,8 @@ class Channel {
   // out-of-line payload lies beyond the peer's arena.
   Result<void> copy_out(std::uint64_t pos, const Fragment& f, std::size_t offset, std::byte* out,
                         std::size_t size) const;
+  Result<void> copy_out_of_line(const Fragment& f, std::size_t offset, std::byte* out,
+                                std::size_t size) const;
   // The peer's arena, mapped to cover [0, end), or kBadPipe when the segment is shorter.
   Result<const std::byte*> peer_arena(std::uint64_t end) const;
   // Where a payload of `size` bytes can go in this side's arena (growing it if need be), or
