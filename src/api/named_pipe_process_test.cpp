@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -62,6 +63,13 @@ SLUICE_TEST_HELPER(pipe_client) {
   if (mode == "ready-then-hang") {
     if (!c->write(bytes("ready"))) return 16;
     ::pause();  // until SIGKILL
+    return 0;
+  }
+  if (mode == "read-until-bye") {  // an idle client: blocked in a read until the server speaks
+    if (!c->write(bytes("ready"))) return 22;
+    std::byte buf[16];
+    auto r = c->read(buf);
+    if (!r || text(std::span(buf, r->bytes)) != "bye") return 21;
     return 0;
   }
   if (mode == "completed-then-pending") {  // a write that completes, then one that cannot
@@ -134,6 +142,53 @@ TEST_F(NamedPipeProcesses, ClientInAnotherProcessEchoesAndIsIdentified) {
   EXPECT_EQ(text(std::span(buf, r->bytes)), "echo me");
   EXPECT_EQ(child->wait(10s).value(), 0);
   EXPECT_EQ(s->read(buf).error(), errc::kBrokenPipe);
+}
+
+// CPU time of a process (user + system), from /proc: what it burned, whoever measures.
+std::chrono::milliseconds process_cpu_time(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  std::istringstream fields(line.substr(line.rfind(')') + 2));
+  std::string field;
+  long ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i)
+    if (i == 14 || i == 15) ticks += std::stol(field);  // utime, stime
+  return std::chrono::milliseconds(ticks * 1000 / ::sysconf(_SC_CLK_TCK));
+}
+
+// A connected pair with nothing moving, the client blocked in a read: neither process may burn
+// CPU (a waiting read spins only for its budget, then sleeps; agents sleep in poll).
+TEST_F(NamedPipeProcesses, AnIdleConnectedPairBurnsNoCpu) {
+  auto s = ServerEnd::create(registry(), pipe_name());
+  ASSERT_TRUE(s);
+  auto child = client_process("read-until-bye");
+  ASSERT_TRUE(child);
+  testing::KillOnExit guard(*child);
+  ASSERT_TRUE(s->connect_for(10s));
+  std::byte ready[16];
+  ASSERT_TRUE(s->read(ready));
+  // The client's last step before its read; its main thread asleep is then the read's wait.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  for (;;) {
+    std::ifstream stat("/proc/" + std::to_string(child->pid()) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    if (line.substr(line.rfind(')') + 2, 1) == "S") break;
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the client never waited";
+    std::this_thread::yield();
+  }
+  auto server_before = process_cpu_time(::getpid());
+  auto client_before = process_cpu_time(child->pid());
+  std::this_thread::sleep_for(2s);  // the measurement itself: two idle seconds
+  auto server_used = process_cpu_time(::getpid()) - server_before;
+  auto client_used = process_cpu_time(child->pid()) - client_before;
+  std::printf("2 s idle: server %lld ms, client %lld ms of CPU\n",
+              static_cast<long long>(server_used.count()), static_cast<long long>(client_used.count()));
+  EXPECT_LE(server_used, 40ms);
+  EXPECT_LE(client_used, 40ms);
+  ASSERT_TRUE(s->write(bytes("bye")));
+  EXPECT_EQ(child->wait(10s).value(), 0);
 }
 
 TEST_F(NamedPipeProcesses, ClientKilledWhileTheServerReadsIsSeenWithin100ms) {
