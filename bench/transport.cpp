@@ -11,14 +11,15 @@ void throw_errno(std::string_view what) {
 }
 
 std::vector<std::string> transport_names() {
-  return {"pipe",       "unix-stream", "unix-seqpacket", "sluice-byte",
-          "sluice-msg", "win32-byte",  "win32-msg"};
+  return {"pipe",        "unix-stream", "unix-seqpacket", "shm-ring",
+          "sluice-byte", "sluice-msg",  "win32-byte",     "win32-msg"};
 }
 
 std::unique_ptr<Transport> make_transport(std::string_view name, std::string& why_not) {
   if (name == "pipe") return make_pipe_transport();
   if (name == "unix-stream") return make_unix_stream_transport();
   if (name == "unix-seqpacket") return make_unix_seqpacket_transport();
+  if (name == "shm-ring") return make_shm_ring_transport();
   if (name == "sluice-byte") return make_sluice_transport(false, why_not);
   if (name == "sluice-msg") return make_sluice_transport(true, why_not);
 #if SLUICE_BENCH_HAVE_WIN32

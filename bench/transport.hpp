@@ -73,11 +73,13 @@ std::vector<std::string> transport_names();
 /// name is known but the transport was not built.
 std::unique_ptr<Transport> make_transport(std::string_view name, std::string& why_not);
 
-// Factories of the transport files (kernel_transports.cpp, sluice_transport.cpp,
-// win32_transport.cpp).
+// Factories of the transport files (kernel_transports.cpp, shm_ring_transport.cpp,
+// sluice_transport.cpp, win32_transport.cpp).
 std::unique_ptr<Transport> make_pipe_transport();
 std::unique_ptr<Transport> make_unix_stream_transport();
 std::unique_ptr<Transport> make_unix_seqpacket_transport();
+/// The reference ring (the ceiling of a shared-memory pipe between the two processes).
+std::unique_ptr<Transport> make_shm_ring_transport();
 std::unique_ptr<Transport> make_sluice_transport(bool message_mode, std::string& why_not);
 std::unique_ptr<Transport> make_win32_transport(bool message_mode, std::string& why_not);
 
