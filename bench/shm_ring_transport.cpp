@@ -9,7 +9,13 @@
 //   64      tail             reader      writer   bytes consumed so far (monotonic)
 //   128     reader_sleeping  both        writer   futex word: 1 while the reader sleeps
 //   192     writer_sleeping  both        reader   futex word: 1 while the writer sleeps
-//   4096    data[capacity]                        capacity = bit_ceil(max(1 MiB, 2 × message))
+//   4096    data[capacity]                        capacity = bit_ceil(max(2 MiB, 2 × message))
+//
+// The capacity is that of the sluice rows' rings up to 256 KiB messages (2 × a 1 MiB quota). Not
+// 1 MiB: on the 1 MiB-L2 cores this was written on, a 1 MiB ring halved 4 KiB throughput (7.9
+// against 17.4 GB/s, medians of 4 alternating runs; sluice-msg 11.9 and 16.9 in the same runs),
+// presumably because a lap then fits the reader's L2, so the writer's stores find the lines
+// still held by the reader and must take each one back.
 //
 // Each field has a cache line of its own: the writer stores head once per message and the reader
 // tail, and neither store may evict the line the other side checks on every message (the
@@ -58,7 +64,7 @@
 namespace sluice::bench {
 namespace {
 
-constexpr std::size_t kMinRingBytes = std::size_t{1} << 20;
+constexpr std::size_t kMinRingBytes = std::size_t{2} << 20;
 constexpr std::size_t kHeaderBytes = 4096;  // keeps the data page-aligned
 constexpr std::size_t kPublishBytes = 64 * 1024;
 constexpr std::int64_t kSpinNs = 20'000;
