@@ -6,6 +6,8 @@
 //   with a deadline        lead_*: commands, timing  ◄──► follow_*: read / echo / checksum
 //   kill(-pgid) on expiry  report result, kQuit    ───►  close, exit
 //
+// reader-alone has no transport and no follower: the leader does the reader's work alone.
+//
 // The runner never touches a transport itself, so a crash, an abort or a hang in one (say a
 // sluice engine still being written) costs one error row, not the run.
 //
@@ -221,6 +223,19 @@ int leader_main(const JobSpec& spec, Transport& transport, const std::string& sc
   return 0;
 }
 
+/// reader-alone: no transport and no follower; the leader does the reader's work itself, on the
+/// follower's CPU (where the reader runs in the other rows).
+int reader_alone_main(const JobSpec& spec, int result_fd) {
+  try {
+    pin_to(spec, 1);
+    report_result(result_fd, Reporter::kLeader, measure_reader_alone(spec));
+    return 0;
+  } catch (const std::exception& e) {
+    report_error(result_fd, Reporter::kLeader, e.what());
+    return 1;
+  }
+}
+
 JobResult error_result(std::string message) {
   JobResult result;
   result.status = JobStatus::kError;
@@ -231,13 +246,17 @@ JobResult error_result(std::string message) {
 }  // namespace
 
 JobResult run_job(const JobSpec& spec) {
-  std::string why_not;
-  const std::unique_ptr<Transport> transport = make_transport(spec.transport, why_not);
-  if (!transport) {
-    JobResult result;
-    result.status = JobStatus::kSkipped;
-    result.error = why_not;
-    return result;
+  const bool alone = spec.transport == kReaderAloneName;
+  std::unique_ptr<Transport> transport;
+  if (!alone) {
+    std::string why_not;
+    transport = make_transport(spec.transport, why_not);
+    if (!transport) {
+      JobResult result;
+      result.status = JobStatus::kSkipped;
+      result.error = why_not;
+      return result;
+    }
   }
 
   std::string scratch = (std::filesystem::temp_directory_path() / "sluice-bench-XXXXXX").string();
@@ -261,6 +280,7 @@ JobResult run_job(const JobSpec& spec) {
     ::setpgid(0, 0);
     ::close(result_pipe[0]);
     arm_alarm(spec);
+    if (alone) ::_exit(reader_alone_main(spec, result_pipe[1]));
     if (transport->needs_fresh_process()) {
       exec_job_process(kLeaderRole, Reporter::kLeader, spec, scratch, result_pipe[1], -1);
     }

@@ -30,9 +30,10 @@ named pipes through the Win32 API; "vs C++" compares them with the sluice-* row 
   --json               print only a JSON array of result objects
   --quick              2 rounds, short rounds, few samples (CI smoke test, demo)
   --rounds N           rounds per row; each row reports the median (default 5)
-  --transports a,b,c   pipe, unix-stream, unix-seqpacket, shm-ring (the reference ring),
-                       sluice-byte, sluice-msg, win32-byte, win32-msg; echo servers: echo-iocp,
-                       echo-asio, echo-epoll-unix (default all)
+  --transports a,b,c   pipe, unix-stream, unix-seqpacket, reader-alone (the reader's copy and
+                       checksum in one process; throughput only), shm-ring (the reference
+                       ring), sluice-byte, sluice-msg, win32-byte, win32-msg; echo servers:
+                       echo-iocp, echo-asio, echo-epoll-unix (default all)
   --sizes a,b,c        throughput message sizes, e.g. 64,4K,64KiB,1M (default 64,4K,64K,1M)
   --tests a,b          throughput, pingpong, echo, echo-scale (default all)
   --clients a,b,c      echo: client processes per row (default 1,16,64,256)
@@ -255,6 +256,7 @@ int run(int argc, char** argv) {
   }
   if (options.pingpong) {
     for (const std::string& transport : options.transports) {
+      if (transport == kReaderAloneName) continue;  // one process: nothing to echo
       JobSpec spec = base;
       spec.test = TestKind::kPingPong;
       spec.transport = transport;

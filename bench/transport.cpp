@@ -11,8 +11,9 @@ void throw_errno(std::string_view what) {
 }
 
 std::vector<std::string> transport_names() {
-  return {"pipe",        "unix-stream", "unix-seqpacket", "shm-ring",
-          "sluice-byte", "sluice-msg",  "win32-byte",     "win32-msg"};
+  return {"pipe",     "unix-stream", "unix-seqpacket", std::string(kReaderAloneName),
+          "shm-ring", "sluice-byte", "sluice-msg",     "win32-byte",
+          "win32-msg"};
 }
 
 std::unique_ptr<Transport> make_transport(std::string_view name, std::string& why_not) {
@@ -31,6 +32,10 @@ std::unique_ptr<Transport> make_transport(std::string_view name, std::string& wh
     return nullptr;
   }
 #endif
+  if (name == kReaderAloneName) {
+    why_not = "not a transport (the job runner runs it in one process)";
+    return nullptr;
+  }
   why_not = "unknown transport";
   return nullptr;
 }

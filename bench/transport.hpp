@@ -66,7 +66,12 @@ class Transport {
   virtual std::unique_ptr<Channel> open_follower() = 0;
 };
 
-/// The transports built into this binary, in report order (pipe first: it is the reference).
+/// Not a transport: the throughput reader's work alone, in one process (reader_alone.cpp). Listed
+/// with the transports so that --transports selects it; the job runner runs it without one.
+inline constexpr std::string_view kReaderAloneName = "reader-alone";
+
+/// The transports built into this binary, in report order (pipe first: it is the reference),
+/// with kReaderAloneName among them.
 std::vector<std::string> transport_names();
 
 /// Makes the transport called `name`, or nullptr if there is none; `why_not` says why when the
