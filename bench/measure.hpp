@@ -40,6 +40,13 @@ void follow_throughput(Channel& channel, ControlLink& control, const Command& co
 JobResult lead_pingpong(Channel& channel, ControlLink& control, const JobSpec& spec);
 void follow_pingpong(Channel& channel, ControlLink& control, const Command& command);
 
+/// Connect: the follower opens `count` connections per round one after another (open, one round
+/// trip of spec.size_bytes, close) and times each; the leader serves them through `listener`.
+/// Calibrates the count like throughput; reports the medians over rounds of each round's
+/// p50/p99/p99.9 per connection, and the max over all.
+JobResult lead_connect(Listener& listener, ControlLink& control, const JobSpec& spec);
+void follow_connect(Transport& transport, ControlLink& control, const Command& command);
+
 /// Reader alone (no IPC, one process): copies each message of the throughput pattern into the
 /// reader's buffer and checksums it, as the follower does after each receive; the bound no
 /// transport can pass. Throughput rows only.

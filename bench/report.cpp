@@ -108,6 +108,36 @@ const Row* find_epoll_row(const std::vector<Row>& rows, const Row& row) {
   return nullptr;
 }
 
+/// The connect rows, with sluice's against AF_UNIX's (unix-stream of the same message size).
+void print_connect_table(std::FILE* out, const std::vector<Row>& rows) {
+  bool any = false;
+  for (const Row& row : rows) any |= row.spec.test == TestKind::kConnect;
+  if (!any) return;
+  std::fprintf(out,
+               "\nconnection set-up in microseconds per connection (the client opens, sends "
+               "one message, reads the echo and closes, timed as a whole; the server accepts "
+               "each client, sluice making the next instance first; max is over all rounds; "
+               "\"vs AF_UNIX\" is p50 / unix-stream's p50; lower is better)\n");
+  std::fprintf(out, "%-15s %8s %9s %9s %9s %9s %10s %11s\n", "transport", "size", "p50", "p99",
+               "p99.9", "max", "vs AF_UNIX", "conns/round");
+  for (const Row& row : rows) {
+    if (row.spec.test != TestKind::kConnect) continue;
+    const std::string size = format_size(row.spec.size_bytes);
+    if (row.result.status != JobStatus::kOk) {
+      std::fprintf(out, "%-15s %8s  %s: %s\n", row.spec.transport.c_str(), size.c_str(),
+                   status_word(row.result.status), row.result.error.c_str());
+      continue;
+    }
+    const Row* unix_row = find_row(rows, row, "unix-stream");
+    const std::string ratio =
+        unix_row != nullptr ? format_ratio(row.result.p50_us / unix_row->result.p50_us) : "-";
+    std::fprintf(out, "%-15s %8s %9.1f %9.1f %9.1f %9.1f %10s %11llu\n", row.spec.transport.c_str(),
+                 size.c_str(), row.result.p50_us, row.result.p99_us, row.result.p999_us,
+                 row.result.max_us, ratio.c_str(),
+                 static_cast<unsigned long long>(row.result.messages_per_round));
+  }
+}
+
 void print_echo_tables(std::FILE* out, const std::vector<Row>& rows) {
   bool any_echo = false;
   bool any_scale = false;
@@ -176,6 +206,8 @@ const char* test_name(TestKind test) {
       return "echo";
     case TestKind::kEchoScale:
       return "echo-scale";
+    case TestKind::kConnect:
+      return "connect";
   }
   return "?";
 }
@@ -296,6 +328,7 @@ void print_table(std::FILE* out, const std::vector<Row>& rows, const RunInfo& in
                    static_cast<unsigned long long>(row.result.messages_per_round));
     }
   }
+  print_connect_table(out, rows);
   print_echo_tables(out, rows);
 }
 
@@ -346,6 +379,13 @@ void print_json(std::FILE* out, const std::vector<Row>& rows) {
     if (row.spec.test == TestKind::kThroughput || row.spec.test == TestKind::kPingPong) {
       const double vs_ring = ring_ratio(rows, row);
       if (vs_ring > 0) std::fprintf(out, ", \"vs_ring\": %.4f", vs_ring);
+      std::fprintf(out, "}");
+    } else if (row.spec.test == TestKind::kConnect) {
+      const Row* unix_row = find_row(rows, row, "unix-stream");
+      if (unix_row != nullptr) {
+        std::fprintf(out, ", \"vs_unix_stream\": %.4f",
+                     row.result.p50_us / unix_row->result.p50_us);
+      }
       std::fprintf(out, "}");
     }
   }

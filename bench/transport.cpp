@@ -10,6 +10,22 @@ void throw_errno(std::string_view what) {
   throw BenchError(std::string(what) + ": " + std::strerror(errno));
 }
 
+void Channel::wait_for_close() { throw BenchError("wait_for_close: not supported here"); }
+
+std::unique_ptr<Listener> Transport::listen(const TransportConfig&, const std::function<void()>&) {
+  throw BenchError(std::string(name()) + ": no connect rows");
+}
+
+std::unique_ptr<Channel> Transport::dial() {
+  throw BenchError(std::string(name()) + ": no connect rows");
+}
+
+bool has_connect_rows(std::string_view name) {
+  std::string why_not;
+  const std::unique_ptr<Transport> transport = make_transport(name, why_not);
+  return transport != nullptr && transport->supports_connect();
+}
+
 std::vector<std::string> transport_names() {
   return {"pipe",     "unix-stream", "unix-seqpacket", std::string(kReaderAloneName),
           "shm-ring", "sluice-byte", "sluice-msg",     "win32-byte",
