@@ -10,7 +10,9 @@
 
 namespace sluice::bench {
 
-enum class Op : std::uint32_t { kConnect = 1, kThroughput, kPingPong, kQuit };
+/// kConnect: the follower may open its end (or, connect test, start dialling). kConnectRound:
+/// open `count` connections one after another, one round trip of `size_bytes` each.
+enum class Op : std::uint32_t { kConnect = 1, kThroughput, kPingPong, kQuit, kConnectRound };
 
 /// Leader → follower.
 struct Command {
@@ -22,6 +24,11 @@ struct Command {
 /// Follower → leader, after a command finished.
 struct Reply {
   std::uint64_t checksum = 0;
+  /// kConnectRound: the client's time per connection over the round, in microseconds.
+  double p50_us = 0;
+  double p99_us = 0;
+  double p999_us = 0;
+  double max_us = 0;
 };
 
 /// A SOCK_SEQPACKET socketpair end: each struct is one packet.

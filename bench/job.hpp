@@ -14,6 +14,7 @@ enum class TestKind {
   kPingPong,
   kEcho,       // request/reply against one server from `clients` processes (echo_runner.cpp)
   kEchoScale,  // clients × connections idle connections: descriptors, memory, one verified trip
+  kConnect,    // connection set-up: open, one round trip, close, per connection
 };
 
 /// What to measure and how long to try.
@@ -30,7 +31,8 @@ struct JobSpec {
   std::chrono::milliseconds timeout{20000};
   /// CPUs for the leader and the follower; empty means do not pin.
   std::vector<int> cpus;
-  /// Echo: client processes, connections each, and the per-connection buffer size.
+  /// Echo: client processes, connections each, and the per-connection buffer size (also the
+  /// buffer size of the connect test's server instances).
   int clients = 1;
   int connections_per_client = 1;
   std::size_t buffer_bytes = 4096;

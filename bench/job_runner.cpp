@@ -6,6 +6,8 @@
 //   with a deadline        lead_*: commands, timing  ◄──► follow_*: read / echo / checksum
 //   kill(-pgid) on expiry  report result, kQuit    ───►  close, exit
 //
+// reader-alone has no transport and no follower: the leader does the reader's work alone.
+//
 // The runner never touches a transport itself, so a crash, an abort or a hang in one (say a
 // sluice engine still being written) costs one error row, not the run.
 //
@@ -92,9 +94,12 @@ constexpr const char* kFollowerRole = "follower";
 std::string encode_spec(const JobSpec& spec) {
   std::ostringstream out;
   out.precision(17);
-  out << (spec.test == TestKind::kThroughput ? "throughput" : "pingpong") << ' ' << spec.transport
-      << ' ' << spec.size_bytes << ' ' << spec.rounds << ' ' << spec.round_seconds << ' '
-      << spec.pingpong_samples << ' ' << spec.timeout.count() << ' ' << spec.cpus.size();
+  const char* test = spec.test == TestKind::kThroughput ? "throughput"
+                     : spec.test == TestKind::kPingPong ? "pingpong"
+                                                        : "connect";
+  out << test << ' ' << spec.transport << ' ' << spec.size_bytes << ' ' << spec.rounds << ' '
+      << spec.round_seconds << ' ' << spec.pingpong_samples << ' ' << spec.timeout.count() << ' '
+      << spec.cpus.size();
   for (const int cpu : spec.cpus) out << ' ' << cpu;
   return out.str();
 }
@@ -106,8 +111,16 @@ bool decode_spec(const std::string& text, JobSpec& spec) {
   std::size_t cpus = 0;
   in >> test >> spec.transport >> spec.size_bytes >> spec.rounds >> spec.round_seconds >>
       spec.pingpong_samples >> timeout_ms >> cpus;
-  if (!in || (test != "throughput" && test != "pingpong") || cpus > 2) return false;
-  spec.test = test == "throughput" ? TestKind::kThroughput : TestKind::kPingPong;
+  if (!in || cpus > 2) return false;
+  if (test == "throughput") {
+    spec.test = TestKind::kThroughput;
+  } else if (test == "pingpong") {
+    spec.test = TestKind::kPingPong;
+  } else if (test == "connect") {
+    spec.test = TestKind::kConnect;
+  } else {
+    return false;
+  }
   spec.timeout = std::chrono::milliseconds(timeout_ms);
   spec.cpus.resize(cpus);
   for (int& cpu : spec.cpus) in >> cpu;
@@ -154,15 +167,24 @@ int follower_main(const JobSpec& spec, Transport& transport, ControlLink link, i
   try {
     pin_to(spec, 1);
     if (link.receive_command().op != Op::kConnect) throw BenchError("expected kConnect");
-    const std::unique_ptr<Channel> channel = transport.open_follower();
+    // The connect test makes its connections as it goes (Transport::dial).
+    const std::unique_ptr<Channel> channel =
+        spec.test == TestKind::kConnect ? nullptr : transport.open_follower();
+    auto connected = [&]() -> Channel& {
+      if (!channel) throw BenchError("a data command in the connect test");
+      return *channel;
+    };
     for (;;) {
       const Command command = link.receive_command();
       switch (command.op) {
         case Op::kThroughput:
-          follow_throughput(*channel, link, command);
+          follow_throughput(connected(), link, command);
           break;
         case Op::kPingPong:
-          follow_pingpong(*channel, link, command);
+          follow_pingpong(connected(), link, command);
+          break;
+        case Op::kConnectRound:
+          follow_connect(transport, link, command);
           break;
         case Op::kQuit:
           return 0;
@@ -179,11 +201,14 @@ int follower_main(const JobSpec& spec, Transport& transport, ControlLink link, i
 int leader_main(const JobSpec& spec, Transport& transport, const std::string& scratch,
                 int result_fd) {
   ControlLink link;
-  std::unique_ptr<Channel> channel;  // outlives the catch: our error is reported before the
-                                     // follower sees the connection drop and reports its own
+  // Both outlive the catch: our error is reported before the follower sees the connection drop
+  // and reports its own.
+  std::unique_ptr<Channel> channel;
+  std::unique_ptr<Listener> listener;
   pid_t follower = -1;
   try {
-    transport.prepare(TransportConfig{scratch, spec.size_bytes});
+    const TransportConfig config{scratch, spec.size_bytes, spec.buffer_bytes};
+    transport.prepare(config);
     ControlLink follower_link;
     make_control_pair(link, follower_link);
     const pid_t leader = ::getpid();
@@ -201,10 +226,16 @@ int leader_main(const JobSpec& spec, Transport& transport, const std::string& sc
     }
     follower_link = ControlLink();
     pin_to(spec, 0);
-    channel = transport.open_leader([&] { link.send(Command{Op::kConnect, 0, 0}); });
-    const JobResult result = spec.test == TestKind::kThroughput
-                                 ? lead_throughput(*channel, link, spec)
-                                 : lead_pingpong(*channel, link, spec);
+    const auto follower_may_connect = [&] { link.send(Command{Op::kConnect, 0, 0}); };
+    JobResult result;
+    if (spec.test == TestKind::kConnect) {
+      listener = transport.listen(config, follower_may_connect);
+      result = lead_connect(*listener, link, spec);
+    } else {
+      channel = transport.open_leader(follower_may_connect);
+      result = spec.test == TestKind::kThroughput ? lead_throughput(*channel, link, spec)
+                                                  : lead_pingpong(*channel, link, spec);
+    }
     report_result(result_fd, Reporter::kLeader, result);
     link.send(Command{Op::kQuit, 0, 0});
   } catch (const std::exception& e) {
@@ -215,10 +246,24 @@ int leader_main(const JobSpec& spec, Transport& transport, const std::string& sc
     return 1;  // the runner kills the group
   }
   channel.reset();
+  listener.reset();
   int status;
   while (::waitpid(follower, &status, 0) < 0 && errno == EINTR) {
   }
   return 0;
+}
+
+/// reader-alone: no transport and no follower; the leader does the reader's work itself, on the
+/// follower's CPU (where the reader runs in the other rows).
+int reader_alone_main(const JobSpec& spec, int result_fd) {
+  try {
+    pin_to(spec, 1);
+    report_result(result_fd, Reporter::kLeader, measure_reader_alone(spec));
+    return 0;
+  } catch (const std::exception& e) {
+    report_error(result_fd, Reporter::kLeader, e.what());
+    return 1;
+  }
 }
 
 JobResult error_result(std::string message) {
@@ -231,13 +276,17 @@ JobResult error_result(std::string message) {
 }  // namespace
 
 JobResult run_job(const JobSpec& spec) {
-  std::string why_not;
-  const std::unique_ptr<Transport> transport = make_transport(spec.transport, why_not);
-  if (!transport) {
-    JobResult result;
-    result.status = JobStatus::kSkipped;
-    result.error = why_not;
-    return result;
+  const bool alone = spec.transport == kReaderAloneName;
+  std::unique_ptr<Transport> transport;
+  if (!alone) {
+    std::string why_not;
+    transport = make_transport(spec.transport, why_not);
+    if (!transport) {
+      JobResult result;
+      result.status = JobStatus::kSkipped;
+      result.error = why_not;
+      return result;
+    }
   }
 
   std::string scratch = (std::filesystem::temp_directory_path() / "sluice-bench-XXXXXX").string();
@@ -261,6 +310,7 @@ JobResult run_job(const JobSpec& spec) {
     ::setpgid(0, 0);
     ::close(result_pipe[0]);
     arm_alarm(spec);
+    if (alone) ::_exit(reader_alone_main(spec, result_pipe[1]));
     if (transport->needs_fresh_process()) {
       exec_job_process(kLeaderRole, Reporter::kLeader, spec, scratch, result_pipe[1], -1);
     }

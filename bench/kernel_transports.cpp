@@ -1,9 +1,11 @@
 // sluice-bench — the kernel baselines: pipe(2), AF_UNIX SOCK_STREAM, AF_UNIX SOCK_SEQPACKET.
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -14,14 +16,16 @@ namespace sluice::bench {
 
 namespace {
 
-/// A byte stream over a read and a write descriptor (two pipes, or a socket and its dup).
+/// A byte stream over a read and a write descriptor (two pipes, or a socket and its dup), or
+/// over one socket.
 class StreamChannel final : public Channel {
  public:
   StreamChannel(UniqueFd read_fd, UniqueFd write_fd)
       : read_fd_(std::move(read_fd)), write_fd_(std::move(write_fd)) {}
+  explicit StreamChannel(UniqueFd socket) : read_fd_(std::move(socket)) {}
 
   void send(std::span<const std::byte> data) override {
-    const int fd = write_fd_.get();
+    const int fd = write_fd_.get() >= 0 ? write_fd_.get() : read_fd_.get();
     while (!data.empty()) {
       const ssize_t n = ::write(fd, data.data(), data.size());
       if (n < 0) {
@@ -41,6 +45,16 @@ class StreamChannel final : public Channel {
       }
       if (n == 0) throw BenchError("read: end of stream in the middle of a message");
       buffer = buffer.subspan(static_cast<std::size_t>(n));
+    }
+  }
+
+  void wait_for_close() override {
+    for (;;) {
+      std::byte byte;
+      const ssize_t n = ::read(read_fd_.get(), &byte, 1);
+      if (n == 0) return;
+      if (n > 0) throw BenchError("read: data where the peer's close was expected");
+      if (errno != EINTR) throw_errno("read");
     }
   }
 
@@ -125,8 +139,27 @@ class PipeTransport final : public Transport {
   UniqueFd to_follower_read_, to_follower_write_, to_leader_read_, to_leader_write_;
 };
 
+/// AF_UNIX SOCK_STREAM server: a listening socket bound to a path in the row's scratch
+/// directory; accept() is accept4(2).
+class UnixListener final : public Listener {
+ public:
+  explicit UnixListener(UniqueFd fd) : fd_(std::move(fd)) {}
+
+  std::unique_ptr<Channel> accept() override {
+    for (;;) {
+      const int fd = ::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd >= 0) return std::make_unique<StreamChannel>(UniqueFd(fd));
+      if (errno != EINTR) throw_errno("accept4");
+    }
+  }
+
+ private:
+  UniqueFd fd_;
+};
+
 /// socketpair(AF_UNIX, type): SOCK_STREAM with default buffers; SOCK_SEQPACKET with a send
-/// buffer raised when the largest message would not fit (EMSGSIZE otherwise).
+/// buffer raised when the largest message would not fit (EMSGSIZE otherwise). SOCK_STREAM also
+/// has connect rows: bind/listen/accept in the leader, connect in the follower.
 class SocketTransport final : public Transport {
  public:
   explicit SocketTransport(int type) : type_(type) {}
@@ -136,6 +169,11 @@ class SocketTransport final : public Transport {
   }
 
   void prepare(const TransportConfig& config) override {
+    address_ = sockaddr_un{};
+    address_.sun_family = AF_UNIX;
+    const std::string path = config.scratch_dir + "/connect.sock";
+    if (path.size() >= sizeof address_.sun_path) throw BenchError("socket path too long: " + path);
+    std::memcpy(address_.sun_path, path.c_str(), path.size() + 1);
     int fds[2];
     if (::socketpair(AF_UNIX, type_ | SOCK_CLOEXEC, 0, fds) != 0) throw_errno("socketpair");
     leader_.reset(fds[0]);
@@ -168,6 +206,33 @@ class SocketTransport final : public Transport {
     return make_channel(std::move(follower_));
   }
 
+  bool supports_connect() const override { return type_ == SOCK_STREAM; }
+
+  std::unique_ptr<Listener> listen(const TransportConfig&,
+                                   const std::function<void()>& follower_may_connect) override {
+    leader_.reset();
+    follower_.reset();
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (fd.get() < 0) throw_errno("socket");
+    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address_), sizeof address_) != 0) {
+      throw_errno("bind");
+    }
+    if (::listen(fd.get(), SOMAXCONN) != 0) throw_errno("listen");
+    follower_may_connect();
+    return std::make_unique<UnixListener>(std::move(fd));
+  }
+
+  std::unique_ptr<Channel> dial() override {
+    leader_.reset();
+    follower_.reset();
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (fd.get() < 0) throw_errno("socket");
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address_), sizeof address_) != 0) {
+      throw_errno("connect");
+    }
+    return std::make_unique<StreamChannel>(std::move(fd));
+  }
+
  private:
   std::unique_ptr<Channel> make_channel(UniqueFd fd) const {
     if (type_ == SOCK_SEQPACKET) return std::make_unique<PacketChannel>(std::move(fd));
@@ -178,6 +243,7 @@ class SocketTransport final : public Transport {
 
   int type_;
   UniqueFd leader_, follower_;
+  sockaddr_un address_{};  // connect rows: <scratch>/connect.sock
 };
 
 }  // namespace

@@ -23,17 +23,23 @@ namespace {
 
 constexpr std::string_view kUsage = R"(usage: sluice-bench [options]
 
-Measures one-way throughput (64 B, 4 KiB, 64 KiB, 1 MiB messages) and 64 B ping-pong latency
-between two processes pinned to different CPUs, for each transport. win32-* rows are sluice
-named pipes through the Win32 API; "vs C++" compares them with the sluice-* row of the same mode.
+Measures one-way throughput (64 B, 4 KiB, 64 KiB, 1 MiB messages), 64 B ping-pong latency and
+connection set-up (open, one 64 B round trip, close) between two processes pinned to different
+CPUs, for each transport. "vs ring" compares a row with shm-ring, a minimal shared-memory ring
+between the same processes (the ceiling); reader-alone is the reader's work without IPC. win32-*
+rows are sluice named pipes through the Win32 API; "vs C++" compares them with the sluice-* row
+of the same mode.
 
   --json               print only a JSON array of result objects
   --quick              2 rounds, short rounds, few samples (CI smoke test, demo)
   --rounds N           rounds per row; each row reports the median (default 5)
-  --transports a,b,c   pipe, unix-stream, unix-seqpacket, sluice-byte, sluice-msg, win32-byte,
-                       win32-msg; echo servers: echo-iocp, echo-asio, echo-epoll-unix (default all)
+  --transports a,b,c   pipe, unix-stream, unix-seqpacket, reader-alone (the reader's copy and
+                       checksum in one process; throughput only), shm-ring (the reference
+                       ring), sluice-byte, sluice-msg, win32-byte, win32-msg; echo servers:
+                       echo-iocp, echo-asio, echo-epoll-unix (default all)
   --sizes a,b,c        throughput message sizes, e.g. 64,4K,64KiB,1M (default 64,4K,64K,1M)
-  --tests a,b          throughput, pingpong, echo, echo-scale (default all)
+  --tests a,b          throughput, pingpong, connect (sluice-*, unix-stream), echo, echo-scale
+                       (default all)
   --clients a,b,c      echo: client processes per row (default 1,16,64,256)
   --scale PxC          echo-scale: P client processes with C connections each (default 20x50)
   --timeout SECONDS    kill a row's processes after this long (default 15 + 2 per round)
@@ -58,6 +64,7 @@ struct Options {
   int scale_connections = 50;
   bool throughput = true;
   bool pingpong = true;
+  bool connect = true;
   bool echo = true;
   bool echo_scale = true;
 };
@@ -166,12 +173,15 @@ Options parse_options(int argc, char** argv) {
       options.sizes.clear();
       for (const std::string& size : split(next())) options.sizes.push_back(parse_size(size));
     } else if (arg == "--tests") {
-      options.throughput = options.pingpong = options.echo = options.echo_scale = false;
+      options.throughput = options.pingpong = options.connect = options.echo = options.echo_scale =
+          false;
       for (const std::string& test : split(next())) {
         if (test == "throughput") {
           options.throughput = true;
         } else if (test == "pingpong") {
           options.pingpong = true;
+        } else if (test == "connect") {
+          options.connect = true;
         } else if (test == "echo") {
           options.echo = true;
         } else if (test == "echo-scale") {
@@ -254,8 +264,20 @@ int run(int argc, char** argv) {
   }
   if (options.pingpong) {
     for (const std::string& transport : options.transports) {
+      if (transport == kReaderAloneName) continue;  // one process: nothing to echo
       JobSpec spec = base;
       spec.test = TestKind::kPingPong;
+      spec.transport = transport;
+      spec.size_bytes = 64;
+      specs.push_back(spec);
+    }
+  }
+
+  if (options.connect) {
+    for (const std::string& transport : options.transports) {
+      if (!has_connect_rows(transport)) continue;
+      JobSpec spec = base;
+      spec.test = TestKind::kConnect;
       spec.transport = transport;
       spec.size_bytes = 64;
       specs.push_back(spec);

@@ -27,6 +27,20 @@ const Row* find_pipe_row(const std::vector<Row>& rows, const Row& row) {
   return find_row(rows, row, "pipe");
 }
 
+/// The reference ring's row of the same test and size: the ceiling the others are a fraction of.
+const Row* find_ring_row(const std::vector<Row>& rows, const Row& row) {
+  return find_row(rows, row, "shm-ring");
+}
+
+/// A row's figure against the reference ring's: MB/s ÷ the ring's (throughput; the fraction of
+/// the ceiling reached) or p50 ÷ the ring's (ping-pong; how many times slower). 0: no ring row.
+double ring_ratio(const std::vector<Row>& rows, const Row& row) {
+  const Row* ring = find_ring_row(rows, row);
+  if (ring == nullptr) return 0;
+  return row.spec.test == TestKind::kThroughput ? row.result.mb_per_s / ring->result.mb_per_s
+                                                : row.result.p50_us / ring->result.p50_us;
+}
+
 /// A win32-* row's C++ API twin (same engine, same mode): "win32-msg" → "sluice-msg".
 const Row* find_cpp_api_row(const std::vector<Row>& rows, const Row& row) {
   constexpr std::string_view kPrefix = "win32-";
@@ -92,6 +106,36 @@ const Row* find_epoll_row(const std::vector<Row>& rows, const Row& row) {
     }
   }
   return nullptr;
+}
+
+/// The connect rows, with sluice's against AF_UNIX's (unix-stream of the same message size).
+void print_connect_table(std::FILE* out, const std::vector<Row>& rows) {
+  bool any = false;
+  for (const Row& row : rows) any |= row.spec.test == TestKind::kConnect;
+  if (!any) return;
+  std::fprintf(out,
+               "\nconnection set-up in microseconds per connection (the client opens, sends "
+               "one message, reads the echo and closes, timed as a whole; the server accepts "
+               "each client, sluice making the next instance first; max is over all rounds; "
+               "\"vs AF_UNIX\" is p50 / unix-stream's p50; lower is better)\n");
+  std::fprintf(out, "%-15s %8s %9s %9s %9s %9s %10s %11s\n", "transport", "size", "p50", "p99",
+               "p99.9", "max", "vs AF_UNIX", "conns/round");
+  for (const Row& row : rows) {
+    if (row.spec.test != TestKind::kConnect) continue;
+    const std::string size = format_size(row.spec.size_bytes);
+    if (row.result.status != JobStatus::kOk) {
+      std::fprintf(out, "%-15s %8s  %s: %s\n", row.spec.transport.c_str(), size.c_str(),
+                   status_word(row.result.status), row.result.error.c_str());
+      continue;
+    }
+    const Row* unix_row = find_row(rows, row, "unix-stream");
+    const std::string ratio =
+        unix_row != nullptr ? format_ratio(row.result.p50_us / unix_row->result.p50_us) : "-";
+    std::fprintf(out, "%-15s %8s %9.1f %9.1f %9.1f %9.1f %10s %11llu\n", row.spec.transport.c_str(),
+                 size.c_str(), row.result.p50_us, row.result.p99_us, row.result.p999_us,
+                 row.result.max_us, ratio.c_str(),
+                 static_cast<unsigned long long>(row.result.messages_per_round));
+  }
 }
 
 void print_echo_tables(std::FILE* out, const std::vector<Row>& rows) {
@@ -162,6 +206,8 @@ const char* test_name(TestKind test) {
       return "echo";
     case TestKind::kEchoScale:
       return "echo-scale";
+    case TestKind::kConnect:
+      return "connect";
   }
   return "?";
 }
@@ -222,10 +268,11 @@ void print_table(std::FILE* out, const std::vector<Row>& rows, const RunInfo& in
   if (any_throughput) {
     std::fprintf(out,
                  "one-way throughput (leader writes, follower reads whole messages and "
-                 "checksums every byte; MB = 10^6 bytes; \"vs C++\" is a win32-* row's MB/s / "
+                 "checksums every byte; MB = 10^6 bytes; \"vs ring\" is MB/s / shm-ring's, the "
+                 "reference ring's, at the same size; \"vs C++\" is a win32-* row's MB/s / "
                  "the sluice-* row of the same mode)\n");
-    std::fprintf(out, "%-15s %8s %11s %13s %10s %8s %11s\n", "transport", "size", "MB/s", "msgs/s",
-                 "vs pipe", "vs C++", "msgs/round");
+    std::fprintf(out, "%-15s %8s %11s %13s %10s %8s %8s %11s\n", "transport", "size", "MB/s",
+                 "msgs/s", "vs pipe", "vs ring", "vs C++", "msgs/round");
     for (const Row& row : rows) {
       if (row.spec.test != TestKind::kThroughput) continue;
       const std::string size = format_size(row.spec.size_bytes);
@@ -237,12 +284,14 @@ void print_table(std::FILE* out, const std::vector<Row>& rows, const RunInfo& in
       const Row* pipe = find_pipe_row(rows, row);
       const std::string ratio =
           pipe != nullptr ? format_ratio(row.result.mb_per_s / pipe->result.mb_per_s) : "-";
+      const double vs_ring = ring_ratio(rows, row);
+      const std::string ring_text = vs_ring > 0 ? format_ratio(vs_ring) : "-";
       const Row* api = find_cpp_api_row(rows, row);
       const std::string api_ratio =
           api != nullptr ? format_ratio(row.result.mb_per_s / api->result.mb_per_s) : "-";
-      std::fprintf(out, "%-15s %8s %11.1f %13.0f %10s %8s %11llu\n", row.spec.transport.c_str(),
+      std::fprintf(out, "%-15s %8s %11.1f %13.0f %10s %8s %8s %11llu\n", row.spec.transport.c_str(),
                    size.c_str(), row.result.mb_per_s, row.result.msgs_per_s, ratio.c_str(),
-                   api_ratio.c_str(),
+                   ring_text.c_str(), api_ratio.c_str(),
                    static_cast<unsigned long long>(row.result.messages_per_round));
     }
     std::fprintf(out, "\n");
@@ -251,10 +300,11 @@ void print_table(std::FILE* out, const std::vector<Row>& rows, const RunInfo& in
   if (any_pingpong) {
     std::fprintf(out,
                  "ping-pong round trip in microseconds (leader times send + echo; max is "
-                 "over all rounds; \"vs pipe\" is p50 / pipe's p50, \"vs C++\" a win32-* row's "
-                 "p50 / the sluice-* row's; lower is better)\n");
-    std::fprintf(out, "%-15s %8s %9s %9s %9s %9s %9s %8s %9s\n", "transport", "size", "p50", "p99",
-                 "p99.9", "max", "vs pipe", "vs C++", "samples");
+                 "over all rounds; \"vs pipe\" is p50 / pipe's p50, \"vs ring\" p50 / "
+                 "shm-ring's p50, \"vs C++\" a win32-* row's p50 / the sluice-* row's; lower is "
+                 "better)\n");
+    std::fprintf(out, "%-15s %8s %9s %9s %9s %9s %9s %8s %8s %9s\n", "transport", "size", "p50",
+                 "p99", "p99.9", "max", "vs pipe", "vs ring", "vs C++", "samples");
     for (const Row& row : rows) {
       if (row.spec.test != TestKind::kPingPong) continue;
       const std::string size = format_size(row.spec.size_bytes);
@@ -266,15 +316,19 @@ void print_table(std::FILE* out, const std::vector<Row>& rows, const RunInfo& in
       const Row* pipe = find_pipe_row(rows, row);
       const std::string ratio =
           pipe != nullptr ? format_ratio(row.result.p50_us / pipe->result.p50_us) : "-";
+      const double vs_ring = ring_ratio(rows, row);
+      const std::string ring_text = vs_ring > 0 ? format_ratio(vs_ring) : "-";
       const Row* api = find_cpp_api_row(rows, row);
       const std::string api_ratio =
           api != nullptr ? format_ratio(row.result.p50_us / api->result.p50_us) : "-";
-      std::fprintf(out, "%-15s %8s %9.2f %9.2f %9.2f %9.1f %9s %8s %9llu\n",
+      std::fprintf(out, "%-15s %8s %9.2f %9.2f %9.2f %9.1f %9s %8s %8s %9llu\n",
                    row.spec.transport.c_str(), size.c_str(), row.result.p50_us, row.result.p99_us,
-                   row.result.p999_us, row.result.max_us, ratio.c_str(), api_ratio.c_str(),
+                   row.result.p999_us, row.result.max_us, ratio.c_str(), ring_text.c_str(),
+                   api_ratio.c_str(),
                    static_cast<unsigned long long>(row.result.messages_per_round));
     }
   }
+  print_connect_table(out, rows);
   print_echo_tables(out, rows);
 }
 
@@ -316,12 +370,23 @@ void print_json(std::FILE* out, const std::vector<Row>& rows) {
                    row.result.server_pss_bytes_per_connection,
                    row.result.client_pss_bytes_per_connection, row.result.rss_bytes_per_connection);
     } else if (throughput) {
-      std::fprintf(out, ", \"mb_per_s\": %.1f, \"msgs_per_s\": %.0f}", row.result.mb_per_s,
+      std::fprintf(out, ", \"mb_per_s\": %.1f, \"msgs_per_s\": %.0f", row.result.mb_per_s,
                    row.result.msgs_per_s);
     } else {
-      std::fprintf(out,
-                   ", \"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f}",
+      std::fprintf(out, ", \"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f",
                    row.result.p50_us, row.result.p99_us, row.result.p999_us, row.result.max_us);
+    }
+    if (row.spec.test == TestKind::kThroughput || row.spec.test == TestKind::kPingPong) {
+      const double vs_ring = ring_ratio(rows, row);
+      if (vs_ring > 0) std::fprintf(out, ", \"vs_ring\": %.4f", vs_ring);
+      std::fprintf(out, "}");
+    } else if (row.spec.test == TestKind::kConnect) {
+      const Row* unix_row = find_row(rows, row, "unix-stream");
+      if (unix_row != nullptr) {
+        std::fprintf(out, ", \"vs_unix_stream\": %.4f",
+                     row.result.p50_us / unix_row->result.p50_us);
+      }
+      std::fprintf(out, "}");
     }
   }
   std::fprintf(out, "\n]\n");

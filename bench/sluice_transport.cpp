@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <utility>
 
+#include "sluice/error.hpp"
 #include "sluice/named_pipe.hpp"
 #include "sluice/registry.hpp"
 #include "transport.hpp"
@@ -18,10 +20,11 @@ T checked(Result<T> result, std::string_view what) {
   if constexpr (!std::is_void_v<T>) return std::move(result).value();
 }
 
-/// Owns the process's Registry (and so its agent thread) together with the end made from it.
+/// One end; owns the process's Registry (and so its agent thread) too when it is the process's
+/// only end (the throughput and ping-pong rows), else the registry outlives it.
 class SluiceChannel final : public Channel {
  public:
-  SluiceChannel(Registry registry, PipeEnd end, bool message_mode)
+  SluiceChannel(std::optional<Registry> registry, PipeEnd end, bool message_mode)
       : registry_(std::move(registry)), end_(std::move(end)), message_mode_(message_mode) {}
 
   void send(std::span<const std::byte> data) override {
@@ -49,10 +52,45 @@ class SluiceChannel final : public Channel {
     }
   }
 
+  void wait_for_close() override {
+    std::byte byte;
+    const Result<ReadResult> got = end_.read(std::span(&byte, 1));
+    if (got) throw BenchError("PipeEnd::read: data where the client's close was expected");
+    if (got.error() != errc::kBrokenPipe) {
+      throw BenchError("PipeEnd::read (waiting for the close): " + got.error().message());
+    }
+  }
+
  private:
-  Registry registry_;
+  std::optional<Registry> registry_;  // destroyed after the end
   PipeEnd end_;
   bool message_mode_;
+};
+
+/// The connect test's server: an instance per client, as a Windows server that hands each
+/// connected instance on makes the next one (CreateNamedPipe, ConnectNamedPipe, CreateNamedPipe
+/// again for the next client while this one is served).
+class SluiceListener final : public Listener {
+ public:
+  SluiceListener(Registry registry, std::string name, ServerOptions options)
+      : registry_(std::move(registry)), name_(std::move(name)), options_(std::move(options)) {
+    options_.first_instance = true;
+    listening_ = checked(ServerEnd::create(registry_, name_, options_), "ServerEnd::create");
+    options_.first_instance = false;
+  }
+
+  std::unique_ptr<Channel> accept() override {
+    (void)checked(listening_.connect(), "ServerEnd::connect");
+    ServerEnd next = checked(ServerEnd::create(registry_, name_, options_), "ServerEnd::create");
+    return std::make_unique<SluiceChannel>(std::nullopt, std::exchange(listening_, std::move(next)),
+                                           options_.type == PipeType::kMessage);
+  }
+
+ private:
+  Registry registry_;
+  std::string name_;
+  ServerOptions options_;
+  ServerEnd listening_;  // the instance the next client will find
 };
 
 class SluiceTransport final : public Transport {
@@ -74,13 +112,8 @@ class SluiceTransport final : public Transport {
 
   std::unique_ptr<Channel> open_leader(const std::function<void()>& follower_may_connect) override {
     Registry registry = checked(Registry::open(directory_), "Registry::open (leader)");
-    ServerOptions options;
-    options.access = PipeAccess::kDuplex;
-    options.type = message_mode_ ? PipeType::kMessage : PipeType::kByte;
-    options.read_mode = message_mode_ ? ReadMode::kMessage : ReadMode::kByte;
+    ServerOptions options = server_options(buffer_size_);
     options.max_instances = 1;
-    options.out_buffer_size = buffer_size_;
-    options.in_buffer_size = buffer_size_;
     options.first_instance = true;
     ServerEnd server =
         checked(ServerEnd::create(registry, pipe_name_, options), "ServerEnd::create");
@@ -95,18 +128,55 @@ class SluiceTransport final : public Transport {
   std::unique_ptr<Channel> open_follower() override {
     // A fresh Registry in the child: the parent's agent thread does not survive fork.
     Registry registry = checked(Registry::open(directory_), "Registry::open (follower)");
+    ClientEnd client = open_client(registry);
+    return std::make_unique<SluiceChannel>(std::move(registry), std::move(client), message_mode_);
+  }
+
+  bool supports_connect() const override { return true; }
+
+  std::unique_ptr<Listener> listen(const TransportConfig& config,
+                                   const std::function<void()>& follower_may_connect) override {
+    Registry registry = checked(Registry::open(directory_), "Registry::open (leader)");
+    const auto buffer_size = static_cast<std::uint32_t>(config.buffer_bytes);
+    auto listener = std::make_unique<SluiceListener>(std::move(registry), pipe_name_,
+                                                     server_options(buffer_size));
+    follower_may_connect();
+    return listener;
+  }
+
+  std::unique_ptr<Channel> dial() override {
+    // Made at the first call (the calibration's, untimed), after the fork, as in open_follower.
+    if (!client_registry_) {
+      client_registry_ = checked(Registry::open(directory_), "Registry::open (follower)");
+    }
+    return std::make_unique<SluiceChannel>(std::nullopt, open_client(*client_registry_),
+                                           message_mode_);
+  }
+
+ private:
+  ServerOptions server_options(std::uint32_t buffer_size) const {
+    ServerOptions options;
+    options.access = PipeAccess::kDuplex;
+    options.type = message_mode_ ? PipeType::kMessage : PipeType::kByte;
+    options.read_mode = message_mode_ ? ReadMode::kMessage : ReadMode::kByte;
+    options.out_buffer_size = buffer_size;
+    options.in_buffer_size = buffer_size;
+    return options;
+  }
+
+  ClientEnd open_client(Registry& registry) const {
     ClientEnd client = checked(ClientEnd::open(registry, pipe_name_), "ClientEnd::open");
     if (message_mode_) {
       checked(client.set_state(ReadMode::kMessage, WaitMode::kWait), "PipeEnd::set_state (client)");
     }
-    return std::make_unique<SluiceChannel>(std::move(registry), std::move(client), message_mode_);
+    return client;
   }
 
- private:
   bool message_mode_;
   std::string directory_;
   std::string pipe_name_;
   std::uint32_t buffer_size_ = 0;
+  std::optional<Registry> client_registry_;  // connect test, follower
 };
 
 }  // namespace

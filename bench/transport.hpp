@@ -28,6 +28,8 @@ struct TransportConfig {
   std::string scratch_dir;
   /// The largest message either side will send; sizes buffers and quotas.
   std::size_t max_message_bytes = 0;
+  /// Connect test: the in and out buffer sizes a server gives each instance it makes.
+  std::size_t buffer_bytes = 4096;
 };
 
 /// One end of an established connection, used by one thread of one process.
@@ -39,6 +41,21 @@ class Channel {
   /// Receives exactly one whole message of `buffer.size()` bytes (byte transports loop until
   /// every byte is there; message transports fail unless one read returns exactly that size).
   virtual void receive(std::span<std::byte> buffer) = 0;
+  /// Connect test, server side: waits until the peer has closed its end (end of stream, broken
+  /// pipe), as a server does before it closes a finished conversation; data instead throws.
+  /// The default throws: only transports with connect rows have it.
+  virtual void wait_for_close();
+};
+
+/// Connect test, in the leader: the server, accepting one client after another as a server
+/// process would. One thread.
+class Listener {
+ public:
+  virtual ~Listener() = default;
+  /// Waits for the next client and returns the server's end of its connection. A listener
+  /// that needs to (sluice: an instance per client) makes the next client's place before it
+  /// returns, so that client never finds the name busy.
+  virtual std::unique_ptr<Channel> accept() = 0;
 };
 
 /// A way of connecting two processes. The sequence, driven by the job runner, is:
@@ -64,20 +81,40 @@ class Transport {
       const std::function<void()>& follower_may_connect) = 0;
   /// In the follower, after the fork and after the leader's signal.
   virtual std::unique_ptr<Channel> open_follower() = 0;
+
+  /// Whether the transport has connect rows (listen() and dial()); the defaults throw.
+  virtual bool supports_connect() const { return false; }
+  /// Connect test, in the leader after the fork (instead of open_leader): starts listening
+  /// with `config.buffer_bytes` buffers, calls `follower_may_connect`, returns the listener.
+  virtual std::unique_ptr<Listener> listen(const TransportConfig& config,
+                                           const std::function<void()>& follower_may_connect);
+  /// Connect test, in the follower (instead of open_follower): a new connection to the leader's
+  /// listener per call; destroying it closes it.
+  virtual std::unique_ptr<Channel> dial();
 };
 
-/// The transports built into this binary, in report order (pipe first: it is the reference).
+/// Not a transport: the throughput reader's work alone, in one process (reader_alone.cpp). Listed
+/// with the transports so that --transports selects it; the job runner runs it without one.
+inline constexpr std::string_view kReaderAloneName = "reader-alone";
+
+/// The transports built into this binary, in report order (pipe first: it is the reference),
+/// with kReaderAloneName among them.
 std::vector<std::string> transport_names();
 
 /// Makes the transport called `name`, or nullptr if there is none; `why_not` says why when the
 /// name is known but the transport was not built.
 std::unique_ptr<Transport> make_transport(std::string_view name, std::string& why_not);
 
-// Factories of the transport files (kernel_transports.cpp, sluice_transport.cpp,
-// win32_transport.cpp).
+/// Whether `name` is a transport built here that has connect rows.
+bool has_connect_rows(std::string_view name);
+
+// Factories of the transport files (kernel_transports.cpp, shm_ring_transport.cpp,
+// sluice_transport.cpp, win32_transport.cpp).
 std::unique_ptr<Transport> make_pipe_transport();
 std::unique_ptr<Transport> make_unix_stream_transport();
 std::unique_ptr<Transport> make_unix_seqpacket_transport();
+/// The reference ring (the ceiling of a shared-memory pipe between the two processes).
+std::unique_ptr<Transport> make_shm_ring_transport();
 std::unique_ptr<Transport> make_sluice_transport(bool message_mode, std::string& why_not);
 std::unique_ptr<Transport> make_win32_transport(bool message_mode, std::string& why_not);
 
