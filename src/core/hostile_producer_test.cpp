@@ -327,6 +327,16 @@ void HostileProducer::run(const std::vector<Spec>& specs) {
     }
   }
   EXPECT_LT(slowest, 1s);
+  // A peek after the end agrees with the reads: the pipe is broken, or bad.
+  for (std::size_t i = 0; i < ends.size(); ++i) {
+    auto p = ends[i].peek();
+    EXPECT_FALSE(p) << name_of(*served[i]) << ": peek still sees " << (p ? p->total_available : 0)
+                    << " bytes of a dead liar";
+    if (!p) {
+      EXPECT_TRUE(p.error() == errc::kBrokenPipe || p.error() == errc::kBadPipe)
+          << name_of(*served[i]) << ": " << p.error().message();
+    }
+  }
   std::printf("%zu connections: busiest server thread %lld ms of %lld ms with the liar alive; "
               "the last failed %lld ms after its death\n",
               served.size(), ms(busiest), ms(wall), ms(slowest));

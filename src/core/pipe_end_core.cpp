@@ -815,7 +815,9 @@ Result<PeekResult> PipeEndCore::peek(std::span<std::byte> buffer) {
   bool message_pipe = type_ == PipeType::kMessage;
   auto p = ch.peek(buffer.empty() ? nullptr : buffer.data(), buffer.size(), message_pipe);
   if (!p) return p.error();
-  if (p->total_available == 0 && !ch.has_fragment() && peer_gone()) return errc::kBrokenPipe;
+  // As a read decides: nothing at the read position of a peer that is gone never comes. The
+  // peer's count of bytes written is no witness (a dead liar's count would be reported for ever).
+  if (!ch.has_fragment() && peer_gone()) return errc::kBrokenPipe;
   PeekResult r;
   r.bytes_read = clamp32(p->bytes);
   r.total_available = clamp32(p->total_available);
