@@ -9,8 +9,9 @@
 //
 // The server must neither crash nor hang; every well-behaved message arrives whole, in order and
 // correct, both ways; every operation on a hostile connection returns (data or an error) within a
-// bounded time; and with the hostile client stopped (SIGSTOP) in the middle of a connection, the
-// server rests.
+// bounded time, served by a thread of its own or (every other instance) by the agent thread that
+// all connections share; and with the hostile client stopped (SIGSTOP) in the middle of a
+// connection, the server rests.
 //
 // SLUICE_SCRIBBLE_SECONDS lengthens the run; SLUICE_SCRIBBLE_SEED repeats one (the seed is printed;
 // when the SIGKILLs fall is not part of it).
@@ -27,6 +28,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -38,6 +40,7 @@
 #include "os/linux/unix_socket.hpp"
 #include "pipe_fixture.hpp"
 #include "raw_client.hpp"
+#include "sluice/io_context.hpp"
 #include "sluice/named_pipe.hpp"
 #include "thread_state.hpp"
 
@@ -411,9 +414,46 @@ bool answer(std::span<const std::byte> req, bool more_data, Findings& f,
   return true;
 }
 
+// The server's operations on one instance, synchronous or asynchronous (then the agent thread
+// serves them while they are pending, and this thread only waits for the handler).
+class Io {
+ public:
+  Io(ServerEnd& s, bool async) : s_(s), async_(async) {}
+  Result<ReadResult> read(std::span<std::byte> buffer) {
+    if (!async_) return s_.read(buffer);
+    return finish<ReadResult>(
+        [&](auto done) { return s_.async_read(buffer, ctx_.executor(), done); });
+  }
+  Result<std::size_t> write(std::span<const std::byte> data) {
+    if (!async_) return s_.write(data);
+    return finish<std::size_t>(
+        [&](auto done) { return s_.async_write(data, ctx_.executor(), done); });
+  }
+  Result<ReadResult> transact(std::span<const std::byte> request, std::span<std::byte> reply) {
+    if (!async_) return s_.transact(request, reply);
+    return finish<ReadResult>(
+        [&](auto done) { return s_.async_transact(request, reply, ctx_.executor(), done); });
+  }
+
+ private:
+  template <class T, class Start>
+  Result<T> finish(Start start) {
+    std::optional<Result<T>> got;
+    auto started = start([&got](Result<T> r) { got = std::move(r); });
+    if (!started) return started.error();
+    while (!got) ctx_.run_one_for(100ms);  // a handler that never comes is the hang looked for
+    return std::move(*got);
+  }
+
+  ServerEnd& s_;
+  bool async_;
+  IoContext ctx_;
+};
+
 // One instance: connects, serves each client until its connection ends, disconnects, again.
-void serve_instance(ServerEnd& s, const std::set<std::uint32_t>& honest_pids, Findings& f,
-                    const std::atomic<bool>& stop) {
+void serve_instance(ServerEnd& s, bool async, const std::set<std::uint32_t>& honest_pids,
+                    Findings& f, const std::atomic<bool>& stop) {
+  Io io(s, async);
   std::vector<std::byte> request(64 * 1024), reply;
   while (!stop) {
     auto connected = s.connect_for(100ms);
@@ -431,21 +471,23 @@ void serve_instance(ServerEnd& s, const std::set<std::uint32_t>& honest_pids, Fi
       auto started = Clock::now();
       Result<ReadResult> r = errc::kInvalidFunction;
       if (honest) {
-        r = s.read(request);
+        r = io.read(request);
       } else if (round % 8 == 7) {  // a transaction (refused while anything is unread)
-        r = s.transact(testing::bytes("?"), request);
+        r = io.transact(testing::bytes("?"), request);
         f.hostile_outcome("transact", r ? std::error_code{} : r.error(), Clock::now() - started);
         if (!r && r.error() == errc::kPipeBusy) continue;
       } else {
         auto p = s.peek(request);
         f.hostile_outcome("peek", p ? std::error_code{} : p.error(), Clock::now() - started);
         started = Clock::now();
-        r = s.read(request);
+        r = io.read(request);
         f.hostile_outcome("read", r ? std::error_code{} : r.error(), Clock::now() - started);
       }
       if (!r) {
-        if (honest && r.error() != errc::kBrokenPipe)
-          f.problem("an honest connection's read failed: " + r.error().message());
+        if (honest && r.error() != errc::kBrokenPipe) {
+          f.problem("an honest connection's " + std::string(async ? "asynchronous " : "") +
+                    "read failed: " + r.error().message());
+        }
         break;
       }
       if (honest) {
@@ -457,11 +499,15 @@ void serve_instance(ServerEnd& s, const std::set<std::uint32_t>& honest_pids, Fi
         continue;  // mostly none: a reply waits for a reader that may never read
       }
       started = Clock::now();
-      auto w = s.write(reply);
+      auto w = io.write(reply);
       if (!honest)
         f.hostile_outcome("write", w ? std::error_code{} : w.error(), Clock::now() - started);
       if (!w) {
-        if (honest) f.problem("an honest connection's write failed: " + w.error().message());
+        if (honest) {
+          f.problem("an honest connection's " + std::string(async ? "asynchronous " : "") +
+                    "write of " + std::to_string(reply.size()) + " bytes (out quota " +
+                    std::to_string(s.info()->out_buffer_size) + ") failed: " + w.error().message());
+        }
         break;
       }
     }
@@ -548,10 +594,10 @@ TEST_F(ScribblingPeer, CostsOnlyItsOwnConnections) {
   std::atomic<bool> stop{false};
   std::atomic<int> running{0};
   std::vector<std::thread> threads;
-  for (auto& end : ends) {
+  for (std::size_t i = 0; i < ends.size(); ++i) {
     ++running;
-    threads.emplace_back([&] {
-      serve_instance(end, honest_pids, f, stop);
+    threads.emplace_back([&, i] {
+      serve_instance(ends[i], i % 2 == 1, honest_pids, f, stop);  // every other one asynchronous
       --running;
     });
   }
