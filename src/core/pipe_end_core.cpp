@@ -747,6 +747,10 @@ Result<std::size_t> PipeEndCore::write_locked(std::span<const std::byte> data,
   w.data = data;
   std::optional<WaitToken> token;
   for (;;) {
+    // Whether the peer is gone, looked at before what it read: it publishes its reading before
+    // its going, so a reader that takes the rest and closes between the two looks completes the
+    // write instead of failing it.
+    std::error_code gone = write_blocked_error();
     if (!w.queued) {
       if (append_some_locked(w)) {
         token.reset();
@@ -757,7 +761,7 @@ Result<std::size_t> PipeEndCore::write_locked(std::span<const std::byte> data,
       write_completed_locked(w);
       return w.done;
     }
-    if (auto e = write_blocked_error()) return e;
+    if (gone) return gone;
     if (!token) {
       token = wait_token(WaitFor::kSpace);
       continue;  // look once more now that the token covers everything after it
