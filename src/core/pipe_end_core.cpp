@@ -662,7 +662,9 @@ Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool me
       token = wait_token(WaitFor::kData);
       continue;  // look once more now that the token covers everything after it
     }
-    if (!ch.has_fragment() && peer_gone()) return errc::kBrokenPipe;
+    // Gone first, then the ring: a writer that publishes its last message and closes between
+    // the two looks must not have it reported as the end (see write_locked).
+    if (peer_gone() && !ch.has_fragment()) return errc::kBrokenPipe;
     if (!may_wait && total == 0) return errc::kNoData;
     if (!may_wait && partial) {  // part of a message came: the caller keeps it and comes back
       *partial = total;
@@ -821,7 +823,7 @@ Result<PeekResult> PipeEndCore::peek(std::span<std::byte> buffer) {
   if (!p) return p.error();
   // As a read decides: nothing at the read position of a peer that is gone never comes. The
   // peer's count of bytes written is no witness (a dead liar's count would be reported for ever).
-  if (!ch.has_fragment() && peer_gone()) return errc::kBrokenPipe;
+  if (peer_gone() && !ch.has_fragment()) return errc::kBrokenPipe;
   PeekResult r;
   r.bytes_read = clamp32(p->bytes);
   r.total_available = clamp32(p->total_available);
@@ -864,11 +866,12 @@ Result<void> PipeEndCore::flush() {
   shm::Channel& ch = conn_->channel;
   std::optional<WaitToken> token;
   for (;;) {
+    bool gone = peer_gone();  // before what it read, as write_locked looks
     auto unread = ch.unread_by_peer();
     if (!unread) return unread.error();
     if (*unread == 0) return {};
     if (disconnected()) return errc::kPipeNotConnected;
-    if (peer_gone()) return errc::kBrokenPipe;
+    if (gone) return errc::kBrokenPipe;
     if (!token) {
       token = wait_token(WaitFor::kSpace);
       continue;
