@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -47,10 +48,13 @@ enum class Role : char {
 SLUICE_TEST_HELPER(hostile_producer) {
   std::vector<testing::RawClient> clients;
   std::vector<const RecordShape*> shapes;
+  auto deadline = std::chrono::steady_clock::now() + 10s;  // for every connection together
   for (std::size_t i = 2; i < args.size(); ++i) {
     const RecordShape* shape = testing::find_shape(args[i].substr(0, args[i].find('/')));
     if (!shape) return 10;
-    auto client = testing::connect_raw(args.at(0), args.at(1), 10s);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    auto client = testing::connect_raw(args.at(0), args.at(1), std::max(left, 1ms));
     if (!client) return 11;
     std::string id = std::to_string(i - 2);
     auto room = client->channel.fragment_room(id.size());
