@@ -11,7 +11,6 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
-#include <ostream>
 #include <span>
 #include <string>
 #include <vector>
@@ -185,9 +184,6 @@ struct RecordShape {
   /// The producer goes on changing its futex words after the forgery, until it dies.
   bool keeps_ringing = false;
 };
-
-/// For GoogleTest's messages: the shape's name, not its bytes.
-inline void PrintTo(const RecordShape& shape, std::ostream* os) { *os << shape.name; }
 
 namespace shapes {
 
