@@ -40,9 +40,10 @@ void PipeEndCore::serve_locked(Completions& done) {
   while (!writes_.empty()) {
     AsyncOp& op = writes_.front();
     WriteProgress& w = op.write;
+    std::error_code gone = write_blocked_error();  // before what the peer read: write_locked
     if (!w.queued && !append_some_locked(w) && !w.error) {
-      if (auto e = write_blocked_error()) {
-        done.emplace_back(std::move(op.done), failure(e));
+      if (gone) {
+        done.emplace_back(std::move(op.done), failure(gone));
         writes_.pop_front();
         continue;
       }
@@ -53,8 +54,8 @@ void PipeEndCore::serve_locked(Completions& done) {
     } else if (conn_->channel.peer_has_read(w.must_have_read)) {
       write_completed_locked(w);
       done.emplace_back(std::move(op.done), IoResult{{}, w.done, false});
-    } else if (auto e = write_blocked_error()) {
-      done.emplace_back(std::move(op.done), failure(e));
+    } else if (gone) {
+      done.emplace_back(std::move(op.done), failure(gone));
     } else {
       break;  // waiting for the reader: the quota
     }

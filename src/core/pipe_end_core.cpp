@@ -667,7 +667,9 @@ Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool me
       token = wait_token(WaitFor::kData);
       continue;  // look once more now that the token covers everything after it
     }
-    if (!ch.has_fragment() && peer_gone()) return errc::kBrokenPipe;
+    // Gone first, then the ring: a writer that publishes its last message and closes between
+    // the two looks must not have it reported as the end (see write_locked).
+    if (peer_gone() && !ch.has_fragment()) return errc::kBrokenPipe;
     if (!may_wait && total == 0) return errc::kNoData;
     if (!may_wait && partial) {  // part of a message came: the caller keeps it and comes back
       *partial = total;
@@ -767,6 +769,10 @@ Result<std::size_t> PipeEndCore::write_locked(std::span<const std::byte> data,
   w.data = data;
   std::optional<WaitToken> token;
   for (;;) {
+    // Whether the peer is gone, looked at before what it read: it publishes its reading before
+    // its going, so a reader that takes the rest and closes between the two looks completes the
+    // write instead of failing it.
+    std::error_code gone = write_blocked_error();
     if (!w.queued) {
       if (append_some_locked(w)) {
         token.reset();
@@ -777,7 +783,7 @@ Result<std::size_t> PipeEndCore::write_locked(std::span<const std::byte> data,
       write_completed_locked(w);
       return w.done;
     }
-    if (auto e = write_blocked_error()) return e;
+    if (gone) return gone;
     if (!token) {
       token = wait_token(WaitFor::kSpace);
       continue;  // look once more now that the token covers everything after it
@@ -838,7 +844,9 @@ Result<PeekResult> PipeEndCore::peek(std::span<std::byte> buffer) {
   bool message_pipe = type_ == PipeType::kMessage;
   auto p = ch.peek(buffer.empty() ? nullptr : buffer.data(), buffer.size(), message_pipe);
   if (!p) return p.error();
-  if (p->total_available == 0 && !ch.has_fragment() && peer_gone()) return errc::kBrokenPipe;
+  // As a read decides: nothing at the read position of a peer that is gone never comes. The
+  // peer's count of bytes written is no witness (a dead liar's count would be reported for ever).
+  if (peer_gone() && !ch.has_fragment()) return errc::kBrokenPipe;
   PeekResult r;
   r.bytes_read = clamp32(p->bytes);
   r.total_available = clamp32(p->total_available);
@@ -881,11 +889,12 @@ Result<void> PipeEndCore::flush() {
   shm::Channel& ch = conn_->channel;
   std::optional<WaitToken> token;
   for (;;) {
+    bool gone = peer_gone();  // before what it read, as write_locked looks
     auto unread = ch.unread_by_peer();
     if (!unread) return unread.error();
     if (*unread == 0) return {};
     if (disconnected()) return errc::kPipeNotConnected;
-    if (peer_gone()) return errc::kBrokenPipe;
+    if (gone) return errc::kBrokenPipe;
     if (!token) {
       token = wait_token(WaitFor::kSpace);
       continue;
