@@ -452,7 +452,11 @@ Result<std::uint64_t> Channel::available() const {
   if (read_pos_ >= peer_limit_) return std::uint64_t{0};  // the rest died with the peer
   std::uint64_t unread = written - read_;
   // Clamped: a race in withdraw() may count a few bytes both as read and as withdrawn.
-  return unread > withdrawn ? unread - withdrawn : 0;
+  unread = unread > withdrawn ? unread - withdrawn : 0;
+  // What the ring and the arena can hold at most: more is a lie (a peek would pass it on to an
+  // application that sizes a buffer by it).
+  if (unread > peer_capacity_ + kMaxArenaSize) return errc::kBadPipe;
+  return unread;
 }
 
 bool Channel::has_fragment() const noexcept {
@@ -676,6 +680,9 @@ Result<Peeked> Channel::peek(std::byte* out, std::size_t size, bool message_pipe
       walked += step;
       offset = 0;
       continue;
+    }
+    if (f.flags & kOutOfLine) {  // a payload beyond the arena is a lie, copied or not
+      if (auto arena = peer_arena(f.arena_offset + f.length); !arena) return arena.error();
     }
     std::size_t unread = f.length - offset;
     std::size_t take = std::min<std::size_t>(unread, size - p.bytes);

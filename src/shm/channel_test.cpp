@@ -284,6 +284,14 @@ TEST(Channel, AWithdrawRacingAReadIsDeliveredOrGoneNeverBothNorNeither) {
   std::printf("delivered %d, withdrawn %d\n", delivered, withdrawn);
 }
 
+// A peek reports how many bytes wait; an application may size a buffer by it. More than the
+// ring and the arena can hold is a lie (before, a peek passed on up to 2^64 - 1).
+TEST_F(HostilePeer, AnUnreadCountBeyondWhatTheSegmentCanHoldIsRejected) {
+  evil().payload_written.store(std::uint64_t{1} << 40);
+  EXPECT_EQ(p.b.peek(nullptr, 0, false).error(), errc::kBadPipe);
+  EXPECT_EQ(p.b.available().error(), errc::kBadPipe);
+}
+
 TEST_F(HostilePeer, UnknownStateReadsAsClosed) {
   evil().state.store(77);
   EXPECT_EQ(p.b.peer_state(), EndState::kClosed);

@@ -48,7 +48,8 @@ class HostileSegment {
   static constexpr std::uint32_t kFirst = shm::kFirst;
   static constexpr std::uint32_t kLast = shm::kLast;
   static constexpr std::uint32_t kWithdrawn = shm::kWithdrawn;
-  static constexpr std::uint32_t kTaken = shm::kTaken;
+  static constexpr std::uint32_t kWithdrawing = shm::kWithdrawing;
+  static constexpr std::uint32_t kOutOfLine = shm::kOutOfLine;
   static constexpr std::uint32_t kWhole = kFirst | kLast;
 
   explicit HostileSegment(shm::Channel& producer)
@@ -81,7 +82,8 @@ class HostileSegment {
     std::memcpy(ring() + at, &length, sizeof length);
     std::uint32_t zero = 0;
     std::memcpy(ring() + at + 4, &zero, sizeof zero);
-    std::uint64_t step = std::min<std::uint64_t>(footprint(length), capacity_);
+    std::uint64_t step = (flags & kOutOfLine) ? shm::kFragmentHeaderSize
+                                              : std::min<std::uint64_t>(footprint(length), capacity_);
     if (flags & kWithdrawn)
       header_.payload_withdrawn.fetch_add(length, std::memory_order_relaxed);
     header_.payload_written.fetch_add(length, std::memory_order_relaxed);
@@ -227,18 +229,27 @@ inline const std::vector<RecordShape>& record_shapes() {
       {"EmptyWithdrawnWhole", [](S& s) { s.record(0, S::kWhole | S::kWithdrawn); }, Seen::kNothing},
       {"RingOfEmptyWithdrawn",
        [](S& s) { fill_ring_with_empty(s, S::kWithdrawn, S::kWithdrawn); }, Seen::kNothing},
-      {"TakenByNobody", [](S& s) { s.record(8, S::kWhole | S::kTaken, payload(8, 1)); },
-       Seen::kData},
-      {"TakenAndWithdrawn",
-       [](S& s) { s.record(8, S::kWhole | S::kTaken | S::kWithdrawn, payload(8, 2)); },
+      // A writer that marks a record as being withdrawn and never decides: not there yet.
+      {"WithdrawingForever",
+       [](S& s) { s.record(8, S::kWhole | S::kWithdrawing, payload(8, 1)); }, Seen::kNothing},
+      {"WithdrawingAndWithdrawn",
+       [](S& s) { s.record(8, S::kWhole | S::kWithdrawing | S::kWithdrawn, payload(8, 2)); },
        Seen::kNothing},
+      // Out-of-line records name their payload by an arena slot (here slot 0 of an arena the
+      // segment does not have, or one the length runs past).
+      {"OutOfLineWithoutAnArena",
+       [](S& s) { s.record(8, S::kWhole | S::kOutOfLine); }, Seen::kBadPipe},
+      {"OutOfLineLengthAllOnes",
+       [](S& s) { s.record(0xFFFFFFFFu, S::kWhole | S::kOutOfLine); }, Seen::kBadPipe},
+      {"OutOfLineWithdrawn",
+       [](S& s) { s.record(8, S::kWhole | S::kOutOfLine | S::kWithdrawn); }, Seen::kNothing},
       {"MessageEndedByAWithdrawnTerminator",
        [](S& s) {
          s.record(8, S::kFirst, payload(8, 3));
          s.record(0, S::kLast | S::kWithdrawn);
        },
        Seen::kData},
-      {"EveryFlagSet", [](S& s) { s.record(8, 15, payload(8, 4)); }, Seen::kNothing},
+      {"EveryFlagSet", [](S& s) { s.record(8, 31, payload(8, 4)); }, Seen::kNothing},
       {"LastWithoutFirstAndFirstTwice",
        [](S& s) {
          s.record(4, S::kLast, payload(4, 5));
