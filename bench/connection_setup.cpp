@@ -61,22 +61,15 @@ JobResult lead_connect(Listener& listener, ControlLink& control, const JobSpec& 
       static_cast<std::uint64_t>(static_cast<double>(count) * spec.round_seconds / seconds),
       kMinConnections, kMaxConnections);
 
-  std::vector<double> p50, p99, p999, max;
+  LatencyRounds rounds;
   for (int i = 0; i < spec.rounds; ++i) {
     const Reply reply = round(count);
-    p50.push_back(reply.p50_us);
-    p99.push_back(reply.p99_us);
-    p999.push_back(reply.p999_us);
-    max.push_back(reply.max_us);
+    rounds.p50.push_back(reply.p50_us);
+    rounds.p99.push_back(reply.p99_us);
+    rounds.p999.push_back(reply.p999_us);
+    rounds.max.push_back(reply.max_us);
   }
-  JobResult result;
-  result.status = JobStatus::kOk;
-  result.p50_us = median(p50);
-  result.p99_us = median(p99);
-  result.p999_us = median(p999);
-  result.max_us = *std::max_element(max.begin(), max.end());
-  result.messages_per_round = count;
-  return result;
+  return latency_result(rounds, count);
 }
 
 void follow_connect(Transport& transport, ControlLink& control, const Command& command) {

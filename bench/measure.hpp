@@ -18,6 +18,13 @@ double median(std::vector<double> values);
 /// Nearest-rank percentile, q in [0, 1], of sorted values.
 double percentile_of_sorted(const std::vector<double>& sorted, double q);
 
+/// Latencies (µs) of each round of a latency test.
+struct LatencyRounds {
+  std::vector<double> p50, p99, p999, max;
+};
+/// A latency row: the medians over rounds of p50, p99 and p99.9, and the maximum of all.
+JobResult latency_result(const LatencyRounds& rounds, std::uint64_t samples_per_round);
+
 class PatternPool;
 
 /// Seconds from `start_ns` to `end_ns` (monotonic_ns values), at least 1 ns.

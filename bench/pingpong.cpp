@@ -20,6 +20,17 @@ double percentile_of_sorted(const std::vector<double>& sorted, double q) {
   return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
 }
 
+JobResult latency_result(const LatencyRounds& rounds, std::uint64_t samples_per_round) {
+  JobResult result;
+  result.status = JobStatus::kOk;
+  result.p50_us = median(rounds.p50);
+  result.p99_us = median(rounds.p99);
+  result.p999_us = median(rounds.p999);
+  result.max_us = rounds.max.empty() ? 0 : *std::max_element(rounds.max.begin(), rounds.max.end());
+  result.messages_per_round = samples_per_round;
+  return result;
+}
+
 JobResult lead_pingpong(Channel& channel, ControlLink& control, const JobSpec& spec) {
   const PatternPool pool(spec.size_bytes, 0x9196'9096ull);
   std::vector<std::byte> ping(pool.message(0).begin(), pool.message(0).end());
@@ -42,7 +53,7 @@ JobResult lead_pingpong(Channel& channel, ControlLink& control, const JobSpec& s
   };
   for (std::uint64_t i = 0; i < kWarmupTrips; ++i) trip();
 
-  std::vector<double> p50, p99, p999, max;  // per round; medians reported, max is the max
+  LatencyRounds per_round;  // medians reported, max is the max
   std::vector<double> samples(spec.pingpong_samples);
   for (std::uint64_t round = 0; round < rounds; ++round) {
     for (double& sample : samples) {
@@ -51,21 +62,14 @@ JobResult lead_pingpong(Channel& channel, ControlLink& control, const JobSpec& s
       sample = static_cast<double>(monotonic_ns() - start) / 1e3;
     }
     std::sort(samples.begin(), samples.end());
-    p50.push_back(percentile_of_sorted(samples, 0.50));
-    p99.push_back(percentile_of_sorted(samples, 0.99));
-    p999.push_back(percentile_of_sorted(samples, 0.999));
-    max.push_back(samples.back());
+    per_round.p50.push_back(percentile_of_sorted(samples, 0.50));
+    per_round.p99.push_back(percentile_of_sorted(samples, 0.99));
+    per_round.p999.push_back(percentile_of_sorted(samples, 0.999));
+    per_round.max.push_back(samples.back());
   }
   (void)control.receive_reply();
 
-  JobResult result;
-  result.status = JobStatus::kOk;
-  result.p50_us = median(p50);
-  result.p99_us = median(p99);
-  result.p999_us = median(p999);
-  result.max_us = *std::max_element(max.begin(), max.end());
-  result.messages_per_round = spec.pingpong_samples;
-  return result;
+  return latency_result(per_round, spec.pingpong_samples);
 }
 
 void follow_pingpong(Channel& channel, ControlLink& control, const Command& command) {
