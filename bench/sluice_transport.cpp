@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <utility>
@@ -9,6 +10,7 @@
 #include "sluice/error.hpp"
 #include "sluice/named_pipe.hpp"
 #include "sluice/registry.hpp"
+#include "payload.hpp"
 #include "transport.hpp"
 
 namespace sluice::bench {
@@ -24,8 +26,11 @@ T checked(Result<T> result, std::string_view what) {
 /// only end (the throughput and ping-pong rows), else the registry outlives it.
 class SluiceChannel final : public Channel {
  public:
-  SluiceChannel(std::optional<Registry> registry, PipeEnd end, bool message_mode)
-      : registry_(std::move(registry)), end_(std::move(end)), message_mode_(message_mode) {}
+  SluiceChannel(std::optional<Registry> registry, PipeEnd end, bool message_mode, bool in_place)
+      : registry_(std::move(registry)),
+        end_(std::move(end)),
+        message_mode_(message_mode),
+        in_place_(in_place) {}
 
   void send(std::span<const std::byte> data) override {
     const std::size_t written = checked(end_.write(data), "PipeEnd::write");
@@ -52,6 +57,28 @@ class SluiceChannel final : public Channel {
     }
   }
 
+  void receive_checksummed(std::span<std::byte> buffer, Checksum& checksum) override {
+    if (!in_place_) return Channel::receive_checksummed(buffer, checksum);
+    // The message is checksummed where it lies; one that wraps round the ring comes in two
+    // pieces, which are glued in `buffer` first (the checksum works on 8-byte words).
+    std::size_t glued = 0;
+    const ReadResult got = checked(end_.read_in_place([&](std::span<const std::byte> piece) {
+      if (glued == 0 && piece.size() == buffer.size()) {
+        checksum.update(piece);
+        glued = buffer.size() + 1;  // done
+        return;
+      }
+      if (glued + piece.size() > buffer.size()) throw BenchError("read_in_place: message too long");
+      std::memcpy(buffer.data() + glued, piece.data(), piece.size());
+      glued += piece.size();
+    }), "PipeEnd::read_in_place");
+    if (got.bytes != buffer.size()) {
+      throw BenchError("PipeEnd::read_in_place: message of " + std::to_string(got.bytes) +
+                       " bytes, expected " + std::to_string(buffer.size()));
+    }
+    if (glued == buffer.size()) checksum.update(buffer);
+  }
+
   void wait_for_close() override {
     std::byte byte;
     const Result<ReadResult> got = end_.read(std::span(&byte, 1));
@@ -65,6 +92,7 @@ class SluiceChannel final : public Channel {
   std::optional<Registry> registry_;  // destroyed after the end
   PipeEnd end_;
   bool message_mode_;
+  bool in_place_;
 };
 
 /// The connect test's server: an instance per client, as a Windows server that hands each
@@ -83,7 +111,7 @@ class SluiceListener final : public Listener {
     (void)checked(listening_.connect(), "ServerEnd::connect");
     ServerEnd next = checked(ServerEnd::create(registry_, name_, options_), "ServerEnd::create");
     return std::make_unique<SluiceChannel>(std::nullopt, std::exchange(listening_, std::move(next)),
-                                           options_.type == PipeType::kMessage);
+                                           options_.type == PipeType::kMessage, false);
   }
 
  private:
@@ -95,9 +123,12 @@ class SluiceListener final : public Listener {
 
 class SluiceTransport final : public Transport {
  public:
-  explicit SluiceTransport(bool message_mode) : message_mode_(message_mode) {}
+  SluiceTransport(bool message_mode, bool in_place)
+      : message_mode_(message_mode), in_place_(in_place) {}
 
-  std::string_view name() const override { return message_mode_ ? "sluice-msg" : "sluice-byte"; }
+  std::string_view name() const override {
+    return in_place_ ? "sluice-view" : message_mode_ ? "sluice-msg" : "sluice-byte";
+  }
 
   void prepare(const TransportConfig& config) override {
     // A subdirectory of the private mkdtemp directory: Registry::open creates it with the mode
@@ -122,14 +153,16 @@ class SluiceTransport final : public Transport {
     if (message_mode_) {
       checked(server.set_state(ReadMode::kMessage, WaitMode::kWait), "PipeEnd::set_state (server)");
     }
-    return std::make_unique<SluiceChannel>(std::move(registry), std::move(server), message_mode_);
+    return std::make_unique<SluiceChannel>(std::move(registry), std::move(server), message_mode_,
+                                           in_place_);
   }
 
   std::unique_ptr<Channel> open_follower() override {
     // A fresh Registry in the child: the parent's agent thread does not survive fork.
     Registry registry = checked(Registry::open(directory_), "Registry::open (follower)");
     ClientEnd client = open_client(registry);
-    return std::make_unique<SluiceChannel>(std::move(registry), std::move(client), message_mode_);
+    return std::make_unique<SluiceChannel>(std::move(registry), std::move(client), message_mode_,
+                                           in_place_);
   }
 
   bool supports_connect() const override { return true; }
@@ -150,7 +183,7 @@ class SluiceTransport final : public Transport {
       client_registry_ = checked(Registry::open(directory_), "Registry::open (follower)");
     }
     return std::make_unique<SluiceChannel>(std::nullopt, open_client(*client_registry_),
-                                           message_mode_);
+                                           message_mode_, in_place_);
   }
 
  private:
@@ -173,6 +206,7 @@ class SluiceTransport final : public Transport {
   }
 
   bool message_mode_;
+  bool in_place_;
   std::string directory_;
   std::string pipe_name_;
   std::uint32_t buffer_size_ = 0;
@@ -181,8 +215,8 @@ class SluiceTransport final : public Transport {
 
 }  // namespace
 
-std::unique_ptr<Transport> make_sluice_transport(bool message_mode, std::string&) {
-  return std::make_unique<SluiceTransport>(message_mode);
+std::unique_ptr<Transport> make_sluice_transport(bool message_mode, std::string&, bool in_place) {
+  return std::make_unique<SluiceTransport>(message_mode, in_place);
 }
 
 }  // namespace sluice::bench

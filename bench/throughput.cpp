@@ -98,8 +98,7 @@ void follow_throughput(Channel& channel, ControlLink& control, const Command& co
   std::vector<std::byte> buffer(command.size_bytes);
   Checksum checksum;
   for (std::uint64_t i = 0; i < command.count; ++i) {
-    channel.receive(buffer);
-    checksum.update(buffer);
+    channel.receive_checksummed(buffer, checksum);
   }
   control.send(Reply{checksum.value()});
 }

@@ -1,6 +1,8 @@
 // sluice-bench — the list of transports and the common error helper.
 #include "transport.hpp"
 
+#include "payload.hpp"
+
 #include <cerrno>
 #include <cstring>
 
@@ -8,6 +10,11 @@ namespace sluice::bench {
 
 void throw_errno(std::string_view what) {
   throw BenchError(std::string(what) + ": " + std::strerror(errno));
+}
+
+void Channel::receive_checksummed(std::span<std::byte> buffer, Checksum& checksum) {
+  receive(buffer);
+  checksum.update(buffer);
 }
 
 void Channel::wait_for_close() { throw BenchError("wait_for_close: not supported here"); }
@@ -28,7 +35,7 @@ bool has_connect_rows(std::string_view name) {
 
 std::vector<std::string> transport_names() {
   return {"pipe",     "unix-stream", "unix-seqpacket", std::string(kReaderAloneName),
-          "shm-ring", "sluice-byte", "sluice-msg",     "win32-byte",
+          "shm-ring", "sluice-byte", "sluice-msg",     "sluice-view", "win32-byte",
           "win32-msg"};
 }
 
@@ -39,6 +46,7 @@ std::unique_ptr<Transport> make_transport(std::string_view name, std::string& wh
   if (name == "shm-ring") return make_shm_ring_transport();
   if (name == "sluice-byte") return make_sluice_transport(false, why_not);
   if (name == "sluice-msg") return make_sluice_transport(true, why_not);
+  if (name == "sluice-view") return make_sluice_transport(true, why_not, true);
 #if SLUICE_BENCH_HAVE_WIN32
   if (name == "win32-byte") return make_win32_transport(false, why_not);
   if (name == "win32-msg") return make_win32_transport(true, why_not);

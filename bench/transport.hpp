@@ -12,6 +12,8 @@
 
 namespace sluice::bench {
 
+class Checksum;
+
 /// Any failure inside a benchmark run (setup, I/O, a checksum mismatch). Caught per job and
 /// reported as an error row; never crosses a process boundary as an exception.
 class BenchError : public std::runtime_error {
@@ -41,6 +43,10 @@ class Channel {
   /// Receives exactly one whole message of `buffer.size()` bytes (byte transports loop until
   /// every byte is there; message transports fail unless one read returns exactly that size).
   virtual void receive(std::span<std::byte> buffer) = 0;
+  /// Receives one message of `buffer.size()` bytes and adds it to `checksum` (the throughput
+  /// follower's work). The default receives into `buffer` and checksums it there; a transport
+  /// that can checksum the bytes where they arrive, without a copy, overrides it.
+  virtual void receive_checksummed(std::span<std::byte> buffer, Checksum& checksum);
   /// Connect test, server side: waits until the peer has closed its end (end of stream, broken
   /// pipe), as a server does before it closes a finished conversation; data instead throws.
   /// The default throws: only transports with connect rows have it.
@@ -115,7 +121,10 @@ std::unique_ptr<Transport> make_unix_stream_transport();
 std::unique_ptr<Transport> make_unix_seqpacket_transport();
 /// The reference ring (the ceiling of a shared-memory pipe between the two processes).
 std::unique_ptr<Transport> make_shm_ring_transport();
-std::unique_ptr<Transport> make_sluice_transport(bool message_mode, std::string& why_not);
+/// sluice-byte, sluice-msg, or with `in_place` sluice-view: sluice-msg whose reader takes each
+/// message where it lies (PipeEnd::read_in_place) instead of copying it.
+std::unique_ptr<Transport> make_sluice_transport(bool message_mode, std::string& why_not,
+                                                 bool in_place = false);
 std::unique_ptr<Transport> make_win32_transport(bool message_mode, std::string& why_not);
 
 }  // namespace sluice::bench

@@ -188,6 +188,15 @@ class PipeEnd {
   /// nothing left), kNoData (no-wait mode, nothing there).
   Result<ReadResult> read(std::span<std::byte> buffer);
 
+  /// Reads as read() does, without copying: `visit` sees the bytes where they lie in the pipe's
+  /// shared memory, once per contiguous piece (one, or two where the data wraps round the ring),
+  /// in order; then they are consumed. A piece is valid only during the call: copy what you
+  /// keep. Message-read mode takes the whole head message (never more_data), byte-read mode all
+  /// the bytes there. For large messages this saves the one copy read() makes (docs/data-path.md).
+  /// Errors: as read(); after an error `visit` may have seen part of a message. An exception
+  /// from `visit` propagates, and what it was shown stays unread.
+  Result<ReadResult> read_in_place(const std::function<void(std::span<const std::byte>)>& visit);
+
   /// Writes all of `data` as one write (one message on a message pipe; a zero-length write is an
   /// empty message there and does nothing on a byte pipe). Returns once the data fits the
   /// direction's quota (data-transfer.md §2). In no-wait mode never waits and may return fewer

@@ -113,6 +113,13 @@ Result<ReadResult> PipeEnd::read(std::span<std::byte> buffer) {
   return end_->read(buffer);
 }
 
+Result<ReadResult> PipeEnd::read_in_place(
+    const std::function<void(std::span<const std::byte>)>& visit) {
+  if (!end_) return errc::kInvalidHandle;
+  if (!visit) return errc::kInvalidParameter;
+  return end_->read({}, &visit);
+}
+
 Result<std::size_t> PipeEnd::write(std::span<const std::byte> data) {
   if (!end_) return errc::kInvalidHandle;
   return end_->write(data);

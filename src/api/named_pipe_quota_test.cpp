@@ -44,13 +44,7 @@ SLUICE_TEST_HELPER(quota_writer) {
 class Quota : public testing::PipeTest {
  protected:
   ServerEnd server(std::uint32_t quota, PipeType type = PipeType::kByte) {
-    ServerOptions o;
-    o.type = type;
-    o.in_buffer_size = quota;
-    o.out_buffer_size = quota;
-    auto s = ServerEnd::create(registry(), pipe_name(), o);
-    EXPECT_TRUE(s) << s.error().message();
-    return std::move(*s);
+    return sized_server(quota, type);
   }
   // Starts a client process that writes `size` bytes in one write, and waits (a zero-byte read)
   // until the server sees data, without taking any.

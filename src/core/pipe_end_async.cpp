@@ -40,18 +40,22 @@ void PipeEndCore::serve_locked(Completions& done) {
   while (!writes_.empty()) {
     AsyncOp& op = writes_.front();
     WriteProgress& w = op.write;
-    std::error_code gone = write_blocked_error();  // before what the peer read: write_locked
     if (!w.queued && !append_some_locked(w) && !w.error) {
-      if (gone) {
+      if (std::error_code gone = write_blocked_error()) {
         done.emplace_back(std::move(op.done), failure(gone));
         writes_.pop_front();
         continue;
       }
       break;  // waiting for room in the ring
     }
+    // As in write_locked: the peer's going is looked at only when the write is not done, and
+    // then what it read once more (it publishes its reading first).
+    std::error_code gone;
     if (w.error) {
       done.emplace_back(std::move(op.done), failure(w.error));
-    } else if (conn_->channel.peer_has_read(w.must_have_read)) {
+    } else if (conn_->channel.peer_has_read(w.must_have_read) ||
+               ((gone = write_blocked_error()) &&
+                conn_->channel.peer_has_read(w.must_have_read))) {
       write_completed_locked(w);
       done.emplace_back(std::move(op.done), IoResult{{}, w.done, false});
     } else if (gone) {

@@ -616,18 +616,20 @@ bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
 // ---------------------------------------------------------------------------------------------
 // Data operations
 
-Result<ReadResult> PipeEndCore::read(std::span<std::byte> buffer) {
+Result<ReadResult> PipeEndCore::read(std::span<std::byte> buffer,
+                                     const shm::Channel::Visitor* visit) {
   SyncIo io(*this);
   if (!has(kReadData)) return errc::kAccessDenied;
   if (!io_ready()) {
     if (auto e = io_state_error()) return e;
   }
   bool message_mode = read_mode_.load() == ReadMode::kMessage;
-  return read_locked(buffer, message_mode, wait_mode_.load() == WaitMode::kWait);
+  return read_locked(buffer, message_mode, wait_mode_.load() == WaitMode::kWait, nullptr, visit);
 }
 
 Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool message_mode,
-                                            bool may_wait, std::size_t* partial) {
+                                            bool may_wait, std::size_t* partial,
+                                            const shm::Channel::Visitor* visit) {
   shm::Channel& ch = conn_->channel;
   note_peer_death_locked();
   std::size_t total = partial ? *partial : 0;
@@ -642,25 +644,33 @@ Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool me
   } clear{pending, announced};
   std::optional<WaitToken> token;  // taken only once a look found nothing: the slow path
   if (message_mode && total == 0 && !carry_.empty()) {
-    std::size_t n = std::min(carry_.size(), buffer.size());
-    std::copy_n(carry_.begin(), n, buffer.begin());
-    carry_.erase(carry_.begin(), carry_.begin() + static_cast<std::ptrdiff_t>(n));
-    total = n;
-    if (!carry_.empty()) return ReadResult{total, true};  // ERROR_MORE_DATA: it goes on
+    if (visit) {  // a view has no size: all that a cancelled read kept, then the rest
+      (*visit)(std::span<const std::byte>(carry_));
+      total = carry_.size();
+      carry_.clear();
+    } else {
+      std::size_t n = std::min(carry_.size(), buffer.size());
+      std::copy_n(carry_.begin(), n, buffer.begin());
+      carry_.erase(carry_.begin(), carry_.begin() + static_cast<std::ptrdiff_t>(n));
+      total = n;
+      if (!carry_.empty()) return ReadResult{total, true};  // ERROR_MORE_DATA: it goes on
+    }
   }
   for (;;) {
     if (message_mode) {
-      auto t = ch.read_message(buffer.data() + total, buffer.size() - total, total > 0);
+      auto t = visit ? ch.visit_message(*visit, total > 0)
+                     : ch.read_message(buffer.data() + total, buffer.size() - total, total > 0);
       if (!t) return t.error();
       total += t->bytes;
       if (t->message_done) return ReadResult{total, false};
-      if (total == buffer.size() && (t->consumed || ch.has_fragment()))
+      if (!visit && total == buffer.size() && (t->consumed || ch.has_fragment()))
         return ReadResult{total, true};
       // Nothing, or a message still streaming in: keep what came and wait for the rest.
     } else {
-      auto t = ch.read_bytes(buffer.data(), buffer.size());
+      auto t = visit ? ch.visit_bytes(*visit) : ch.read_bytes(buffer.data(), buffer.size());
       if (!t) return t.error();
-      if (t->consumed || (buffer.empty() && ch.has_fragment())) return ReadResult{t->bytes, false};
+      if (t->consumed || (!visit && buffer.empty() && ch.has_fragment()))
+        return ReadResult{t->bytes, false};
     }
     if (disconnected()) return errc::kPipeNotConnected;
     if (!token) {
@@ -677,13 +687,14 @@ Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool me
     }
     if (!announced) {
       announced = true;
-      pending.store(shm::kPendingRead | (message_mode ? shm::kPendingMessage : 0) |
-                        (buffer.size() - total),
+      std::uint64_t room = visit ? 0xFFFFFFFFu : buffer.size() - total;  // a view takes all
+      pending.store(shm::kPendingRead | (message_mode ? shm::kPendingMessage : 0) | room,
                     std::memory_order_seq_cst);
     }
     wait(WaitFor::kData, *token, std::nullopt);
     if (blocking_cancelled()) {  // CancelSynchronousIo
-      carry_.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(total));
+      // What a copying read took is kept for the next read; a view has handed it over.
+      if (!visit) carry_.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(total));
       return errc::kOperationAborted;
     }
     token.reset();
@@ -768,22 +779,28 @@ Result<std::size_t> PipeEndCore::write_locked(std::span<const std::byte> data,
   WriteProgress w;
   w.data = data;
   std::optional<WaitToken> token;
+  auto done = [&] { return w.queued && (!wait_for_quota || ch.peer_has_read(w.must_have_read)); };
   for (;;) {
-    // Whether the peer is gone, looked at before what it read: it publishes its reading before
-    // its going, so a reader that takes the rest and closes between the two looks completes the
-    // write instead of failing it.
-    std::error_code gone = write_blocked_error();
     if (!w.queued) {
       if (append_some_locked(w)) {
         token.reset();
         continue;
       }
       if (w.error) return w.error;
-    } else if (!wait_for_quota || ch.peer_has_read(w.must_have_read)) {
+    } else if (done()) {
       write_completed_locked(w);
       return w.done;
     }
-    if (gone) return gone;
+    // Not done: is the peer gone? Then one more look at what it read, which it publishes before
+    // its going: a reader that took the rest and closed meanwhile completes the write instead
+    // of failing it. (Looked at only here: the state words are the peer's, a cache miss.)
+    if (std::error_code gone = write_blocked_error()) {
+      if (done()) {
+        write_completed_locked(w);
+        return w.done;
+      }
+      return gone;
+    }
     if (!token) {
       token = wait_token(WaitFor::kSpace);
       continue;  // look once more now that the token covers everything after it

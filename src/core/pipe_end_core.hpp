@@ -85,7 +85,10 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   static Result<void> wait_for_instance(const std::shared_ptr<Engine>& engine,
                                         std::string_view name, std::chrono::milliseconds timeout);
 
-  Result<ReadResult> read(std::span<std::byte> buffer);
+  // With `visit`, the bytes are shown where they lie instead of copied to `buffer` (unused then),
+  // and a read takes the whole message.
+  Result<ReadResult> read(std::span<std::byte> buffer,
+                          const shm::Channel::Visitor* visit = nullptr);
   Result<std::size_t> write(std::span<const std::byte> data);
   Result<PeekResult> peek(std::span<std::byte> buffer);
   Result<ReadResult> transact(std::span<const std::byte> request, std::span<std::byte> reply);
@@ -241,7 +244,8 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   // `partial` (asynchronous reads): bytes of an unfinished message already in `buffer`; with
   // may_wait false an unfinished message gives kIoPending and updates it.
   Result<ReadResult> read_locked(std::span<std::byte> buffer, bool message_mode, bool may_wait,
-                                 std::size_t* partial = nullptr);
+                                 std::size_t* partial = nullptr,
+                                 const shm::Channel::Visitor* visit = nullptr);
 
   std::uint32_t own_quota() const noexcept { return server_ ? out_quota_ : in_quota_; }
   bool has(std::uint32_t right) const noexcept { return (granted_ & right) == right; }

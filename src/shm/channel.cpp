@@ -477,7 +477,7 @@ Result<std::optional<Channel::Fragment>> Channel::fragment_at(std::uint64_t pos)
   f.flags = static_cast<std::uint32_t>(tag & kFragmentFlags);
   f.arena_offset = std::uint64_t{slot} * kFragmentAlign;
   if (pos >= peer_limit_) f.flags |= kWithdrawn;
-  // An out-of-line payload is checked against the arena where it is copied (copy_out).
+  // An out-of-line payload is checked against the arena where it is taken (arena_payload).
   if (ring_step(f) > peer_capacity_) return errc::kBadPipe;
   return std::optional<Fragment>(f);
 }
@@ -525,34 +525,51 @@ void Channel::release_claim(std::uint64_t pos) noexcept {
   own().claim.store(pos << 1, std::memory_order_release);
 }
 
-Result<void> Channel::copy_out(std::uint64_t pos, const Fragment& f, std::size_t offset,
-                               std::byte* out, std::size_t size) const {
-  if (size == 0) return {};  // `out` may be null then, and memcpy(null, _, 0) is undefined
-  if (f.flags & kOutOfLine) [[unlikely]]
-    return copy_out_of_line(f, offset, out, size);
+namespace {
+// A sink that copies each piece to the next place in `out`.
+struct CopySink {
+  std::byte* out;
+  void operator()(const std::byte* piece, std::size_t n) {
+    std::memcpy(out, piece, n);
+    out += n;
+  }
+};
+// A sink that shows each piece to a visitor.
+struct VisitSink {
+  const Channel::Visitor& visit;
+  void operator()(const std::byte* piece, std::size_t n) { visit({piece, n}); }
+};
+}  // namespace
+
+template <class Sink>
+Result<void> Channel::pieces(std::uint64_t pos, const Fragment& f, std::size_t offset,
+                             std::size_t size, Sink& sink) const {
+  if (size == 0) return {};  // a copy sink's `out` may be null then
+  if (f.flags & kOutOfLine) [[unlikely]] {
+    auto payload = arena_payload(f);
+    if (!payload) return payload.error();
+    sink(*payload + offset, size);
+    return {};
+  }
   std::uint64_t at = (pos + kFragmentHeaderSize + offset) & (peer_capacity_ - 1);
   std::size_t first = std::min<std::size_t>(size, peer_capacity_ - at);
-  std::memcpy(out, peer_ring_ + at, first);
-  if (first < size) std::memcpy(out + first, peer_ring_, size - first);
+  sink(peer_ring_ + at, first);
+  if (first < size) sink(peer_ring_, size - first);
   return {};
 }
 
-Result<void> Channel::copy_out_of_line(const Fragment& f, std::size_t offset, std::byte* out,
-                                       std::size_t size) const {
-  {
-    std::uint64_t end = f.arena_offset + f.length;
-    auto arena = peer_arena(end);
-    if (!arena) return arena.error();
-    if (end > peer_arena_populated_) {
-      // One call maps the pages a first read would otherwise fault in one by one.
-      const std::byte* from = *arena + std::max(peer_arena_populated_, f.arena_offset);
-      os::populate_for_read(page_start(from),
-                            static_cast<std::size_t>(*arena + end - page_start(from)));
-      peer_arena_populated_ = end;
-    }
-    std::memcpy(out, *arena + f.arena_offset + offset, size);
-    return {};
+Result<const std::byte*> Channel::arena_payload(const Fragment& f) const {
+  std::uint64_t end = f.arena_offset + f.length;
+  auto arena = peer_arena(end);
+  if (!arena) return arena.error();
+  if (end > peer_arena_populated_) {
+    // One call maps the pages a first read would otherwise fault in one by one.
+    const std::byte* from = *arena + std::max(peer_arena_populated_, f.arena_offset);
+    os::populate_for_read(page_start(from),
+                          static_cast<std::size_t>(*arena + end - page_start(from)));
+    peer_arena_populated_ = end;
   }
+  return *arena + f.arena_offset;
 }
 
 void Channel::consume(std::uint64_t new_read_pos, std::size_t payload) noexcept {
@@ -572,6 +589,17 @@ void Channel::consume(std::uint64_t new_read_pos, std::size_t payload) noexcept 
 }
 
 Result<Taken> Channel::read_message(std::byte* out, std::size_t size, bool message_begun) {
+  CopySink sink{out};
+  return take_message(size, message_begun, sink);
+}
+
+Result<Taken> Channel::visit_message(const Visitor& visit, bool message_begun) {
+  VisitSink sink{visit};
+  return take_message(~std::size_t{0}, message_begun, sink);
+}
+
+template <class Sink>
+Result<Taken> Channel::take_message(std::size_t size, bool message_begun, Sink& sink) {
   Taken t;
   std::uint64_t pos = read_pos_;
   std::uint32_t offset = fragment_offset_;
@@ -596,9 +624,9 @@ Result<Taken> Channel::read_message(std::byte* out, std::size_t size, bool messa
       continue;
     }
     std::size_t take = std::min<std::size_t>(f.length - offset, size - t.bytes);
-    if (auto copied = copy_out(pos, f, offset, out + t.bytes, take); !copied) {
+    if (auto taken = pieces(pos, f, offset, take, sink); !taken) {
       release_claim(pos);
-      return copied.error();
+      return taken.error();
     }
     t.bytes += take;
     offset += static_cast<std::uint32_t>(take);
@@ -621,6 +649,17 @@ Result<Taken> Channel::read_message(std::byte* out, std::size_t size, bool messa
 }
 
 Result<Taken> Channel::read_bytes(std::byte* out, std::size_t size) {
+  CopySink sink{out};
+  return take_bytes(size, sink);
+}
+
+Result<Taken> Channel::visit_bytes(const Visitor& visit) {
+  VisitSink sink{visit};
+  return take_bytes(~std::size_t{0}, sink);
+}
+
+template <class Sink>
+Result<Taken> Channel::take_bytes(std::size_t size, Sink& sink) {
   Taken t;
   std::uint64_t pos = read_pos_;
   std::uint32_t offset = fragment_offset_;
@@ -639,9 +678,9 @@ Result<Taken> Channel::read_bytes(std::byte* out, std::size_t size) {
       continue;
     }
     std::size_t take = std::min<std::size_t>(f.length - offset, size - t.bytes);
-    if (auto copied = copy_out(pos, f, offset, out + t.bytes, take); !copied) {
+    if (auto taken = pieces(pos, f, offset, take, sink); !taken) {
       release_claim(pos);
-      return copied.error();
+      return taken.error();
     }
     t.bytes += take;
     offset += static_cast<std::uint32_t>(take);
@@ -687,8 +726,8 @@ Result<Peeked> Channel::peek(std::byte* out, std::size_t size, bool message_pipe
     std::size_t unread = f.length - offset;
     std::size_t take = std::min<std::size_t>(unread, size - p.bytes);
     if (out && take) {
-      if (auto copied = copy_out(pos, f, offset, out + p.bytes, take); !copied)
-        return copied.error();
+      CopySink sink{out + p.bytes};
+      if (auto copied = pieces(pos, f, offset, take, sink); !copied) return copied.error();
     }
     p.bytes += take;
     if (message_pipe) {

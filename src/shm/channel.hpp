@@ -4,7 +4,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "os/linux/shared_memory.hpp"
@@ -108,6 +110,13 @@ class Channel {
   Result<Taken> read_message(std::byte* out, std::size_t size, bool message_begun = false);
   /// Byte-read: copies up to `size` bytes across fragments, consuming empty messages on the way.
   Result<Taken> read_bytes(std::byte* out, std::size_t size);
+  /// A reader's view of bytes where they lie (ring or arena): called once per contiguous piece,
+  /// in order; the piece is valid only during the call.
+  using Visitor = std::function<void(std::span<const std::byte>)>;
+  /// read_message and read_bytes without a copy and without a size limit: the head message
+  /// whole, or every byte there, handed to `visit` and then consumed.
+  Result<Taken> visit_message(const Visitor& visit, bool message_begun = false);
+  Result<Taken> visit_bytes(const Visitor& visit);
   /// Copies without consuming: across fragments, or (message pipe) from the head message only.
   Result<Peeked> peek(std::byte* out, std::size_t size, bool message_pipe) const;
 
@@ -158,12 +167,19 @@ class Channel {
   // takes more, the writer may still withdraw the rest (what was taken stays taken).
   void release_claim(std::uint64_t pos) noexcept;
   Result<std::int64_t> fragment_room_for(std::size_t want);
-  // Copies `size` bytes of the fragment at `pos` from `offset` into its payload. kBadPipe when an
+  // Hands `size` bytes of the payload of the fragment at `pos`, from `offset`, to `sink` (called
+  // as sink(const std::byte*, std::size_t) once per contiguous piece). kBadPipe when an
   // out-of-line payload lies beyond the peer's arena.
-  Result<void> copy_out(std::uint64_t pos, const Fragment& f, std::size_t offset, std::byte* out,
-                        std::size_t size) const;
-  Result<void> copy_out_of_line(const Fragment& f, std::size_t offset, std::byte* out,
-                                std::size_t size) const;
+  template <class Sink>
+  Result<void> pieces(std::uint64_t pos, const Fragment& f, std::size_t offset, std::size_t size,
+                      Sink& sink) const;
+  // The payload of an out-of-line fragment, checked against the arena.
+  Result<const std::byte*> arena_payload(const Fragment& f) const;
+  // read_message and read_bytes, for any sink (see pieces()).
+  template <class Sink>
+  Result<Taken> take_message(std::size_t size, bool message_begun, Sink& sink);
+  template <class Sink>
+  Result<Taken> take_bytes(std::size_t size, Sink& sink);
   // The peer's arena, mapped to cover [0, end), or kBadPipe when the segment is shorter.
   Result<const std::byte*> peer_arena(std::uint64_t end) const;
   // Where a payload of `size` bytes can go in this side's arena (growing it if need be), or

@@ -48,4 +48,14 @@ std::string PipeTest::pipe_name(std::string_view suffix) const {
          std::string(suffix);
 }
 
+ServerEnd PipeTest::sized_server(std::uint32_t quota, PipeType type) {
+  ServerOptions o;
+  o.type = type;
+  o.in_buffer_size = quota;
+  o.out_buffer_size = quota;
+  auto s = ServerEnd::create(registry(), pipe_name(), o);
+  EXPECT_TRUE(s) << s.error().message();
+  return s ? std::move(*s) : ServerEnd{};
+}
+
 }  // namespace sluice::testing

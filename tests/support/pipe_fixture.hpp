@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sluice/named_pipe.hpp"
 #include "sluice/registry.hpp"
 
 namespace sluice::testing {
@@ -34,6 +35,8 @@ class PipeTest : public ::testing::Test {
   std::string pipe_name(std::string_view suffix = "p") const;
 
   Registry& registry() { return *registry_; }
+  /// A server end of pipe_name() of `type`, both buffer sizes `quota`.
+  ServerEnd sized_server(std::uint32_t quota, PipeType type);
   const std::string& directory() const { return directory_; }
 
  private:
