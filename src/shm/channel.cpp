@@ -88,10 +88,10 @@ Result<os::Mapping> map_ring_segment(int fd, bool writable, std::uint64_t* capac
 }  // namespace
 
 Result<void> Channel::attach_peer(os::UniqueFd peer_fd) {
-  // Read-only: the descriptor is (Channel::descriptor_for_peer). A futex word in a read-only mapping is
-  // looked up on the kernel's slow path (a writable look-up first fails), which cost a blocked
-  // reader about 5 % of its CPU in the echo benchmark once: the price of a peer that cannot
-  // write what it does not own.
+  // Read-only, as the descriptor the peer sent is (Channel::descriptor_for_peer). A futex word
+  // in a read-only mapping is looked up on the kernel's slow path (a writable look-up fails
+  // first), which once cost a blocked reader about 5 % of its CPU in the echo benchmark: the
+  // price of a peer that cannot write what it does not own.
   std::uint64_t capacity = 0;
   auto map = map_ring_segment(peer_fd.get(), false, &capacity);
   if (!map) return map.error();
