@@ -26,6 +26,12 @@ T* page_start(T* p) {
   return reinterpret_cast<T*>(at);
 }
 
+// Whether a decoded tag was written for the fragment at ring offset `pos` (its flags aside):
+// anything else is a slot of another lap, a fragment not yet there, or a lie.
+constexpr bool tag_is_for(std::uint64_t decoded, std::uint64_t pos) {
+  return ((decoded >> 2) & ~std::uint64_t{kFragmentAlign - 1}) == (pos & (~std::uint64_t{0} >> 2));
+}
+
 std::uint64_t random_key() {
   std::uint64_t key = 0;
   os::fill_random(&key, sizeof key);
@@ -186,11 +192,7 @@ Result<std::int64_t> Channel::fragment_room_for(std::size_t want) {
 
 void Channel::append(const std::byte* data, std::size_t size, std::uint32_t flags) {
   std::uint64_t ring_bytes = kFragmentHeaderSize + padded(size);
-  std::uint64_t from, to;
-  if (populated_ < capacity_ &&
-      populate_ahead(write_end_ + ring_bytes, capacity_, &populated_, &from, &to))
-    os::populate_for_write(page_start(own_ring_ + from),
-                           static_cast<std::size_t>(own_ring_ + to - page_start(own_ring_ + from)));
+  populate_ring_through(write_end_ + ring_bytes);
   std::uint64_t at = write_end_ & (capacity_ - 1);
   // Positions are 16-aligned and the capacity a multiple of 16: a header never wraps.
   std::uint64_t pos = (at + kFragmentHeaderSize) & (capacity_ - 1);
@@ -223,15 +225,17 @@ Result<bool> Channel::append_whole(const std::byte* data, std::size_t size, std:
     arena_populated_ = end;
   }
   std::memcpy(payload, data, size);
-  std::uint64_t populated = populated_, from, to;
-  if (populate_ahead(write_end_ + kFragmentHeaderSize, capacity_, &populated, &from, &to)) {
-    populated_ = populated;
-    os::populate_for_write(page_start(own_ring_ + from),
-                           static_cast<std::size_t>(own_ring_ + to - page_start(own_ring_ + from)));
-  }
+  populate_ring_through(write_end_ + kFragmentHeaderSize);
   publish(kFragmentHeaderSize, static_cast<std::uint32_t>(size),
           static_cast<std::uint32_t>(**at / kFragmentAlign), flags | kOutOfLine);
   return true;
+}
+
+void Channel::populate_ring_through(std::uint64_t end) noexcept {
+  std::uint64_t from, to;
+  if (populated_ < capacity_ && populate_ahead(end, capacity_, &populated_, &from, &to))
+    os::populate_for_write(page_start(own_ring_ + from),
+                           static_cast<std::size_t>(own_ring_ + to - page_start(own_ring_ + from)));
 }
 
 void Channel::publish(std::uint64_t ring_bytes, std::uint32_t length, std::uint32_t arena_slot,
@@ -263,8 +267,7 @@ Result<std::optional<std::uint64_t>> Channel::oldest_arena_payload(std::uint64_t
     std::memcpy(&slot, header + 4, sizeof slot);
     std::uint64_t tag = __atomic_load_n(reinterpret_cast<const std::uint64_t*>(header + 8),
                                         __ATOMIC_ACQUIRE) ^ own_tag_key_;
-    if (((tag >> 2) & ~std::uint64_t{kFragmentAlign - 1}) != (pos & (~std::uint64_t{0} >> 2)))
-      return errc::kBadPipe;  // our own ring, rewritten by someone else
+    if (!tag_is_for(tag, pos)) return errc::kBadPipe;  // our own ring, rewritten by someone else
     if (tag & kOutOfLine) return std::optional<std::uint64_t>(std::uint64_t{slot} * kFragmentAlign);
     pos += kFragmentHeaderSize + padded(length);
   }
@@ -343,8 +346,7 @@ bool Channel::withdraw(std::uint64_t from, std::uint64_t to, bool unfinished_mes
     std::uint64_t step = kFragmentHeaderSize + ((decoded & kOutOfLine) ? 0 : padded(length));
     if (step > to - pos) break;
     // A slot a later lap reused holds another offset: the reader took this fragment long ago.
-    if (((decoded >> 2) & ~std::uint64_t{kFragmentAlign - 1}) == (pos & (~std::uint64_t{0} >> 2)) &&
-        !(decoded & kWithdrawn)) {
+    if (tag_is_for(decoded, pos) && !(decoded & kWithdrawn)) {
       __atomic_store_n(tag, seen ^ kWithdrawing, __ATOMIC_RELAXED);
       marked.push_back({pos, tag, seen, length, pos + step == to});
     }
@@ -467,8 +469,7 @@ bool Channel::has_fragment() const noexcept {
 Result<std::optional<Channel::Fragment>> Channel::fragment_at(std::uint64_t pos) const {
   const std::byte* header = peer_ring_ + (pos & (peer_capacity_ - 1));
   std::uint64_t tag = __atomic_load_n(peer_tag(pos), __ATOMIC_ACQUIRE) ^ peer_tag_key_;
-  if (((tag >> 2) & ~std::uint64_t{kFragmentAlign - 1}) != (pos & (~std::uint64_t{0} >> 2)))
-    return std::optional<Fragment>{};
+  if (!tag_is_for(tag, pos)) return std::optional<Fragment>{};
   if (tag & kWithdrawing) return std::optional<Fragment>{};  // the writer is deciding
   Fragment f;
   std::uint32_t slot;
@@ -511,8 +512,7 @@ Channel::Claim Channel::claim(std::uint64_t pos, Fragment& f) {
     std::atomic_thread_fence(std::memory_order_seq_cst);
   }
   std::uint64_t tag = __atomic_load_n(peer_tag(pos), __ATOMIC_ACQUIRE) ^ peer_tag_key_;
-  if (((tag >> 2) & ~std::uint64_t{kFragmentAlign - 1}) != (pos & (~std::uint64_t{0} >> 2)))
-    return Claim::kNotYet;  // not a tag the writer could leave here: a lie, taken as nothing
+  if (!tag_is_for(tag, pos)) return Claim::kNotYet;  // a lie, taken as nothing
   if (tag & kWithdrawing) return Claim::kNotYet;
   if (tag & kWithdrawn) {
     f.flags = static_cast<std::uint32_t>(tag & kFragmentFlags);  // its kLast may be new too

@@ -187,6 +187,8 @@ class Channel {
   Result<std::optional<std::uint64_t>> arena_allocate(std::uint64_t size);
   // The arena offset of the oldest out-of-line payload the reader may still read, if any.
   Result<std::optional<std::uint64_t>> oldest_arena_payload(std::uint64_t reader_at) const;
+  // Populates this side's ring ahead of a write that ends at ring offset `end` (populate_ahead).
+  void populate_ring_through(std::uint64_t end) noexcept;
   // Publishes the fragment header and the tag that makes it visible.
   void publish(std::uint64_t ring_bytes, std::uint32_t length, std::uint32_t arena_slot,
                std::uint32_t flags);
