@@ -57,17 +57,34 @@ SLUICE_TEST_HELPER(impersonating_server) {
   return code;
 }
 
-using Impersonating = testing::MultiUserPipeTest;
+class Impersonating : public testing::MultiUserPipeTest {
+ protected:
+  // An instance anyone may open, connected to Carol's client (`carol`, which reads one
+  // greeting and exits).
+  ServerEnd server_for_carol() {
+    ServerOptions options;
+    options.security = SecurityDescriptor::unrestricted();
+    auto server = ServerEnd::create(registry(), pipe_name(), options).value();
+    carol.emplace(
+        testing::spawn_helper_as(kCarol, "client_loop", {directory(), pipe_name(), "r"}).value());
+    EXPECT_TRUE(server.connect_for(10s));
+    return server;
+  }
+  void TearDown() override {
+    if (carol) {  // a failed test must not leave the helper running
+      (void)carol->kill();
+      (void)carol->wait(5s);
+      carol.reset();
+    }
+    MultiUserPipeTest::TearDown();
+  }
+  std::optional<Process> carol;
+};
 
 TEST_F(Impersonating, TheGuardActsAsTheClientUntilItEndsAndChildrenStillStartAsTheProcess) {
   SLUICE_SKIP_UNLESS_ROOT();
-  ServerOptions options;
-  options.security = SecurityDescriptor::unrestricted();
-  auto server = ServerEnd::create(registry(), pipe_name(), options).value();
-  auto child =
-      testing::spawn_helper_as(kCarol, "client_loop", {directory(), pipe_name(), "r"}).value();
-  testing::KillOnExit reap(child);
-  ASSERT_TRUE(server.connect_for(10s));
+  ServerEnd server = server_for_carol();
+  ASSERT_FALSE(HasFailure());
 
   KernelIds during;
   Result<int> spawned_child = errc::kInvalidHandle;
@@ -94,7 +111,7 @@ TEST_F(Impersonating, TheGuardActsAsTheClientUntilItEndsAndChildrenStillStartAsT
   }
   KernelIds after = thread_ids();
   ASSERT_TRUE(server.write(testing::bytes("hello")));
-  EXPECT_EQ(child.wait(10s).value_or(-1), 0);
+  EXPECT_EQ(carol->wait(10s).value_or(-1), 0);
 
   EXPECT_EQ(level, ImpersonationLevel::kImpersonation);
   EXPECT_TRUE(acts);
@@ -117,13 +134,8 @@ struct ExitProbe {
 
 TEST_F(Impersonating, AGuardKeptInAThreadLocalOutlivingTheSwitchStateEndsQuietlyAtThreadExit) {
   SLUICE_SKIP_UNLESS_ROOT();
-  ServerOptions options;
-  options.security = SecurityDescriptor::unrestricted();
-  auto server = ServerEnd::create(registry(), pipe_name(), options).value();
-  auto child =
-      testing::spawn_helper_as(kCarol, "client_loop", {directory(), pipe_name(), "r"}).value();
-  testing::KillOnExit reap(child);
-  ASSERT_TRUE(server.connect_for(10s));
+  ServerEnd server = server_for_carol();
+  ASSERT_FALSE(HasFailure());
   std::promise<KernelIds> at_exit;
   KernelIds during;
   std::thread([&] {
@@ -137,7 +149,7 @@ TEST_F(Impersonating, AGuardKeptInAThreadLocalOutlivingTheSwitchStateEndsQuietly
   }).join();  // exits impersonating: the switch state goes first, then `kept`
   KernelIds last = at_exit.get_future().get();
   ASSERT_TRUE(server.write(testing::bytes("hello")));
-  EXPECT_EQ(child.wait(10s).value_or(-1), 0);
+  EXPECT_EQ(carol->wait(10s).value_or(-1), 0);
   EXPECT_EQ(during.uid, kCarol.uid);
   EXPECT_EQ(last.uid, 0u);
   EXPECT_TRUE(last.groups != std::vector<std::uint32_t>{kStaffGroup});

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "helper_process.hpp"
 #include "pipe_fixture.hpp"
@@ -144,16 +145,21 @@ TEST_F(NamedPipeProcesses, ClientInAnotherProcessEchoesAndIsIdentified) {
   EXPECT_EQ(s->read(buf).error(), errc::kBrokenPipe);
 }
 
-// CPU time of a process (user + system), from /proc: what it burned, whoever measures.
-std::chrono::milliseconds process_cpu_time(int pid) {
+// The fields of /proc/PID/stat after the command name, from field 3 (the state) on.
+std::vector<std::string> process_stat(int pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
   std::getline(stat, line);
-  std::istringstream fields(line.substr(line.rfind(')') + 2));
-  std::string field;
-  long ticks = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i)
-    if (i == 14 || i == 15) ticks += std::stol(field);  // utime, stime
+  std::istringstream in(line.substr(line.rfind(')') + 2));
+  std::vector<std::string> fields;
+  for (std::string field; in >> field;) fields.push_back(field);
+  return fields;
+}
+
+// CPU time of a process (user + system, fields 14 and 15): what it burned, whoever measures.
+std::chrono::milliseconds process_cpu_time(int pid) {
+  auto fields = process_stat(pid);
+  long ticks = std::stol(fields.at(14 - 3)) + std::stol(fields.at(15 - 3));
   return std::chrono::milliseconds(ticks * 1000 / ::sysconf(_SC_CLK_TCK));
 }
 
@@ -171,10 +177,8 @@ TEST_F(NamedPipeProcesses, AnIdleConnectedPairBurnsNoCpu) {
   // The client's last step before its read; its main thread asleep is then the read's wait.
   auto deadline = std::chrono::steady_clock::now() + 10s;
   for (;;) {
-    std::ifstream stat("/proc/" + std::to_string(child->pid()) + "/stat");
-    std::string line;
-    std::getline(stat, line);
-    if (line.substr(line.rfind(')') + 2, 1) == "S") break;
+    auto fields = process_stat(child->pid());
+    if (!fields.empty() && fields[0] == "S") break;
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the client never waited";
     std::this_thread::yield();
   }
