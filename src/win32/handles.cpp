@@ -64,24 +64,53 @@ DWORD win32_code(std::error_code ec) noexcept {
 
 std::size_t HandleTable::index_of(HANDLE h) noexcept {
   auto v = reinterpret_cast<std::uintptr_t>(h);
-  if (v == 0 || v % 4 != 0 || v > (std::uintptr_t{1} << 30)) return SIZE_MAX;
+  if (v == 0 || v % 4 != 0 || v / 4 > kMaxHandles) return SIZE_MAX;
   return v / 4 - 1;
+}
+
+HandleTable::~HandleTable() {
+  for (auto& chunk : chunks_) delete[] chunk.load(std::memory_order_relaxed);
+}
+
+const HandleTable::Slot* HandleTable::find(std::size_t index) const noexcept {
+  if (index >= kMaxHandles) return nullptr;
+  // Acquire: pairs with the release that published the chunk, so its slots are constructed.
+  const Slot* chunk = chunks_[index / kChunkSlots].load(std::memory_order_acquire);
+  return chunk ? &chunk[index % kChunkSlots] : nullptr;
+}
+
+HandleTable::Slot& HandleTable::slot_locked(std::size_t index) {
+  if (index >= kMaxHandles) throw std::bad_alloc();
+  auto& chunk = chunks_[index / kChunkSlots];
+  Slot* slots = chunk.load(std::memory_order_relaxed);
+  if (!slots) {
+    slots = new Slot[kChunkSlots];
+    chunk.store(slots, std::memory_order_release);
+  }
+  return slots[index % kChunkSlots];
 }
 
 HANDLE HandleTable::insert(std::shared_ptr<Object> object, DWORD flags) {
   std::lock_guard lock(mu_);
   std::size_t index;
   if (free_head_ < free_.size()) {
-    index = free_[free_head_++];
+    index = free_[free_head_];
+  } else {
+    index = size_;
+  }
+  Slot& slot = slot_locked(index);  // may throw: nothing is taken yet
+  if (free_head_ < free_.size()) {
+    ++free_head_;
     if (free_head_ > 1024 && free_head_ * 2 > free_.size()) {
       free_.erase(free_.begin(), free_.begin() + static_cast<std::ptrdiff_t>(free_head_));
       free_head_ = 0;
     }
   } else {
-    index = slots_.size();
-    slots_.emplace_back();
+    ++size_;
   }
-  slots_[index] = Entry{std::move(object), flags};
+  // Flags first: a lookup that finds the object finds its flags with it.
+  slot.flags.store(flags, std::memory_order_relaxed);
+  slot.object.store(std::move(object), std::memory_order_release);
   return reinterpret_cast<HANDLE>((index + 1) * 4);
 }
 
@@ -89,11 +118,9 @@ bool HandleTable::insert_at(HANDLE value, std::shared_ptr<Object> object, DWORD 
   std::size_t index = index_of(value);
   if (index == SIZE_MAX || index > 65536) return false;
   std::lock_guard lock(mu_);
-  if (index < slots_.size() && slots_[index].object) return false;
-  while (slots_.size() <= index) {
-    free_.push_back(slots_.size());
-    slots_.emplace_back();
-  }
+  if (index < size_ && find(index)->object.load(std::memory_order_relaxed)) return false;
+  Slot& slot = slot_locked(index);
+  while (size_ <= index) free_.push_back(size_++);
   // Take `index` out of the free list.
   for (std::size_t i = free_head_; i < free_.size(); ++i) {
     if (free_[i] == index) {
@@ -101,30 +128,30 @@ bool HandleTable::insert_at(HANDLE value, std::shared_ptr<Object> object, DWORD 
       break;
     }
   }
-  slots_[index] = Entry{std::move(object), flags};
+  slot.flags.store(flags, std::memory_order_relaxed);
+  slot.object.store(std::move(object), std::memory_order_release);
   return true;
 }
 
-std::shared_ptr<Object> HandleTable::get(HANDLE h) {
-  std::size_t index = index_of(h);
-  std::shared_lock lock(mu_);
-  if (index >= slots_.size()) return nullptr;
-  return slots_[index].object;
+std::shared_ptr<Object> HandleTable::get(HANDLE h) const {
+  const Slot* slot = find(index_of(h));
+  return slot ? slot->object.load(std::memory_order_acquire) : nullptr;
 }
 
-std::optional<Entry> HandleTable::entry(HANDLE h) {
-  std::size_t index = index_of(h);
-  std::shared_lock lock(mu_);
-  if (index >= slots_.size() || !slots_[index].object) return std::nullopt;
-  return slots_[index];
+std::optional<Entry> HandleTable::entry(HANDLE h) const {
+  const Slot* slot = find(index_of(h));
+  if (!slot) return std::nullopt;
+  auto object = slot->object.load(std::memory_order_acquire);
+  if (!object) return std::nullopt;
+  return Entry{std::move(object), slot->flags.load(std::memory_order_relaxed)};
 }
 
 bool HandleTable::set_flags(HANDLE h, DWORD mask, DWORD flags) {
-  std::size_t index = index_of(h);
   std::lock_guard lock(mu_);
-  if (index >= slots_.size() || !slots_[index].object) return false;
-  DWORD& f = slots_[index].flags;
-  f = (f & ~mask) | (flags & mask);
+  const Slot* found = find(index_of(h));
+  if (!found || !found->object.load(std::memory_order_relaxed)) return false;
+  auto& f = const_cast<Slot*>(found)->flags;
+  f.store((f.load(std::memory_order_relaxed) & ~mask) | (flags & mask), std::memory_order_relaxed);
   return true;
 }
 
@@ -133,10 +160,13 @@ std::error_code HandleTable::close(HANDLE h) {
   {
     std::size_t index = index_of(h);
     std::lock_guard lock(mu_);
-    if (index >= slots_.size() || !slots_[index].object) return errc::kInvalidHandle;
-    if (slots_[index].flags & HANDLE_FLAG_PROTECT_FROM_CLOSE) return errc::kInvalidHandle;
-    released = std::move(slots_[index].object);
-    slots_[index] = Entry{};
+    const Slot* found = find(index);
+    if (!found || !found->object.load(std::memory_order_relaxed)) return errc::kInvalidHandle;
+    Slot& slot = const_cast<Slot&>(*found);
+    if (slot.flags.load(std::memory_order_relaxed) & HANDLE_FLAG_PROTECT_FROM_CLOSE)
+      return errc::kInvalidHandle;
+    released = slot.object.exchange(nullptr, std::memory_order_acq_rel);
+    slot.flags.store(0, std::memory_order_relaxed);
     free_.push_back(index);
   }
   return {};
@@ -145,9 +175,12 @@ std::error_code HandleTable::close(HANDLE h) {
 std::vector<std::pair<HANDLE, Entry>> HandleTable::inheritable() {
   std::vector<std::pair<HANDLE, Entry>> out;
   std::lock_guard lock(mu_);
-  for (std::size_t i = 0; i < slots_.size(); ++i) {
-    if (slots_[i].object && (slots_[i].flags & HANDLE_FLAG_INHERIT)) {
-      out.emplace_back(reinterpret_cast<HANDLE>((i + 1) * 4), slots_[i]);
+  for (std::size_t i = 0; i < size_; ++i) {
+    const Slot* slot = find(i);
+    if (slot->flags.load(std::memory_order_relaxed) & HANDLE_FLAG_INHERIT) {
+      if (auto object = slot->object.load(std::memory_order_relaxed))
+        out.emplace_back(reinterpret_cast<HANDLE>((i + 1) * 4),
+                         Entry{std::move(object), slot->flags.load(std::memory_order_relaxed)});
     }
   }
   return out;

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
+#include <vector>
 
 #include "helper_process.hpp"
 #include "win32/win32_test_util.hpp"
@@ -54,6 +56,48 @@ TEST(Win32Handles, HandleValuesAreSmallNonNullMultiplesOfFour) {
   }
   CloseHandle(r);
   CloseHandle(w);
+}
+
+// Lookups take no lock (objects.hpp): while the table grows past several of its chunks and
+// handles close, a handle that stays open is always found and a closed one never is.
+TEST(Win32Handles, LookupsWhileTheTableGrowsAndShrinksFindExactlyTheOpenHandles) {
+  HANDLE steady = CreateEventA(nullptr, TRUE, FALSE, nullptr);
+  ASSERT_NE(steady, nullptr);
+  std::atomic<bool> stop{false};
+  std::atomic<int> wrong{0};
+  std::atomic<HANDLE> closed{nullptr};
+  std::atomic<long> looked{0};
+  auto lookups = [&] {
+    while (!stop.load()) {
+      looked.fetch_add(1, std::memory_order_relaxed);
+      DWORD flags = 0;
+      if (!GetHandleInformation(steady, &flags)) wrong.fetch_add(1);
+      HANDLE gone = closed.load();
+      if (gone && GetHandleInformation(gone, &flags)) wrong.fetch_add(1);
+    }
+  };
+  std::thread a(lookups), b(lookups);
+  std::vector<HANDLE> made;
+  // Until both threads have looked many times during the churn (bounded: a few hundred rounds).
+  for (int round = 0; round < 3 || (looked.load() < 100000 && round < 500); ++round) {
+    closed.store(nullptr);  // its value goes back into use in this round
+    for (int i = 0; i < 5000; ++i) {  // more than one 4 096-slot chunk of the table
+      HANDLE h = CreateEventA(nullptr, TRUE, FALSE, nullptr);
+      ASSERT_NE(h, nullptr);
+      made.push_back(h);
+    }
+    // Closed handles are reused last (FIFO), so a value closed here stays invalid meanwhile.
+    for (HANDLE h : made) {
+      ASSERT_TRUE(CloseHandle(h));
+      closed.store(h);
+    }
+    made.clear();
+  }
+  stop.store(true);
+  a.join();
+  b.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_TRUE(CloseHandle(steady));
 }
 
 TEST(Win32Handles, PseudoHandlesCloseAsANoOp) {

@@ -8,6 +8,7 @@
 
 #include <windows.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -15,7 +16,6 @@
 #include <mutex>
 #include <new>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -198,11 +198,22 @@ struct Entry {
 /// ERROR_INVALID_HANDLE rather than as another object.
 class HandleTable {
  public:
+  /// At most this many handles at once, Windows' own per-process limit (2^24, "Pushing the
+  /// Limits of Windows: Handles"); insert() throws std::bad_alloc past it.
+  static constexpr std::size_t kMaxHandles = std::size_t{1} << 24;
+
+  HandleTable() = default;
+  HandleTable(const HandleTable&) = delete;
+  HandleTable& operator=(const HandleTable&) = delete;
+  ~HandleTable();
+
   HANDLE insert(std::shared_ptr<Object> object, DWORD flags);
   /// Puts `object` at a given value (handles inherited from the parent keep their values).
   bool insert_at(HANDLE value, std::shared_ptr<Object> object, DWORD flags);
-  std::shared_ptr<Object> get(HANDLE h);
-  std::optional<Entry> entry(HANDLE h);
+  /// Takes no lock: every ReadFile and WriteFile starts here, and the worker threads of a
+  /// completion-port server look up the same handles at once.
+  std::shared_ptr<Object> get(HANDLE h) const;
+  std::optional<Entry> entry(HANDLE h) const;
   bool set_flags(HANDLE h, DWORD mask, DWORD flags);
   /// Removes the handle; kInvalidHandle when unknown or protected from close. The object is
   /// released outside the lock (closing a pipe end may take time).
@@ -211,12 +222,22 @@ class HandleTable {
   std::vector<std::pair<HANDLE, Entry>> inheritable();
 
  private:
+  struct Slot {
+    std::atomic<std::shared_ptr<Object>> object;
+    std::atomic<DWORD> flags{0};
+  };
+  // Slots live in chunks that never move or go away while the table lives, so a lookup needs
+  // no lock against a writer that grows the table: only the slot's own atomic.
+  static constexpr std::size_t kChunkSlots = 4096;
+  static constexpr std::size_t kChunks = kMaxHandles / kChunkSlots;
   static std::size_t index_of(HANDLE h) noexcept;
-  // Every call looks a handle up; only opening, closing and flags write. Lookups from many
-  // threads (an I/O-completion-port server's workers) must not queue behind each other.
-  std::shared_mutex mu_;
-  std::vector<Entry> slots_;
-  std::vector<std::size_t> free_;  // used as a FIFO via free_head_
+  const Slot* find(std::size_t index) const noexcept;
+  Slot& slot_locked(std::size_t index);  // grows the table through `index`
+
+  std::mutex mu_;  // serialises writers (insert, close, flags); readers take none
+  std::array<std::atomic<Slot*>, kChunks> chunks_{};
+  std::size_t size_ = 0;             // slots handed out so far; guarded by mu_
+  std::vector<std::size_t> free_;    // guarded by mu_; used as a FIFO via free_head_
   std::size_t free_head_ = 0;
 };
 
