@@ -231,11 +231,12 @@ Result<bool> Channel::append_whole(const std::byte* data, std::size_t size, std:
   return true;
 }
 
-void Channel::populate_ring_through(std::uint64_t end) noexcept {
+void Channel::populate_ring_more(std::uint64_t end) noexcept {
   std::uint64_t from, to;
-  if (populated_ < capacity_ && populate_ahead(end, capacity_, &populated_, &from, &to))
+  if (populate_ahead(end, capacity_, &populated_, &from, &to))
     os::populate_for_write(page_start(own_ring_ + from),
                            static_cast<std::size_t>(own_ring_ + to - page_start(own_ring_ + from)));
+  populate_next_ = populate_threshold(capacity_, populated_);
 }
 
 void Channel::publish(std::uint64_t ring_bytes, std::uint32_t length, std::uint32_t arena_slot,
@@ -391,24 +392,31 @@ void Channel::drop_pending_writes_of_dead_peer() noexcept {
   peer_limit_ = std::min(peer_limit_, completed);
 }
 
+namespace {
+// Only the first lap faults; 64 KiB ahead keeps a page fault (several microseconds) off the
+// path of every message while an idle connection still costs no ring pages. A ring smaller
+// than a chunk is left to fault on demand: its first lap has a handful of faults in the whole
+// life of the connection.
+constexpr std::uint64_t kPopulateChunk = 64 * 1024;
+constexpr std::uint64_t kPage = 4096;  // madvise wants page-aligned ranges
+// The first pages fault one by one: a connection that carries a few messages keeps only the
+// pages they touched (docs/data-path.md: an idle connection costs its buffers and little more).
+constexpr std::uint64_t kLazyStart = 16 * 1024;
+}  // namespace
+
 bool Channel::populate_ahead(std::uint64_t needed, std::uint64_t capacity, std::uint64_t* done,
                              std::uint64_t* from, std::uint64_t* to) noexcept {
-  // Only the first lap faults; 64 KiB ahead keeps a page fault (several microseconds) off the
-  // path of every message while an idle connection still costs no ring pages. A ring smaller
-  // than a chunk is left to fault on demand: its first lap has a handful of faults in the whole
-  // life of the connection.
-  constexpr std::uint64_t kChunk = 64 * 1024;
-  constexpr std::uint64_t kPage = 4096;  // madvise wants page-aligned ranges
-  // The first pages fault one by one: a connection that carries a few messages keeps only the
-  // pages they touched (docs/data-path.md: an idle connection costs its buffers and little more).
-  constexpr std::uint64_t kLazyStart = 16 * 1024;
-  if (capacity < kChunk || needed <= kLazyStart || *done >= capacity ||
-      needed + kChunk / 2 <= *done)
-    return false;
+  if (needed < populate_threshold(capacity, *done)) return false;
   *from = *done;
-  *to = std::min(capacity, (std::max(needed, *done) + kChunk + kPage - 1) & ~(kPage - 1));
+  *to = std::min(capacity, (std::max(needed, *done) + kPopulateChunk + kPage - 1) & ~(kPage - 1));
   *done = *to;
   return *to > *from;
+}
+
+std::uint64_t Channel::populate_threshold(std::uint64_t capacity, std::uint64_t done) noexcept {
+  if (capacity < kPopulateChunk || done >= capacity) return ~std::uint64_t{0};
+  std::uint64_t behind = done > kPopulateChunk / 2 ? done - kPopulateChunk / 2 : 0;
+  return std::max(kLazyStart, behind) + 1;
 }
 
 void Channel::signal_data() noexcept {
@@ -573,11 +581,13 @@ Result<const std::byte*> Channel::arena_payload(const Fragment& f) const {
 }
 
 void Channel::consume(std::uint64_t new_read_pos, std::size_t payload) noexcept {
-  std::uint64_t from, to;
-  if (peer_populated_ < peer_capacity_ &&
-      populate_ahead(new_read_pos, peer_capacity_, &peer_populated_, &from, &to))
-    os::populate_for_read(page_start(peer_ring_ + from),
-                          static_cast<std::size_t>(peer_ring_ + to - page_start(peer_ring_ + from)));
+  if (new_read_pos >= peer_populate_next_) [[unlikely]] {
+    std::uint64_t from, to;
+    if (populate_ahead(new_read_pos, peer_capacity_, &peer_populated_, &from, &to))
+      os::populate_for_read(page_start(peer_ring_ + from),
+                            static_cast<std::size_t>(peer_ring_ + to - page_start(peer_ring_ + from)));
+    peer_populate_next_ = populate_threshold(peer_capacity_, peer_populated_);
+  }
   read_pos_ = new_read_pos;
   read_ += payload;  // payload_read moves with every byte: the writer's quota counts bytes read
   SegmentHeader& h = own();

@@ -188,7 +188,11 @@ class Channel {
   // The arena offset of the oldest out-of-line payload the reader may still read, if any.
   Result<std::optional<std::uint64_t>> oldest_arena_payload(std::uint64_t reader_at) const;
   // Populates this side's ring ahead of a write that ends at ring offset `end` (populate_ahead).
-  void populate_ring_through(std::uint64_t end) noexcept;
+  // Inline: on every write but a few it is one comparison.
+  void populate_ring_through(std::uint64_t end) noexcept {
+    if (end >= populate_next_) populate_ring_more(end);
+  }
+  void populate_ring_more(std::uint64_t end) noexcept;
   // Publishes the fragment header and the tag that makes it visible.
   void publish(std::uint64_t ring_bytes, std::uint32_t length, std::uint32_t arena_slot,
                std::uint32_t flags);
@@ -223,9 +227,14 @@ class Channel {
   // that a write never takes a page fault and an idle connection costs no ring memory.
   std::uint64_t populated_ = 0;
   std::uint64_t peer_populated_ = 0;  // the same for our mapping of the peer's ring
+  // The first ring offsets at which populate_ahead may have work, for each ring.
+  std::uint64_t populate_next_ = 0;
+  std::uint64_t peer_populate_next_ = 0;
   // Extends `*done` (a page-aligned populated prefix of a ring) to cover `needed` plus a chunk.
   static bool populate_ahead(std::uint64_t needed, std::uint64_t capacity, std::uint64_t* done,
                              std::uint64_t* from, std::uint64_t* to) noexcept;
+  // The smallest `needed` for which populate_ahead may do anything, given `done`.
+  static std::uint64_t populate_threshold(std::uint64_t capacity, std::uint64_t done) noexcept;
   std::uint64_t peer_tag_key_ = 0;
   // This side's arena: mapped read-write up to arena_size_ (mirrors own().arena_size), the next
   // payload at arena_head_ (mirrors own().arena_head), pages populated up to arena_populated_.
