@@ -68,6 +68,35 @@ std::size_t HandleTable::index_of(HANDLE h) noexcept {
   return v / 4 - 1;
 }
 
+namespace {
+struct SlotLock {
+  std::atomic<bool>& busy;
+  explicit SlotLock(std::atomic<bool>& b) noexcept : busy(b) {
+    while (busy.exchange(true, std::memory_order_acquire)) {
+      while (busy.load(std::memory_order_relaxed)) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      }
+    }
+  }
+  ~SlotLock() { busy.store(false, std::memory_order_release); }
+};
+}  // namespace
+
+std::shared_ptr<Object> HandleTable::Slot::load() const noexcept {
+  SlotLock lock(busy);
+  return object;
+}
+
+std::shared_ptr<Object> HandleTable::Slot::exchange(std::shared_ptr<Object> next) noexcept {
+  {
+    SlotLock lock(busy);
+    object.swap(next);
+  }
+  return next;  // released by the caller, outside the slot's lock
+}
+
 HandleTable::~HandleTable() {
   for (auto& chunk : chunks_) delete[] chunk.load(std::memory_order_relaxed);
 }
@@ -110,7 +139,7 @@ HANDLE HandleTable::insert(std::shared_ptr<Object> object, DWORD flags) {
   }
   // Flags first: a lookup that finds the object finds its flags with it.
   slot.flags.store(flags, std::memory_order_relaxed);
-  slot.object.store(std::move(object), std::memory_order_release);
+  slot.exchange(std::move(object));
   return reinterpret_cast<HANDLE>((index + 1) * 4);
 }
 
@@ -118,7 +147,7 @@ bool HandleTable::insert_at(HANDLE value, std::shared_ptr<Object> object, DWORD 
   std::size_t index = index_of(value);
   if (index == SIZE_MAX || index > 65536) return false;
   std::lock_guard lock(mu_);
-  if (index < size_ && find(index)->object.load(std::memory_order_relaxed)) return false;
+  if (index < size_ && find(index)->load()) return false;
   Slot& slot = slot_locked(index);
   while (size_ <= index) free_.push_back(size_++);
   // Take `index` out of the free list.
@@ -129,19 +158,19 @@ bool HandleTable::insert_at(HANDLE value, std::shared_ptr<Object> object, DWORD 
     }
   }
   slot.flags.store(flags, std::memory_order_relaxed);
-  slot.object.store(std::move(object), std::memory_order_release);
+  slot.exchange(std::move(object));
   return true;
 }
 
 std::shared_ptr<Object> HandleTable::get(HANDLE h) const {
   const Slot* slot = find(index_of(h));
-  return slot ? slot->object.load(std::memory_order_acquire) : nullptr;
+  return slot ? slot->load() : nullptr;
 }
 
 std::optional<Entry> HandleTable::entry(HANDLE h) const {
   const Slot* slot = find(index_of(h));
   if (!slot) return std::nullopt;
-  auto object = slot->object.load(std::memory_order_acquire);
+  auto object = slot->load();
   if (!object) return std::nullopt;
   return Entry{std::move(object), slot->flags.load(std::memory_order_relaxed)};
 }
@@ -149,7 +178,7 @@ std::optional<Entry> HandleTable::entry(HANDLE h) const {
 bool HandleTable::set_flags(HANDLE h, DWORD mask, DWORD flags) {
   std::lock_guard lock(mu_);
   const Slot* found = find(index_of(h));
-  if (!found || !found->object.load(std::memory_order_relaxed)) return false;
+  if (!found || !found->load()) return false;
   auto& f = const_cast<Slot*>(found)->flags;
   f.store((f.load(std::memory_order_relaxed) & ~mask) | (flags & mask), std::memory_order_relaxed);
   return true;
@@ -161,11 +190,11 @@ std::error_code HandleTable::close(HANDLE h) {
     std::size_t index = index_of(h);
     std::lock_guard lock(mu_);
     const Slot* found = find(index);
-    if (!found || !found->object.load(std::memory_order_relaxed)) return errc::kInvalidHandle;
+    if (!found || !found->load()) return errc::kInvalidHandle;
     Slot& slot = const_cast<Slot&>(*found);
     if (slot.flags.load(std::memory_order_relaxed) & HANDLE_FLAG_PROTECT_FROM_CLOSE)
       return errc::kInvalidHandle;
-    released = slot.object.exchange(nullptr, std::memory_order_acq_rel);
+    released = slot.exchange(nullptr);
     slot.flags.store(0, std::memory_order_relaxed);
     free_.push_back(index);
   }
@@ -178,7 +207,7 @@ std::vector<std::pair<HANDLE, Entry>> HandleTable::inheritable() {
   for (std::size_t i = 0; i < size_; ++i) {
     const Slot* slot = find(i);
     if (slot->flags.load(std::memory_order_relaxed) & HANDLE_FLAG_INHERIT) {
-      if (auto object = slot->object.load(std::memory_order_relaxed))
+      if (auto object = slot->load())
         out.emplace_back(reinterpret_cast<HANDLE>((i + 1) * 4),
                          Entry{std::move(object), slot->flags.load(std::memory_order_relaxed)});
     }

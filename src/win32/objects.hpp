@@ -222,9 +222,16 @@ class HandleTable {
   std::vector<std::pair<HANDLE, Entry>> inheritable();
 
  private:
+  // One handle. `busy` guards `object` for the few instructions of a copy or a swap: a lookup
+  // never waits for another slot, nor for a writer of the table. (std::atomic<shared_ptr> does
+  // the same in libstdc++ 12, but its load releases its lock relaxed, which ThreadSanitizer
+  // rightly reports as a race.)
   struct Slot {
-    std::atomic<std::shared_ptr<Object>> object;
+    mutable std::atomic<bool> busy{false};
+    std::shared_ptr<Object> object;  // guarded by busy
     std::atomic<DWORD> flags{0};
+    std::shared_ptr<Object> load() const noexcept;
+    std::shared_ptr<Object> exchange(std::shared_ptr<Object> next) noexcept;
   };
   // Slots live in chunks that never move or go away while the table lives, so a lookup needs
   // no lock against a writer that grows the table: only the slot's own atomic.
