@@ -199,8 +199,8 @@ class PipeEnd {
 
   /// Writes all of `data` as one write (one message on a message pipe; a zero-length write is an
   /// empty message there and does nothing on a byte pipe). Returns once the data fits the
-  /// direction's quota (data-transfer.md §2). In no-wait mode never waits and may return fewer
-  /// bytes (0 when the data does not fit). Errors: kNoData (peer closed).
+  /// direction's quota (docs/data-path.md, "The quota rule"). In no-wait mode never waits and
+  /// may return fewer bytes (0 when the data does not fit). Errors: kNoData (peer closed).
   Result<std::size_t> write(std::span<const std::byte> data);
 
   /// Copies without removing. An empty buffer peeks nothing but still reports the counts. Never
