@@ -454,7 +454,8 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
   if (!core) return fail(ERROR_INVALID_HANDLE);
   if (routine) {
     std::lock_guard lock(wait_mutex());
-    // Completion routines and completion ports exclude each other (CreateIoCompletionPort, Microsoft Learn).
+    // Completion routines and completion ports exclude each other (CreateIoCompletionPort on
+    // Microsoft Learn).
     if (associated_locked(*state)) return fail(ERROR_INVALID_PARAMETER);
   }
   auto op = std::make_shared<PendingIo>();
