@@ -359,7 +359,9 @@ class ClientEnd : public PipeEnd {
 
 /// Makes the synchronous pipe operation (read, write, transact, flush, connect) that thread
 /// `thread_id` (a kernel thread id, gettid) is blocked in fail with kOperationAborted
-/// (CancelSynchronousIo). Data a cancelled write already queued stays in the pipe.
+/// (CancelSynchronousIo). A cancelled write is withdrawn as a cancelled asynchronous write is:
+/// what the reader has not taken of it leaves the pipe (docs/data-path.md); if the reader had
+/// taken all of it, the write completes instead.
 /// Errors: kNotFound (the thread is not blocked in one).
 Result<void> cancel_synchronous_io(std::uint32_t thread_id);
 
