@@ -199,8 +199,8 @@ class PipeEnd {
 
   /// Writes all of `data` as one write (one message on a message pipe; a zero-length write is an
   /// empty message there and does nothing on a byte pipe). Returns once the data fits the
-  /// direction's quota (data-transfer.md §2). In no-wait mode never waits and may return fewer
-  /// bytes (0 when the data does not fit). Errors: kNoData (peer closed).
+  /// direction's quota (docs/data-path.md, "The quota rule"). In no-wait mode never waits and
+  /// may return fewer bytes (0 when the data does not fit). Errors: kNoData (peer closed).
   Result<std::size_t> write(std::span<const std::byte> data);
 
   /// Copies without removing. An empty buffer peeks nothing but still reports the counts. Never
@@ -359,7 +359,9 @@ class ClientEnd : public PipeEnd {
 
 /// Makes the synchronous pipe operation (read, write, transact, flush, connect) that thread
 /// `thread_id` (a kernel thread id, gettid) is blocked in fail with kOperationAborted
-/// (CancelSynchronousIo). Data a cancelled write already queued stays in the pipe.
+/// (CancelSynchronousIo). A cancelled write is withdrawn as a cancelled asynchronous write is:
+/// what the reader has not taken of it leaves the pipe (docs/data-path.md); if the reader had
+/// taken all of it, the write completes instead.
 /// Errors: kNotFound (the thread is not blocked in one).
 Result<void> cancel_synchronous_io(std::uint32_t thread_id);
 

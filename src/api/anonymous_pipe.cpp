@@ -1,4 +1,4 @@
-// Anonymous pipes are plain kernel pipes (DESIGN.md decision 10): the ends mostly become a
+// Anonymous pipes are plain kernel pipes (docs/architecture.md): the ends mostly become a
 // child's stdio, read by programs that know nothing of sluice. The Windows view (quota, server
 // end, wait mode) is metadata kept in the end objects.
 #include "sluice/anonymous_pipe.hpp"
@@ -182,7 +182,8 @@ Result<std::size_t> AnonWriteEnd::write(std::span<const std::byte> data) {
   if (data.empty()) return std::size_t{0};
 
   if (wait_mode_ == WaitMode::kNoWait) {
-    // All or nothing against the quota, as Windows does (data-transfer.md §2.2), bounded by what
+    // All or nothing against the quota, as Windows does (not the "as many bytes as fit" that
+    // "Named Pipe Type, Read, and Wait Modes" on Microsoft Learn suggests), bounded by what
     // the kernel buffer can take. A reader already waiting in read(2) is invisible here, so the
     // Windows hand-off to waiting readers (k > 0) does not happen.
     auto capacity = os::pipe_capacity(fd_);

@@ -222,7 +222,8 @@ TEST(AnonymousPipe, BlockedWriteFailsWithBrokenPipeWhenTheReaderCloses) {
 }
 
 TEST(AnonymousPipe, NoWaitWriteIsAllOrNothingAgainstTheQuota) {
-  // The Windows examples from data-transfer.md §2.2, quota 512, no reader waiting.
+  // What Windows does with quota 512 and no reader waiting: 513 bytes into an empty pipe write
+  // 0, 300 write 300, another 300 write 0, 212 fill it exactly, then 1 writes 0.
   auto pipe = make_pipe(512);
   ASSERT_TRUE(pipe.write.set_state(ReadMode::kByte, WaitMode::kNoWait));
   auto write_n = [&](std::size_t n) { return *pipe.write.write(bytes(std::string(n, 'n'))); };

@@ -10,7 +10,7 @@
 namespace sluice {
 namespace {
 
-// The uid and gid identity queries report for an anonymous client (spec/security.md B3).
+// The uid and gid identity queries report for an anonymous client: "nobody".
 constexpr std::uint32_t kNobody = 65534;
 
 // What the calling thread impersonates. One per thread; `generation` tells the Impersonation

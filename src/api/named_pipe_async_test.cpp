@@ -320,7 +320,7 @@ TEST_F(AsyncPipe, AReaderInOneProcessIsWokenByAWriterInAnother) {
   EXPECT_EQ(child->wait(10s).value_or(-1), 0);
 }
 
-// ---- a cancelled write leaves the pipe (io-models.md §6.2) ---------------------------------------
+// ---- a cancelled write leaves the pipe (docs/data-path.md) --------------------------------------
 
 std::vector<std::byte> letters(std::size_t n, char c) {
   return std::vector<std::byte>(n, static_cast<std::byte>(c));
@@ -347,7 +347,7 @@ class CancelledWrite : public AsyncPipe {
     return text(std::span(buf.data(), r->bytes)) + (r->more_data ? "+" : "");
   }
   // A write after the cancelled one. It may have to wait for the reader to pass the withdrawn
-  // data in the ring (DESIGN's out-of-line segments would free it at once), so it is started
+  // data in the ring (a payload out of line would free it at once), so it is started
   // asynchronously and checked after the read.
   void write_after(PipeEnd& end, const char* data) {
     ASSERT_TRUE(end.async_write(bytes(data), context.executor(),

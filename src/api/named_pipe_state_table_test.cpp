@@ -1,6 +1,6 @@
-// The spec's state tables (spec/README.md, "Result of each operation in each state"), pinned as
-// call → result tables: every cell builds a fresh instance in its state and makes one call.
-// Ends are in no-wait mode so that "would wait" shows as a result (kNoData, kPipeListening).
+// What each operation does in each instance state (listening, connected, disconnected, closing),
+// pinned as call → result tables: every cell builds a fresh instance in its state and makes one
+// call. Ends are in no-wait mode so that "would wait" shows as a result (kNoData, kPipeListening).
 #include <gtest/gtest.h>
 
 #include <functional>

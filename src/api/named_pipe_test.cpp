@@ -1,4 +1,4 @@
-// Named pipes in one process: the spec's state tables, quotas, modes and error codes.
+// Named pipes in one process: Windows' results per instance state, quotas, modes and error codes.
 #include "sluice/named_pipe.hpp"
 
 #include <gtest/gtest.h>
@@ -176,7 +176,8 @@ TEST_F(NamedPipe, ClientsGetTheInstanceListeningLongest) {
   auto pid = [&](int i) { return servers[static_cast<std::size_t>(i)].client_process_id(); };
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(pid(i)) << i;
   EXPECT_EQ(pid(3).error(), errc::kNotFound);
-  // Disconnect 0 and 2, re-arm 2 then 0: next clients get 3, 2, 0 (named-pipes.md §5.3).
+  // Disconnect 0 and 2, re-arm 2 then 0: next clients get 3, 2, 0 (a client gets the instance
+  // that has been listening longest, as on Windows).
   ASSERT_TRUE(servers[0].disconnect());
   ASSERT_TRUE(servers[2].disconnect());
   servers[2].set_state(ReadMode::kByte, WaitMode::kNoWait).value();

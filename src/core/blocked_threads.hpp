@@ -32,7 +32,7 @@ bool cancel_blocked_thread(std::uint32_t tid);
 
 /// Told, on the thread itself, when a thread falls asleep inside a synchronous operation (after
 /// its spin, if any) and when it wakes. The Win32 layer counts a thread that runs for a
-/// completion port out while it sleeps, as Windows does (io-models.md §5.4).
+/// completion port out while it sleeps, as Windows does ("I/O Completion Ports", Microsoft Learn).
 struct SleepObserver {
   void (*asleep)() = nullptr;
   void (*awake)() = nullptr;

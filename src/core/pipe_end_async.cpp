@@ -90,7 +90,7 @@ void PipeEndCore::serve_and_arm_locked(Completions& done) {
     };
     arm(own.waiting_for_data, !reads_.empty());
     arm(own.waiting_for_space, !writes_.empty());
-    // The head read is a waiting read request for the peer's no-wait writes (§2.2 hand-off).
+    // The head read is a waiting read request: the peer's no-wait writes hand bytes to it.
     std::uint64_t request = 0;
     if (!reads_.empty()) {
       const AsyncOp& head = reads_.front();
@@ -120,7 +120,7 @@ PipeEndCore::Started PipeEndCore::start_read(std::span<std::byte> buffer, IoCall
       if (r) return {IoResult{{}, r->bytes, r->more_data}, 0};
       bool would_wait = r.error() == errc::kNoData || r.error() == errc::kIoPending;
       if (!would_wait) return {failure(r.error()), 0};
-      // Wait mode decides, not the handle: a no-wait end fails at once (data-transfer.md §3.2).
+      // Wait mode decides, not the handle: a no-wait end fails at once, overlapped or not.
       if (r.error() == errc::kNoData && wait_mode_.load() == WaitMode::kNoWait)
         return {failure(errc::kNoData), 0};
       s.id = next_op_id_++;

@@ -125,7 +125,7 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::create_server(
   if (!security.group) security.group = os::current_group_id();
   wanted.security = security.to_text();
   // Adding an instance to another user's name takes the rights of the open mode plus the
-  // right to create an instance (spec/security.md A1).
+  // right to create an instance ("Named Pipe Security and Access Rights", Microsoft Learn).
   auto may_add = [access](const registry::PipeAttributes& owner_pipe) {
     auto owner_security = SecurityDescriptor::from_text(owner_pipe.security);
     auto me = os::thread_credentials();
@@ -749,7 +749,7 @@ bool PipeEndCore::append_some_locked(WriteProgress& w) {
     w.done += chunk;
     w.first = false;
   }
-  // Data-transfer.md §2.1: the write completes once (bytes ahead + own unread bytes) <= quota.
+  // The quota rule (docs/data-path.md): complete once (bytes ahead + own unread bytes) <= quota.
   std::uint64_t target = ch.payload_written();
   w.must_have_read = target > own_quota() ? target - own_quota() : 0;
   w.queued = true;
@@ -837,7 +837,7 @@ Result<std::size_t> PipeEndCore::write_nowait_locked(std::span<const std::byte> 
       return data.size();
     }
   }
-  // Data-transfer.md §2.2: the buffered part is all or nothing; a byte pipe still hands bytes
+  // As Windows does: the buffered part is all or nothing; a byte pipe still hands bytes
   // to readers that wait, a message pipe serves nobody.
   if (type_ == PipeType::kByte && handoff > 0 && handoff <= shm::kMaxArenaSize) {
     auto appended = ch.append_whole(data.data(), static_cast<std::size_t>(handoff), whole);
@@ -873,7 +873,7 @@ Result<PeekResult> PipeEndCore::peek(std::span<std::byte> buffer) {
 }
 
 std::error_code PipeEndCore::transact_precondition_locked() {
-  // data-transfer.md §5, in the observed order; a refused transaction writes nothing.
+  // Windows' checks, in the order it applies them; a refused transaction writes nothing.
   if (!has(kReadData | kWriteData)) return errc::kAccessDenied;
   if (!server_ && disconnected()) return errc::kPipeNotConnected;
   if (io_state_error() || peer_gone()) return errc::kBadPipe;
@@ -889,7 +889,7 @@ Result<ReadResult> PipeEndCore::transact(std::span<const std::byte> request,
                                          std::span<std::byte> reply) {
   SyncIo io(*this);
   if (auto e = transact_precondition_locked()) return e;
-  // The request does not wait for the quota (data-transfer.md §5), only for ring room.
+  // The request does not wait for the quota, as on Windows, only for ring room.
   auto written = write_locked(request, false);
   if (!written) return written.error();
   return read_locked(reply, true, true);
@@ -1050,7 +1050,7 @@ Result<void> PipeEndCore::disconnect() {
       case InstanceState::kClosed: return errc::kInvalidHandle;
       case InstanceState::kDisconnected: return errc::kPipeNotConnected;
       case InstanceState::kListening:
-        // Open question Q3: we follow the spec's recommendation (success).
+        // Success (docs/architecture.md, "Where Windows is unclear").
         stop_listening_locked();
         state_ = InstanceState::kDisconnected;
         state_cv_.notify_all();
@@ -1112,13 +1112,13 @@ void PipeEndCore::close() noexcept {
   }
   abort_waiters();
   state_cv_.notify_all();
-  complete_connects(errc::kBrokenPipe);  // open question Q4: the spec's recommendation
+  complete_connects(errc::kBrokenPipe);  // docs/architecture.md, "Where Windows is unclear"
   Completions done;
   os::UniqueFd entry;
   {
     std::lock_guard io(io_mu_);
     teardown_connection();
-    // io-models.md §6.3: reads pending on a closing end fail with kBrokenPipe. Pending writes
+    // Reads pending on a closing end fail with kBrokenPipe, as on Windows. Pending writes
     // would complete by the quota rule, which nobody can observe any more.
     fail_pending_locked(done, errc::kBrokenPipe, errc::kBrokenPipe);
     kick_shared_server();  // its thread, if any, finds nothing left and ends

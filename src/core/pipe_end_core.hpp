@@ -1,5 +1,5 @@
 // PipeEndCore: one end of a named pipe instance (server or client) and every synchronous
-// operation on it, with the states, quotas and error codes of spec/.
+// operation on it, with Windows' states, quotas and error codes.
 #pragma once
 
 #include <atomic>
@@ -27,13 +27,13 @@
 
 namespace sluice::core {
 
-/// Where an instance is in its life (README.md "Instance state machine"). CLOSING is
-/// kConnected with the peer gone.
+/// Where an instance is in its life: LISTENING (waits for a client), CONNECTED, DISCONNECTED
+/// (DisconnectNamedPipe), CLOSED. Windows' CLOSING is kConnected with the peer gone.
 enum class InstanceState { kListening, kConnected, kDisconnected, kClosed };
 
 using Deadline = std::optional<std::chrono::steady_clock::time_point>;
 
-// Access rights as Windows grants them to pipe handles (named-pipes.md §3.1).
+// Access rights as Windows grants them to pipe handles (server_rights(), client_rights()).
 using rights::kAppendData;
 using rights::kReadAttributes;
 using rights::kReadControl;
@@ -52,7 +52,7 @@ struct ProcessIdentity {
   std::uint32_t gid = 0;
   std::vector<std::uint32_t> groups;  ///< supplementary groups then (SO_PEERGROUPS)
   /// A client's SQOS. An end that reached this process from another one knows neither groups
-  /// nor the client's word, so it says identification level (DESIGN: shared ends).
+  /// nor the client's word, so it says identification level.
   SecurityQos qos{ImpersonationLevel::kIdentification, false, false};
 };
 
@@ -98,7 +98,7 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   Result<void> set_state(ReadMode read_mode, WaitMode wait_mode);
   Result<ConnectStatus> connect(Deadline deadline);
   Result<void> disconnect();
-  /// Who opened the client end / created the instance (spec: process and session ids).
+  /// Who opened the client end / created the instance (GetNamedPipeClientProcessId and friends).
   Result<ProcessIdentity> client_identity();
   Result<ProcessIdentity> server_identity();
   /// The descriptor clients are checked against (server ends), read and replaced under
@@ -144,7 +144,7 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   Started start_connect(IoCallback done);
   /// Ends pending operations with kOperationAborted: the one started as `id`, or all (id 0).
   /// Returns how many it ended. A cancelled write's data that the reader has not taken leaves
-  /// the pipe; a transaction's request stays (io-models.md §6.2).
+  /// the pipe; a transaction's request stays (as on Windows; docs/data-path.md).
   std::size_t cancel(std::uint64_t id = 0);
 
   /// Prepares the end to be held by one more process and exports it (see ExportedEnd). From
@@ -211,7 +211,7 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
     return conn_->channel.peer_state() != shm::EndState::kDisconnected;
   }
   bool peer_gone() const noexcept;
-  // A peer that died leaves only its completed writes (io-models.md §6.3). Under io_mu_.
+  // A peer that died leaves only its completed writes (docs/data-path.md). Under io_mu_.
   void note_peer_death_locked() noexcept;
   bool disconnected() const noexcept;
 
@@ -232,7 +232,6 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   // Appends what fits; true once all of it is queued (w.error says why not, if not just room).
   bool append_some_locked(WriteProgress& w);
   std::error_code write_blocked_error() const;
-  // A cancelled write: what the reader has not taken of it leaves the pipe (io-models.md §6.2).
   // Withdraws what the reader has not taken of a cancelled write. True when the reader had
   // taken all of it, its last fragment included: the write then completes instead.
   bool withdraw_locked(const WriteProgress& w);

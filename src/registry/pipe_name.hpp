@@ -23,7 +23,8 @@ enum class NameProblem { kNone, kEmpty, kTooLong, kNotAPipe, kRemote };
 /// component removed). A name of 260 or more characters is kTooLong; `\\host\pipe\X` kRemote.
 NameProblem parse_pipe_name(std::string_view name, PipeName* out);
 
-/// The error each call reports for a problem (named-pipes.md §1.2).
+/// The error each call reports for a problem, as Windows reports it (e.g. a name of 260
+/// characters or more: ERROR_FILENAME_EXCED_RANGE).
 std::error_code error_for_server(NameProblem problem);  // CreateNamedPipe
 std::error_code error_for_client(NameProblem problem);  // CreateFile, CallNamedPipe
 std::error_code error_for_wait(NameProblem problem);    // WaitNamedPipe

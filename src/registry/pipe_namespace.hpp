@@ -21,7 +21,7 @@
 //       L<ns>-<pid>-<slot>-<inquota>
 //                               the listener of an instance while it is LISTENING, mode 0666;
 //                               <ns> is CLOCK_MONOTONIC when it started listening, so sorting
-//                               gives the spec's oldest-listener-first order
+//                               gives Windows' order: the instance listening longest first
 //
 // The name exists while some entry has a live instance. When several users' entries are live,
 // the one that created the name first owns it (each creator stamps its entry after publishing
@@ -107,7 +107,7 @@ class PipeNamespace {
   const std::string& path() const noexcept { return path_; }
 
   /// Adds an instance to `name` (creating the name when no instance exists), applying the
-  /// checks of named-pipes.md §5.1 in the observed order: instance limit (kPipeBusy), first
+  /// checks in the order Windows applies them: instance limit (kPipeBusy), first
   /// instance (kAccessDenied), access mode (kAccessDenied), then, for a name another user
   /// owns, `may_add` with the owner's attributes (the caller knows who it is; kAccessDenied).
   Result<InstanceSlot> create_instance(const PipeName& name, const PipeAttributes& requested,

@@ -1,5 +1,5 @@
 // The end segment: the state of one pipe end that every process holding the end must see alike,
-// once the end is held by more than one process ("shared mode", DESIGN "Where state lives").
+// once the end is held by more than one process ("shared mode", docs/architecture.md).
 //
 // It is made when an end first leaves its process (inheritance, DuplicateHandle) and is mapped
 // read-write by every holder, never by the peer. Its one page holds:

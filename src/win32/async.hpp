@@ -1,10 +1,11 @@
-// Overlapped I/O, APC queues and completion ports of the Win32 layer (io-models.md).
+// Overlapped I/O, APC queues and completion ports of the Win32 layer (Microsoft Learn:
+// "Synchronous and Asynchronous I/O", "Asynchronous Procedure Calls", "I/O Completion Ports").
 //
 // Everything a waiting thread looks at — OVERLAPPED.Internal of operations this layer started,
 // event and pipe-handle signals, APC queues, completion-port packets — changes under
 // wait_mutex() and is announced with wait_cv(). A completion therefore stores the status, sets
 // the event, queues the packet and the completion routine in one step: a thread woken by any of
-// them sees all of them (io-models.md §3.2: memory first, then notifications).
+// them sees all of them (as on Windows: the OVERLAPPED is written before any notification).
 //
 // Lock order: wait_mutex() is never held while calling into the engine or while releasing an
 // Object (whose destructor may close a pipe end). An engine lock is not held either while this
@@ -50,7 +51,7 @@ bool run_apcs_locked(std::unique_lock<std::mutex>& lock);
 
 /// Around a sleep in one of this layer's waits (constructed and destroyed with wait_mutex() held):
 /// a thread that runs for a completion port does not count as running while it blocks, so that
-/// another waiter of the port may take a packet meanwhile (io-models.md §5.4).
+/// another waiter of the port may take a packet meanwhile, as on Windows ("I/O Completion Ports").
 class PortWaitGuard {
  public:
   /// `sleeps`: false for a wait with a time-out of 0, which is a look, not a wait.
@@ -79,10 +80,11 @@ struct Packet {
 /// The queue of a completion port. Associated ends hold it too, so packets of an end whose port
 /// handle was closed go nowhere harmful.
 ///
-/// Release rule (io-models.md §5.4): a thread waiting in GetQueuedCompletionStatus(Ex) takes
-/// packets only while fewer than `concurrency` threads run for the port and only if it is the
-/// most recent waiter (`waiters.back()`): last in, first out. A thread runs for the port from
-/// taking a packet until it calls GetQueuedCompletionStatus(Ex) again (on any port) or exits.
+/// Release rule ("I/O Completion Ports", Microsoft Learn): a thread waiting in
+/// GetQueuedCompletionStatus(Ex) takes packets only while fewer than `concurrency` threads run for
+/// the port and only if it is the most recent waiter (`waiters.back()`): last in, first out. A
+/// thread runs for the port from taking a packet until it calls GetQueuedCompletionStatus(Ex) again
+/// (on any port) or exits.
 ///
 /// Waiting: once pipe ends are associated, one waiting thread at a time serves their engine
 /// itself (core::Engine::drive) instead of sleeping on wait_cv(), so that a doorbell wakes the
@@ -111,7 +113,7 @@ struct PendingIo;
 
 /// The completion port of another process that an end which came from there is associated with:
 /// on Windows the association belongs to the end, so an operation this process issues on it
-/// completes to that port (io-models.md §6.4). pid 0: none.
+/// completes to that port (remote_ports.hpp). pid 0: none.
 struct RemotePort {
   std::uint32_t pid = 0;
   std::uint64_t port_id = 0;
@@ -146,8 +148,8 @@ inline bool associated_locked(const AsyncState& state) noexcept {
 /// calls this); false when no such port is open.
 bool post_to_local_port(std::uint64_t port_id, const Packet& packet);
 /// Takes over an end's association with a port of process `pid` as it arrives here; if that is
-/// this process, with the port itself. Registers the end for process exit (§6.4: its pending
-/// operations are cancelled, their packets still delivered).
+/// this process, with the port itself. Registers the end for process exit (its pending
+/// operations are cancelled, their packets still delivered, as on Windows).
 void adopt_association(const std::shared_ptr<AsyncState>& state, std::uint32_t pid,
                        std::uint64_t port_id, ULONG_PTR key);
 
@@ -171,8 +173,9 @@ inline void store_internal(LPOVERLAPPED ov, DWORD status) noexcept {
 /// reference may run an object's destructor).
 std::shared_ptr<Object> event_object(HANDLE h);
 
-/// The operations on an overlapped named-pipe handle given an OVERLAPPED (io-models.md §3.1),
-/// or, with `routine`, ReadFileEx/WriteFileEx (§4). Return value and last error as Windows.
+/// The operations on an overlapped named-pipe handle given an OVERLAPPED, or, with `routine`,
+/// ReadFileEx/WriteFileEx. Return value, last error and OVERLAPPED fields as Windows has them
+/// (ReadFile, ReadFileEx, GetOverlappedResult on Microsoft Learn; overlapped_test.cpp pins them).
 BOOL overlapped_read(NamedPipeObject& pipe, std::span<std::byte> buffer, LPDWORD count,
                      LPOVERLAPPED ov, LPOVERLAPPED_COMPLETION_ROUTINE routine = nullptr);
 BOOL overlapped_write(NamedPipeObject& pipe, std::span<const std::byte> data, LPDWORD count,

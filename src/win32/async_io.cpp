@@ -1,5 +1,6 @@
 // Overlapped I/O on named-pipe handles, completion routines, completion ports and cancellation
-// (io-models.md §§3–6), over the engine's asynchronous operations (PipeEndCore::start_*).
+// (Microsoft Learn: "Synchronous and Asynchronous I/O", "I/O Completion Ports", CancelIoEx),
+// over the engine's asynchronous operations (PipeEndCore::start_*).
 //
 // The engine tells "finished at once" (Started::now) from "pending" (a callback later), which is
 // exactly the distinction Windows makes visible: TRUE / ERROR_MORE_DATA / a failure now versus
@@ -198,10 +199,10 @@ bool stop_running_locked(ThreadIo& io) {
 }
 
 ThreadIo::~ThreadIo() {
-  // The thread is leaving: its APCs die with it (io-models.md §4), it no longer runs for a
-  // completion port (§5.4), and its pending operations on ends without a completion port are
-  // cancelled (§6.4). The process's main thread leaves when the process exits, which ends
-  // everything anyway.
+  // The thread is leaving: its APCs die with it, it no longer runs for a completion port, and its
+  // pending operations on ends without a completion port are cancelled, as on Windows
+  // (docs/architecture.md, "Where Windows is unclear"). The process's main thread leaves when the
+  // process exits, which ends everything anyway.
   bool released = false;
   Kicks kicks;
   {
@@ -312,7 +313,7 @@ std::vector<std::weak_ptr<AsyncState>>& remotely_associated() {  // guarded by w
   return *ends;
 }
 
-// atexit: cancelling them does what Windows does when a process exits (§6.4): a pending write's
+// atexit: cancelling them does what Windows does when a process exits: a pending write's
 // unread data leaves the pipe, and the packets go out before the process is gone. A killed
 // process cannot do this; its port's process then reports its announced operations aborted
 // (remote_ports.hpp), but a pending write's data stays in the pipe (TODO(compat)).
@@ -422,7 +423,8 @@ void deliver(AsyncState& state, PendingIo& op, const IoResult& r, bool immediate
     }
     if (!op.routine && !no_packet && !skip) remote = state.remote_port;  // the packet goes there
     if (op.routine && op.apc && op.apc->alive) {
-      // Warnings count as success for the routine (io-models.md §4, fact 19).
+      // Warnings count as success for the routine: Windows gives it 0 for a partial message,
+      // which only GetOverlappedResult reports as ERROR_MORE_DATA.
       DWORD code = status == STATUS_BUFFER_OVERFLOW ? 0 : error;
       auto routine = op.routine;
       op.apc->apcs.push_back([routine, code, bytes, ov] { routine(code, bytes, ov); });
@@ -452,7 +454,8 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
   if (!core) return fail(ERROR_INVALID_HANDLE);
   if (routine) {
     std::lock_guard lock(wait_mutex());
-    // Completion routines and completion ports exclude each other (io-models.md §4).
+    // Completion routines and completion ports exclude each other (CreateIoCompletionPort on
+    // Microsoft Learn).
     if (associated_locked(*state)) return fail(ERROR_INVALID_PARAMETER);
   }
   auto op = std::make_shared<PendingIo>();
@@ -461,7 +464,7 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
   op->routine = routine;
   if (routine) op->apc = current_apc_queue();
   op->core = core;
-  // Entry (§3.1 steps 1–2): Internal = STATUS_PENDING, the event and the handle reset.
+  // Entry, as on Windows: Internal = STATUS_PENDING, the event and the handle reset.
   store_internal(ov, STATUS_PENDING);
   auto event = routine ? nullptr : event_object(event_of(ov));
   RemotePort remote;
@@ -504,7 +507,8 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
       if (!op->done) state->pending.push_back(op);
       port = associated_locked(*state);
     }
-    // I/O on an end with a completion port is not cancelled at thread exit (README Q12).
+    // I/O on an end with a completion port is not cancelled at thread exit
+    // (docs/architecture.md, "Where Windows is unclear").
     if (!port) remember(op);
     if (routine) {
       set_last_error(ERROR_SUCCESS);
@@ -514,7 +518,7 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
   }
   const IoResult& r = *started.now;
   if (r.error) {
-    // Failed now (§3.1 last row): no completion; Internal stays STATUS_PENDING and the event and
+    // Failed now: no completion (as on Windows); Internal stays STATUS_PENDING and the event and
     // the handle stay reset.
     {
       std::lock_guard lock(wait_mutex());
@@ -536,7 +540,7 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
   }
   if (r.more_data) {
     // The count output stays 0; on a port-associated handle Windows 8+ reports the partial read
-    // as pending and lets the packet carry it (§5.3).
+    // as pending and lets the packet carry it.
     return fail(port ? ERROR_IO_PENDING : ERROR_MORE_DATA);
   }
   if (count) *count = static_cast<DWORD>(r.bytes);
@@ -588,7 +592,7 @@ BOOL overlapped_result(HANDLE file, LPOVERLAPPED ov, LPDWORD bytes, DWORD ms, bo
   object.reset();
   if (!ov) return fail(ERROR_INVALID_PARAMETER);
   if (load_internal(ov) == STATUS_PENDING) {
-    if (ms == 0) return fail(ERROR_IO_INCOMPLETE);  // no APCs run either (§3.3)
+    if (ms == 0) return fail(ERROR_IO_INCOMPLETE);  // no APCs run either
     // Waiting for the status is waiting for the event: a completion sets both in one step.
     auto event = event_object(event_of(ov));
     auto deadline = Clock::now() + std::chrono::milliseconds(ms);
@@ -610,7 +614,7 @@ BOOL overlapped_result(HANDLE file, LPOVERLAPPED ov, LPDWORD bytes, DWORD ms, bo
   }
   DWORD status = load_internal(ov);
   DWORD error = error_of_status(status);
-  // Failures report 0 bytes; the ERROR_MORE_DATA warning its count (§3.3).
+  // Failures report 0 bytes; the ERROR_MORE_DATA warning its count (GetOverlappedResult).
   if (bytes) *bytes = (error == ERROR_SUCCESS || error == ERROR_MORE_DATA)
                           ? static_cast<DWORD>(ov->InternalHigh)
                           : 0;
@@ -618,7 +622,7 @@ BOOL overlapped_result(HANDLE file, LPOVERLAPPED ov, LPDWORD bytes, DWORD ms, bo
   return TRUE;
 }
 
-// ---- ReadFileEx / WriteFileEx on synchronous handles (README Q7) -----------------------------
+// ---- ReadFileEx / WriteFileEx on synchronous handles (docs/architecture.md) ------------------
 
 BOOL sync_ex(BOOL ok, LPOVERLAPPED ov, LPOVERLAPPED_COMPLETION_ROUTINE routine) {
   DWORD error = ok ? ERROR_SUCCESS : GetLastError();
@@ -662,7 +666,7 @@ HANDLE fail_null(DWORD code) {
   return nullptr;
 }
 
-// NumberOfConcurrentThreads of a new port: 0 means as many as the machine has processors (§5.2).
+// NumberOfConcurrentThreads of a new port: 0 means as many as the machine has processors.
 unsigned concurrency_limit(DWORD requested) {
   if (requested != 0) return requested;
   return std::max(1u, std::thread::hardware_concurrency());
@@ -677,7 +681,7 @@ HANDLE create_port(HANDLE file, HANDLE existing, ULONG_PTR key, DWORD concurrenc
   auto object = globals().handles.get(file);
   if (!object) return fail_null(ERROR_INVALID_HANDLE);
   NamedPipeObject* pipe = overlapped_pipe(object);
-  // Only overlapped handles can be associated (§5.2); anonymous pipes are synchronous.
+  // Only overlapped handles can be associated; anonymous pipes are synchronous.
   if (!pipe) return fail_null(ERROR_INVALID_PARAMETER);
   std::shared_ptr<PortQueue> queue;
   std::shared_ptr<Object> port_object;
@@ -926,7 +930,7 @@ BOOL WINAPI CancelIo(HANDLE hFile) {
     auto object = globals().handles.get(hFile);
     if (!object) return fail(ERROR_INVALID_HANDLE);
     NamedPipeObject* pipe = overlapped_pipe(object);
-    if (!pipe) return TRUE;  // a synchronous handle: nothing to do (§6.1)
+    if (!pipe) return TRUE;  // a synchronous handle: nothing to do
     std::uint32_t me = current_tid();
     bool found = false;
     (void)cancel_matching(*pipe, [me](const PendingIo& op) { return op.tid == me; }, &found);

@@ -1,5 +1,5 @@
-// Completion routines and APCs (io-models.md §4) and completion ports (§5): who runs what,
-// where, and what each port call returns.
+// Completion routines and APCs and completion ports: who runs what, where, and what each port call
+// returns.
 #include <windows.h>
 
 #include <gtest/gtest.h>
@@ -107,7 +107,7 @@ TEST(Win32CompletionRoutine, PartialMessageGivesTheRoutineErrorZero) {
   ASSERT_TRUE(ReadFileEx(p.server, buf, sizeof buf, &ov, routine));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_MORE_DATA));
   EXPECT_EQ(SleepEx(0, TRUE), static_cast<DWORD>(WAIT_IO_COMPLETION));
-  EXPECT_EQ(t_seen.error, 0u);  // fact 19
+  EXPECT_EQ(t_seen.error, 0u);  // a partial message is a success for the routine
   EXPECT_EQ(t_seen.bytes, 4u);
   DWORD n = 0;
   EXPECT_FALSE(GetOverlappedResult(p.server, &ov, &n, FALSE));
@@ -451,7 +451,7 @@ TEST(Win32Port, SeveralThreadsShareThePacketsEachExactlyOnce) {
   CloseHandle(port);
 }
 
-// ---- completion ports: concurrency limit and LIFO release (§5.4) --------------------------------
+// ---- completion ports: concurrency limit and LIFO release ---------------------------------------
 
 // A thread that waits in GetQueuedCompletionStatus (10 s at most) on a port and, once it has a
 // packet, holds it (so it counts as running for the port) until the test lets it go back to the

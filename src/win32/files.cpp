@@ -72,7 +72,7 @@ Result<PeekResult> peek_fd(FdObject& file, std::span<std::byte> buffer) {
     p.bytes_read = static_cast<std::uint32_t>(*n);
   }
   p.total_available = static_cast<std::uint32_t>(*queued);
-  p.bytes_left_this_message = 0u - p.bytes_read;  // byte pipe arithmetic (spec)
+  p.bytes_left_this_message = 0u - p.bytes_read;  // byte pipe: Windows reports 0 - bytes peeked
   return p;
 }
 
@@ -197,7 +197,8 @@ BOOL WINAPI ReadFile(HANDLE hFile, LPVOID lpBuffer, DWORD nNumberOfBytesToRead,
         if (pipe.overlapped() && lpOverlapped) {
           return overlapped_read(pipe, buffer, lpNumberOfBytesRead, lpOverlapped);
         }
-        // Without an OVERLAPPED an overlapped handle behaves synchronously (io-models §3.1).
+        // Without an OVERLAPPED an overlapped handle behaves synchronously here (ReadFile on
+        // Microsoft Learn calls the combination unreliable: it may report completion early).
         begin_overlapped(lpOverlapped);
         auto r = pipe.end().read(buffer);
         if (!r) return fail(r.error());
@@ -227,7 +228,7 @@ BOOL WINAPI ReadFile(HANDLE hFile, LPVOID lpBuffer, DWORD nNumberOfBytesToRead,
     }
     auto n = static_cast<DWORD>(bytes);
     complete_overlapped(lpOverlapped, more ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS, n);
-    // With an OVERLAPPED the returned count stays 0 on ERROR_MORE_DATA (spec, io-models §3).
+    // With an OVERLAPPED the returned count stays 0 on ERROR_MORE_DATA, as on Windows.
     if (lpNumberOfBytesRead && !(lpOverlapped && more)) *lpNumberOfBytesRead = n;
     if (more) return fail(ERROR_MORE_DATA);
     return TRUE;

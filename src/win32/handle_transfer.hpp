@@ -2,7 +2,8 @@
 // or duplicated into another process (DuplicateHandle through that process's handle inbox).
 //
 // An object travels as a text item plus descriptors. Pipe ends that the engine shares (named
-// pipes) go through PipeEnd::share(); anonymous pipes and files are plain descriptors.
+// pipes) go through PipeEnd::share(); anonymous pipes and files are plain descriptors; an event
+// travels as an open of its shared file (an unnamed one gets a hidden name first).
 #pragma once
 
 #include <windows.h>

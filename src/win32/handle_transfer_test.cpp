@@ -395,7 +395,7 @@ void expect_the_aborted_packet_only(HANDLE port, ULONG_PTR expected_key) {
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(WAIT_TIMEOUT));
 }
 
-// io-models.md §6.4 [W]: completion packets reach the port associated with the end even when
+// As on Windows: completion packets reach the port associated with the end even when
 // the operation was issued in another process that shares the end, and that process's exit
 // cancels its pending operations with packets (FALSE, ERROR_OPERATION_ABORTED, 0, the key).
 TEST_F(Win32HandleTransfer, OperationsAChildIssuesOnAnEndAssociatedHereCompleteToOurPort) {

@@ -338,8 +338,8 @@ std::wstring from_utf8(const std::string& s) {
 // ---- inherited handles -------------------------------------------------------------------------
 
 // Format of SLUICE_WIN32_HANDLES (written by CreateProcess): entries separated by ';', each
-// "value,kind,fd,size,pid" with kind r (anonymous read end), w (anonymous write end), or a file
-// as "f<read><write>". The descriptors arrive at the same numbers.
+// "<HANDLE value>/<fd>:<fd>.../<item>", the item as handle_transfer.hpp makes it (named and
+// anonymous pipe ends, files, events). The descriptors arrive at the same numbers.
 void adopt_inherited_handles(HandleTable& table, Registry* registry) {
   const char* env = std::getenv("SLUICE_WIN32_HANDLES");
   if (!env) return;

@@ -437,7 +437,7 @@ TEST_F(Win32Impersonation, ASecondImpersonationReplacesTheFirstAndOneRevertEndsI
   EXPECT_EQ(open_secret(), 0u);
 }
 
-// CreateFile's SQOS flags as the server sees them (spec/security.md A4.1), in one process.
+// CreateFile's SQOS flags as the server sees them ("Impersonation Levels"), in one process.
 TEST(Win32Sqos, CreateFileFlagsReachTheServerAsTheClientsQualityOfService) {
   struct Row {
     DWORD flags;

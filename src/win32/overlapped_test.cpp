@@ -1,5 +1,5 @@
-// Overlapped I/O on named pipes (io-models.md §3): the outcome table of §3.1 (call → return →
-// last error → Internal/InternalHigh → event → packet), GetOverlappedResult(Ex), waiting on pipe
+// Overlapped I/O on named pipes: the four outcomes of starting an operation (call → return → last
+// error → Internal/InternalHigh → event → packet), GetOverlappedResult(Ex), waiting on pipe
 // handles, the fate of pending operations, cancellation and races.
 #include <windows.h>
 
@@ -70,7 +70,7 @@ struct Event {
   HANDLE h;
 };
 
-// ---- §3.1: the four outcomes -------------------------------------------------------------------
+// ---- the four outcomes -------------------------------------------------------------------------
 
 TEST(Win32Overlapped, ReadThatFindsDataReturnsTrueSignalsTheEventAndGivesTheCount) {
   Pipe p;
@@ -193,7 +193,7 @@ TEST(Win32Overlapped, InvalidHandleFailsBeforeTheEventIsTouched) {
 }
 
 TEST(Win32Overlapped, ConnectWithTheClientAlreadyThereIsPipeConnectedWithoutSignal) {
-  Pipe p;  // the client connected before ConnectNamedPipe (fact 1)
+  Pipe p;  // the client connected before ConnectNamedPipe: a success in disguise
   Event e(true);
   OVERLAPPED ov{};
   ov.hEvent = e.h;
@@ -215,7 +215,7 @@ TEST(Win32Overlapped, PendingConnectCompletesWhenAClientOpensWithZeroBytes) {
   EXPECT_FALSE(ConnectNamedPipe(server, &ov));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_IO_PENDING));
   EXPECT_FALSE(signaled(server));
-  // A second pending connect on the same instance completes with the first (§3.5).
+  // A second pending connect on the same instance completes with the first.
   OVERLAPPED ov2{};
   ov2.hEvent = CreateEventA(nullptr, TRUE, FALSE, nullptr);
   EXPECT_FALSE(ConnectNamedPipe(server, &ov2));
@@ -260,7 +260,7 @@ TEST(Win32Overlapped, WriteBeyondTheQuotaIsPendingUntilThePeerReads) {
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_IO_PENDING));
   EXPECT_EQ(n, 0u);
   EXPECT_FALSE(signaled(e.h));
-  // The data is visible to the reader at once (fact 5).
+  // The data is visible to the reader at once, before the write completes.
   DWORD avail = 0;
   ASSERT_TRUE(PeekNamedPipe(p.client, nullptr, 0, nullptr, &avail, nullptr));
   EXPECT_EQ(avail, 10u);
@@ -334,7 +334,7 @@ TEST(Win32Overlapped, SynchronousHandleGivenAnOverlappedBlocksThenFillsIt) {
   EXPECT_EQ(internal(ov), STATUS_BUFFER_OVERFLOW);
   EXPECT_EQ(ov.InternalHigh, 4u);
   EXPECT_TRUE(signaled(e.h));
-  // ReadFileEx and WriteFileEx on a synchronous handle work synchronously (README Q7).
+  // ReadFileEx and WriteFileEx on a synchronous handle work synchronously (docs/architecture.md).
   EXPECT_EQ(CreateIoCompletionPort(p.client, nullptr, 1, 0), nullptr);
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_PARAMETER));
 }
@@ -349,7 +349,7 @@ TEST(Win32Overlapped, OverlappedHandleWithoutAnOverlappedWaitsLikeASynchronousOn
   writer.join();
 }
 
-// ---- §6.3: what happens to pending operations ---------------------------------------------------
+// ---- what happens to pending operations ---------------------------------------------------------
 
 TEST(Win32Overlapped, PeerCloseFailsAPendingReadWithBrokenPipe) {
   Pipe p;
@@ -415,10 +415,10 @@ TEST(Win32Overlapped, ClosingTheServerWithAConnectPendingFailsItWithBrokenPipe) 
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_IO_PENDING));
   CloseHandle(server);
   EXPECT_EQ(WaitForSingleObject(e.h, 5000), WAIT_OBJECT_0);
-  EXPECT_EQ(internal(ov), STATUS_PIPE_BROKEN);  // README Q4's recommendation
+  EXPECT_EQ(internal(ov), STATUS_PIPE_BROKEN);  // docs/architecture.md, "Where Windows is unclear"
 }
 
-// ---- §6: cancellation ----------------------------------------------------------------------------
+// ---- cancellation -------------------------------------------------------------------------------
 
 TEST(Win32Cancel, CancelIoExEndsOneOperationWithOperationAbortedAndOnlyOnce) {
   Pipe p;

@@ -1,5 +1,5 @@
 // Pipe functions (namedpipeapi.h, winbase.h): a thin mapping of the Win32 calls onto the C++ API,
-// with the spec's argument checks and last-error codes.
+// with Windows' argument checks and last-error codes (pinned by pipes_test.cpp).
 #include <windows.h>
 
 #include <unistd.h>
@@ -105,7 +105,7 @@ std::uint32_t client_rights(DWORD desired) {
   return r;
 }
 
-// The client's SQOS from CreateFile's flags (spec/security.md A4.1). Without
+// The client's SQOS from CreateFile's flags ("Impersonation Levels", Microsoft Learn). Without
 // SECURITY_SQOS_PRESENT Windows gives impersonation level, dynamic tracking, effective only.
 SecurityQos qos_of(DWORD flags) {
   SecurityQos qos;

@@ -1,4 +1,4 @@
-// Pipe functions: call → return → last error, following the spec's tables.
+// Pipe functions: call → return → last error, as Windows has them.
 #include <windows.h>
 
 #include <gtest/gtest.h>

@@ -219,8 +219,8 @@ BOOL create_process(const std::string* application, const std::string* command_l
   ProcessIdentityScope as_process;
   // Inheritable handles: their descriptors reach the child at the same numbers (the named
   // pipes' through PipeEnd::share()), and their HANDLE values travel in the environment so a
-  // sluice child finds them at the same values. A handle that cannot travel stays behind, as
-  // does anything that is not a descriptor (events, threads, ...: TODO(compat)).
+  // sluice child finds them at the same values. A handle that cannot travel stays behind
+  // (threads, processes, ports, an end that cannot be shared now: TODO(compat)).
   std::vector<OutgoingObject> outgoing;
   std::string list;
   if (inherit) {

@@ -1,7 +1,7 @@
-// Completion packets that cross processes (io-models.md §6.4 [W]): an end associated with a
-// completion port keeps that association when its handle reaches another process, so what that
-// process issues on it completes to the port, and when that process ends (exit or kill) its
-// pending operations still complete there, aborted.
+// Completion packets that cross processes (what Windows does; its documentation is silent): an end
+// associated with a completion port keeps that association when its handle reaches another process,
+// so what that process issues on it completes to the port, and when that process ends (exit or
+// kill) its pending operations still complete there, aborted.
 //
 // The issuing process talks to the port's process through its handle inbox (handle_transfer):
 // "pend" announces an operation before it starts, and exactly one "pkt" (queue a packet) or

@@ -1,5 +1,5 @@
-// FILE_SKIP_COMPLETION_PORT_ON_SUCCESS under load (io-models.md §5.3): an echo server on one
-// completion port that handles immediate completions inline loses no request.
+// FILE_SKIP_COMPLETION_PORT_ON_SUCCESS under load (SetFileCompletionNotificationModes): an echo
+// server on one completion port that handles immediate completions inline loses no request.
 #include <windows.h>
 
 #include <gtest/gtest.h>

@@ -8,10 +8,10 @@
 // so a parent that closes its handle after CreateProcess leaves the end to the child, as on
 // Windows; the end closes for its peer when the child is done with it.
 //
-// Differences from Windows (TODO(compat), DESIGN's foreign-stdio switch would remove them): one
-// extra copy per byte; a message-mode pipe gets one message per chunk the child's write(2)
-// produced, not per WriteFile; bytes the relay took from the end for a child that exits unread
-// are lost.
+// Differences from Windows (TODO(compat); switching the direction to a socketpair handed to the
+// child would remove them): one extra copy per byte; a message-mode pipe gets one message per chunk
+// the child's write(2) produced, not per WriteFile; bytes the relay took from the end for a child
+// that exits unread are lost.
 #pragma once
 
 #include <atomic>

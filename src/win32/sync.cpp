@@ -4,8 +4,8 @@
 // one condition variable, so WaitForMultipleObjects (wait-any and wait-all, auto-reset events
 // consumed atomically) is a single loop. A named event's state lives in memory shared with other
 // processes (named_event.hpp); while a wait includes one, the named-event watcher turns its
-// changes into notifications of the same condition variable. TODO(perf): the engine's
-// waitable-object primitive (DESIGN decision 12) will replace this when asynchronous I/O arrives.
+// changes into notifications of the same condition variable. TODO(perf): one waitable-object
+// primitive with a waiter list per object would replace this process-wide lock and notify_all.
 #include <windows.h>
 
 #include <chrono>
@@ -123,7 +123,7 @@ DWORD wait_for(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms, bool
   auto deadline = Clock::now() + std::chrono::milliseconds(ms);
   std::unique_lock lock(wait_mutex());
   for (;;) {
-    // Queued APCs run first, even when an object is signalled (io-models.md §4).
+    // Queued APCs run first, even when an object is signalled, as on Windows.
     if (alertable && run_apcs_locked(lock)) return WAIT_IO_COMPLETION;
     if (auto done = satisfied_locked(objects, wait_all)) return *done;
     if (ms != 0) {

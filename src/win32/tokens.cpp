@@ -1,6 +1,7 @@
 // Access tokens (processthreadsapi.h, securitybaseapi.h): OpenProcessToken, OpenThreadToken and
 // GetTokenInformation over a snapshot of an identity — the process's, or the client a thread
-// impersonates (sluice::Impersonation). SIDs are Samba's for Unix ids (spec/security.md B1).
+// impersonates (sluice::Impersonation). SIDs are Samba's for Unix ids (S-1-22-1-<uid>,
+// S-1-22-2-<gid>), so they survive ConvertSidToStringSid and back.
 #include <windows.h>
 
 #include <cstddef>
@@ -71,7 +72,7 @@ class Block {
 };
 
 // The group SIDs of an identity: its primary group, its supplementary groups, then Everyone
-// (which every Windows token holds and every local process is, spec/security.md B1).
+// (which every Windows token holds and every local process is).
 std::vector<Bytes> group_sids(const Identity& who) {
   std::vector<Bytes> sids{group_sid(who.gid)};
   for (std::uint32_t g : who.groups)

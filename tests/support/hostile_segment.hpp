@@ -1,6 +1,7 @@
-// A producer that does not play by the rules, for the tests of DESIGN decision 8 ("never trust
-// the peer's memory"): every write a hostile producer can make to its own data segment, from
-// whole forged records to single words, and the shapes of lie the tests forge.
+// A producer that does not play by the rules, for the tests of "a peer cannot write what it does
+// not own" (docs/data-path.md; a lie breaks only that connection): every write a hostile
+// producer can make to its own data segment, from whole forged records to single words, and the
+// shapes of lie the tests forge.
 //
 // Everything the tests know of the wire format (src/shm/segment_layout.hpp: fragment headers,
 // tags, the header's lines) is in HostileSegment, so that a layout change touches one file of the

@@ -6,15 +6,17 @@
  *    convert their strings to UTF-8 for the engine. Byte counts of wide strings therefore are
  *    (length + 1) * 4 in Unicode builds, where Windows has (length + 1) * 2.
  *  - WINAPI and the other calling-convention macros are empty (x86-64 has one convention).
- *  - Overlapped I/O (io-models.md) works on named-pipe handles opened with FILE_FLAG_OVERLAPPED.
- *    Anonymous pipes, files and named-pipe handles without the flag are synchronous: an
- *    OVERLAPPED given to them is filled in when the call returns. Known differences:
- *    CancelSynchronousIo cannot interrupt a blocked call (always ERROR_NOT_FOUND); completion
- *    ports ignore NumberOfConcurrentThreads and wake waiters in no defined order (Windows: LIFO);
- *    a port association does not reach other processes sharing the end; a cancelled pending
- *    write's unread data stays in the pipe; synchronous I/O does not make a pipe handle
- *    nonsignalled; the client end killed by DisconnectNamedPipe stays signalled.
- *  - Named-pipe handles are not inherited by child processes (anonymous pipe ends and files are).
+ *  - Overlapped I/O works on named-pipe handles opened with FILE_FLAG_OVERLAPPED. Anonymous
+ *    pipes, files and named-pipe handles without the flag are synchronous: an OVERLAPPED given
+ *    to them is filled in when the call returns. CancelSynchronousIo interrupts a thread blocked
+ *    in a named-pipe call (ReadFile, WriteFile, TransactNamedPipe, FlushFileBuffers,
+ *    ConnectNamedPipe), not one blocked on an anonymous pipe, a file or a wait. Known
+ *    differences: synchronous I/O does not make a pipe handle nonsignalled; the client end killed
+ *    by DisconnectNamedPipe stays signalled; a thread running for a completion port still counts
+ *    as running while it blocks outside sluice (see CreateIoCompletionPort below).
+ *  - Inheritance (CreateProcess with bInheritHandles) and DuplicateHandle pass named-pipe ends,
+ *    anonymous pipe ends, files and events (named or not) to other processes; thread, process
+ *    and completion-port handles stay in their process.
  *  - Security descriptors apply to Linux users: a user SID is S-1-22-1-<uid>, a group SID
  *    S-1-22-2-<gid>, root is LocalSystem and Administrators (see "security descriptors" below).
  *
@@ -888,9 +890,13 @@ VOID WINAPI SetLastError(DWORD dwErrCode);
 /// Closes one handle; an object (pipe end, file, event, ...) goes away with its last handle.
 /// FALSE + ERROR_INVALID_HANDLE for a closed, unknown or pseudo handle.
 BOOL WINAPI CloseHandle(HANDLE hObject);
-/// Same-process duplication only (hSourceProcessHandle and hTargetProcessHandle must be
-/// GetCurrentProcess() or this process's own id handle): another process gives ERROR_NOT_SUPPORTED.
-/// dwDesiredAccess is ignored (every duplicate gets the source's access).
+/// The source process must be this one (GetCurrentProcess(); another: ERROR_NOT_SUPPORTED). The
+/// target is this process or a child's process handle from CreateProcess: the object then goes
+/// to that process's handle inbox, which must belong to a sluice program of the same user
+/// (ERROR_NOT_SUPPORTED when it has none after 5 s, ERROR_ACCESS_DENIED when the inbox is not
+/// that process's or it has exited); named-pipe ends, anonymous pipe ends, files and events can
+/// travel, other objects give ERROR_NOT_SUPPORTED. dwDesiredAccess is ignored (every duplicate
+/// gets the source's access).
 BOOL WINAPI DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle,
                             HANDLE hTargetProcessHandle, LPHANDLE lpTargetHandle,
                             DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwOptions);
@@ -921,9 +927,10 @@ BOOL WINAPI CreatePipe(PHANDLE hReadPipe, PHANDLE hWritePipe,
 /// the owner, LocalSystem and Administrators, read to Everyone). nLength is not checked, as on
 /// Windows. An invalid descriptor fails: ERROR_UNKNOWN_REVISION (Revision not 1),
 /// ERROR_INVALID_ACL, ERROR_INVALID_SID, ERROR_INVALID_OWNER (an owner that is not this user,
-/// unless root), ERROR_INVALID_PRIMARY_GROUP (a group SID without a gid). Named-pipe handles are
-/// never passed to a child process (a sluice limitation), so an inheritable one only reports
-/// HANDLE_FLAG_INHERIT.
+/// unless root), ERROR_INVALID_PRIMARY_GROUP (a group SID without a gid). An inheritable handle
+/// reaches a child made by CreateProcess with bInheritHandles as the same end, at the same HANDLE
+/// value, when the end is connected and has no overlapped operation pending; otherwise it stays
+/// behind (TODO(compat): Windows also passes listening server ends).
 HANDLE WINAPI CreateNamedPipeA(LPCSTR lpName, DWORD dwOpenMode, DWORD dwPipeMode,
                                DWORD nMaxInstances, DWORD nOutBufferSize, DWORD nInBufferSize,
                                DWORD nDefaultTimeOut, LPSECURITY_ATTRIBUTES lpSecurityAttributes);
@@ -1037,7 +1044,7 @@ BOOL WINAPI FlushFileBuffers(HANDLE hFile);
 BOOL WINAPI DeleteFileA(LPCSTR lpFileName);
 BOOL WINAPI DeleteFileW(LPCWSTR lpFileName);
 
-/* ---- asynchronous I/O (ioapiset.h), as io-models.md §§3–6 specify ------------------------------
+/* ---- asynchronous I/O (ioapiset.h) -------------------------------------------------------------
  * A completion stores Internal (an NT status) and InternalHigh first, then signals the event (or
  * the pipe handle when hEvent is NULL), queues the completion-port packet (none when hEvent has
  * its low bit set) and the completion routine. Completion routines and user APCs run only on the
@@ -1045,7 +1052,8 @@ BOOL WINAPI DeleteFileW(LPCWSTR lpFileName);
  * GetOverlappedResultEx and GetQueuedCompletionStatusEx with bAlertable TRUE; an operation's
  * routine that has not run when its thread exits is discarded, and the thread's pending I/O on
  * handles without a completion port is cancelled. ReadFileEx/WriteFileEx on a synchronous handle
- * perform the I/O synchronously and still queue the routine (spec README Q7). */
+ * perform the I/O synchronously and still queue the routine, as Windows does (its documentation,
+ * "Anonymous Pipe Operations", says they cannot be used with anonymous pipes). */
 BOOL WINAPI ReadFileEx(HANDLE hFile, LPVOID lpBuffer, DWORD nNumberOfBytesToRead,
                        LPOVERLAPPED lpOverlapped,
                        LPOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
@@ -1060,14 +1068,14 @@ BOOL WINAPI GetOverlappedResultEx(HANDLE hFile, LPOVERLAPPED lpOverlapped,
 BOOL WINAPI CancelIo(HANDLE hFile);
 BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped);
 BOOL WINAPI CancelSynchronousIo(HANDLE hThread);
-/// Creates a completion port and/or associates an overlapped handle with one (io-models.md §5.2).
+/// Creates a completion port and/or associates an overlapped handle with one.
 /// NumberOfConcurrentThreads (0: the number of processors) limits how many threads that called
 /// GetQueuedCompletionStatus(Ex) on the port are released to run at once; waiting threads are
 /// released last-in-first-out. A thread runs for the port from taking a packet until it calls
-/// GetQueuedCompletionStatus(Ex) again (on any port) or exits. Difference from Windows: Windows
-/// also stops counting a running thread while it is blocked in some other wait (and so releases
-/// another waiter meanwhile); here a thread that took a packet counts until it is back, so
-/// threads of one port that block waiting for each other's packets can stall at the limit.
+/// GetQueuedCompletionStatus(Ex) again (on any port) or exits; it does not count while it is
+/// blocked in a sluice wait or a synchronous pipe call, so another waiter is released meanwhile,
+/// as on Windows. Difference from Windows, which stops counting a thread blocked in any wait: a
+/// thread blocked outside sluice (read(2), a pthread wait) still counts.
 HANDLE WINAPI CreateIoCompletionPort(HANDLE FileHandle, HANDLE ExistingCompletionPort,
                                      ULONG_PTR CompletionKey, DWORD NumberOfConcurrentThreads);
 BOOL WINAPI GetQueuedCompletionStatus(HANDLE CompletionPort, LPDWORD lpNumberOfBytesTransferred,
@@ -1099,9 +1107,9 @@ DWORD WINAPI QueueUserAPC(PAPCFUNC pfnAPC, HANDLE hThread, ULONG_PTR dwData);
 /// unprefixed ones per login session (audit session; a process without one shares the global
 /// names, like session 0). Another backslash gives ERROR_PATH_NOT_FOUND, as on Windows; a name
 /// longer than MAX_PATH ERROR_FILENAME_EXCED_RANGE; a name held by another user
-/// ERROR_ACCESS_DENIED. The event goes away with its last handle in any process. Differences:
-/// security attributes other than bInheritHandle are ignored (events are owner-only), and a
-/// named event handle is not passed to child processes by inheritance.
+/// ERROR_ACCESS_DENIED. The event goes away with its last handle in any process. An inheritable
+/// handle (named or not) reaches a child made with bInheritHandles as the same event. Difference:
+/// security attributes other than bInheritHandle are ignored (events are owner-only).
 HANDLE WINAPI CreateEventA(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManualReset,
                            BOOL bInitialState, LPCSTR lpName);
 HANDLE WINAPI CreateEventW(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManualReset,
@@ -1136,8 +1144,10 @@ DECLSPEC_NORETURN VOID WINAPI ExitThread(DWORD dwExitCode);
 /// directory and PATH, each also with ".exe" appended. With STARTF_USESTDHANDLES the three
 /// handles (anonymous pipe ends, files, standard handles) become the child's fds 0/1/2; without
 /// it, a child started with bInheritHandles gets this process's current standard handles.
-/// With bInheritHandles, inheritable anonymous-pipe and file handles reach the child with the
-/// same HANDLE values (when the child uses sluice) and as open descriptors (any program).
+/// With bInheritHandles, inheritable named-pipe, anonymous-pipe, file and event handles reach the
+/// child with the same HANDLE values when the child uses sluice (a named-pipe end is then the
+/// same end, shared); anonymous-pipe and file handles also reach any program as open
+/// descriptors. Thread and process handles are not inherited (TODO(compat)).
 /// lpEnvironment, lpCurrentDirectory, process/thread attributes and most creation flags are
 /// ignored; pi.hThread is a handle that is signalled when the process ends.
 BOOL WINAPI CreateProcessA(LPCSTR lpApplicationName, LPSTR lpCommandLine,

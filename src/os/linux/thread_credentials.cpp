@@ -112,7 +112,7 @@ thread_local Acting t_acting;
 
 Acting::~Acting() {
   // A thread that ends while acting as someone: its remaining thread-local destructors would
-  // run with the other identity, and so would a thread a pool reuses (spec/security.md B3).
+  // run with the other identity, and so would a thread a pool reuses.
   if (own && own_scopes == 0 && !restore_thread_credentials(*own)) die("no way back at exit");
   own.reset();
   t_acting_gone = true;

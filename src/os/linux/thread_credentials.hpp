@@ -3,7 +3,7 @@
 //
 // Linux keeps credentials per thread; POSIX wants them per process, so glibc's setresuid,
 // setresgid and setgroups signal every thread to change (setxid). The functions here use the
-// raw system calls, which change only the caller (DESIGN decision 14).
+// raw system calls, which change only the caller (docs/security.md, "Differences from Windows").
 #pragma once
 
 #include <cstdint>
