@@ -91,7 +91,7 @@ std::uint32_t clamp32(std::uint64_t v) {
 
 PipeEndCore::PipeEndCore(std::shared_ptr<Engine> engine, bool server)
     : engine_(std::move(engine)), server_(server), own_pid_(os::current_process_id()) {
-  own_session_ = os::session_id_of(own_pid_);
+  own_session_ = os::own_session_id();
 }
 
 PipeEndCore::~PipeEndCore() { close(); }

@@ -89,7 +89,7 @@ Result<os::UniqueFd> open_scope(const std::string& directory, bool global) {
   if (auto safe = os::check_directory_is_safe(events->get()); !safe) return safe.error();
   // Local names live per login session; a process outside any session is in the global scope,
   // as Windows' session 0 is.
-  std::uint32_t session = global ? 0 : os::session_id_of(os::current_process_id());
+  std::uint32_t session = global ? 0 : os::own_session_id();
   std::string scope = session == 0 ? "global" : "session-" + std::to_string(session);
   auto dir = os::open_subdirectory(events->get(), scope, kSharedDirMode, true);
   if (!dir) return dir.error();

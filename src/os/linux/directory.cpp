@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <string_view>
 
@@ -270,15 +271,27 @@ std::uint32_t current_thread_id() noexcept {
 }
 
 std::uint32_t session_id_of(std::uint32_t pid) noexcept {
+  // Three system calls (stdio's would add a stat and a second read): every connection asks
+  // for its peer's session.
   char path[64];
   std::snprintf(path, sizeof path, "/proc/%u/sessionid", pid);
-  FILE* f = std::fopen(path, "re");
-  if (!f) return 0;
-  unsigned long long id = 0;
-  int got = std::fscanf(f, "%llu", &id);
-  std::fclose(f);
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char text[24] = {};
+  ssize_t got = ::read(fd, text, sizeof text - 1);
+  ::close(fd);
+  if (got <= 0) return 0;
+  char* end = nullptr;
+  unsigned long long id = std::strtoull(text, &end, 10);
   // 4294967295 is the kernel's "unset" audit session.
-  return got == 1 && id != 0xFFFFFFFFull ? static_cast<std::uint32_t>(id) : 0;
+  return end != text && id != 0xFFFFFFFFull ? static_cast<std::uint32_t>(id) : 0;
+}
+
+std::uint32_t own_session_id() noexcept {
+  // The audit session is set once, at login (pam_loginuid writing /proc/self/loginuid), before
+  // a service or a user's shell starts programs; fork inherits it. So asking once is enough.
+  static const std::uint32_t session = session_id_of(current_process_id());
+  return session;
 }
 
 }  // namespace sluice::os

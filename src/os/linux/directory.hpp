@@ -114,5 +114,7 @@ std::uint32_t current_thread_id() noexcept;
 
 /// The audit session id of process `pid` (from /proc), 0 when the kernel has none.
 std::uint32_t session_id_of(std::uint32_t pid) noexcept;
+/// This process's audit session id, asked once.
+std::uint32_t own_session_id() noexcept;
 
 }  // namespace sluice::os
