@@ -153,10 +153,6 @@ bool post_to_local_port(std::uint64_t port_id, const Packet& packet);
 void adopt_association(const std::shared_ptr<AsyncState>& state, std::uint32_t pid,
                        std::uint64_t port_id, ULONG_PTR key);
 
-/// NT status of a Win32 error (and of the ERROR_MORE_DATA warning) and back (README tables).
-DWORD status_of_error(DWORD error) noexcept;
-DWORD error_of_status(DWORD status) noexcept;
-
 /// The event of an OVERLAPPED without the "no port packet" low bit.
 inline HANDLE event_of(LPOVERLAPPED ov) noexcept {
   return reinterpret_cast<HANDLE>(reinterpret_cast<std::uintptr_t>(ov->hEvent) &

@@ -7,6 +7,7 @@
 
 #include "os/linux/child_process.hpp"
 #include "win32/handle_transfer.hpp"
+#include "win32/ntstatus.hpp"
 #include "win32/text_fields.hpp"
 
 namespace sluice::win32 {
