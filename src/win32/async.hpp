@@ -109,14 +109,25 @@ class PortObject final : public Object {
   const std::shared_ptr<PortQueue> queue;
 };
 
-struct PendingIo;
-
 /// The completion port of another process that an end which came from there is associated with:
 /// on Windows the association belongs to the end, so an operation this process issues on it
 /// completes to that port (remote_ports.hpp). pid 0: none.
 struct RemotePort {
   std::uint32_t pid = 0;
   std::uint64_t port_id = 0;
+};
+
+/// A started operation, known to its end until it completes (for cancellation).
+struct PendingIo {
+  LPOVERLAPPED ov = nullptr;
+  std::uint64_t id = 0;      // the engine's id; 0 until the start returned pending
+  std::uint32_t tid = 0;     // issuing thread (CancelIo, thread exit)
+  bool done = false;         // guarded by wait_mutex()
+  LPOVERLAPPED_COMPLETION_ROUTINE routine = nullptr;
+  std::shared_ptr<ApcQueue> apc;  // the issuing thread's, for `routine`
+  std::weak_ptr<core::PipeEndCore> core;
+  RemotePort remote;              // announced to this port of another process (remote_ports)
+  std::uint64_t remote_token = 0;  // under this token; 0: not announced
 };
 
 /// One end's overlapped-I/O state, shared by every handle to the end in this process and by the

@@ -21,82 +21,14 @@
 #include "os/linux/held_wakes.hpp"
 #include "win32/ntstatus.hpp"
 #include "win32/remote_ports.hpp"
+#include "win32/thread_io.hpp"
 
 namespace sluice::win32 {
-
-/// A started operation, known to its end until it completes (for cancellation).
-struct PendingIo {
-  LPOVERLAPPED ov = nullptr;
-  std::uint64_t id = 0;      // the engine's id; 0 until the start returned pending
-  std::uint32_t tid = 0;     // issuing thread (CancelIo, thread exit)
-  bool done = false;         // guarded by wait_mutex()
-  LPOVERLAPPED_COMPLETION_ROUTINE routine = nullptr;
-  std::shared_ptr<ApcQueue> apc;  // the issuing thread's, for `routine`
-  std::weak_ptr<core::PipeEndCore> core;
-  RemotePort remote;              // announced to this port of another process (remote_ports)
-  std::uint64_t remote_token = 0;  // under this token; 0: not announced
-};
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using IoResult = core::PipeEndCore::IoResult;
-
-// ---- threads: APC queue and the operations they issued ------------------------------------------
-
-struct ThreadIo {
-  std::shared_ptr<ApcQueue> apc;
-  std::vector<std::weak_ptr<PendingIo>> issued;
-  // The completion port this thread last took a packet from, while it counts as running there
-  // (PortQueue::running). Guarded by wait_mutex(): other threads never touch it, but it changes
-  // together with the port's count.
-  std::shared_ptr<PortQueue> running_for;
-  bool blocked = false;  // guarded by wait_mutex(): in a wait, so not counted in running_for
-  ~ThreadIo();
-};
-thread_local ThreadIo t_io;
-
-std::uint32_t current_tid() { return os::current_thread_id(); }
-
-// Remembers an operation of this thread (thread exit cancels it); prunes finished ones.
-void remember(const std::shared_ptr<PendingIo>& op) {
-  auto& v = t_io.issued;
-  if (v.size() >= 64) {
-    std::erase_if(v, [](const std::weak_ptr<PendingIo>& w) { return w.expired(); });
-  }
-  v.push_back(op);
-}
-
-// ---- threads serving an engine while they wait for a packet (dequeue) ---------------------------
-
-// A thread inside core::Engine::drive: wait_cv() does not reach it, Engine::wake() does.
-struct Driver {
-  const void* thread;  // &t_io of that thread
-  std::shared_ptr<core::Engine> engine;
-};
-
-std::vector<Driver>& drivers() {  // guarded by wait_mutex()
-  static auto* all = new std::vector<Driver>;  // never destroyed: threads may exit after main
-  return *all;
-}
-
-// Engines to wake along with wait_cv(), collected under wait_mutex() where the change was made;
-// not the calling thread's own (it looks again when its drive() returns).
-using Kicks = std::vector<std::shared_ptr<core::Engine>>;
-Kicks kicks_locked() {
-  Kicks kicks;
-  for (const Driver& d : drivers()) {
-    if (d.thread != &t_io) kicks.push_back(d.engine);
-  }
-  return kicks;
-}
-
-// Wakes every waiting thread of this layer (Engine::wake takes no lock, so this may run with
-// or without wait_mutex() held).
-void notify_waiters(const Kicks& kicks) {
-  wait_cv().notify_all();
-  for (const auto& engine : kicks) engine->wake();
-}
 
 }  // namespace
 
@@ -134,10 +66,6 @@ bool run_apcs_locked(std::unique_lock<std::mutex>& lock) {
   return true;
 }
 
-namespace {
-
-// The thread of `io` stops running for the port it took its last packet from. True when that
-// port has packets and waiters, which the freed place may release (the caller notifies).
 bool stop_running_locked(ThreadIo& io) {
   if (!io.running_for) return false;
   PortQueue& q = *io.running_for;
@@ -146,39 +74,6 @@ bool stop_running_locked(ThreadIo& io) {
   io.running_for.reset();
   return release;
 }
-
-ThreadIo::~ThreadIo() {
-  // The thread is leaving: its APCs die with it, it no longer runs for a completion port, and its
-  // pending operations on ends without a completion port are cancelled, as on Windows
-  // (docs/architecture.md, "Where Windows is unclear"). The process's main thread leaves when the
-  // process exits, which ends everything anyway.
-  bool released = false;
-  Kicks kicks;
-  {
-    std::lock_guard lock(wait_mutex());
-    if (apc) {
-      apc->alive = false;
-      apc->apcs.clear();
-    }
-    released = stop_running_locked(*this);
-    if (released) kicks = kicks_locked();
-  }
-  if (released) notify_waiters(kicks);
-  if (current_tid() == os::current_process_id()) return;
-  for (auto& w : issued) {
-    auto op = w.lock();
-    if (!op) continue;
-    std::uint64_t id = 0;
-    {
-      std::lock_guard lock(wait_mutex());
-      if (!op->done) id = op->id;
-    }
-    auto core = op->core.lock();
-    if (id != 0 && core) (void)core->cancel(id);
-  }
-}
-
-}  // namespace
 
 // ---- a thread that runs for a port and blocks ------------------------------------------------------
 
