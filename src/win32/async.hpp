@@ -158,6 +158,8 @@ inline bool associated_locked(const AsyncState& state) noexcept {
 /// Queues `packet` on this process's port `port_id` for another process (its handle inbox
 /// calls this); false when no such port is open.
 bool post_to_local_port(std::uint64_t port_id, const Packet& packet);
+/// This process's open port `port_id`, or null. Called with wait_mutex() held.
+std::shared_ptr<PortQueue> open_port_locked(std::uint64_t port_id);
 /// Takes over an end's association with a port of process `pid` as it arrives here; if that is
 /// this process, with the port itself. Registers the end for process exit (its pending
 /// operations are cancelled, their packets still delivered, as on Windows).
@@ -179,6 +181,9 @@ inline void store_internal(LPOVERLAPPED ov, DWORD status) noexcept {
 /// The event object behind `h`, or null (looked up without wait_mutex(): releasing a table
 /// reference may run an object's destructor).
 std::shared_ptr<Object> event_object(HANDLE h);
+
+/// The named pipe behind `object` if it was opened for overlapped I/O, else null.
+NamedPipeObject* overlapped_pipe(const std::shared_ptr<Object>& object);
 
 /// The operations on an overlapped named-pipe handle given an OVERLAPPED, or, with `routine`,
 /// ReadFileEx/WriteFileEx. Return value, last error and OVERLAPPED fields as Windows has them
