@@ -160,11 +160,6 @@ inline bool associated_locked(const AsyncState& state) noexcept {
 bool post_to_local_port(std::uint64_t port_id, const Packet& packet);
 /// This process's open port `port_id`, or null. Called with wait_mutex() held.
 std::shared_ptr<PortQueue> open_port_locked(std::uint64_t port_id);
-/// Takes over an end's association with a port of process `pid` as it arrives here; if that is
-/// this process, with the port itself. Registers the end for process exit (its pending
-/// operations are cancelled, their packets still delivered, as on Windows).
-void adopt_association(const std::shared_ptr<AsyncState>& state, std::uint32_t pid,
-                       std::uint64_t port_id, ULONG_PTR key);
 
 /// The event of an OVERLAPPED without the "no port packet" low bit.
 inline HANDLE event_of(LPOVERLAPPED ov) noexcept {
