@@ -293,27 +293,6 @@ BOOL sync_ex(BOOL ok, LPOVERLAPPED ov, LPOVERLAPPED_COMPLETION_ROUTINE routine) 
   return TRUE;
 }
 
-// ---- cancellation --------------------------------------------------------------------------------
-
-// Cancels the pending operations of `pipe` that `match` selects; how many the engine ended.
-template <class Match>
-std::size_t cancel_matching(NamedPipeObject& pipe, Match match, bool* found) {
-  std::vector<std::uint64_t> ids;
-  {
-    std::lock_guard lock(wait_mutex());
-    for (auto& op : pipe.async->pending) {
-      if (!op->done && op->id != 0 && match(*op)) ids.push_back(op->id);
-    }
-  }
-  *found = !ids.empty();
-  std::size_t n = 0;
-  const auto& core = pipe.end().core();
-  if (!core) return 0;
-  for (auto id : ids) n += core->cancel(id);
-  return n;
-}
-
-
 }  // namespace
 }  // namespace sluice::win32
 
@@ -374,50 +353,6 @@ BOOL WINAPI WriteFileEx(HANDLE hFile, LPCVOID lpBuffer, DWORD nNumberOfBytesToWr
     DWORD n = 0;
     BOOL ok = WriteFile(hFile, lpBuffer, nNumberOfBytesToWrite, &n, lpOverlapped);
     return sync_ex(ok, lpOverlapped, lpCompletionRoutine);
-  });
-}
-
-BOOL WINAPI CancelIo(HANDLE hFile) {
-  return guarded<BOOL>(FALSE, [&]() -> BOOL {
-    auto object = globals().handles.get(hFile);
-    if (!object) return fail(ERROR_INVALID_HANDLE);
-    NamedPipeObject* pipe = overlapped_pipe(object);
-    if (!pipe) return TRUE;  // a synchronous handle: nothing to do
-    std::uint32_t me = current_tid();
-    bool found = false;
-    (void)cancel_matching(*pipe, [me](const PendingIo& op) { return op.tid == me; }, &found);
-    return TRUE;
-  });
-}
-
-BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped) {
-  return guarded<BOOL>(FALSE, [&]() -> BOOL {
-    auto object = globals().handles.get(hFile);
-    if (!object) return fail(ERROR_INVALID_HANDLE);
-    NamedPipeObject* pipe = overlapped_pipe(object);
-    if (!pipe) return fail(ERROR_NOT_FOUND);
-    bool found = false;
-    std::size_t n = cancel_matching(
-        *pipe, [lpOverlapped](const PendingIo& op) { return !lpOverlapped || op.ov == lpOverlapped; },
-        &found);
-    // An operation that completed between the look and the cancel was not marked.
-    if (n == 0) return fail(ERROR_NOT_FOUND);
-    return TRUE;
-  });
-}
-
-BOOL WINAPI CancelSynchronousIo(HANDLE hThread) {
-  return guarded<BOOL>(FALSE, [&]() -> BOOL {
-    std::uint32_t tid = current_tid();
-    if (hThread != GetCurrentThread()) {
-      auto object = globals().handles.get(hThread);
-      if (!object || object->kind() != Kind::kThread) return fail(ERROR_INVALID_HANDLE);
-      tid = static_cast<ThreadObject&>(*object).tid;
-    }
-    // Only synchronous pipe calls can be cancelled this way; a thread waiting in anything else
-    // (or not waiting) has no cancellable synchronous I/O.
-    if (!sluice::cancel_synchronous_io(tid)) return fail(ERROR_NOT_FOUND);
-    return TRUE;
   });
 }
 
