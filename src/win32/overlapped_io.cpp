@@ -1,6 +1,8 @@
-// Overlapped I/O on named-pipe handles, completion routines, completion ports and cancellation
-// (Microsoft Learn: "Synchronous and Asynchronous I/O", "I/O Completion Ports", CancelIoEx),
-// over the engine's asynchronous operations (PipeEndCore::start_*).
+// Overlapped I/O on named-pipe handles: ReadFile/WriteFile/TransactNamedPipe/ConnectNamedPipe
+// given an OVERLAPPED, ReadFileEx/WriteFileEx with a completion routine, and
+// GetOverlappedResult(Ex) (Microsoft Learn: "Synchronous and Asynchronous I/O"), over the
+// engine's asynchronous operations (PipeEndCore::start_*). Completion ports are in
+// completion_ports.cpp, APC queues in apc_queue.cpp, cancellation in cancellation.cpp.
 //
 // The engine tells "finished at once" (Started::now) from "pending" (a callback later), which is
 // exactly the distinction Windows makes visible: TRUE / ERROR_MORE_DATA / a failure now versus
@@ -8,17 +10,9 @@
 // posts and queues under wait_mutex() (see async.hpp).
 #include "win32/async.hpp"
 
-#include <algorithm>
 #include <chrono>
-#include <cstdlib>
-#include <thread>
-#include <unordered_map>
 
-#include "core/blocked_threads.hpp"
-#include "core/engine.hpp"
 #include "core/pipe_end_core.hpp"
-#include "os/linux/directory.hpp"
-#include "os/linux/held_wakes.hpp"
 #include "win32/ntstatus.hpp"
 #include "win32/remote_ports.hpp"
 #include "win32/thread_io.hpp"
