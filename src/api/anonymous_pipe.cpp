@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <limits>
 #include <utility>
 
 #include "core/blocked_threads.hpp"
+#include "core/clamp32.hpp"
 #include "os/linux/kernel_pipe.hpp"
 
 namespace sluice {
@@ -30,11 +30,6 @@ Result<std::size_t> read_waiting(int fd, std::span<std::byte> buffer) {
   if (now || (now.error() != errc::kNoData && now.error() != errc::kNotSupported)) return now;
   core::SleepNotice asleep;
   return os::read_wait(fd, buffer);
-}
-
-std::uint32_t clamp32(std::size_t n) {
-  return static_cast<std::uint32_t>(
-      std::min<std::size_t>(n, std::numeric_limits<std::uint32_t>::max()));
 }
 
 }  // namespace
@@ -142,10 +137,10 @@ Result<PeekResult> AnonReadEnd::peek(std::span<std::byte> buffer) {
     if (*ready == os::Readiness::kWritersGone) return errc::kBrokenPipe;
   }
   PeekResult result;
-  result.bytes_read = clamp32(*copied);
+  result.bytes_read = core::clamp32(*copied);
   // A writer may add data between tee and FIONREAD, never remove it; the max keeps
   // total_available >= bytes_read even against a concurrent reader.
-  result.total_available = clamp32(std::max(*queued, *copied));
+  result.total_available = core::clamp32(std::max(*queued, *copied));
   // Windows computes "left in this message" for byte pipes as message length 0 minus the bytes
   // read, in 32-bit arithmetic; programs see e.g. 0xFFFFFFFC after peeking 4 bytes.
   result.bytes_left_this_message = 0u - result.bytes_read;
