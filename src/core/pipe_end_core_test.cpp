@@ -65,7 +65,7 @@ struct Completion {
   bool arrives() { return future.wait_for(kPatience) == std::future_status::ready; }
 };
 
-// ---- listening and accepting ---------------------------------------------------------------------
+// ---- listening and accepting --------------------------------------------------------------------
 
 using PipeEndCoreListening = PipeEndCoreTest;
 
@@ -150,7 +150,7 @@ TEST_F(PipeEndCoreListening, AConnectWaitsForAClientFromAnotherProcessAndKnowsIt
   EXPECT_EQ(child->wait(kPatience).value(), 0);
 }
 
-// ---- asynchronous queues -------------------------------------------------------------------------
+// ---- asynchronous queues ------------------------------------------------------------------------
 
 using PipeEndCoreAsync = PipeEndCoreTest;
 
@@ -243,7 +243,7 @@ TEST_F(PipeEndCoreAsync, AReadThatFindsDataFinishesAtOnceAndItsCallbackNeverRuns
   EXPECT_FALSE(ran);
 }
 
-// ---- shared mode ---------------------------------------------------------------------------------
+// ---- shared mode --------------------------------------------------------------------------------
 
 using PipeEndCoreShared = PipeEndCoreTest;
 

@@ -55,7 +55,7 @@ void retire_remote_operation(RemotePort port, std::uint64_t token) {
   if (token != 0) send(port, std::string(kDrop) + number(token));
 }
 
-// ---- ends associated with another process's port, and this process's exit ------------------------
+// ---- ends associated with another process's port, and this process's exit -----------------------
 
 namespace {
 
