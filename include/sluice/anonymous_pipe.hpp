@@ -10,28 +10,14 @@
 
 namespace sluice {
 
-/// The read end of an anonymous pipe: the *server* end of a one-instance byte pipe, as on Windows.
-/// It is a kernel pipe underneath, so any Linux program can read and write it as fd 0/1/2.
-/// Move-only; destroying it closes the descriptor.
+/// What both ends of an anonymous pipe have in common: the descriptor, the quota, the wait mode
+/// and the queries on them. Not made on its own: AnonReadEnd and AnonWriteEnd are the ends.
 ///
-/// Thread safety: reads from several threads are safe (the kernel serialises them); do not destroy
-/// it while another thread uses it.
-class AnonReadEnd {
+/// Thread safety: as the end classes; do not destroy an end while another thread uses it.
+class AnonEnd {
  public:
-  AnonReadEnd() noexcept = default;
-  explicit AnonReadEnd(int fd, std::uint32_t size) noexcept;
-  AnonReadEnd(AnonReadEnd&&) noexcept;
-  AnonReadEnd& operator=(AnonReadEnd&&) noexcept;
-  ~AnonReadEnd();
-
-  /// Reads what is there, up to buffer.size(); waits while the pipe is empty (blocking mode).
-  /// A zero-byte read waits for data and leaves it there. Errors: kBrokenPipe (every write end
-  /// closed and nothing left), kNoData (no-wait mode and nothing there).
-  Result<std::size_t> read(std::span<std::byte> buffer);
-  /// Copies without removing (bytes_left_this_message follows Windows' byte-pipe arithmetic).
-  /// Errors: kBrokenPipe (every write end closed and nothing left).
-  Result<PeekResult> peek(std::span<std::byte> buffer = {});
-  /// Flags 1 (server end), both buffer sizes = the requested size (4096 for 0), 1 instance.
+  /// Flags 1 for the read end (the server end), 0 for the write end (the client end, byte
+  /// pipe); both buffer sizes = the requested size (4096 for 0); 1 instance.
   PipeInfo info() const noexcept;
   /// Byte-read mode, current wait mode, 1 instance.
   HandleState state() const noexcept;
@@ -47,20 +33,52 @@ class AnonReadEnd {
   bool is_open() const noexcept { return fd_ >= 0; }
   void close() noexcept;
 
- private:
+ protected:
+  explicit AnonEnd(bool server_end) noexcept : server_end_(server_end) {}
+  AnonEnd(int fd, std::uint32_t size, bool server_end) noexcept;
+  AnonEnd(AnonEnd&&) noexcept;
+  AnonEnd& operator=(AnonEnd&&) noexcept;
+  ~AnonEnd();
+
   int fd_ = -1;
   std::uint32_t size_ = 0;
   WaitMode wait_mode_ = WaitMode::kWait;
+
+ private:
+  bool server_end_ = false;
+};
+
+/// The read end of an anonymous pipe: the *server* end of a one-instance byte pipe, as on Windows.
+/// It is a kernel pipe underneath, so any Linux program can read and write it as fd 0/1/2.
+/// Move-only; destroying it closes the descriptor.
+///
+/// Thread safety: reads from several threads are safe (the kernel serialises them); do not destroy
+/// it while another thread uses it.
+class AnonReadEnd : public AnonEnd {
+ public:
+  AnonReadEnd() noexcept : AnonEnd(true) {}
+  explicit AnonReadEnd(int fd, std::uint32_t size) noexcept;
+  AnonReadEnd(AnonReadEnd&&) noexcept = default;
+  AnonReadEnd& operator=(AnonReadEnd&&) noexcept = default;
+  ~AnonReadEnd() = default;
+
+  /// Reads what is there, up to buffer.size(); waits while the pipe is empty (blocking mode).
+  /// A zero-byte read waits for data and leaves it there. Errors: kBrokenPipe (every write end
+  /// closed and nothing left), kNoData (no-wait mode and nothing there).
+  Result<std::size_t> read(std::span<std::byte> buffer);
+  /// Copies without removing (bytes_left_this_message follows Windows' byte-pipe arithmetic).
+  /// Errors: kBrokenPipe (every write end closed and nothing left).
+  Result<PeekResult> peek(std::span<std::byte> buffer = {});
 };
 
 /// The write end of an anonymous pipe: the client end. Same conventions as AnonReadEnd.
-class AnonWriteEnd {
+class AnonWriteEnd : public AnonEnd {
  public:
-  AnonWriteEnd() noexcept = default;
+  AnonWriteEnd() noexcept : AnonEnd(false) {}
   explicit AnonWriteEnd(int fd, std::uint32_t size) noexcept;
-  AnonWriteEnd(AnonWriteEnd&&) noexcept;
-  AnonWriteEnd& operator=(AnonWriteEnd&&) noexcept;
-  ~AnonWriteEnd();
+  AnonWriteEnd(AnonWriteEnd&&) noexcept = default;
+  AnonWriteEnd& operator=(AnonWriteEnd&&) noexcept = default;
+  ~AnonWriteEnd() = default;
 
   /// Writes all of `data` (waits while the pipe is full). A zero-byte write does nothing. In
   /// no-wait mode writes all or nothing and returns the count. Errors: kNoData (every read end
@@ -68,21 +86,6 @@ class AnonWriteEnd {
   Result<std::size_t> write(std::span<const std::byte> data);
   /// Waits until the reader has taken everything written.
   Result<void> flush();
-  /// Flags 0 (client end, byte pipe), both buffer sizes = the requested size, 1 instance.
-  PipeInfo info() const noexcept;
-  HandleState state() const noexcept;
-  Result<void> set_state(ReadMode read_mode, WaitMode wait_mode);
-  Result<void> set_inheritable(bool inheritable);
-  bool inheritable() const noexcept;
-  int native_handle() const noexcept { return fd_; }
-  int release() noexcept;
-  bool is_open() const noexcept { return fd_ >= 0; }
-  void close() noexcept;
-
- private:
-  int fd_ = -1;
-  std::uint32_t size_ = 0;
-  WaitMode wait_mode_ = WaitMode::kWait;
 };
 
 /// Both ends of a new anonymous pipe.

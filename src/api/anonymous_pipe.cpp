@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <limits>
 #include <utility>
 
 #include "core/blocked_threads.hpp"
+#include "core/clamp32.hpp"
 #include "os/linux/kernel_pipe.hpp"
 
 namespace sluice {
@@ -23,11 +23,6 @@ std::uint32_t quota_for(std::uint32_t requested) {
   return requested == 0 ? kDefaultQuota : requested;
 }
 
-PipeInfo info_for(bool server_end, std::uint32_t quota) {
-  // Only one direction carries data, but Windows reports the quota for both.
-  return PipeInfo{server_end, PipeType::kByte, quota, quota, 1};
-}
-
 // A read that waits in the kernel is a sleep as any of sluice's: a completion-port thread counts
 // out and lets the wakes it holds go (SleepNotice). Only a read that would wait pays for it.
 Result<std::size_t> read_waiting(int fd, std::span<std::byte> buffer) {
@@ -37,12 +32,43 @@ Result<std::size_t> read_waiting(int fd, std::span<std::byte> buffer) {
   return os::read_wait(fd, buffer);
 }
 
-HandleState state_for(int fd, WaitMode wait_mode) {
-  return HandleState{ReadMode::kByte, wait_mode, fd >= 0 ? 1u : 0u};
+}  // namespace
+
+// ---- either end ------------------------------------------------------------------------------
+
+AnonEnd::AnonEnd(int fd, std::uint32_t size, bool server_end) noexcept
+    : fd_(fd), size_(quota_for(size)), server_end_(server_end) {}
+
+AnonEnd::AnonEnd(AnonEnd&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      size_(other.size_),
+      wait_mode_(other.wait_mode_),
+      server_end_(other.server_end_) {}
+
+AnonEnd& AnonEnd::operator=(AnonEnd&& other) noexcept {
+  if (this != &other) {
+    close();
+    fd_ = std::exchange(other.fd_, -1);
+    size_ = other.size_;
+    wait_mode_ = other.wait_mode_;
+    server_end_ = other.server_end_;
+  }
+  return *this;
 }
 
-Result<void> change_wait_mode(int fd, ReadMode read_mode, WaitMode wait_mode, WaitMode& stored) {
-  if (fd < 0) return errc::kInvalidHandle;
+AnonEnd::~AnonEnd() { close(); }
+
+PipeInfo AnonEnd::info() const noexcept {
+  // Only one direction carries data, but Windows reports the quota for both.
+  return PipeInfo{server_end_, PipeType::kByte, size_, size_, 1};
+}
+
+HandleState AnonEnd::state() const noexcept {
+  return HandleState{ReadMode::kByte, wait_mode_, fd_ >= 0 ? 1u : 0u};
+}
+
+Result<void> AnonEnd::set_state(ReadMode read_mode, WaitMode wait_mode) {
+  if (fd_ < 0) return errc::kInvalidHandle;
   // An anonymous pipe is a byte pipe, and Windows refuses message-read mode on those.
   if (read_mode != ReadMode::kByte) return errc::kInvalidParameter;
   if (wait_mode != WaitMode::kWait && wait_mode != WaitMode::kNoWait) {
@@ -50,46 +76,28 @@ Result<void> change_wait_mode(int fd, ReadMode read_mode, WaitMode wait_mode, Wa
   }
   // Kept per object, not as O_NONBLOCK: that flag would switch the child sharing the
   // descriptor too.
-  stored = wait_mode;
+  wait_mode_ = wait_mode;
   return {};
 }
 
-Result<void> change_inheritable(int fd, bool inheritable) {
-  if (fd < 0) return errc::kInvalidHandle;
-  return os::set_inheritable(fd, inheritable);
+Result<void> AnonEnd::set_inheritable(bool inheritable) {
+  if (fd_ < 0) return errc::kInvalidHandle;
+  return os::set_inheritable(fd_, inheritable);
 }
 
-bool is_inheritable(int fd) {
-  if (fd < 0) return false;
-  auto inheritable = os::inheritable(fd);
+bool AnonEnd::inheritable() const noexcept {
+  if (fd_ < 0) return false;
+  auto inheritable = os::inheritable(fd_);
   return inheritable && *inheritable;
 }
 
-std::uint32_t clamp32(std::size_t n) {
-  return static_cast<std::uint32_t>(
-      std::min<std::size_t>(n, std::numeric_limits<std::uint32_t>::max()));
-}
+int AnonEnd::release() noexcept { return std::exchange(fd_, -1); }
 
-}  // namespace
+void AnonEnd::close() noexcept { os::close_fd(std::exchange(fd_, -1)); }
 
 // ---- read end --------------------------------------------------------------------------------
 
-AnonReadEnd::AnonReadEnd(int fd, std::uint32_t size) noexcept : fd_(fd), size_(quota_for(size)) {}
-
-AnonReadEnd::AnonReadEnd(AnonReadEnd&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), size_(other.size_), wait_mode_(other.wait_mode_) {}
-
-AnonReadEnd& AnonReadEnd::operator=(AnonReadEnd&& other) noexcept {
-  if (this != &other) {
-    close();
-    fd_ = std::exchange(other.fd_, -1);
-    size_ = other.size_;
-    wait_mode_ = other.wait_mode_;
-  }
-  return *this;
-}
-
-AnonReadEnd::~AnonReadEnd() { close(); }
+AnonReadEnd::AnonReadEnd(int fd, std::uint32_t size) noexcept : AnonEnd(fd, size, true) {}
 
 Result<std::size_t> AnonReadEnd::read(std::span<std::byte> buffer) {
   if (fd_ < 0) return errc::kInvalidHandle;
@@ -129,52 +137,19 @@ Result<PeekResult> AnonReadEnd::peek(std::span<std::byte> buffer) {
     if (*ready == os::Readiness::kWritersGone) return errc::kBrokenPipe;
   }
   PeekResult result;
-  result.bytes_read = clamp32(*copied);
+  result.bytes_read = core::clamp32(*copied);
   // A writer may add data between tee and FIONREAD, never remove it; the max keeps
   // total_available >= bytes_read even against a concurrent reader.
-  result.total_available = clamp32(std::max(*queued, *copied));
+  result.total_available = core::clamp32(std::max(*queued, *copied));
   // Windows computes "left in this message" for byte pipes as message length 0 minus the bytes
   // read, in 32-bit arithmetic; programs see e.g. 0xFFFFFFFC after peeking 4 bytes.
   result.bytes_left_this_message = 0u - result.bytes_read;
   return result;
 }
 
-PipeInfo AnonReadEnd::info() const noexcept { return info_for(true, size_); }
-
-HandleState AnonReadEnd::state() const noexcept { return state_for(fd_, wait_mode_); }
-
-Result<void> AnonReadEnd::set_state(ReadMode read_mode, WaitMode wait_mode) {
-  return change_wait_mode(fd_, read_mode, wait_mode, wait_mode_);
-}
-
-Result<void> AnonReadEnd::set_inheritable(bool inheritable) {
-  return change_inheritable(fd_, inheritable);
-}
-
-bool AnonReadEnd::inheritable() const noexcept { return is_inheritable(fd_); }
-
-int AnonReadEnd::release() noexcept { return std::exchange(fd_, -1); }
-
-void AnonReadEnd::close() noexcept { os::close_fd(std::exchange(fd_, -1)); }
-
 // ---- write end -------------------------------------------------------------------------------
 
-AnonWriteEnd::AnonWriteEnd(int fd, std::uint32_t size) noexcept : fd_(fd), size_(quota_for(size)) {}
-
-AnonWriteEnd::AnonWriteEnd(AnonWriteEnd&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), size_(other.size_), wait_mode_(other.wait_mode_) {}
-
-AnonWriteEnd& AnonWriteEnd::operator=(AnonWriteEnd&& other) noexcept {
-  if (this != &other) {
-    close();
-    fd_ = std::exchange(other.fd_, -1);
-    size_ = other.size_;
-    wait_mode_ = other.wait_mode_;
-  }
-  return *this;
-}
-
-AnonWriteEnd::~AnonWriteEnd() { close(); }
+AnonWriteEnd::AnonWriteEnd(int fd, std::uint32_t size) noexcept : AnonEnd(fd, size, false) {}
 
 Result<std::size_t> AnonWriteEnd::write(std::span<const std::byte> data) {
   if (fd_ < 0) return errc::kInvalidHandle;
@@ -235,24 +210,6 @@ Result<void> AnonWriteEnd::flush() {
     if (*gone) return errc::kBrokenPipe;
   }
 }
-
-PipeInfo AnonWriteEnd::info() const noexcept { return info_for(false, size_); }
-
-HandleState AnonWriteEnd::state() const noexcept { return state_for(fd_, wait_mode_); }
-
-Result<void> AnonWriteEnd::set_state(ReadMode read_mode, WaitMode wait_mode) {
-  return change_wait_mode(fd_, read_mode, wait_mode, wait_mode_);
-}
-
-Result<void> AnonWriteEnd::set_inheritable(bool inheritable) {
-  return change_inheritable(fd_, inheritable);
-}
-
-bool AnonWriteEnd::inheritable() const noexcept { return is_inheritable(fd_); }
-
-int AnonWriteEnd::release() noexcept { return std::exchange(fd_, -1); }
-
-void AnonWriteEnd::close() noexcept { os::close_fd(std::exchange(fd_, -1)); }
 
 // ---- creation --------------------------------------------------------------------------------
 

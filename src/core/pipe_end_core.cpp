@@ -4,6 +4,7 @@
 #include <limits>
 #include <thread>
 
+#include "core/clamp32.hpp"
 #include "os/linux/dir_watch.hpp"
 #include "os/linux/directory.hpp"
 #include "os/linux/futex.hpp"
@@ -82,10 +83,6 @@ Result<ProcessIdentity> peer_identity(int socket) {
 }
 
 Identity identity_of(const ProcessIdentity& p) { return Identity{p.uid, p.gid, p.groups}; }
-
-std::uint32_t clamp32(std::uint64_t v) {
-  return static_cast<std::uint32_t>(std::min<std::uint64_t>(v, 0xFFFFFFFFu));
-}
 
 }  // namespace
 

@@ -109,14 +109,25 @@ class PortObject final : public Object {
   const std::shared_ptr<PortQueue> queue;
 };
 
-struct PendingIo;
-
 /// The completion port of another process that an end which came from there is associated with:
 /// on Windows the association belongs to the end, so an operation this process issues on it
 /// completes to that port (remote_ports.hpp). pid 0: none.
 struct RemotePort {
   std::uint32_t pid = 0;
   std::uint64_t port_id = 0;
+};
+
+/// A started operation, known to its end until it completes (for cancellation).
+struct PendingIo {
+  LPOVERLAPPED ov = nullptr;
+  std::uint64_t id = 0;      // the engine's id; 0 until the start returned pending
+  std::uint32_t tid = 0;     // issuing thread (CancelIo, thread exit)
+  bool done = false;         // guarded by wait_mutex()
+  LPOVERLAPPED_COMPLETION_ROUTINE routine = nullptr;
+  std::shared_ptr<ApcQueue> apc;  // the issuing thread's, for `routine`
+  std::weak_ptr<core::PipeEndCore> core;
+  RemotePort remote;              // announced to this port of another process (remote_ports)
+  std::uint64_t remote_token = 0;  // under this token; 0: not announced
 };
 
 /// One end's overlapped-I/O state, shared by every handle to the end in this process and by the
@@ -147,15 +158,8 @@ inline bool associated_locked(const AsyncState& state) noexcept {
 /// Queues `packet` on this process's port `port_id` for another process (its handle inbox
 /// calls this); false when no such port is open.
 bool post_to_local_port(std::uint64_t port_id, const Packet& packet);
-/// Takes over an end's association with a port of process `pid` as it arrives here; if that is
-/// this process, with the port itself. Registers the end for process exit (its pending
-/// operations are cancelled, their packets still delivered, as on Windows).
-void adopt_association(const std::shared_ptr<AsyncState>& state, std::uint32_t pid,
-                       std::uint64_t port_id, ULONG_PTR key);
-
-/// NT status of a Win32 error (and of the ERROR_MORE_DATA warning) and back (README tables).
-DWORD status_of_error(DWORD error) noexcept;
-DWORD error_of_status(DWORD status) noexcept;
+/// This process's open port `port_id`, or null. Called with wait_mutex() held.
+std::shared_ptr<PortQueue> open_port_locked(std::uint64_t port_id);
 
 /// The event of an OVERLAPPED without the "no port packet" low bit.
 inline HANDLE event_of(LPOVERLAPPED ov) noexcept {
@@ -172,6 +176,9 @@ inline void store_internal(LPOVERLAPPED ov, DWORD status) noexcept {
 /// The event object behind `h`, or null (looked up without wait_mutex(): releasing a table
 /// reference may run an object's destructor).
 std::shared_ptr<Object> event_object(HANDLE h);
+
+/// The named pipe behind `object` if it was opened for overlapped I/O, else null.
+NamedPipeObject* overlapped_pipe(const std::shared_ptr<Object>& object);
 
 /// The operations on an overlapped named-pipe handle given an OVERLAPPED, or, with `routine`,
 /// ReadFileEx/WriteFileEx. Return value, last error and OVERLAPPED fields as Windows has them

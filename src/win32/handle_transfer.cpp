@@ -95,16 +95,15 @@ Result<OutgoingObject> prepare_outgoing(const std::shared_ptr<Object>& object) {
       out.shared = std::move(*shared);
       return out;
     }
-    case Kind::kAnonRead: {
-      auto& o = static_cast<AnonReadObject&>(*object);
-      out.fds = {o.end.native_handle()};
-      out.item = make_item('r', o.end.info().in_buffer_size, o.creator_pid, "0", "-");
-      return out;
-    }
+    case Kind::kAnonRead:
     case Kind::kAnonWrite: {
-      auto& o = static_cast<AnonWriteObject&>(*object);
-      out.fds = {o.end.native_handle()};
-      out.item = make_item('w', o.end.info().out_buffer_size, o.creator_pid, "0", "-");
+      auto& o = static_cast<AnonPipeObject&>(*object);
+      const bool read_end = object->kind() == Kind::kAnonRead;
+      const PipeInfo info = o.any_end().info();
+      out.fds = {o.any_end().native_handle()};
+      out.item = make_item(read_end ? 'r' : 'w',
+                           read_end ? info.in_buffer_size : info.out_buffer_size, o.creator_pid,
+                           "0", "-");
       return out;
     }
     case Kind::kFd: {

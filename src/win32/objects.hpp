@@ -82,25 +82,30 @@ class NamedPipeObject final : public Object {
   bool overlapped_;
 };
 
-/// The read end of an anonymous pipe. set_state is serialised by mu_ (AnonReadEnd keeps the
-/// wait mode in a plain member).
-class AnonReadObject final : public Object {
+/// Either end of an anonymous pipe: what the calls that treat both alike (GetNamedPipeInfo,
+/// the handle state, the creator's ids) need. set_state is serialised by `mu` (AnonEnd keeps
+/// the wait mode in a plain member).
+class AnonPipeObject : public Object {
  public:
-  AnonReadObject(AnonReadEnd e, std::uint32_t pid)
-      : Object(Kind::kAnonRead), end(std::move(e)), creator_pid(pid) {}
-  AnonReadEnd end;
+  virtual AnonEnd& any_end() noexcept = 0;
   const std::uint32_t creator_pid;
   std::mutex mu;
+
+ protected:
+  AnonPipeObject(Kind kind, std::uint32_t pid) : Object(kind), creator_pid(pid) {}
 };
 
-class AnonWriteObject final : public Object {
+/// One end of an anonymous pipe, as its own type for what only that end does (read, peek;
+/// write, flush).
+template <class End, Kind kKind>
+class AnonEndObject final : public AnonPipeObject {
  public:
-  AnonWriteObject(AnonWriteEnd e, std::uint32_t pid)
-      : Object(Kind::kAnonWrite), end(std::move(e)), creator_pid(pid) {}
-  AnonWriteEnd end;
-  const std::uint32_t creator_pid;
-  std::mutex mu;
+  AnonEndObject(End e, std::uint32_t pid) : AnonPipeObject(kKind, pid), end(std::move(e)) {}
+  AnonEnd& any_end() noexcept override { return end; }
+  End end;
 };
+using AnonReadObject = AnonEndObject<AnonReadEnd, Kind::kAnonRead>;
+using AnonWriteObject = AnonEndObject<AnonWriteEnd, Kind::kAnonWrite>;
 
 /// An ordinary file opened by CreateFile, or a standard handle (fd 0/1/2, not owned).
 class FdObject final : public Object {

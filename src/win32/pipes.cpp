@@ -221,18 +221,12 @@ BOOL get_handle_state(HANDLE h, LPDWORD state, LPDWORD cur_instances, LPDWORD ma
       hs = *r;
       break;
     }
-    case Kind::kAnonRead: {
-      if (max_collection || collect_timeout || user_name) return fail(ERROR_INVALID_PARAMETER);
-      auto& anon = static_cast<AnonReadObject&>(*object);
-      std::lock_guard lock(anon.mu);
-      hs = anon.end.state();
-      break;
-    }
+    case Kind::kAnonRead:
     case Kind::kAnonWrite: {
       if (max_collection || collect_timeout || user_name) return fail(ERROR_INVALID_PARAMETER);
-      auto& anon = static_cast<AnonWriteObject&>(*object);
+      auto& anon = static_cast<AnonPipeObject&>(*object);
       std::lock_guard lock(anon.mu);
-      hs = anon.end.state();
+      hs = anon.any_end().state();
       break;
     }
     case Kind::kFd:
@@ -277,9 +271,7 @@ BOOL pipe_id(HANDLE h, PULONG out, IdQuery query, bool client_side, bool session
     case Kind::kAnonRead:
     case Kind::kAnonWrite: {
       // Both ids of an anonymous pipe are its creator's.
-      std::uint32_t pid = object->kind() == Kind::kAnonRead
-                              ? static_cast<AnonReadObject&>(*object).creator_pid
-                              : static_cast<AnonWriteObject&>(*object).creator_pid;
+      std::uint32_t pid = static_cast<AnonPipeObject&>(*object).creator_pid;
       (void)client_side;
       if (session) {
         // The audit session, as the engine reports for named pipes.
@@ -554,14 +546,10 @@ BOOL WINAPI SetNamedPipeHandleState(HANDLE hNamedPipe, LPDWORD lpMode,
     Result<void> r;
     if (object->kind() == Kind::kNamedPipe) {
       r = static_cast<NamedPipeObject&>(*object).end().set_state(read, wait);
-    } else if (object->kind() == Kind::kAnonRead) {
-      auto& anon = static_cast<AnonReadObject&>(*object);
-      std::lock_guard lock(anon.mu);
-      r = anon.end.set_state(read, wait);
     } else {
-      auto& anon = static_cast<AnonWriteObject&>(*object);
+      auto& anon = static_cast<AnonPipeObject&>(*object);
       std::lock_guard lock(anon.mu);
-      r = anon.end.set_state(read, wait);
+      r = anon.any_end().set_state(read, wait);
     }
     if (!r) return fail(r.error());
     return TRUE;
@@ -608,10 +596,8 @@ BOOL WINAPI GetNamedPipeInfo(HANDLE hNamedPipe, LPDWORD lpFlags, LPDWORD lpOutBu
         break;
       }
       case Kind::kAnonRead:
-        info = static_cast<AnonReadObject&>(*object).end.info();
-        break;
       case Kind::kAnonWrite:
-        info = static_cast<AnonWriteObject&>(*object).end.info();
+        info = static_cast<AnonPipeObject&>(*object).any_end().info();
         break;
       case Kind::kFd:
         return fail(ERROR_INVALID_PARAMETER);

@@ -1,6 +1,6 @@
 // A thread waiting in GetQueuedCompletionStatus(Ex) on a port with associated pipe ends serves
-// the pipe engine itself (dequeue in async_io.cpp): it sleeps in the engine's poller, not on a
-// futex, and everything that ends a port wait must still reach it there.
+// the pipe engine itself (dequeue in completion_ports.cpp): it sleeps in the engine's poller, not
+// on a futex, and everything that ends a port wait must still reach it there.
 #include <windows.h>
 
 #include <gtest/gtest.h>

@@ -143,9 +143,8 @@ int fd_of(const std::shared_ptr<Object>& object) {
   if (!object) return -1;
   switch (object->kind()) {
     case Kind::kAnonRead:
-      return static_cast<AnonReadObject&>(*object).end.native_handle();
     case Kind::kAnonWrite:
-      return static_cast<AnonWriteObject&>(*object).end.native_handle();
+      return static_cast<AnonPipeObject&>(*object).any_end().native_handle();
     case Kind::kFd:
       return static_cast<FdObject&>(*object).fd;
     default:

@@ -2,11 +2,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <string_view>
 #include <vector>
 
+#include "core/pipe_end_core.hpp"
 #include "os/linux/child_process.hpp"
+#include "os/linux/directory.hpp"
 #include "win32/handle_transfer.hpp"
+#include "win32/ntstatus.hpp"
 #include "win32/text_fields.hpp"
 
 namespace sluice::win32 {
@@ -49,6 +53,57 @@ void post_to_remote_port(RemotePort port, const Packet& packet, std::uint64_t to
 
 void retire_remote_operation(RemotePort port, std::uint64_t token) {
   if (token != 0) send(port, std::string(kDrop) + number(token));
+}
+
+// ---- ends associated with another process's port, and this process's exit -----------------------
+
+namespace {
+
+// Ends associated with another process's port, whose pending operations the exit of this
+// process cancels (and so reports to that port).
+std::vector<std::weak_ptr<AsyncState>>& remotely_associated() {  // guarded by wait_mutex()
+  static auto* ends = new std::vector<std::weak_ptr<AsyncState>>;
+  return *ends;
+}
+
+// atexit: cancelling them does what Windows does when a process exits: a pending write's
+// unread data leaves the pipe, and the packets go out before the process is gone. A killed
+// process cannot do this; its port's process then reports its announced operations aborted
+// (remote_ports.hpp), but a pending write's data stays in the pipe (TODO(compat)).
+void cancel_remotely_associated_io() {
+  std::vector<std::pair<std::uint64_t, std::shared_ptr<core::PipeEndCore>>> pending;
+  {
+    std::lock_guard lock(wait_mutex());
+    for (auto& weak : remotely_associated()) {
+      auto state = weak.lock();
+      if (!state) continue;
+      for (auto& op : state->pending) {
+        if (op->done || op->id == 0) continue;
+        if (auto core = op->core.lock()) pending.emplace_back(op->id, std::move(core));
+      }
+    }
+  }
+  for (auto& [id, core] : pending) (void)core->cancel(id);
+}
+
+}  // namespace
+
+void adopt_association(const std::shared_ptr<AsyncState>& state, std::uint32_t pid,
+                       std::uint64_t port_id, ULONG_PTR key) {
+  if (pid != os::current_process_id()) {
+    static const bool exit_cancels = std::atexit(cancel_remotely_associated_io) == 0;
+    (void)exit_cancels;
+  }
+  std::lock_guard lock(wait_mutex());
+  state->key = key;
+  if (pid == os::current_process_id()) {  // back home: the port itself, if it is still open
+    state->port = open_port_locked(port_id);
+    return;
+  }
+  state->remote_port = RemotePort{pid, port_id};
+  auto& ends = remotely_associated();
+  std::erase_if(ends, [](const std::weak_ptr<AsyncState>& w) { return w.expired(); });
+  ends.push_back(state);
 }
 
 bool RemoteOperations::serve(std::uint32_t sender, const std::string& message,

@@ -15,6 +15,7 @@
 #include <windows.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
@@ -33,6 +34,11 @@ std::uint64_t announce_remote_operation(RemotePort port, ULONG_PTR key, LPOVERLA
 void post_to_remote_port(RemotePort port, const Packet& packet, std::uint64_t token);
 /// The announced operation `token` ended without a packet.
 void retire_remote_operation(RemotePort port, std::uint64_t token);
+/// Takes over an end's association with a port of process `pid` as it arrives here; if that is
+/// this process, with the port itself. Registers the end for process exit (its pending
+/// operations are cancelled, their packets still delivered, as on Windows).
+void adopt_association(const std::shared_ptr<AsyncState>& state, std::uint32_t pid,
+                       std::uint64_t port_id, ULONG_PTR key);
 
 // ---- the port's process (its inbox thread) ----
 
