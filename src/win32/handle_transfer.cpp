@@ -200,9 +200,10 @@ void start_handle_inbox() noexcept {
     auto serve_queued = [&] {
       for (;;) {
         auto socket = os::accept_from(listener.get());
-        if (!socket) return;
+        if (!socket) break;
         serve_request(socket->get(), operations, poller);
       }
+      operations.settle_gone_issuers();
     };
     std::vector<os::PollEvent> events;
     for (;;) {

@@ -118,11 +118,16 @@ bool RemoteOperations::serve(std::uint32_t sender, const std::string& message,
     auto [it, first] = issuers_.try_emplace(sender);
     if (first) {
       auto watch = os::watch_process_exit(sender);
-      if (!watch || !poller.add(watch->get(), sender)) {  // gone already, or no descriptor left
-        issuers_.erase(it);
+      if (watch && poller.add(watch->get(), sender)) {
+        it->second.exit_watch = std::move(*watch);
+      } else if (watch || watch.error() == errc::kTooManyOpenFiles ||
+                 watch.error() == errc::kNotEnoughMemory) {
+        issuers_.erase(it);  // no descriptor left to watch it with: its operations go unreported
         return true;
       }
-      it->second.exit_watch = std::move(*watch);
+      // Else it has exited already, and may have been reaped before we read what it sent (its
+      // killer does not wait for us): settle_gone_issuers() ends its operations once the inbox's
+      // queue has been read.
     }
     Packet aborted{static_cast<ULONG_PTR>(key), reinterpret_cast<LPOVERLAPPED>(ov),
                    status_of_error(ERROR_OPERATION_ABORTED), 0};
@@ -147,6 +152,17 @@ bool RemoteOperations::serve(std::uint32_t sender, const std::string& message,
   }
   if (auto it = issuers_.find(sender); it != issuers_.end()) it->second.pending.erase(token);
   return true;
+}
+
+void RemoteOperations::settle_gone_issuers() {
+  for (auto it = issuers_.begin(); it != issuers_.end();) {
+    if (it->second.exit_watch) {
+      ++it;
+      continue;
+    }
+    for (const auto& [token, op] : it->second.pending) (void)post_to_local_port(op.port_id, op.aborted);
+    it = issuers_.erase(it);
+  }
 }
 
 void RemoteOperations::process_exited(std::uint32_t pid, os::Poller& poller) {

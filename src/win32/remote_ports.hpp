@@ -53,6 +53,9 @@ class RemoteOperations {
   /// Process `pid` has exited and the inbox has read what it sent: its operations that never
   /// completed complete now, aborted.
   void process_exited(std::uint32_t pid, os::Poller& poller);
+  /// The inbox has read its queue: the operations of issuers that had exited before their first
+  /// announcement was read (so they could not be watched) complete now, aborted.
+  void settle_gone_issuers();
 
  private:
   struct Announced {
