@@ -4,8 +4,10 @@
 #include <benchmark/benchmark.h>
 #include <windows.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -43,5 +45,40 @@ void BM_Win32_WriteFileThenReadFile(benchmark::State& state) {
   CloseHandle(server);
 }
 BENCHMARK(BM_Win32_WriteFileThenReadFile)->Arg(64)->Arg(4096);
+
+// A relay of N threads, each waiting on its own auto-reset event and setting the next one's:
+// one hand-off per iteration. Every hand-off wakes exactly one thread on Windows, so what this
+// costs above BM_Win32_EventRelay/2 is what waking costs for the threads it should not wake
+// (the issue of one waitable-object primitive with per-object waiter lists measures it).
+void BM_Win32_EventRelay(benchmark::State& state) {
+  const auto threads = static_cast<int>(state.range(0));
+  std::vector<HANDLE> events(threads);
+  for (auto& e : events) e = CreateEventA(nullptr, FALSE, FALSE, nullptr);
+  HANDLE back = CreateEventA(nullptr, FALSE, FALSE, nullptr);  // the last thread to the loop
+  std::vector<std::thread> relay;
+  std::atomic<bool> stop{false};
+  for (int i = 0; i < threads; ++i) {
+    relay.emplace_back([&, i] {
+      for (;;) {
+        if (WaitForSingleObject(events[i], INFINITE) != WAIT_OBJECT_0 || stop) return;
+        SetEvent(i + 1 < threads ? events[i + 1] : back);
+      }
+    });
+  }
+  for (auto _ : state) {
+    SetEvent(events[0]);
+    if (WaitForSingleObject(back, 10000) != WAIT_OBJECT_0) {
+      state.SkipWithError("the relay stalled");
+      break;
+    }
+  }
+  stop = true;
+  for (auto& e : events) SetEvent(e);
+  for (auto& t : relay) t.join();
+  for (auto& e : events) CloseHandle(e);
+  CloseHandle(back);
+  state.SetItemsProcessed(state.iterations() * threads);  // hand-offs
+}
+BENCHMARK(BM_Win32_EventRelay)->Arg(2)->Arg(16)->Arg(64)->UseRealTime();
 
 }  // namespace
