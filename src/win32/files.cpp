@@ -185,8 +185,13 @@ BOOL WINAPI ReadFile(HANDLE hFile, LPVOID lpBuffer, DWORD nNumberOfBytesToRead,
   // The count is zeroed before any work or error checking (Windows).
   if (lpNumberOfBytesRead) *lpNumberOfBytesRead = 0;
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
-    auto object = globals().handles.get(hFile);
+    DWORD access = 0;
+    auto object = globals().handles.get(hFile, &access);
     if (!object) return fail(ERROR_INVALID_HANDLE);
+    // The handle's rights are checked before anything else, as the kernel checks them when it
+    // turns the handle into its object; the end or file still refuses what it cannot do.
+    if (!(access & FILE_READ_DATA) && is_file_kind(object->kind()))
+      return fail(ERROR_ACCESS_DENIED);
     if (!lpBuffer && nNumberOfBytesToRead > 0) return fail(ERROR_NOACCESS);
     std::span<std::byte> buffer(static_cast<std::byte*>(lpBuffer), lpBuffer ? nNumberOfBytesToRead : 0);
     std::size_t bytes = 0;
@@ -239,8 +244,14 @@ BOOL WINAPI WriteFile(HANDLE hFile, LPCVOID lpBuffer, DWORD nNumberOfBytesToWrit
                       LPDWORD lpNumberOfBytesWritten, LPOVERLAPPED lpOverlapped) {
   if (lpNumberOfBytesWritten) *lpNumberOfBytesWritten = 0;
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
-    auto object = globals().handles.get(hFile);
+    DWORD access = 0;
+    auto object = globals().handles.get(hFile, &access);
     if (!object) return fail(ERROR_INVALID_HANDLE);
+    // FILE_APPEND_DATA alone also writes (to the end of a file; on a pipe it is the same bit as
+    // FILE_CREATE_PIPE_INSTANCE, which does not write).
+    DWORD needed = object->kind() == Kind::kFd ? FILE_WRITE_DATA | FILE_APPEND_DATA
+                                               : FILE_WRITE_DATA;
+    if (!(access & needed) && is_file_kind(object->kind())) return fail(ERROR_ACCESS_DENIED);
     if (!lpBuffer && nNumberOfBytesToWrite > 0) return fail(ERROR_NOACCESS);
     std::span<const std::byte> data(static_cast<const std::byte*>(lpBuffer),
                                     lpBuffer ? nNumberOfBytesToWrite : 0);
@@ -278,8 +289,12 @@ BOOL WINAPI WriteFile(HANDLE hFile, LPCVOID lpBuffer, DWORD nNumberOfBytesToWrit
 
 BOOL WINAPI FlushFileBuffers(HANDLE hFile) {
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
-    auto object = globals().handles.get(hFile);
+    DWORD access = 0;
+    auto object = globals().handles.get(hFile, &access);
     if (!object) return fail(ERROR_INVALID_HANDLE);
+    // "The file handle must have the GENERIC_WRITE access right" (FlushFileBuffers).
+    if (!(access & FILE_WRITE_DATA) && is_file_kind(object->kind()))
+      return fail(ERROR_ACCESS_DENIED);
     switch (object->kind()) {
       case Kind::kNamedPipe: {
         auto r = static_cast<NamedPipeObject&>(*object).end().flush();

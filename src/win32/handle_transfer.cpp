@@ -34,8 +34,10 @@ std::string make_item(char kind, std::uint32_t size, std::uint32_t pid, const st
 
 std::string inbox_name(std::uint32_t pid) { return "sluice-win32-handles-" + std::to_string(pid); }
 
-// One request: a packet message (remote_ports.hpp), or DuplicateHandle's "<handle flags>|<item>"
-// plus descriptors, whose reply is "ok <handle value>" or "err <Win32 error>".
+// One request: a packet message (remote_ports.hpp), or DuplicateHandle's
+// "<handle flags>,<handle rights>|<item>" plus descriptors, whose reply is "ok <handle value>" or
+// "err <Win32 error>". The rights are the handle's, not the object's: a read-only duplicate of a
+// duplex end stays read-only in the process it went to.
 void serve_request(int socket, RemoteOperations& operations, os::Poller& poller) {
   auto creds = os::peer_credentials(socket);
   // Windows asks for PROCESS_DUP_HANDLE on the target; here: the same user (or root) only.
@@ -50,15 +52,20 @@ void serve_request(int socket, RemoteOperations& operations, os::Poller& poller)
     std::string request(buffer, *got);
     if (operations.serve(creds->pid, request, poller)) return;  // nobody waits for a reply
     std::size_t bar = request.find('|');
+    std::size_t comma = request.find(',');
     std::uint32_t flags = 0;
-    if (bar != std::string::npos && parse_decimal(request.substr(0, bar), &flags)) {
+    std::uint32_t access = 0;
+    if (bar != std::string::npos && comma < bar &&
+        parse_decimal(std::string_view(request).substr(0, comma), &flags) &&
+        parse_decimal(std::string_view(request).substr(comma + 1, bar - comma - 1), &access)) {
       std::vector<os::UniqueFd> received;
       for (int i = 0; i < count; ++i) received.push_back(std::move(fds[i]));
       std::error_code no_registry;
       auto object =
           accept_incoming(registry(&no_registry), request.substr(bar + 1), std::move(received));
       if (object) {
-        HANDLE h = globals().handles.insert(std::move(*object), flags & HANDLE_FLAG_INHERIT);
+        HANDLE h =
+            globals().handles.insert(std::move(*object), flags & HANDLE_FLAG_INHERIT, access);
         reply = "ok " + std::to_string(reinterpret_cast<std::uintptr_t>(h));
       } else {
         reply = "err " + std::to_string(win32_code(object.error()));
@@ -275,10 +282,11 @@ Result<os::UniqueFd> send_to_inbox(std::uint32_t pid, const std::string& message
 }
 
 Result<HANDLE> send_to_process(std::uint32_t pid, const std::shared_ptr<Object>& object,
-                               DWORD handle_flags, DWORD timeout_ms, int pidfd) {
+                               DWORD handle_flags, DWORD access, DWORD timeout_ms, int pidfd) {
   auto outgoing = prepare_outgoing(object);
   if (!outgoing) return outgoing.error();
-  std::string request = std::to_string(handle_flags) + "|" + outgoing->item;
+  std::string request =
+      std::to_string(handle_flags) + "," + std::to_string(access) + "|" + outgoing->item;
   auto socket =
       send_to_inbox(pid, request, outgoing->fds, std::chrono::milliseconds(timeout_ms), pidfd);
   if (!socket) return socket.error();

@@ -55,10 +55,11 @@ Result<os::UniqueFd> send_to_inbox(std::uint32_t pid, const std::string& message
                                    int pidfd = -1);
 
 /// DuplicateHandle into process `pid`: hands `object` to that process's inbox and returns the
-/// handle value it got there. Errors: kNotSupported (an object that cannot travel, or a
+/// handle value it got there, a handle with `access` (mapped rights, as HandleTable keeps them). Errors: kNotSupported (an object that cannot travel, or a
 /// process without a sluice Win32 layer, after waiting `timeout_ms` for its inbox),
 /// kInvalidParameter, kBrokenPipe (it died on the way), kAccessDenied (as send_to_inbox).
 Result<HANDLE> send_to_process(std::uint32_t pid, const std::shared_ptr<Object>& object,
-                               DWORD handle_flags, DWORD timeout_ms, int pidfd = -1);
+                               DWORD handle_flags, DWORD access, DWORD timeout_ms,
+                               int pidfd = -1);
 
 }  // namespace sluice::win32

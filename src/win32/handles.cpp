@@ -89,10 +89,18 @@ std::shared_ptr<Object> HandleTable::Slot::load() const noexcept {
   return object;
 }
 
-std::shared_ptr<Object> HandleTable::Slot::exchange(std::shared_ptr<Object> next) noexcept {
+std::shared_ptr<Object> HandleTable::Slot::load(DWORD* rights) const noexcept {
+  SlotLock lock(busy);
+  *rights = access;
+  return object;
+}
+
+std::shared_ptr<Object> HandleTable::Slot::exchange(std::shared_ptr<Object> next,
+                                                    DWORD rights) noexcept {
   {
     SlotLock lock(busy);
     object.swap(next);
+    access = rights;
   }
   return next;  // released by the caller, outside the slot's lock
 }
@@ -120,6 +128,11 @@ HandleTable::Slot& HandleTable::slot_locked(std::size_t index) {
 }
 
 HANDLE HandleTable::insert(std::shared_ptr<Object> object, DWORD flags) {
+  DWORD access = object ? object_rights(*object) : 0;
+  return insert(std::move(object), flags, access);
+}
+
+HANDLE HandleTable::insert(std::shared_ptr<Object> object, DWORD flags, DWORD access) {
   std::lock_guard lock(mu_);
   std::size_t index;
   if (free_head_ < free_.size()) {
@@ -139,11 +152,17 @@ HANDLE HandleTable::insert(std::shared_ptr<Object> object, DWORD flags) {
   }
   // Flags first: a lookup that finds the object finds its flags with it.
   slot.flags.store(flags, std::memory_order_relaxed);
-  slot.exchange(std::move(object));
+  slot.exchange(std::move(object), access);
   return reinterpret_cast<HANDLE>((index + 1) * 4);
 }
 
 bool HandleTable::insert_at(HANDLE value, std::shared_ptr<Object> object, DWORD flags) {
+  DWORD access = object ? object_rights(*object) : 0;
+  return insert_at(value, std::move(object), flags, access);
+}
+
+bool HandleTable::insert_at(HANDLE value, std::shared_ptr<Object> object, DWORD flags,
+                            DWORD access) {
   std::size_t index = index_of(value);
   if (index == SIZE_MAX || index > 65536) return false;
   std::lock_guard lock(mu_);
@@ -158,7 +177,7 @@ bool HandleTable::insert_at(HANDLE value, std::shared_ptr<Object> object, DWORD 
     }
   }
   slot.flags.store(flags, std::memory_order_relaxed);
-  slot.exchange(std::move(object));
+  slot.exchange(std::move(object), access);
   return true;
 }
 
@@ -167,12 +186,18 @@ std::shared_ptr<Object> HandleTable::get(HANDLE h) const {
   return slot ? slot->load() : nullptr;
 }
 
+std::shared_ptr<Object> HandleTable::get(HANDLE h, DWORD* access) const {
+  const Slot* slot = find(index_of(h));
+  return slot ? slot->load(access) : nullptr;
+}
+
 std::optional<Entry> HandleTable::entry(HANDLE h) const {
   const Slot* slot = find(index_of(h));
   if (!slot) return std::nullopt;
-  auto object = slot->load();
+  DWORD access = 0;
+  auto object = slot->load(&access);
   if (!object) return std::nullopt;
-  return Entry{std::move(object), slot->flags.load(std::memory_order_relaxed)};
+  return Entry{std::move(object), slot->flags.load(std::memory_order_relaxed), access};
 }
 
 bool HandleTable::set_flags(HANDLE h, DWORD mask, DWORD flags) {
@@ -194,7 +219,7 @@ std::error_code HandleTable::close(HANDLE h) {
     Slot& slot = const_cast<Slot&>(*found);
     if (slot.flags.load(std::memory_order_relaxed) & HANDLE_FLAG_PROTECT_FROM_CLOSE)
       return errc::kInvalidHandle;
-    released = slot.exchange(nullptr);
+    released = slot.exchange(nullptr, 0);
     slot.flags.store(0, std::memory_order_relaxed);
     free_.push_back(index);
   }
@@ -207,11 +232,69 @@ std::vector<std::pair<HANDLE, Entry>> HandleTable::inheritable() {
   for (std::size_t i = 0; i < size_; ++i) {
     const Slot* slot = find(i);
     if (slot->flags.load(std::memory_order_relaxed) & HANDLE_FLAG_INHERIT) {
-      if (auto object = slot->load())
-        out.emplace_back(reinterpret_cast<HANDLE>((i + 1) * 4),
-                         Entry{std::move(object), slot->flags.load(std::memory_order_relaxed)});
+      DWORD access = 0;
+      if (auto object = slot->load(&access))
+        out.emplace_back(
+            reinterpret_cast<HANDLE>((i + 1) * 4),
+            Entry{std::move(object), slot->flags.load(std::memory_order_relaxed), access});
     }
   }
+  return out;
+}
+
+// ---- rights ------------------------------------------------------------------------------------
+
+namespace {
+constexpr DWORD kAllRights = ~DWORD{0};
+constexpr DWORD kEventQueryState = 0x0001;  // EVENT_QUERY_STATE ("Synchronization Object
+                                            // Security and Access Rights")
+}  // namespace
+
+DWORD object_rights(const Object& object) noexcept {
+  switch (object.kind()) {
+    case Kind::kFd: {
+      auto& file = static_cast<const FdObject&>(object);
+      return (file.can_read ? FILE_GENERIC_READ : 0) | (file.can_write ? FILE_GENERIC_WRITE : 0);
+    }
+    // CreatePipe's read handle has GENERIC_READ and FILE_WRITE_ATTRIBUTES, its write handle
+    // GENERIC_WRITE and FILE_READ_ATTRIBUTES ("Anonymous Pipe Security and Access Rights"), so
+    // each end can still get and set the other attributes of its handle state.
+    case Kind::kAnonRead:
+      return FILE_GENERIC_READ | FILE_WRITE_ATTRIBUTES;
+    case Kind::kAnonWrite:
+      return FILE_GENERIC_WRITE | FILE_READ_ATTRIBUTES;
+    case Kind::kEvent:
+      return static_cast<const EventObject&>(object).access;
+    case Kind::kToken:
+      return static_cast<const TokenObject&>(object).access;
+    default:
+      // A named-pipe end that arrived from another process (its end refuses the direction it
+      // was not opened for), threads, processes, ports: nothing checks the handle's rights.
+      return kAllRights;
+  }
+}
+
+DWORD map_generic_rights(Kind kind, DWORD desired) noexcept {
+  // The GENERIC_MAPPING of each object type: "File Security and Access Rights" for files and
+  // pipes, "Synchronization Object Security and Access Rights" for events. Bits the type does
+  // not define are dropped rather than refused, as the object manager does for a duplicate.
+  struct Mapping {
+    DWORD read, write, execute, all;
+  };
+  Mapping m;
+  if (is_file_kind(kind)) {
+    m = {FILE_GENERIC_READ, FILE_GENERIC_WRITE, FILE_GENERIC_EXECUTE, FILE_ALL_ACCESS};
+  } else if (kind == Kind::kEvent) {
+    m = {STANDARD_RIGHTS_READ | kEventQueryState, STANDARD_RIGHTS_WRITE | EVENT_MODIFY_STATE,
+         STANDARD_RIGHTS_EXECUTE | SYNCHRONIZE, EVENT_ALL_ACCESS};
+  } else {
+    return desired;  // nothing checks these kinds' rights
+  }
+  DWORD out = desired & m.all;
+  if (desired & GENERIC_READ) out |= m.read;
+  if (desired & GENERIC_WRITE) out |= m.write;
+  if (desired & GENERIC_EXECUTE) out |= m.execute;
+  if (desired & GENERIC_ALL) out |= m.all;
   return out;
 }
 
@@ -394,7 +477,6 @@ BOOL WINAPI CloseHandle(HANDLE hObject) {
 BOOL WINAPI DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle,
                             HANDLE hTargetProcessHandle, LPHANDLE lpTargetHandle,
                             DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwOptions) {
-  (void)dwDesiredAccess;
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
     if (reinterpret_cast<std::uintptr_t>(hSourceProcessHandle) != kPseudoProcess) {
       return fail(globals().handles.get(hSourceProcessHandle) ? ERROR_NOT_SUPPORTED
@@ -403,10 +485,26 @@ BOOL WINAPI DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle,
     if ((dwOptions & ~static_cast<DWORD>(DUPLICATE_CLOSE_SOURCE | DUPLICATE_SAME_ACCESS)) != 0) {
       return fail(ERROR_INVALID_PARAMETER);
     }
-    auto object = globals().handles.get(hSourceHandle);
+    DWORD source_access = 0;
+    auto object = globals().handles.get(hSourceHandle, &source_access);
     if (!object) return fail(ERROR_INVALID_HANDLE);
+    // DUPLICATE_SAME_ACCESS ignores dwDesiredAccess; otherwise the duplicate has exactly the
+    // rights asked for (DuplicateHandle, Microsoft Learn). The page says a duplicate may have
+    // more rights than its source in some cases but not for a file: a GENERIC_READ file handle
+    // cannot become GENERIC_READ | GENERIC_WRITE, because a file object's rights were checked
+    // once, at open, and there is nothing to check them against again. Pipe ends are file
+    // objects too. An event's rights are checked against its security descriptor, which grants
+    // its creator everything and which sluice does not keep for events: any event right is
+    // given.
+    DWORD access = source_access;
     BOOL ok = TRUE;
-    if (lpTargetHandle) {
+    if (!(dwOptions & DUPLICATE_SAME_ACCESS)) {
+      access = map_generic_rights(object->kind(), dwDesiredAccess);
+      if (is_file_kind(object->kind()) && (access & ~source_access) != 0) {
+        ok = fail(ERROR_ACCESS_DENIED);
+      }
+    }
+    if (ok && lpTargetHandle) {
       if (reinterpret_cast<std::uintptr_t>(hTargetProcessHandle) != kPseudoProcess) {
         // Another process: through its handle inbox (handle_transfer.hpp).
         auto target = globals().handles.get(hTargetProcessHandle);
@@ -416,7 +514,7 @@ BOOL WINAPI DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle,
         } else {
           auto& process = static_cast<ProcessObject&>(*target);
           auto sent = send_to_process(process.pid, object, bInheritHandle ? HANDLE_FLAG_INHERIT : 0,
-                                      5000, process.pidfd.get());
+                                      access, 5000, process.pidfd.get());
           if (sent) {
             *lpTargetHandle = *sent;
           } else {
@@ -424,7 +522,8 @@ BOOL WINAPI DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle,
           }
         }
       } else {
-        *lpTargetHandle = globals().handles.insert(object, bInheritHandle ? HANDLE_FLAG_INHERIT : 0);
+        *lpTargetHandle =
+            globals().handles.insert(object, bInheritHandle ? HANDLE_FLAG_INHERIT : 0, access);
       }
     }
     // DUPLICATE_CLOSE_SOURCE closes the source even when the duplication failed (Windows).

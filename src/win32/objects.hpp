@@ -195,8 +195,22 @@ std::condition_variable& wait_cv() noexcept;
 
 struct Entry {
   std::shared_ptr<Object> object;
-  DWORD flags = 0;  // HANDLE_FLAG_*
+  DWORD flags = 0;   // HANDLE_FLAG_*
+  DWORD access = 0;  // the handle's rights, generic bits mapped (see object_rights)
 };
+
+/// The rights a handle to `object` has when nothing narrower is known: an event's or a file's
+/// rights as opened, an anonymous end's as CreatePipe gives them, and every right for the kinds
+/// whose object enforces its own rights (a named-pipe end checks its direction itself).
+DWORD object_rights(const Object& object) noexcept;
+/// `desired` with the generic rights mapped to the specific rights of `kind` (the GENERIC_MAPPING
+/// of its object type), and bits that type does not define dropped.
+DWORD map_generic_rights(Kind kind, DWORD desired) noexcept;
+/// Pipe ends and files: the kinds whose data calls check FILE_READ_DATA / FILE_WRITE_DATA.
+inline bool is_file_kind(Kind kind) noexcept {
+  return kind == Kind::kNamedPipe || kind == Kind::kAnonRead || kind == Kind::kAnonWrite ||
+         kind == Kind::kFd;
+}
 
 /// HANDLE values are small multiples of 4 (never 0, never a pseudo handle); a closed value is
 /// reused only after every other free value (FIFO), which makes stale-handle bugs show up as
@@ -212,12 +226,19 @@ class HandleTable {
   HandleTable& operator=(const HandleTable&) = delete;
   ~HandleTable();
 
+  /// A new handle with `access` (generic bits already mapped); without it, object_rights().
   HANDLE insert(std::shared_ptr<Object> object, DWORD flags);
+  HANDLE insert(std::shared_ptr<Object> object, DWORD flags, DWORD access);
   /// Puts `object` at a given value (handles inherited from the parent keep their values).
   bool insert_at(HANDLE value, std::shared_ptr<Object> object, DWORD flags);
+  bool insert_at(HANDLE value, std::shared_ptr<Object> object, DWORD flags, DWORD access);
   /// Takes no lock: every ReadFile and WriteFile starts here, and the worker threads of a
   /// completion-port server look up the same handles at once.
   std::shared_ptr<Object> get(HANDLE h) const;
+  /// As get(), with the handle's rights read in the same step (a handle closed and reused
+  /// meanwhile never pairs one handle's object with another's rights). `*access` is set only
+  /// when the handle is found.
+  std::shared_ptr<Object> get(HANDLE h, DWORD* access) const;
   std::optional<Entry> entry(HANDLE h) const;
   bool set_flags(HANDLE h, DWORD mask, DWORD flags);
   /// Removes the handle; kInvalidHandle when unknown or protected from close. The object is
@@ -231,12 +252,16 @@ class HandleTable {
   // never waits for another slot, nor for a writer of the table. (std::atomic<shared_ptr> does
   // the same in libstdc++ 12, but its load releases its lock relaxed, which ThreadSanitizer
   // rightly reports as a race.)
+  // `access` shares `busy` with the object rather than being an atomic of its own: it never
+  // changes while the handle lives, and reading both under one flag is what pairs them.
   struct Slot {
     mutable std::atomic<bool> busy{false};
     std::shared_ptr<Object> object;  // guarded by busy
+    DWORD access = 0;                // guarded by busy
     std::atomic<DWORD> flags{0};
     std::shared_ptr<Object> load() const noexcept;
-    std::shared_ptr<Object> exchange(std::shared_ptr<Object> next) noexcept;
+    std::shared_ptr<Object> load(DWORD* rights) const noexcept;
+    std::shared_ptr<Object> exchange(std::shared_ptr<Object> next, DWORD rights) noexcept;
   };
   // Slots live in chunks that never move or go away while the table lives, so a lookup needs
   // no lock against a writer that grows the table: only the slot's own atomic.

@@ -314,8 +314,12 @@ BOOL WINAPI GetOverlappedResultEx(HANDLE hFile, LPOVERLAPPED lpOverlapped,
 BOOL WINAPI ReadFileEx(HANDLE hFile, LPVOID lpBuffer, DWORD nNumberOfBytesToRead,
                        LPOVERLAPPED lpOverlapped, LPOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
-    auto object = globals().handles.get(hFile);
+    DWORD access = 0;
+    auto object = globals().handles.get(hFile, &access);
     if (!object) return fail(ERROR_INVALID_HANDLE);
+    // As ReadFile: the handle's own rights first (a duplicate may have fewer than its end).
+    if (!(access & FILE_READ_DATA) && is_file_kind(object->kind()))
+      return fail(ERROR_ACCESS_DENIED);
     if (!lpOverlapped || !lpCompletionRoutine) return fail(ERROR_INVALID_PARAMETER);
     if (!lpBuffer && nNumberOfBytesToRead > 0) return fail(ERROR_NOACCESS);
     if (NamedPipeObject* pipe = overlapped_pipe(object)) {
@@ -334,8 +338,12 @@ BOOL WINAPI WriteFileEx(HANDLE hFile, LPCVOID lpBuffer, DWORD nNumberOfBytesToWr
                         LPOVERLAPPED lpOverlapped,
                         LPOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
-    auto object = globals().handles.get(hFile);
+    DWORD access = 0;
+    auto object = globals().handles.get(hFile, &access);
     if (!object) return fail(ERROR_INVALID_HANDLE);
+    // As WriteFile, for the pipe ends this path serves (files go through WriteFile below).
+    if (!(access & FILE_WRITE_DATA) && object->kind() == Kind::kNamedPipe)
+      return fail(ERROR_ACCESS_DENIED);
     if (!lpOverlapped || !lpCompletionRoutine) return fail(ERROR_INVALID_PARAMETER);
     if (!lpBuffer && nNumberOfBytesToWrite > 0) return fail(ERROR_NOACCESS);
     if (NamedPipeObject* pipe = overlapped_pipe(object)) {

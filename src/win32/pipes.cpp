@@ -84,8 +84,13 @@ HANDLE create_named_pipe(const char* name, DWORD open_mode, DWORD pipe_mode, DWO
   auto object = std::make_shared<NamedPipeObject>(std::move(*end),
                                                   (open_mode & FILE_FLAG_OVERLAPPED) != 0);
   object->security_access = open_mode & (WRITE_DAC | WRITE_OWNER | ACCESS_SYSTEM_SECURITY);
+  // Each direction gives the server handle "the equivalent of" GENERIC_READ (inbound) or
+  // GENERIC_WRITE (outbound) access to the pipe (CreateNamedPipe, dwOpenMode).
+  DWORD rights = object->security_access;
+  if (access & PIPE_ACCESS_INBOUND) rights |= FILE_GENERIC_READ;
+  if (access & PIPE_ACCESS_OUTBOUND) rights |= FILE_GENERIC_WRITE;
   return globals().handles.insert(std::move(object),
-                                  sa && sa->bInheritHandle ? HANDLE_FLAG_INHERIT : 0);
+                                  sa && sa->bInheritHandle ? HANDLE_FLAG_INHERIT : 0, rights);
 }
 
 bool is_pipe_name(const std::string& name) {
@@ -133,8 +138,11 @@ HANDLE open_pipe(std::string name, DWORD access, LPSECURITY_ATTRIBUTES sa, DWORD
   if (!end) return fail_handle(end.error());
   auto object = std::make_shared<NamedPipeObject>(std::move(*end),
                                                   (flags & FILE_FLAG_OVERLAPPED) != 0);
+  // The open succeeded, so the handle has what it asked for: no more (a GENERIC_READ client may
+  // not write, even to a duplex pipe) and no less.
   HANDLE h = globals().handles.insert(std::move(object),
-                                      sa && sa->bInheritHandle ? HANDLE_FLAG_INHERIT : 0);
+                                      sa && sa->bInheritHandle ? HANDLE_FLAG_INHERIT : 0,
+                                      options.desired_access);
   // Every disposition opens the existing pipe; OPEN_ALWAYS reports that it existed.
   if (disposition == OPEN_ALWAYS) set_last_error(ERROR_ALREADY_EXISTS);
   return h;
@@ -459,13 +467,18 @@ BOOL WINAPI TransactNamedPipe(HANDLE hNamedPipe, LPVOID lpInBuffer, DWORD nInBuf
                               LPOVERLAPPED lpOverlapped) {
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
     if (lpBytesRead) *lpBytesRead = 0;
-    auto object = globals().handles.get(hNamedPipe);
+    DWORD access = 0;
+    auto object = globals().handles.get(hNamedPipe, &access);
     if (!object) return fail(ERROR_INVALID_HANDLE);
     // Each anonymous end has only one direction's data access.
     if (object->kind() == Kind::kAnonRead || object->kind() == Kind::kAnonWrite) {
       return fail(ERROR_ACCESS_DENIED);
     }
     if (object->kind() != Kind::kNamedPipe) return fail(ERROR_INVALID_FUNCTION);
+    // A transaction writes and then reads: its control code (FSCTL_PIPE_TRANSCEIVE) asks for
+    // both data rights.
+    constexpr DWORD kBoth = FILE_READ_DATA | FILE_WRITE_DATA;
+    if ((access & kBoth) != kBoth) return fail(ERROR_ACCESS_DENIED);
     if (!lpBytesRead && !lpOverlapped) return fail(ERROR_INVALID_PARAMETER);
     auto& pipe = static_cast<NamedPipeObject&>(*object);
     if (pipe.overlapped() && lpOverlapped) {
@@ -490,8 +503,12 @@ BOOL WINAPI PeekNamedPipe(HANDLE hNamedPipe, LPVOID lpBuffer, DWORD nBufferSize,
                           LPDWORD lpBytesRead, LPDWORD lpTotalBytesAvail,
                           LPDWORD lpBytesLeftThisMessage) {
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
-    auto object = globals().handles.get(hNamedPipe);
+    DWORD access = 0;
+    auto object = globals().handles.get(hNamedPipe, &access);
     if (!object) return fail(ERROR_INVALID_HANDLE);
+    // "The handle must have GENERIC_READ access to the pipe" (PeekNamedPipe).
+    if (!(access & FILE_READ_DATA) && is_file_kind(object->kind()))
+      return fail(ERROR_ACCESS_DENIED);
     PeekResult p;
     auto buffer = out_span(lpBuffer, nBufferSize);
     switch (object->kind()) {

@@ -102,14 +102,15 @@ DWORD wait_for(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms, bool
   std::vector<std::shared_ptr<Object>> objects;
   objects.reserve(count);
   for (DWORD i = 0; i < count; ++i) {
-    auto object = globals().handles.get(handles[i]);
+    DWORD access = 0;
+    auto object = globals().handles.get(handles[i], &access);
     if (!object || !waitable(*object)) {
       set_last_error(ERROR_INVALID_HANDLE);
       return WAIT_FAILED;
     }
     if (object->kind() == Kind::kEvent) {
-      auto& e = static_cast<EventObject&>(*object);
-      if (!(e.access & SYNCHRONIZE)) {
+      // Waiting needs SYNCHRONIZE on this handle, whatever another handle to the event has.
+      if (!(access & SYNCHRONIZE)) {
         set_last_error(ERROR_ACCESS_DENIED);
         return WAIT_FAILED;
       }
@@ -188,7 +189,7 @@ HANDLE open_event(DWORD access, BOOL inherit, const std::string* name) {
     fail(opened.error());
     return nullptr;
   }
-  if (access & GENERIC_ALL) access |= EVENT_ALL_ACCESS;
+  access = map_generic_rights(Kind::kEvent, access);
   return globals().handles.insert(std::make_shared<EventObject>(std::move(opened->event), access),
                                   inherit ? HANDLE_FLAG_INHERIT : 0);
 }
@@ -196,10 +197,11 @@ HANDLE open_event(DWORD access, BOOL inherit, const std::string* name) {
 // SetEvent and ResetEvent check the handle's rights; the completion of an overlapped operation
 // (signal_event) sets its event whatever rights the caller's handle has, as the kernel does.
 BOOL set_event_state(HANDLE h, bool state, bool check_access) {
-  auto object = globals().handles.get(h);
+  DWORD access = 0;
+  auto object = globals().handles.get(h, &access);
   if (!object || object->kind() != Kind::kEvent) return fail(ERROR_INVALID_HANDLE);
   auto& event = static_cast<EventObject&>(*object);
-  if (check_access && !(event.access & EVENT_MODIFY_STATE)) return fail(ERROR_ACCESS_DENIED);
+  if (check_access && !(access & EVENT_MODIFY_STATE)) return fail(ERROR_ACCESS_DENIED);
   {
     std::lock_guard lock(wait_mutex());
     if (state) {
