@@ -14,8 +14,8 @@
 #include "os/linux/kernel_pipe.hpp"
 #include "sluice/impersonation.hpp"
 #include "win32/handle_transfer.hpp"
-#include "win32/stdio_relay.hpp"
 #include "win32/objects.hpp"
+#include "win32/stdio_relay.hpp"
 
 namespace sluice::win32 {
 

@@ -34,7 +34,7 @@ bool directory_exists(const std::string& path) noexcept {
 }
 
 bool is_executable_file(const std::string& path) noexcept {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
