@@ -14,10 +14,13 @@ set_target_properties(sluice PROPERTIES EXPORT_NAME sluice)
 
 # sluice_warnings is a PRIVATE link of sluice, but a static library records private links in its
 # interface as $<LINK_ONLY:...>, which would drag the warning flags target into the export.
-# It has nothing to link, so drop that entry rather than export our -Werror.
+# It has nothing to link, so drop that entry rather than export our -Werror. The same goes for
+# the layer libraries (CMakeLists.txt), whose code is inside libsluice already: their
+# $<BUILD_INTERFACE:...> entries would be exported as empty $<LINK_ONLY:>.
 get_target_property(sluice_interface_links sluice INTERFACE_LINK_LIBRARIES)
 if(sluice_interface_links)
   list(REMOVE_ITEM sluice_interface_links "$<LINK_ONLY:sluice_warnings>")
+  list(FILTER sluice_interface_links EXCLUDE REGEX "^\\$<LINK_ONLY:\\$<BUILD_INTERFACE:")
   set_target_properties(sluice PROPERTIES INTERFACE_LINK_LIBRARIES "${sluice_interface_links}")
 endif()
 
@@ -33,6 +36,7 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/sluice
 get_target_property(sluice_win32_interface_links sluice_win32 INTERFACE_LINK_LIBRARIES)
 if(sluice_win32_interface_links)
   list(REMOVE_ITEM sluice_win32_interface_links "$<LINK_ONLY:sluice_warnings>")
+  list(FILTER sluice_win32_interface_links EXCLUDE REGEX "^\\$<LINK_ONLY:\\$<BUILD_INTERFACE:")
   set_target_properties(sluice_win32 PROPERTIES INTERFACE_LINK_LIBRARIES "${sluice_win32_interface_links}")
 endif()
 install(TARGETS sluice_win32

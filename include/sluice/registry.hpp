@@ -30,6 +30,12 @@ class Engine;
 class RegistryEvents {
  public:
   int descriptor() const noexcept;
+  /// A descriptor of the caller's own for what descriptor() refers to (close-on-exec), for an
+  /// event loop that owns what it watches (Asio's stream_descriptor closes it); -1 when the
+  /// process has no descriptor left. Close it with close_descriptor() unless the loop does.
+  int duplicate_descriptor() const noexcept;
+  /// Closes a descriptor that duplicate_descriptor() returned.
+  static void close_descriptor(int descriptor) noexcept;
   /// Does the work waiting now; returns how many events it handled (0: none, or another thread
   /// is serving the engine at this moment).
   std::size_t serve();
@@ -99,10 +105,8 @@ class Registry {
   /// This registry's engine work, for an event loop of the caller's (see RegistryEvents).
   RegistryEvents events() const;
 
-  /// The engine behind this registry (internal use by the pipe classes).
-  const std::shared_ptr<core::Engine>& engine() const noexcept { return engine_; }
-
  private:
+  friend struct EngineAccess;  // the pipe classes and the Win32 layer reach the engine (src/api)
   Registry(std::shared_ptr<core::Engine> engine, NamespaceScope scope);
   std::shared_ptr<core::Engine> engine_;
   NamespaceScope scope_ = NamespaceScope::kPrivate;

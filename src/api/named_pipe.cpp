@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "api/engine_access.hpp"
 #include "core/pipe_end_core.hpp"
 
 namespace sluice {
@@ -73,7 +74,7 @@ Result<std::shared_ptr<core::PipeEndCore>> adopt_end(Registry& registry, Portabl
   std::string description = end.description();
   std::vector<os::UniqueFd> fds;
   for (int fd : end.release()) fds.emplace_back(fd);
-  return core::PipeEndCore::adopt(registry.engine(), description, std::move(fds));
+  return core::PipeEndCore::adopt(EngineAccess::engine(registry), description, std::move(fds));
 }
 }  // namespace
 
@@ -285,7 +286,7 @@ Result<void> ServerEnd::async_connect(Executor executor,
 
 Result<ServerEnd> ServerEnd::create(Registry& registry, std::string_view name,
                                     const ServerOptions& options) {
-  auto end = core::PipeEndCore::create_server(registry.engine(), name, options);
+  auto end = core::PipeEndCore::create_server(EngineAccess::engine(registry), name, options);
   if (!end) return end.error();
   return ServerEnd(std::move(*end));
 }
@@ -307,7 +308,7 @@ Result<void> ServerEnd::disconnect() {
 
 Result<ClientEnd> ClientEnd::open(Registry& registry, std::string_view name,
                                   const ClientOptions& options) {
-  auto end = core::PipeEndCore::open_client(registry.engine(), name, options);
+  auto end = core::PipeEndCore::open_client(EngineAccess::engine(registry), name, options);
   if (!end) return end.error();
   return ClientEnd(std::move(*end));
 }
@@ -319,7 +320,7 @@ Result<void> cancel_synchronous_io(std::uint32_t thread_id) {
 
 Result<void> wait_for_instance(Registry& registry, std::string_view name,
                                std::chrono::milliseconds timeout) {
-  return core::PipeEndCore::wait_for_instance(registry.engine(), name, timeout);
+  return core::PipeEndCore::wait_for_instance(EngineAccess::engine(registry), name, timeout);
 }
 
 Result<ReadResult> call(Registry& registry, std::string_view name,

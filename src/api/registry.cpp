@@ -6,6 +6,7 @@
 #include "os/linux/directory.hpp"
 #include "os/linux/file.hpp"
 #include "os/linux/held_wakes.hpp"
+#include "os/linux/shared_memory.hpp"
 
 namespace sluice {
 namespace {
@@ -61,6 +62,13 @@ RegistryEvents Registry::events() const { return RegistryEvents(engine_); }
 RegistryEvents::RegistryEvents(std::shared_ptr<core::Engine> engine) : engine_(std::move(engine)) {}
 
 int RegistryEvents::descriptor() const noexcept { return engine_->ready_descriptor(); }
+
+int RegistryEvents::duplicate_descriptor() const noexcept {
+  auto copy = os::duplicate_descriptor(engine_->ready_descriptor());
+  return copy ? copy->release() : -1;
+}
+
+void RegistryEvents::close_descriptor(int descriptor) noexcept { os::close_fd(descriptor); }
 
 bool RegistryEvents::hold_wakes() noexcept { return os::hold_wakes(true); }
 

@@ -18,6 +18,7 @@
 #include <memory>
 #include <thread>
 
+#include "api/engine_access.hpp"
 #include "freezer.hpp"
 #include "pipe_fixture.hpp"
 
@@ -87,7 +88,7 @@ class Bell final : public Watched {
 class EngineDrive : public testing::PipeTest {};
 
 TEST_F(EngineDrive, AThreadInDriveRunsTheHandlersItselfAndTheAgentServesWhenItStops) {
-  const auto& engine = registry().engine();
+  const auto& engine = EngineAccess::engine(registry());
   auto bell = std::make_shared<Bell>(engine);
   bell->start(bell);
   // The driver serves 20 events one at a time; each is rung while it is (very likely) in the
@@ -123,7 +124,7 @@ TEST_F(EngineDrive, AThreadInDriveRunsTheHandlersItselfAndTheAgentServesWhenItSt
 }
 
 TEST_F(EngineDrive, WakeEndsADriveAndAWakeBeforeADriveMakesItReturnAtOnce) {
-  const auto& engine = registry().engine();
+  const auto& engine = EngineAccess::engine(registry());
   auto waiting = std::async(std::launch::async, [&] { return engine->drive(-1); });
   // Whether the wake comes before or while it waits, the drive returns.
   std::this_thread::sleep_for(50ms);
@@ -145,7 +146,7 @@ TEST_F(EngineDrive, WakeEndsADriveAndAWakeBeforeADriveMakesItReturnAtOnce) {
 // A thread that decides to drive reads a ticket; a wake() after that is meant for it, even when
 // another drive (here: the next drive(0)) takes the wake-up before this thread's turn comes.
 TEST_F(EngineDrive, AWakeAfterTheTicketEndsTheDriveEvenWhenAnotherDriveTookIt) {
-  const auto& engine = registry().engine();
+  const auto& engine = EngineAccess::engine(registry());
   const std::uint64_t ticket = engine->wake_ticket();
   engine->wake();
   ASSERT_TRUE(engine->drive(0));  // another driver's turn: it takes the wake-up
@@ -157,7 +158,7 @@ TEST_F(EngineDrive, AWakeAfterTheTicketEndsTheDriveEvenWhenAnotherDriveTookIt) {
 }
 
 TEST_F(EngineDrive, ADriveWithATimeOutReturnsAfterIt) {
-  const auto& engine = registry().engine();
+  const auto& engine = EngineAccess::engine(registry());
   auto start = Clock::now();
   // The first call may return early (it took the descriptors from the agent by waking it);
   // calls that find nothing last their time-out.
@@ -181,7 +182,7 @@ std::string current_system_call(pid_t tid) {
 // milliseconds each time a driver came back from its work (a 256-client echo server slept ~15 %
 // of its time there). Here the agent waits for events but cannot run at all.
 TEST_F(EngineDrive, ADriverTakesOverFromAWaitingAgentThatCannotRun) {
-  const auto& engine = registry().engine();
+  const auto& engine = EngineAccess::engine(registry());
   auto bell = std::make_shared<Bell>(engine);
   bell->start(bell);
   bell->ring();  // nobody drives: the agent handles it, which tells us its thread

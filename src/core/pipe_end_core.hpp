@@ -23,7 +23,7 @@
 #include "registry/pipe_name.hpp"
 #include "shm/channel.hpp"
 #include "shm/end_segment.hpp"
-#include "sluice/named_pipe.hpp"
+#include "sluice/pipe_types.hpp"
 
 namespace sluice::core {
 

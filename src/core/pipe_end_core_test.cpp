@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "api/engine_access.hpp"
 #include "helper_process.hpp"
 #include "pipe_fixture.hpp"
 #include "sluice/registry.hpp"
@@ -31,12 +32,12 @@ constexpr auto kPatience = 10s;  // a completion that takes longer than this is 
 class PipeEndCoreTest : public testing::PipeTest {
  protected:
   std::shared_ptr<PipeEndCore> make_server(const ServerOptions& options = {}) {
-    auto s = PipeEndCore::create_server(registry().engine(), pipe_name(), options);
+    auto s = PipeEndCore::create_server(EngineAccess::engine(registry()), pipe_name(), options);
     EXPECT_TRUE(s) << s.error().message();
     return s ? *s : nullptr;
   }
   Result<std::shared_ptr<PipeEndCore>> open_client() {
-    return PipeEndCore::open_client(registry().engine(), pipe_name(), ClientOptions{});
+    return PipeEndCore::open_client(EngineAccess::engine(registry()), pipe_name(), ClientOptions{});
   }
   static ServerOptions message_pipe() {
     ServerOptions o;
@@ -125,7 +126,7 @@ TEST_F(PipeEndCoreListening, AfterADisconnectTheEndListensAgainOnlyOnceAConnectI
 SLUICE_TEST_HELPER(core_client) {
   auto reg = Registry::open(args.at(0));
   if (!reg) return 10;
-  auto client = PipeEndCore::open_client(reg->engine(), args.at(1), ClientOptions{});
+  auto client = PipeEndCore::open_client(EngineAccess::engine(*reg), args.at(1), ClientOptions{});
   if (!client) return 11;
   if (!(*client)->write(bytes("hi"))) return 12;
   std::byte buf[8];
@@ -285,7 +286,7 @@ SLUICE_TEST_HELPER(core_shared_holder) {
     fds.emplace_back(fd);
     rest.remove_prefix(std::min(colon + 1, rest.size()));
   }
-  auto end = PipeEndCore::adopt(reg->engine(), args.at(1), std::move(fds));
+  auto end = PipeEndCore::adopt(EngineAccess::engine(*reg), args.at(1), std::move(fds));
   if (!end) return 12;
   if (!(*end)->is_shared()) return 13;
   std::byte buf[32];

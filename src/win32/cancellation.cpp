@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "api/engine_access.hpp"
 #include "core/pipe_end_core.hpp"
 #include "win32/thread_io.hpp"
 
@@ -24,7 +25,7 @@ std::size_t cancel_matching(NamedPipeObject& pipe, Match match, bool* found) {
   }
   *found = !ids.empty();
   std::size_t n = 0;
-  const auto& core = pipe.end().core();
+  const auto& core = EngineAccess::end(pipe.end());
   if (!core) return 0;
   for (auto id : ids) n += core->cancel(id);
   return n;

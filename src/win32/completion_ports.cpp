@@ -10,6 +10,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "api/engine_access.hpp"
 #include "core/blocked_threads.hpp"
 #include "core/engine.hpp"
 #include "os/linux/held_wakes.hpp"
@@ -176,7 +177,7 @@ HANDLE create_port(HANDLE file, HANDLE existing, ULONG_PTR key, DWORD concurrenc
   // The engine that serves the end: this layer's pipe ends all come from the default registry.
   std::shared_ptr<core::Engine> engine;
   std::error_code registry_error;
-  if (Registry* r = registry(&registry_error)) engine = r->engine();
+  if (Registry* r = registry(&registry_error)) engine = EngineAccess::engine(*r);
   {
     std::lock_guard lock(wait_mutex());
     if (associated_locked(*pipe->async)) return fail_null(ERROR_INVALID_PARAMETER);

@@ -12,6 +12,7 @@
 
 #include <chrono>
 
+#include "api/engine_access.hpp"
 #include "core/pipe_end_core.hpp"
 #include "win32/ntstatus.hpp"
 #include "win32/remote_ports.hpp"
@@ -98,7 +99,7 @@ struct OpArgs {
 BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPED ov,
            LPOVERLAPPED_COMPLETION_ROUTINE routine) {
   const std::shared_ptr<AsyncState>& state = pipe.async;
-  const auto& core = pipe.end().core();
+  const auto& core = EngineAccess::end(pipe.end());
   if (!core) return fail(ERROR_INVALID_HANDLE);
   if (routine) {
     std::lock_guard lock(wait_mutex());

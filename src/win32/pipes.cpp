@@ -2,8 +2,6 @@
 // with Windows' argument checks and last-error codes (pinned by pipes_test.cpp).
 #include <windows.h>
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -340,7 +338,7 @@ BOOL WINAPI CreatePipe(PHANDLE hReadPipe, PHANDLE hWritePipe,
     // close-on-exec here.
     auto pipe = AnonymousPipe::create(nSize, false);
     if (!pipe) return fail(pipe.error());
-    auto pid = static_cast<std::uint32_t>(::getpid());
+    auto pid = os::current_process_id();
     DWORD flags = inherit ? HANDLE_FLAG_INHERIT : 0;
     *hReadPipe = globals().handles.insert(
         std::make_shared<AnonReadObject>(std::move(pipe->read), pid), flags);

@@ -1,12 +1,7 @@
 // CreateProcess and process objects (processthreadsapi.h).
 #include <windows.h>
 
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -15,11 +10,12 @@
 
 #include "os/linux/child_process.hpp"
 #include "os/linux/directory.hpp"
+#include "os/linux/file.hpp"
 #include "os/linux/kernel_pipe.hpp"
 #include "sluice/impersonation.hpp"
 #include "win32/handle_transfer.hpp"
-#include "win32/stdio_relay.hpp"
 #include "win32/objects.hpp"
+#include "win32/stdio_relay.hpp"
 
 namespace sluice::win32 {
 
@@ -84,16 +80,12 @@ std::vector<std::string> split_command_line(const std::string& line) {
 
 namespace {
 
-bool executable(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
-}
+bool executable(const std::string& path) { return os::is_executable_file(path); }
 
 std::string self_directory() {
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return {};
-  std::string path(buf, static_cast<std::size_t>(n));
+  auto self = os::executable_path();
+  if (!self || self->empty()) return {};
+  const std::string& path = *self;
   std::size_t slash = path.rfind('/');
   return slash == std::string::npos ? std::string() : path.substr(0, slash);
 }
@@ -367,7 +359,7 @@ BOOL WINAPI TerminateProcess(HANDLE hProcess, UINT uExitCode) {
 
 DWORD WINAPI GetProcessId(HANDLE Process) {
   return guarded<DWORD>(0, [&]() -> DWORD {
-    if (Process == GetCurrentProcess()) return static_cast<DWORD>(::getpid());
+    if (Process == GetCurrentProcess()) return static_cast<DWORD>(sluice::os::current_process_id());
     auto process = process_of(Process);
     if (!process) {
       set_last_error(ERROR_INVALID_HANDLE);

@@ -32,6 +32,8 @@ Result<UniqueFd> open_file(const std::string& path, const FileOpen& how);
 /// Whether `fd` is a directory; whether `path` names one (following links).
 bool is_directory(int fd) noexcept;
 bool directory_exists(const std::string& path) noexcept;
+/// Whether `path` names a regular file (following links) that the caller may execute.
+bool is_executable_file(const std::string& path) noexcept;
 /// Whether `fd` is a pipe (FIFO) or a socket: a byte stream, not a file with positions.
 bool is_stream(int fd) noexcept;
 

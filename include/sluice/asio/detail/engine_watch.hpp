@@ -13,8 +13,6 @@
 
 #include <asio/posix/stream_descriptor.hpp>
 
-#include <unistd.h>
-
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -38,12 +36,12 @@ class EngineWatch : public std::enable_shared_from_this<EngineWatch> {
 
   /// Takes a duplicate of the descriptor; false (the agent thread keeps the work) when it cannot.
   bool open() {
-    int copy = ::dup(events_.descriptor());
+    int copy = events_.duplicate_descriptor();
     if (copy < 0) return false;
     std::error_code error;
     std::lock_guard lock(mu_);
     descriptor_.assign(copy, error);
-    if (error) ::close(copy);
+    if (error) RegistryEvents::close_descriptor(copy);
     return !error;
   }
 

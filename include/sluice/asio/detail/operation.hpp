@@ -101,9 +101,12 @@ class PipeService final : public ::asio::execution_context::service {
     std::shared_ptr<EngineWatch> watch;
     {
       std::lock_guard lock(mu_);
-      auto& entry = watched_[registry.engine().get()];
+      // Each watch keeps its engine, and so the engine's descriptor, open: the number names one
+      // engine for as long as the entry exists.
+      RegistryEvents events = registry.events();
+      auto& entry = watched_[events.descriptor()];
       if (entry) return;
-      entry = watch = std::make_shared<EngineWatch>(executor, registry.events());
+      entry = watch = std::make_shared<EngineWatch>(executor, std::move(events));
     }
     if (watch->open()) watch_switch_->add(watch);  // if not, the agent thread keeps the work
   }
@@ -113,7 +116,7 @@ class PipeService final : public ::asio::execution_context::service {
     watch_switch_->close();
     // Released now, while the reactor service still exists (services are destroyed after every
     // service has shut down, the reactor before this one).
-    std::unordered_map<const void*, std::shared_ptr<EngineWatch>> watches;
+    std::unordered_map<int, std::shared_ptr<EngineWatch>> watches;
     {
       std::lock_guard lock(mu_);
       watches.swap(watched_);
@@ -176,7 +179,7 @@ class PipeService final : public ::asio::execution_context::service {
   std::shared_ptr<WatchSwitch> watch_switch_;
   ::asio::detail::scheduler* const one_thread_scheduler_;
   // By engine; they live as long as the context (and keep their engines alive).
-  std::unordered_map<const void*, std::shared_ptr<EngineWatch>> watched_;  // guarded by mu_
+  std::unordered_map<int, std::shared_ptr<EngineWatch>> watched_;  // guarded by mu_: by descriptor
 };
 
 /// The service of the context behind `executor` (a standard Asio executor).
