@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +58,15 @@ class RegistryEvents {
   std::shared_ptr<core::Engine> engine_;
 };
 
+/// A pipe as a listing of the namespace shows it: what Windows' named-pipe file system reports
+/// for each pipe when a program lists `\\.\pipe\` (Sysinternals PipeList, FindFirstFile).
+struct ListedPipe {
+  std::string name;                 ///< as its creator spelled it, e.g. `\\.\pipe\Foo`
+  std::uint32_t instances = 0;      ///< server ends (instances) that exist now, in any process
+  std::uint32_t max_instances = 0;  ///< the limit the first instance set, 1 to 254, or 255 for
+                                    ///< PIPE_UNLIMITED_INSTANCES (Windows lists that one as -1)
+};
+
 /// Which namespace a registry serves.
 enum class NamespaceScope {
   kMachine,  ///< /run/sluice: root's, shared by every user of the machine
@@ -101,6 +111,14 @@ class Registry {
   /// The names (as their creators spelled them, e.g. `\\.\pipe\Foo`) of the pipes that exist now,
   /// i.e. that have at least one open server end.
   Result<std::vector<std::string>> list() const;
+
+  /// Every pipe that exists now with its instance counts, sorted by name. Like Windows, it shows
+  /// every name whatever the pipe's descriptor grants the caller (a descriptor guards opening a
+  /// pipe, not seeing its name). An instance counts from its creation to the close of its last
+  /// handle; a server that was killed counts no more. Entries another user planted that do not
+  /// hold together are left out. The list is a snapshot: pipes come and go meanwhile.
+  /// Errors: resource errors (kTooManyOpenFiles, kNotEnoughMemory).
+  Result<std::vector<ListedPipe>> list_pipes() const;
 
   /// This registry's engine work, for an event loop of the caller's (see RegistryEvents).
   RegistryEvents events() const;

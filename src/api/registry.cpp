@@ -57,6 +57,15 @@ const std::string& Registry::directory() const noexcept { return engine_->names(
 
 Result<std::vector<std::string>> Registry::list() const { return engine_->names().list(); }
 
+Result<std::vector<ListedPipe>> Registry::list_pipes() const {
+  auto listed = engine_->names().list_pipes();
+  if (!listed) return listed.error();
+  std::vector<ListedPipe> pipes;
+  pipes.reserve(listed->size());
+  for (auto& p : *listed) pipes.push_back({std::move(p.display), p.instances, p.max_instances});
+  return pipes;
+}
+
 RegistryEvents Registry::events() const { return RegistryEvents(engine_); }
 
 RegistryEvents::RegistryEvents(std::shared_ptr<core::Engine> engine) : engine_(std::move(engine)) {}

@@ -130,6 +130,14 @@ bool parse_entry_name(const std::string& file, const std::string& key, std::uint
   return true;
 }
 
+// A namespace key: 32 lower-case hex digits (parse_pipe_name's); anything else is not an entry.
+bool is_key(const std::string& s) {
+  if (s.size() != 32) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
 // Whether instance file `file` in `entry` is held by a live instance.
 bool instance_is_live(int entry, const std::string& file) {
   auto fd = os::open_file_at(entry, file, 0, false);
@@ -243,9 +251,14 @@ Result<std::vector<PipeNamespace::Scan>> PipeNamespace::scan(const std::string& 
                                                              const std::string& skip) const {
   auto files = os::list_directory(dir_.get(), key + ".");
   if (!files) return files.error();
+  return scan_files(key, std::move(*files), skip);
+}
+
+Result<std::vector<PipeNamespace::Scan>> PipeNamespace::scan_files(
+    const std::string& key, std::vector<std::string> files, const std::string& skip) const {
   const std::uint32_t me = os::current_user_id();
   std::vector<Scan> live;
-  for (auto& file : *files) {
+  for (auto& file : files) {
     std::uint32_t uid = 0;
     if (file == skip || !parse_entry_name(file, key, &uid)) continue;
     auto dir = os::open_subdirectory(dir_.get(), file, 0, false);
@@ -572,22 +585,50 @@ Result<PipeAttributes> PipeNamespace::attributes_of_entry(int entry) {
 }
 
 Result<std::vector<std::string>> PipeNamespace::list() const {
+  auto pipes = list_pipes();
+  if (!pipes) return pipes.error();
+  std::vector<std::string> names;
+  names.reserve(pipes->size());
+  for (auto& p : *pipes) names.push_back(std::move(p.display));
+  return names;
+}
+
+Result<std::vector<ListedName>> PipeNamespace::list_pipes() const {
   auto files = os::list_directory(dir_.get(), "");
   if (!files) return files.error();
-  std::map<std::string, bool> keys;
-  for (const auto& f : *files) {
-    auto dot = f.find('.');
-    if (dot != std::string::npos && dot > 0) keys.emplace(f.substr(0, dot), true);
+  // One listing of the namespace, grouped by key, rather than one per name.
+  std::map<std::string, std::vector<std::string>> by_key;
+  for (auto& f : *files) {
+    std::string key = f.substr(0, f.find('.'));
+    if (is_key(key)) by_key[key].push_back(std::move(f));
   }
-  std::vector<std::string> names;
-  for (const auto& [key, unused] : keys) {
-    auto live = scan(key, {});
-    if (!live) continue;
+  std::vector<ListedName> pipes;
+  for (auto& [key, entries] : by_key) {
+    auto live = scan_files(key, std::move(entries), {});
+    if (!live) {
+      if (is_resource_error(live.error())) return live.error();
+      continue;
+    }
     auto view = view_of(std::move(*live));
-    if (view) names.push_back(view->pipe.display);
+    if (!view) continue;
+    // The descriptor file is the entry owner's to write: believe it only when it names this
+    // very key, so nobody lists a name under another's key or shows one twice.
+    PipeName parsed;
+    if (parse_pipe_name(view->pipe.display, &parsed) != NameProblem::kNone || parsed.key != key ||
+        parsed.display != view->pipe.display)
+      continue;
+    const std::uint32_t max = view->pipe.max_instances;
+    if (max < 1 || max > 255) continue;
+    ListedName p;
+    p.display = std::move(view->pipe.display);
+    p.max_instances = max;
+    for (const auto& e : view->entries) p.instances += live_instances(e.dir.get());
+    if (p.instances == 0) continue;  // its last instance went while we looked
+    pipes.push_back(std::move(p));
   }
-  std::sort(names.begin(), names.end());
-  return names;
+  std::sort(pipes.begin(), pipes.end(),
+            [](const ListedName& a, const ListedName& b) { return a.display < b.display; });
+  return pipes;
 }
 
 }  // namespace sluice::registry

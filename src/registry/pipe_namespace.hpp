@@ -91,6 +91,13 @@ struct ListenerEntry {
   std::uint32_t in_quota = 0;
 };
 
+/// One name of a listing: what Windows' directory listing of `\\.\pipe\` reports for it.
+struct ListedName {
+  std::string display;             ///< `\\.\pipe\Name` as the creator spelled it
+  std::uint32_t instances = 0;     ///< live instances of every entry that counts for the name
+  std::uint32_t max_instances = 0; ///< 1 to 255; 255 is PIPE_UNLIMITED_INSTANCES
+};
+
 /// Thread safety: all members may be called from any thread.
 class PipeNamespace {
  public:
@@ -136,10 +143,17 @@ class PipeNamespace {
 
   /// Every name that exists now.
   Result<std::vector<std::string>> list() const;
+  /// Every name that exists now with its instance counts, sorted by name. Entries that do not
+  /// hold together (a descriptor that names another key, impossible attributes, files of the
+  /// wrong type) are skipped: any user can plant them.
+  Result<std::vector<ListedName>> list_pipes() const;
 
  private:
   struct Scan;
   Result<std::vector<Scan>> scan(const std::string& key, const std::string& skip) const;
+  // scan() over entry names listed already (`files`, those of `key` among them).
+  Result<std::vector<Scan>> scan_files(const std::string& key, std::vector<std::string> files,
+                                       const std::string& skip) const;
   Result<NameView> view_of(std::vector<Scan> live) const;
 
   std::string path_;

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <thread>
 
+#include "conversation.hpp"
 #include "helper_process.hpp"
 #include "other_user.hpp"
 #include "pipe_fixture.hpp"
@@ -30,19 +31,10 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using testing::kAlice;
 using testing::kBob;
+using testing::Conversation;
+using testing::say_and_wait;
 
 // ---- helpers that run as another user -------------------------------------------------------
-
-// Says `line` on stdout (the test reads it), then waits for stdin to close (the test's "go
-// away"). Returns 0.
-int say_and_wait(const std::string& line) {
-  std::string out = line + "\n";
-  if (::write(1, out.data(), out.size()) < 0) return 90;
-  char b;
-  while (::read(0, &b, 1) > 0) {
-  }
-  return 0;
-}
 
 // args: directory, name, "first" or "-". Creates an instance (owner-only descriptor) and holds
 // it until stdin closes; says "ok" or "err <win32 error>".
@@ -137,62 +129,6 @@ SLUICE_TEST_HELPER(meddle) {
 }
 
 // ---- the test side -------------------------------------------------------------------------
-
-// A helper with a line-based conversation: it says one line, and goes when told.
-class Conversation {
- public:
-  Conversation(const testing::TestUser& user, const std::string& helper,
-               const std::vector<std::string>& args) {
-    int in[2], out[2];
-    EXPECT_EQ(::pipe2(in, O_CLOEXEC), 0);
-    EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
-    SpawnOptions options;
-    options.stdin_fd = in[0];
-    options.stdout_fd = out[1];
-    auto child = testing::spawn_helper_as(user, helper, args, options);
-    ::close(in[0]);
-    ::close(out[1]);
-    to_child_ = in[1];
-    from_child_ = out[0];
-    EXPECT_TRUE(child) << child.error().message();
-    if (child) child_.emplace(std::move(*child));
-  }
-  ~Conversation() {
-    release();
-    if (child_) {
-      if (!child_->wait(5s)) {
-        (void)child_->kill();
-        (void)child_->wait(5s);
-      }
-    }
-    ::close(from_child_);
-  }
-  // The helper's line (empty after 10 s of silence).
-  std::string line() {
-    std::string text;
-    auto deadline = Clock::now() + 10s;
-    while (Clock::now() < deadline) {
-      pollfd p{from_child_, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      char c;
-      if (::read(from_child_, &c, 1) != 1 || c == '\n') break;
-      text += c;
-    }
-    return text;
-  }
-  void release() {
-    if (to_child_ >= 0) ::close(to_child_);
-    to_child_ = -1;
-  }
-  void kill() { (void)child_->kill(); }
-  std::uint32_t pid() const { return child_ ? child_->pid() : 0; }
-  int exit_code() { return child_->wait(10s).value_or(-1); }
-
- private:
-  std::optional<Process> child_;
-  int to_child_ = -1;
-  int from_child_ = -1;
-};
 
 class NamespaceUsers : public testing::MultiUserPipeTest {
  protected:

@@ -469,6 +469,9 @@ VOID WINAPI SetLastError(DWORD dwErrCode) { t_last_error = dwErrCode; }
 BOOL WINAPI CloseHandle(HANDLE hObject) {
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
     if (is_pseudo(hObject)) return TRUE;  // closing a pseudo handle does nothing (Windows)
+    // A find handle is no kernel handle on Windows either: FindClose closes it.
+    if (auto object = globals().handles.get(hObject); object && object->kind() == Kind::kFind)
+      return fail(ERROR_INVALID_HANDLE);
     if (auto ec = globals().handles.close(hObject)) return fail(ec);
     return TRUE;
   });

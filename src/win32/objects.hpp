@@ -37,7 +37,8 @@ enum class Kind {
   kThread,
   kProcess,
   kPort,
-  kToken
+  kToken,
+  kFind  // FindFirstFile's handle (find_files.cpp): not a kernel object, only FindClose closes it
 };
 
 struct AsyncState;  // async.hpp: an end's overlapped-I/O state

@@ -1044,6 +1044,62 @@ BOOL WINAPI FlushFileBuffers(HANDLE hFile);
 BOOL WINAPI DeleteFileA(LPCSTR lpFileName);
 BOOL WINAPI DeleteFileW(LPCWSTR lpFileName);
 
+/* ---- listing pipes (fileapi.h, minwinbase.h) ------------------------------------------------ */
+typedef struct _FILETIME {
+  DWORD dwLowDateTime;
+  DWORD dwHighDateTime;
+} FILETIME, *PFILETIME, *LPFILETIME;
+
+typedef struct _WIN32_FIND_DATAA {
+  DWORD dwFileAttributes;
+  FILETIME ftCreationTime;
+  FILETIME ftLastAccessTime;
+  FILETIME ftLastWriteTime;
+  DWORD nFileSizeHigh;
+  DWORD nFileSizeLow;
+  DWORD dwReserved0;
+  DWORD dwReserved1;
+  CHAR cFileName[MAX_PATH];
+  CHAR cAlternateFileName[14];
+} WIN32_FIND_DATAA, *PWIN32_FIND_DATAA, *LPWIN32_FIND_DATAA;
+
+typedef struct _WIN32_FIND_DATAW {
+  DWORD dwFileAttributes;
+  FILETIME ftCreationTime;
+  FILETIME ftLastAccessTime;
+  FILETIME ftLastWriteTime;
+  DWORD nFileSizeHigh;
+  DWORD nFileSizeLow;
+  DWORD dwReserved0;
+  DWORD dwReserved1;
+  WCHAR cFileName[MAX_PATH];
+  WCHAR cAlternateFileName[14];
+} WIN32_FIND_DATAW, *PWIN32_FIND_DATAW, *LPWIN32_FIND_DATAW;
+
+/// Lists the pipes of the default registry's namespace, as Windows lists its named-pipe file
+/// system: `lpFileName` is `\\.\pipe\` (or `\\?\pipe\`, `/` for `\`) followed by a name or a
+/// pattern with `*` and `?`, matched without regard to case and with Windows' DOS rules (`?`
+/// before a dot or at the end matches nothing too; `*.` matches up to the last dot; `*.*` is
+/// everything). Each pipe the caller may see, whatever its descriptor grants (Windows shows
+/// every name), fills lpFindFileData as Windows' named-pipe file system does: cFileName is the
+/// name without the `\\.\pipe\` prefix, nFileSizeLow the number of instances that exist now
+/// (nFileSizeHigh 0), dwFileAttributes FILE_ATTRIBUTE_NORMAL, the times and cAlternateFileName
+/// zero. The maximum number of instances, which Windows reports only to NtQueryDirectoryFile, is
+/// not in WIN32_FIND_DATA. The list is taken at FindFirstFile, sorted by name (Windows lists in
+/// its own order). Errors: no pipe matches, a trailing `\`, or a path below `\\.\pipe\` that is
+/// no pipe directory: ERROR_FILE_NOT_FOUND; any other path: ERROR_NOT_SUPPORTED (ordinary
+/// files are not listed yet); NULL arguments: ERROR_INVALID_PARAMETER. Close the handle with
+/// FindClose, not CloseHandle (which refuses it, ERROR_INVALID_HANDLE). Thread safety: one
+/// find handle serves one thread at a time, as on Windows.
+HANDLE WINAPI FindFirstFileA(LPCSTR lpFileName, LPWIN32_FIND_DATAA lpFindFileData);
+HANDLE WINAPI FindFirstFileW(LPCWSTR lpFileName, LPWIN32_FIND_DATAW lpFindFileData);
+/// The next pipe of the list; at its end FALSE with ERROR_NO_MORE_FILES. A handle that is not a
+/// find handle: ERROR_INVALID_HANDLE.
+BOOL WINAPI FindNextFileA(HANDLE hFindFile, LPWIN32_FIND_DATAA lpFindFileData);
+BOOL WINAPI FindNextFileW(HANDLE hFindFile, LPWIN32_FIND_DATAW lpFindFileData);
+/// Closes a find handle; any other handle: ERROR_INVALID_HANDLE.
+BOOL WINAPI FindClose(HANDLE hFindFile);
+
 /* ---- asynchronous I/O (ioapiset.h) -------------------------------------------------------------
  * A completion stores Internal (an NT status) and InternalHigh first, then signals the event (or
  * the pipe handle when hEvent is NULL), queues the completion-port packet (none when hEvent has
@@ -1347,6 +1403,11 @@ SLUICE_EXTERN_C_END
 #define GetNamedPipeClientComputerName GetNamedPipeClientComputerNameW
 #define CreateFile CreateFileW
 #define DeleteFile DeleteFileW
+#define FindFirstFile FindFirstFileW
+#define FindNextFile FindNextFileW
+typedef WIN32_FIND_DATAW WIN32_FIND_DATA;
+typedef PWIN32_FIND_DATAW PWIN32_FIND_DATA;
+typedef LPWIN32_FIND_DATAW LPWIN32_FIND_DATA;
 #define CreateEvent CreateEventW
 #define OpenEvent OpenEventW
 #define CreateProcess CreateProcessW
@@ -1371,6 +1432,11 @@ typedef LPSTARTUPINFOW LPSTARTUPINFO;
 #define GetNamedPipeClientComputerName GetNamedPipeClientComputerNameA
 #define CreateFile CreateFileA
 #define DeleteFile DeleteFileA
+#define FindFirstFile FindFirstFileA
+#define FindNextFile FindNextFileA
+typedef WIN32_FIND_DATAA WIN32_FIND_DATA;
+typedef PWIN32_FIND_DATAA PWIN32_FIND_DATA;
+typedef LPWIN32_FIND_DATAA LPWIN32_FIND_DATA;
 #define CreateEvent CreateEventA
 #define OpenEvent OpenEventA
 #define CreateProcess CreateProcessA

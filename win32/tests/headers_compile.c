@@ -15,11 +15,13 @@ static_assert(sizeof(SECURITY_DESCRIPTOR) == 40 && sizeof(SECURITY_DESCRIPTOR_RE
               "SDK layouts");
 static_assert(sizeof(ACCESS_ALLOWED_ACE) == 12 && SECURITY_MAX_SID_SIZE == 68, "SDK layouts");
 static_assert(sizeof(DWORD) == 4 && sizeof(LONG) == 4 && sizeof(BOOL) == 4, "32-bit types");
+static_assert(sizeof(WIN32_FIND_DATAA) == 320 && sizeof(FILETIME) == 8, "SDK layouts");
 #else
 typedef char overlapped_is_32_bytes[sizeof(OVERLAPPED) == 32 ? 1 : -1];
 typedef char dword_is_32_bits[sizeof(DWORD) == 4 ? 1 : -1];
 typedef char descriptor_is_40_bytes[sizeof(SECURITY_DESCRIPTOR) == 40 ? 1 : -1];
 typedef char sid_is_12_bytes[sizeof(SID) == 12 ? 1 : -1];
+typedef char find_data_is_320_bytes[sizeof(WIN32_FIND_DATAA) == 320 ? 1 : -1];
 #endif
 
 static DWORD WINAPI worker(LPVOID parameter) {
@@ -76,6 +78,19 @@ static BOOL security_use(SECURITY_ATTRIBUTES* sa, SECURITY_DESCRIPTOR* sd, HANDL
   return ProcessIdToSessionId(GetCurrentProcessId(), &session) && user.User.Sid != NULL;
 }
 
+/* A pipe listing, as pipelist-like programs write it. */
+static DWORD pipe_listing(void) {
+  WIN32_FIND_DATA data;
+  DWORD instances = 0;
+  HANDLE find = FindFirstFile(TEXT("\\\\.\\pipe\\*"), &data);
+  if (find == INVALID_HANDLE_VALUE) return GetLastError();
+  do {
+    instances += data.nFileSizeLow + (data.dwFileAttributes & FILE_ATTRIBUTE_NORMAL);
+  } while (FindNextFile(find, &data));
+  FindClose(find);
+  return instances;
+}
+
 int headers_compile_use(void);
 int headers_compile_use(void) {
   TCHAR buffer[32];
@@ -93,6 +108,7 @@ int headers_compile_use(void) {
   (void)routine;
   (void)worker;
   (void)security_use;
+  (void)pipe_listing;
   if (FAILED(hr) || pipe == INVALID_HANDLE_VALUE) return MAKELANGID(LANG_NEUTRAL, SUBLANG_DEFAULT);
   return lstrlen(buffer) + (int)_tcslen(buffer);
 }

@@ -43,11 +43,18 @@ Result<void> check_directory_is_safe(int dir_fd) {
 }
 
 Result<UniqueFd> open_file_at(int dir_fd, const std::string& name, unsigned mode, bool create) {
-  int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0);
+  // O_NONBLOCK: another user may have put a FIFO under this name in their own entry, and a
+  // read-only open of a FIFO waits for a writer: any client who looked would hang for good.
+  int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (create ? O_CREAT : 0);
   UniqueFd fd(::openat(dir_fd, name.c_str(), flags, mode));
   if (!fd && errno == EACCES && !create)
-    fd.reset(::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    fd.reset(::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (!fd) return last_errno();
+  // Only regular files say anything: a FIFO, socket or directory planted under a name we read
+  // is treated as absent.
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) return last_errno();
+  if (!S_ISREG(st.st_mode)) return make_error_code(errc::kFileNotFound);
   return fd;
 }
 

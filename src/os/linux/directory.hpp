@@ -24,7 +24,9 @@ Result<UniqueFd> open_subdirectory(int dir_fd, const std::string& name, unsigned
 /// others may write it. Errors: kAccessDenied.
 Result<void> check_directory_is_safe(int dir_fd);
 
-/// Opens the file `name` in `dir_fd` read-write, creating it with `mode` when missing.
+/// Opens the file `name` in `dir_fd` read-write (read-only when only that is allowed), creating
+/// it with `mode` when missing. Never waits, never follows a final symbolic link; anything but a
+/// regular file is kFileNotFound.
 Result<UniqueFd> open_file_at(int dir_fd, const std::string& name, unsigned mode, bool create);
 
 /// Creates a file without a name in `dir_fd` (O_TMPFILE), `size` zero bytes, mode `mode`; give it
