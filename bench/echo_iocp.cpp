@@ -41,7 +41,8 @@ constexpr bool kSkipPortOnSuccess = false;
 
 class IocpEchoServer final : public EchoServer {
  public:
-  explicit IocpEchoServer(const EchoConfig& config) : config_(config), name_(echo_pipe_name(config)) {}
+  explicit IocpEchoServer(const EchoConfig& config)
+      : config_(config), name_(echo_pipe_name(config)) {}
 
   ~IocpEchoServer() override {
     for (auto& [in, owned] : instances_) CloseHandle(in->pipe);

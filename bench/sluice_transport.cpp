@@ -7,10 +7,10 @@
 #include <string>
 #include <utility>
 
+#include "payload.hpp"
 #include "sluice/error.hpp"
 #include "sluice/named_pipe.hpp"
 #include "sluice/registry.hpp"
-#include "payload.hpp"
 #include "transport.hpp"
 
 namespace sluice::bench {
@@ -71,7 +71,8 @@ class SluiceChannel final : public Channel {
       if (glued + piece.size() > buffer.size()) throw BenchError("read_in_place: message too long");
       std::memcpy(buffer.data() + glued, piece.data(), piece.size());
       glued += piece.size();
-    }), "PipeEnd::read_in_place");
+    }),
+                                   "PipeEnd::read_in_place");
     if (got.bytes != buffer.size()) {
       throw BenchError("PipeEnd::read_in_place: message of " + std::to_string(got.bytes) +
                        " bytes, expected " + std::to_string(buffer.size()));

@@ -34,9 +34,9 @@ bool has_connect_rows(std::string_view name) {
 }
 
 std::vector<std::string> transport_names() {
-  return {"pipe",     "unix-stream", "unix-seqpacket", std::string(kReaderAloneName),
-          "shm-ring", "sluice-byte", "sluice-msg",     "sluice-view", "win32-byte",
-          "win32-msg"};
+  return {"pipe",       "unix-stream", "unix-seqpacket", std::string(kReaderAloneName),
+          "shm-ring",   "sluice-byte", "sluice-msg",     "sluice-view",
+          "win32-byte", "win32-msg"};
 }
 
 std::unique_ptr<Transport> make_transport(std::string_view name, std::string& why_not) {

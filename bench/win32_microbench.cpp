@@ -1,8 +1,8 @@
 // sluice-microbench — the Win32 layer's cost per call: WriteFile then ReadFile of one message
 // through the same pipe as BM_Ring_PipeEndWriteThenRead, so the two differ only by the layer
 // (handle lookup, last error, argument checks). Plain windows.h, as a ported program calls it.
-#include <benchmark/benchmark.h>
 #include <windows.h>
+#include <benchmark/benchmark.h>
 
 #include <atomic>
 #include <cstdint>
@@ -13,7 +13,8 @@
 namespace {
 
 void BM_Win32_WriteFileThenReadFile(benchmark::State& state) {
-  const std::string name = "\\\\.\\pipe\\sluice-microbench-win32-" + std::to_string(GetCurrentProcessId());
+  const std::string name =
+      "\\\\.\\pipe\\sluice-microbench-win32-" + std::to_string(GetCurrentProcessId());
   HANDLE server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX,
                                    PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT, 1,
                                    1 << 20, 1 << 20, 0, nullptr);
@@ -21,8 +22,8 @@ void BM_Win32_WriteFileThenReadFile(benchmark::State& state) {
     state.SkipWithError("CreateNamedPipe failed (is SLUICE_PIPE_DIR writable?)");
     return;
   }
-  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
-                              OPEN_EXISTING, 0, nullptr);
+  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+                              0, nullptr);
   DWORD mode = PIPE_READMODE_MESSAGE;
   if (client == INVALID_HANDLE_VALUE || !SetNamedPipeHandleState(client, &mode, nullptr, nullptr)) {
     state.SkipWithError("CreateFile or SetNamedPipeHandleState failed");

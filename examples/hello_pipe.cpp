@@ -26,8 +26,10 @@ int main() {
   auto client = sluice::ClientEnd::open(registry, name).value();
   client.set_state(sluice::ReadMode::kMessage, sluice::WaitMode::kWait).value();
   char reply[256];
-  auto got = client.transact(std::as_bytes(std::span("hello, pipe"sv)),
-                             std::as_writable_bytes(std::span(reply))).value();
+  auto got = client
+                 .transact(std::as_bytes(std::span("hello, pipe"sv)),
+                           std::as_writable_bytes(std::span(reply)))
+                 .value();
   echo.join();
   std::printf("server echoed: %.*s\n", static_cast<int>(got.bytes), reply);
 }

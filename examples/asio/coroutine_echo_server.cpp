@@ -38,16 +38,16 @@ struct Counts {
 awaitable<void> echo(sluice::asio::PipeStream stream, Counts& counts, asio::io_context& context) {
   std::vector<std::byte> message(64 * 1024);
   for (;;) {
-    auto [error, n] = co_await stream.async_read_some(
-        asio::buffer(message), as_tuple(use_awaitable));
+    auto [error, n] =
+        co_await stream.async_read_some(asio::buffer(message), as_tuple(use_awaitable));
     if (error == asio::error::eof) break;  // the client closed its end
     if (error) {
       std::fprintf(stderr, "coroutine_echo_server: read: %s\n", error.message().c_str());
       break;
     }
     // One write of the whole buffer: one message back, whatever its size.
-    auto [write_error, written] = co_await stream.async_write_some(
-        asio::buffer(message.data(), n), as_tuple(use_awaitable));
+    auto [write_error, written] =
+        co_await stream.async_write_some(asio::buffer(message.data(), n), as_tuple(use_awaitable));
     if (write_error) {
       std::fprintf(stderr, "coroutine_echo_server: write: %s\n", write_error.message().c_str());
       break;

@@ -69,9 +69,8 @@ bool run_handoff(sluice::Registry& registry, const std::string& self) {
   bool closed = !last && last.error() == sluice::errc::kBrokenPipe;
   std::printf("  %-44s %s\n", "its last holder closed it; the server sees:",
               closed ? "ERROR_BROKEN_PIPE" : "something else");
-  return head == "first half|" && more &&
-         answer.rfind("worker read \"second half\"", 0) == 0 && *code == 0 &&
-         after == "still here" && closed;
+  return head == "first half|" && more && answer.rfind("worker read \"second half\"", 0) == 0 &&
+         *code == 0 && after == "still here" && closed;
 }
 
 int run_worker_process(const std::vector<std::string>& args) {
@@ -83,8 +82,7 @@ int run_worker_process(const std::vector<std::string>& args) {
   auto end = sluice::ClientEnd::adopt(*registry, std::move(*portable));
   if (!end) return report("worker: adopt the end", end.error()), 4;
   std::string rest = read_message(*end, 256);  // the same end: the message goes on
-  std::string answer = "worker read \"" + rest + "\" (pid " +
-                       std::to_string(::getpid()) + ")";
+  std::string answer = "worker read \"" + rest + "\" (pid " + std::to_string(::getpid()) + ")";
   if (auto sent = end->write(as_bytes(answer)); !sent)
     return report("worker: answer", sent.error()), 5;
   return 0;

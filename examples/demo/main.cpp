@@ -46,8 +46,9 @@ int main(int argc, char** argv) {
   if (!args.empty() && args[0] == "--worker")
     return demo::run_worker_process({args.begin() + 1, args.end()});
   if (!args.empty()) {
-    std::printf("usage: sluice-demo\n  Runs the named pipe and anonymous pipe demos; exits 0 when "
-                "every check passed.\n");
+    std::printf(
+        "usage: sluice-demo\n  Runs the named pipe and anonymous pipe demos; exits 0 when "
+        "every check passed.\n");
     return args[0] == "--help" || args[0] == "-h" ? 0 : 2;
   }
 

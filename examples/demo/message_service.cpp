@@ -163,9 +163,10 @@ bool run_message_service(sluice::Registry& registry, const std::string& self,
     }
   }
   int expected = config.clients * config.transactions;
-  std::printf("\n  %d transactions in %.3f s: %.0f transactions/s"
-              " (wall clock, including starting %d processes)\n",
-              transactions, seconds, transactions / seconds, config.clients);
+  std::printf(
+      "\n  %d transactions in %.3f s: %.0f transactions/s"
+      " (wall clock, including starting %d processes)\n",
+      transactions, seconds, transactions / seconds, config.clients);
   bool all_seen = seen_pids == child_pids;
   std::printf("  every client process was seen by the server: %s\n", all_seen ? "yes" : "NO");
   if (failed_children > 0)
@@ -198,8 +199,8 @@ int run_client_process(const std::vector<std::string>& args) {
     my_pid = client->client_process_id().value();
     server_pid = client->server_process_id().value();
     for (int n = 0; n < per_connection && verified < transactions; ++n) {
-      std::string request = "client " + std::to_string(index) + " request " +
-                            std::to_string(verified);
+      std::string request =
+          "client " + std::to_string(index) + " request " + std::to_string(verified);
       auto got = client->transact(as_bytes(request), std::as_writable_bytes(std::span(reply)));
       if (!got) return report("transact", got.error()), 1;
       std::string_view answer(reply, got->bytes);

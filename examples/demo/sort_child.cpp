@@ -16,7 +16,7 @@ namespace demo {
 bool run_sort_child() {
   using namespace std::chrono_literals;
   // Lower-case ASCII words sort the same in every locale, so `sort` needs no LC_ALL=C.
-  const std::vector<std::string> words = {"pear",  "kiwi",   "apple", "mango", "fig",
+  const std::vector<std::string> words = {"pear",  "kiwi",   "apple",  "mango", "fig",
                                           "lemon", "cherry", "banana", "grape", "date"};
 
   auto to_child = sluice::AnonymousPipe::create();

@@ -220,8 +220,7 @@ class ServerEnd : public PipeEnd {
   /// Waits for a client asynchronously (see PipeEnd's asynchronous contract). A client that
   /// came first gives kAlreadyConnected through the handler. Errors at once: kNoData (the client
   /// already closed), kPipeListening (no-wait mode).
-  Result<void> async_connect(Executor executor,
-                             std::function<void(Result<ConnectStatus>)> handler);
+  Result<void> async_connect(Executor executor, std::function<void(Result<ConnectStatus>)> handler);
 
   /// Ends the connection: unread data in both directions is discarded and the client end dies
   /// (kPipeNotConnected). Errors: kPipeNotConnected (already disconnected).

@@ -17,15 +17,24 @@ template <class T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
-  Result(std::error_code error) : v_(std::in_place_index<1>, error) {}  // NOLINT
+  Result(std::error_code error) : v_(std::in_place_index<1>, error) {}        // NOLINT
   Result(errc error) : v_(std::in_place_index<1>, make_error_code(error)) {}  // NOLINT
 
   bool has_value() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
 
-  T& value() & { check(); return std::get<0>(v_); }
-  const T& value() const& { check(); return std::get<0>(v_); }
-  T&& value() && { check(); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    check();
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    check();
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    check();
+    return std::get<0>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
@@ -39,7 +48,9 @@ class [[nodiscard]] Result {
   }
 
   /// The error; a default (zero) error_code when there is a value.
-  std::error_code error() const noexcept { return has_value() ? std::error_code{} : std::get<1>(v_); }
+  std::error_code error() const noexcept {
+    return has_value() ? std::error_code{} : std::get<1>(v_);
+  }
 
  private:
   void check() const {
@@ -53,7 +64,7 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(std::error_code error) : error_(error) {}  // NOLINT
+  Result(std::error_code error) : error_(error) {}        // NOLINT
   Result(errc error) : error_(make_error_code(error)) {}  // NOLINT
 
   bool has_value() const noexcept { return !error_; }

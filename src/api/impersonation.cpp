@@ -66,8 +66,8 @@ Result<Impersonation> Impersonation::of(const ServerEnd& server) {
     if (!own) return errc::kAccessDenied;
     bool same = what.client.uid == own->euid && what.client.gid == own->egid &&
                 what.client.groups == own->groups;
-    auto acted = same ? Result<void>{} : os::act_as(what.client.uid, what.client.gid,
-                                                    what.client.groups);
+    auto acted =
+        same ? Result<void>{} : os::act_as(what.client.uid, what.client.gid, what.client.groups);
     // Only a refusal for want of privilege downgrades; anything else is a failure (the caller
     // must then not serve the request at all).
     if (!acted && acted.error() != errc::kAccessDenied) return errc::kCannotImpersonate;

@@ -117,7 +117,7 @@ TEST_F(Impersonating, TheGuardActsAsTheClientUntilItEndsAndChildrenStillStartAsT
   EXPECT_TRUE(acts);
   EXPECT_EQ(during.uid, kCarol.uid);
   EXPECT_EQ(during.groups, std::vector<std::uint32_t>{kStaffGroup});
-  EXPECT_EQ(spawned_child.value_or(-1), 0);  // Process::spawn started it as root
+  EXPECT_EQ(spawned_child.value_or(-1), 0);     // Process::spawn started it as root
   EXPECT_EQ(second, errc::kCannotImpersonate);  // one impersonation per thread
   EXPECT_EQ(in_scope, errc::kCannotImpersonate);
   EXPECT_EQ(after.uid, 0u);

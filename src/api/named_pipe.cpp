@@ -38,8 +38,7 @@ std::vector<int> PortableEnd::release() noexcept { return std::exchange(fds_, {}
 // "<description>/<fd>:<fd>:..."; a description is letters, digits and dots.
 std::string PortableEnd::to_text() const {
   std::string text = description_ + "/";
-  for (std::size_t i = 0; i < fds_.size(); ++i)
-    text += (i ? ":" : "") + std::to_string(fds_[i]);
+  for (std::size_t i = 0; i < fds_.size(); ++i) text += (i ? ":" : "") + std::to_string(fds_[i]);
   return text;
 }
 
@@ -260,8 +259,8 @@ Result<void> PipeEnd::async_write(std::span<const std::byte> data, Executor exec
       std::move(handler), write_result, success_or_error(write_result));
 }
 
-Result<void> PipeEnd::async_transact(std::span<const std::byte> request,
-                                     std::span<std::byte> reply, Executor executor,
+Result<void> PipeEnd::async_transact(std::span<const std::byte> request, std::span<std::byte> reply,
+                                     Executor executor,
                                      std::function<void(Result<ReadResult>)> handler) {
   if (!end_) return errc::kInvalidHandle;
   return start_async<ReadResult>(
@@ -333,7 +332,8 @@ Result<ReadResult> call(Registry& registry, std::string_view name,
     client = ClientEnd::open(registry, name);
   }
   if (!client) return client.error();
-  if (auto mode = client->set_state(ReadMode::kMessage, WaitMode::kWait); !mode) return mode.error();
+  if (auto mode = client->set_state(ReadMode::kMessage, WaitMode::kWait); !mode)
+    return mode.error();
   return client->transact(request, reply);
 }
 

@@ -12,8 +12,8 @@
 #include "freezer.hpp"
 #include "helper_process.hpp"
 #include "pipe_fixture.hpp"
-#include "thread_state.hpp"
 #include "sluice/named_pipe.hpp"
+#include "thread_state.hpp"
 
 namespace sluice {
 namespace {
@@ -81,7 +81,11 @@ TEST_F(AsyncPipe, PendingReadsCompleteInTheOrderTheyWereStarted) {
   auto [s, c] = connected(message_pipe());
   std::byte a[16], b[16], d[16];
   std::vector<int> order;
-  auto track = [&](int n) { return [&order, n](Result<ReadResult> r) { if (r) order.push_back(n); }; };
+  auto track = [&](int n) {
+    return [&order, n](Result<ReadResult> r) {
+      if (r) order.push_back(n);
+    };
+  };
   ASSERT_TRUE(s.async_read(a, context.executor(), track(1)));
   ASSERT_TRUE(s.async_read(b, context.executor(), track(2)));
   ASSERT_TRUE(s.async_read(d, context.executor(), track(3)));
@@ -192,8 +196,8 @@ TEST_F(AsyncPipe, ConnectCompletesWhenAClientOpens) {
   auto s = ServerEnd::create(registry(), pipe_name());
   ASSERT_TRUE(s);
   std::optional<Result<ConnectStatus>> connected_status;
-  ASSERT_TRUE(s->async_connect(context.executor(),
-                               [&](Result<ConnectStatus> r) { connected_status = r; }));
+  ASSERT_TRUE(
+      s->async_connect(context.executor(), [&](Result<ConnectStatus> r) { connected_status = r; }));
   EXPECT_EQ(context.run_one_for(20ms), 0u);
   auto c = ClientEnd::open(registry(), pipe_name());
   ASSERT_TRUE(c);
@@ -301,8 +305,8 @@ TEST_F(AsyncPipe, AReaderInOneProcessIsWokenByAWriterInAnother) {
   ASSERT_TRUE(child);
   testing::KillOnExit guard(*child);
   std::optional<Result<ConnectStatus>> connected_status;
-  ASSERT_TRUE(s->async_connect(context.executor(),
-                               [&](Result<ConnectStatus> r) { connected_status = r; }));
+  ASSERT_TRUE(
+      s->async_connect(context.executor(), [&](Result<ConnectStatus> r) { connected_status = r; }));
   run_until([&] { return connected_status.has_value(); });
   ASSERT_TRUE(*connected_status);
   int next = 0;
@@ -330,7 +334,8 @@ class CancelledWrite : public AsyncPipe {
  protected:
   // Starts a write that waits for the reader (its data is in the pipe, beyond the quota).
   void start_pending_write(PipeEnd& end, std::span<const std::byte> data) {
-    ASSERT_TRUE(end.async_write(data, context.executor(), [&](Result<std::size_t> r) { result = r; }));
+    ASSERT_TRUE(
+        end.async_write(data, context.executor(), [&](Result<std::size_t> r) { result = r; }));
     ASSERT_EQ(context.poll(), 0u);
     ASSERT_FALSE(result) << "the write was to wait for the reader";
   }

@@ -15,9 +15,9 @@
 
 #include "helper_process.hpp"
 #include "pipe_fixture.hpp"
-#include "thread_state.hpp"
 #include "sluice/anonymous_pipe.hpp"
 #include "sluice/named_pipe.hpp"
+#include "thread_state.hpp"
 
 namespace sluice {
 namespace {
@@ -188,7 +188,8 @@ TEST_F(NamedPipeProcesses, AnIdleConnectedPairBurnsNoCpu) {
   auto server_used = process_cpu_time(::getpid()) - server_before;
   auto client_used = process_cpu_time(child->pid()) - client_before;
   std::printf("2 s idle: server %lld ms, client %lld ms of CPU\n",
-              static_cast<long long>(server_used.count()), static_cast<long long>(client_used.count()));
+              static_cast<long long>(server_used.count()),
+              static_cast<long long>(client_used.count()));
   EXPECT_LE(server_used, 40ms);
   EXPECT_LE(client_used, 40ms);
   ASSERT_TRUE(s->write(bytes("bye")));
@@ -366,7 +367,8 @@ TEST_F(NamedPipeProcesses, ManyClientProcessesAndInstancesLoseNothing) {
   }
   std::vector<Process> clients;
   for (int i = 0; i < kClients; ++i) {
-    auto c = client_process("transactions", {std::to_string(kTransactions), std::to_string(i * 1000)});
+    auto c =
+        client_process("transactions", {std::to_string(kTransactions), std::to_string(i * 1000)});
     EXPECT_TRUE(c);
     if (c) clients.push_back(std::move(*c));
   }

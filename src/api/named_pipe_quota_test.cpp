@@ -13,8 +13,8 @@
 
 #include "helper_process.hpp"
 #include "pipe_fixture.hpp"
-#include "thread_state.hpp"
 #include "sluice/named_pipe.hpp"
+#include "thread_state.hpp"
 
 namespace sluice {
 namespace {

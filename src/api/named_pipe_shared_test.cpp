@@ -20,8 +20,8 @@ using testing::bytes;
 using testing::spawn_helper;
 using testing::text;
 
-// args: directory, the end (PortableEnd::to_text()), mode. Adopts the end it was handed and does what
-// `mode` says; the exit code tells the parent how far it got.
+// args: directory, the end (PortableEnd::to_text()), mode. Adopts the end it was handed and does
+// what `mode` says; the exit code tells the parent how far it got.
 SLUICE_TEST_HELPER(shared_end_holder) {
   auto reg = Registry::open(args.at(0));
   if (!reg) return 10;
@@ -291,8 +291,8 @@ TEST_F(SharedEnd, PendingOperationsOfTwoHoldersCompleteAndCancel) {
   EXPECT_EQ(text(std::span(buf, (*got)->bytes)), "to either");
   // A pending read on the first holder, cancelled.
   std::optional<Result<ReadResult>> cancelled;
-  ASSERT_TRUE(client.async_read(buf, context.executor(),
-                                [&](Result<ReadResult> r) { cancelled = r; }));
+  ASSERT_TRUE(
+      client.async_read(buf, context.executor(), [&](Result<ReadResult> r) { cancelled = r; }));
   EXPECT_EQ(client.cancel(), 1u);
   deadline = std::chrono::steady_clock::now() + 10s;
   while (!cancelled && std::chrono::steady_clock::now() < deadline) context.run_one_for(50ms);

@@ -26,22 +26,37 @@ std::error_code outcome(const Result<T>& r) {
 
 const std::vector<std::pair<const char*, Call>>& calls() {
   static const std::vector<std::pair<const char*, Call>> table = {
-      {"read", [](PipeEnd& e) { std::byte b[8]; return outcome(e.read(b)); }},
+      {"read",
+       [](PipeEnd& e) {
+         std::byte b[8];
+         return outcome(e.read(b));
+       }},
       {"write", [](PipeEnd& e) { return outcome(e.write(bytes("x"))); }},
-      {"peek", [](PipeEnd& e) { std::byte b[8]; return outcome(e.peek(b)); }},
+      {"peek",
+       [](PipeEnd& e) {
+         std::byte b[8];
+         return outcome(e.peek(b));
+       }},
       {"flush", [](PipeEnd& e) { return outcome(e.flush()); }},
       {"info", [](PipeEnd& e) { return outcome(e.info()); }},
       {"state", [](PipeEnd& e) { return outcome(e.state()); }},
-      {"set_state", [](PipeEnd& e) { return outcome(e.set_state(ReadMode::kMessage, WaitMode::kNoWait)); }},
+      {"set_state",
+       [](PipeEnd& e) { return outcome(e.set_state(ReadMode::kMessage, WaitMode::kNoWait)); }},
       {"client_process_id", [](PipeEnd& e) { return outcome(e.client_process_id()); }},
       {"server_process_id", [](PipeEnd& e) { return outcome(e.server_process_id()); }},
-      {"connect", [](PipeEnd& e) {
+      {"connect",
+       [](PipeEnd& e) {
          auto r = static_cast<ServerEnd&>(e).connect();
-         if (r && *r == ConnectStatus::kAlreadyConnected) return std::error_code(errc::kPipeConnected);
+         if (r && *r == ConnectStatus::kAlreadyConnected)
+           return std::error_code(errc::kPipeConnected);
          return outcome(r);
        }},
       {"disconnect", [](PipeEnd& e) { return outcome(static_cast<ServerEnd&>(e).disconnect()); }},
-      {"transact", [](PipeEnd& e) { std::byte b[8]; return outcome(e.transact(bytes("q"), b)); }},
+      {"transact",
+       [](PipeEnd& e) {
+         std::byte b[8];
+         return outcome(e.transact(bytes("q"), b));
+       }},
   };
   return table;
 }
@@ -60,7 +75,8 @@ class StateTable : public testing::PipeTest {
     auto s = ServerEnd::create(registry(), pipe_name(), options());
     EXPECT_TRUE(s);
     std::optional<ClientEnd> c;
-    if (state != ServerState::kListening) c.emplace(ClientEnd::open(registry(), pipe_name()).value());
+    if (state != ServerState::kListening)
+      c.emplace(ClientEnd::open(registry(), pipe_name()).value());
     if (state == ServerState::kClosing) c.reset();
     if (state == ServerState::kDisconnected) {
       EXPECT_TRUE(s->disconnect());

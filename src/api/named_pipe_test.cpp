@@ -440,7 +440,9 @@ TEST_F(NamedPipe, NoWaitWritesAreAllOrNothingAgainstTheQuota) {
   ServerEnd s = server(o);
   ClientEnd c = client();
   std::string big(600, 'x');
-  auto w = [&](std::size_t n) { return s.write(bytes(std::string_view(big).substr(0, n))).value(); };
+  auto w = [&](std::size_t n) {
+    return s.write(bytes(std::string_view(big).substr(0, n))).value();
+  };
   EXPECT_EQ(w(513), 0u);
   EXPECT_EQ(w(300), 300u);
   EXPECT_EQ(w(300), 0u);
@@ -670,8 +672,7 @@ TEST_F(NamedPipe, WaitForInstanceTimesOutWhenAllAreBusyAndWakesOnANewOne) {
   ServerEnd s = server(o);
   ClientEnd c = client();
   auto start = std::chrono::steady_clock::now();
-  EXPECT_EQ(wait_for_instance(registry(), pipe_name(), kUseDefaultWait).error(),
-            errc::kSemTimeout);
+  EXPECT_EQ(wait_for_instance(registry(), pipe_name(), kUseDefaultWait).error(), errc::kSemTimeout);
   auto waited = std::chrono::steady_clock::now() - start;
   EXPECT_GE(waited, 90ms);
   EXPECT_LT(waited, 2000ms);

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-
 #include "helper_process.hpp"
 #include "other_user.hpp"
 #include "pipe_fixture.hpp"

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "pipe_fixture.hpp"
-#include "thread_state.hpp"
 #include "sluice/named_pipe.hpp"
+#include "thread_state.hpp"
 
 namespace sluice {
 namespace {
@@ -18,7 +18,8 @@ using testing::bytes;
 
 std::vector<std::byte> pattern(std::size_t n, unsigned seed) {
   std::vector<std::byte> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>((i * 251 + seed + i / 7) & 0xFF);
+  for (std::size_t i = 0; i < n; ++i)
+    v[i] = static_cast<std::byte>((i * 251 + seed + i / 7) & 0xFF);
   return v;
 }
 

@@ -45,8 +45,8 @@ TEST_F(RegistryEventsTest, ServingInALoopCompletesAnAcceptOnTheServingThread) {
     }));
     for (auto until = Clock::now() + std::chrono::milliseconds(20); Clock::now() < until;)
       (void)events.serve();  // from here on the agent stands by
-    auto client = std::async(std::launch::async,
-                             [&] { return ClientEnd::open(registry(), pipe_name()); });
+    auto client =
+        std::async(std::launch::async, [&] { return ClientEnd::open(registry(), pipe_name()); });
     for (auto until = Clock::now() + std::chrono::seconds(10); !done && Clock::now() < until;)
       (void)events.serve();
     ASSERT_TRUE(done);
@@ -65,8 +65,8 @@ TEST_F(RegistryEventsTest, AnIdleConnectionLeavesTheDescriptorQuiet) {
   std::atomic<bool> done{false};
   ASSERT_TRUE(server->async_connect([](std::function<void()> f) { f(); },
                                     [&](Result<ConnectStatus>) { done = true; }));
-  auto client = std::async(std::launch::async,
-                           [&] { return ClientEnd::open(registry(), pipe_name()); });
+  auto client =
+      std::async(std::launch::async, [&] { return ClientEnd::open(registry(), pipe_name()); });
   for (auto until = Clock::now() + std::chrono::seconds(10); !done && Clock::now() < until;)
     (void)events.serve();
   ASSERT_TRUE(done);

@@ -37,8 +37,8 @@ SLUICE_TEST_HELPER(listing_hold_instances) {
   if (!reg) return say_and_wait("err registry");
   ServerOptions options;
   if (args.at(3) != "-") options.max_instances = static_cast<std::uint32_t>(std::stoul(args.at(3)));
-  options.security = args.at(4) == "owner" ? SecurityDescriptor::owner_only()
-                                           : SecurityDescriptor::unrestricted();
+  options.security =
+      args.at(4) == "owner" ? SecurityDescriptor::owner_only() : SecurityDescriptor::unrestricted();
   std::vector<ServerEnd> held;
   for (int i = 0, n = std::stoi(args.at(2)); i < n; ++i) {
     auto server = ServerEnd::create(*reg, args.at(1), options);
@@ -56,7 +56,8 @@ SLUICE_TEST_HELPER(listing_list) {
   if (!pipes) return say_and_wait("err " + std::to_string(pipes.error().value()));
   std::string out;
   for (const auto& p : *pipes)
-    out += p.name + " " + std::to_string(p.instances) + " " + std::to_string(p.max_instances) + "\n";
+    out +=
+        p.name + " " + std::to_string(p.instances) + " " + std::to_string(p.max_instances) + "\n";
   return say_and_wait(out + "end");
 }
 
@@ -93,8 +94,7 @@ SLUICE_TEST_HELPER(listing_plant) {
   };
   // Under the victim's key: every file sluice reads is a FIFO.
   std::string fifos = entry(victim.key + "." + me);
-  for (const char* f : {"I0", "I1", "name", "S", "lock"})
-    ::mkfifo((fifos + "/" + f).c_str(), 0644);
+  for (const char* f : {"I0", "I1", "name", "S", "lock"}) ::mkfifo((fifos + "/" + f).c_str(), 0644);
   // Live-looking entries that claim the victim's name under other keys, or attributes no pipe
   // has, or a name that is no pipe name.
   const std::string other_key = "0123456789abcdef0123456789abcdef";

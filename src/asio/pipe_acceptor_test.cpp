@@ -27,11 +27,11 @@ namespace sluice::asio {
 namespace {
 
 using namespace std::chrono_literals;
+using ::asio::awaitable;
+using ::asio::use_awaitable;
 using sluice::testing::bytes;
 using sluice::testing::text;
 using testing::AsioPipeTest;
-using ::asio::awaitable;
-using ::asio::use_awaitable;
 
 class AsioAcceptor : public AsioPipeTest {
  protected:
@@ -39,8 +39,8 @@ class AsioAcceptor : public AsioPipeTest {
   static awaitable<void> echo(PipeStream stream, int& sessions) {
     std::vector<std::byte> buf(4096);
     for (;;) {
-      auto [e, n] = co_await stream.async_read_some(
-          ::asio::buffer(buf), ::asio::experimental::as_tuple(use_awaitable));
+      auto [e, n] = co_await stream.async_read_some(::asio::buffer(buf),
+                                                    ::asio::experimental::as_tuple(use_awaitable));
       if (e == ::asio::error::eof) break;
       if (e) throw std::system_error(e);
       co_await stream.async_write_some(::asio::buffer(buf.data(), n), use_awaitable);
@@ -149,12 +149,14 @@ TEST_F(AsioAcceptor, ACoroutineEchoServerServesClientProcesses) {
   ASSERT_TRUE(acceptor);
   std::vector<Process> children;
   for (int i = 0; i < kClients; ++i) {
-    auto child = sluice::testing::spawn_helper("asio_echo_client", {directory(), pipe_name(), "100", std::to_string(i)});
+    auto child = sluice::testing::spawn_helper(
+        "asio_echo_client", {directory(), pipe_name(), "100", std::to_string(i)});
     ASSERT_TRUE(child) << child.error().message();
     children.push_back(std::move(*child));
   }
   std::vector<std::unique_ptr<sluice::testing::KillOnExit>> guards;
-  for (auto& child : children) guards.push_back(std::make_unique<sluice::testing::KillOnExit>(child));
+  for (auto& child : children)
+    guards.push_back(std::make_unique<sluice::testing::KillOnExit>(child));
   int sessions = 0;
   ::asio::co_spawn(context, serve(*acceptor, kClients, sessions), ::asio::detached);
   run_until([&] { return sessions == kClients; });
@@ -268,19 +270,21 @@ TEST_F(AsioAcceptor, AReadRacingATimerIsCancelledByTheAwaitableOperators) {
 TEST_F(AsioAcceptor, TheExampleServerEchoesForClientProcessesAndExits) {
   constexpr int kClients = 3;
   SpawnOptions server_options;
-  server_options.argv = {SLUICE_ASIO_ECHO_SERVER, "--dir", directory(), "--clients",
+  server_options.argv = {SLUICE_ASIO_ECHO_SERVER,  "--dir",    directory(), "--clients",
                          std::to_string(kClients), pipe_name()};
   auto server = Process::spawn(server_options);
   ASSERT_TRUE(server) << server.error().message();
   sluice::testing::KillOnExit server_guard(*server);
   std::vector<Process> children;
   for (int i = 0; i < kClients; ++i) {
-    auto child = sluice::testing::spawn_helper("asio_echo_client", {directory(), pipe_name(), "200", std::to_string(i)});
+    auto child = sluice::testing::spawn_helper(
+        "asio_echo_client", {directory(), pipe_name(), "200", std::to_string(i)});
     ASSERT_TRUE(child);
     children.push_back(std::move(*child));
   }
   std::vector<std::unique_ptr<sluice::testing::KillOnExit>> guards;
-  for (auto& child : children) guards.push_back(std::make_unique<sluice::testing::KillOnExit>(child));
+  for (auto& child : children)
+    guards.push_back(std::make_unique<sluice::testing::KillOnExit>(child));
   for (auto& child : children) EXPECT_EQ(child.wait(60s).value_or(-1), 0);
   EXPECT_EQ(server->wait(60s).value_or(-1), 0);
 }

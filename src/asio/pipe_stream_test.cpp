@@ -51,10 +51,12 @@ TEST_F(AsioStream, AsyncReadAndAsyncWriteMoveAWholeBufferOverABytePipe) {
   auto data = pattern(300 * 1024, 7);
   std::vector<std::byte> got(data.size());
   std::optional<Outcome> wrote, read;
-  ::asio::async_write(s, ::asio::buffer(data),
-                      [&](std::error_code e, std::size_t n) { wrote = Outcome{e, n}; });
-  ::asio::async_read(c, ::asio::buffer(got),
-                     [&](std::error_code e, std::size_t n) { read = Outcome{e, n}; });
+  ::asio::async_write(s, ::asio::buffer(data), [&](std::error_code e, std::size_t n) {
+    wrote = Outcome{e, n};
+  });
+  ::asio::async_read(c, ::asio::buffer(got), [&](std::error_code e, std::size_t n) {
+    read = Outcome{e, n};
+  });
   run_until([&] { return wrote && read; });
   EXPECT_FALSE(wrote->error) << wrote->error.message();
   EXPECT_EQ(wrote->bytes, data.size());
@@ -90,8 +92,9 @@ TEST_F(AsioStream, AsyncReadAndAsyncWriteMoveWholeBuffersOverAMessagePipe) {
   std::string whole(11, '\0');
   ::asio::async_write(c, ::asio::buffer(std::string_view("hello ")), count);
   ::asio::async_write(c, ::asio::buffer(std::string_view("world")), count);
-  ::asio::async_read(s, ::asio::buffer(whole),
-                     [&](std::error_code e, std::size_t n) { read = Outcome{e, n}; });
+  ::asio::async_read(s, ::asio::buffer(whole), [&](std::error_code e, std::size_t n) {
+    read = Outcome{e, n};
+  });
   run_until([&] { return read && written == 5; });
   EXPECT_FALSE(read->error);
   EXPECT_EQ(whole, "hello world");
@@ -121,8 +124,9 @@ TEST_F(AsioStream, PeerCloseIsEofSoAnAsyncReadLoopEndsNaturally) {
   c.close();
   std::string got;
   std::optional<Outcome> read;
-  ::asio::async_read(s, ::asio::dynamic_buffer(got),
-                     [&](std::error_code e, std::size_t n) { read = Outcome{e, n}; });
+  ::asio::async_read(s, ::asio::dynamic_buffer(got), [&](std::error_code e, std::size_t n) {
+    read = Outcome{e, n};
+  });
   run_until([&] { return read.has_value(); });
   EXPECT_EQ(read->error, ::asio::error::eof);
   EXPECT_EQ(read->bytes, 14u);
@@ -150,7 +154,9 @@ TEST_F(AsioStream, PeerDisconnectFailsReadsAndWritesWithSluiceErrors) {
   EXPECT_STREQ(read->error.category().name(), "sluice");
   EXPECT_EQ(read->error.value(), 233);
   c.async_write_some(::asio::buffer(std::string_view("late")),
-                     [&](std::error_code e, std::size_t n) { wrote = Outcome{e, n}; });
+                     [&](std::error_code e, std::size_t n) {
+                       wrote = Outcome{e, n};
+                     });
   run_until([&] { return wrote.has_value(); });
   EXPECT_EQ(wrote->error, errc::kPipeNotConnected);
 }
@@ -160,7 +166,9 @@ TEST_F(AsioStream, WritingToAClosedPeerFailsWithNoData) {
   c.close();
   std::optional<Outcome> wrote;
   ::asio::async_write(s, ::asio::buffer(std::string_view("anyone?")),
-                      [&](std::error_code e, std::size_t n) { wrote = Outcome{e, n}; });
+                      [&](std::error_code e, std::size_t n) {
+                        wrote = Outcome{e, n};
+                      });
   run_until([&] { return wrote.has_value(); });
   EXPECT_EQ(wrote->error, errc::kNoData);
   EXPECT_EQ(wrote->bytes, 0u);
@@ -171,11 +179,10 @@ TEST_F(AsioStream, ACancellationSignalAbortsAPendingReadAndTheStreamStillWorks) 
   ::asio::cancellation_signal signal;
   char buf[16];
   std::optional<Outcome> read;
-  s.async_read_some(::asio::buffer(buf),
-                    ::asio::bind_cancellation_slot(signal.slot(), [&](std::error_code e,
-                                                                      std::size_t n) {
-                      read = Outcome{e, n};
-                    }));
+  s.async_read_some(::asio::buffer(buf), ::asio::bind_cancellation_slot(
+                                             signal.slot(), [&](std::error_code e, std::size_t n) {
+                                               read = Outcome{e, n};
+                                             }));
   EXPECT_EQ(context.poll(), 0u);
   signal.emit(::asio::cancellation_type::terminal);
   run_until([&] { return read.has_value(); });
@@ -201,7 +208,9 @@ TEST_F(AsioStream, CloseCompletesPendingOperationsWithOperationAborted) {
     read = Outcome{e, n};
   });
   s.async_write_some(::asio::buffer(std::string_view("stuck")),
-                     [&](std::error_code e, std::size_t n) { wrote = Outcome{e, n}; });
+                     [&](std::error_code e, std::size_t n) {
+                       wrote = Outcome{e, n};
+                     });
   EXPECT_EQ(context.poll(), 0u);
   s.close();
   EXPECT_FALSE(s.is_open());

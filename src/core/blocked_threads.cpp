@@ -15,10 +15,10 @@ namespace {
 // thread ends: a blocking read used to insert and erase a hash-map node (an allocation and a
 // process-wide lock per read, a few per cent of an echo client's CPU).
 struct Blocked {
-  std::mutex mu;                  // held by the owner to enter/leave, by a canceller to cancel
-  PipeEndCore* end = nullptr;     // guarded by mu: the end the thread waits in, if any
+  std::mutex mu;               // held by the owner to enter/leave, by a canceller to cancel
+  PipeEndCore* end = nullptr;  // guarded by mu: the end the thread waits in, if any
   std::atomic<bool> cancelled{false};
-  std::uint32_t tid = 0;          // under which the table knows it (0: not registered)
+  std::uint32_t tid = 0;  // under which the table knows it (0: not registered)
   ~Blocked();
 };
 

@@ -168,8 +168,7 @@ bool Engine::drive(int timeout_ms, std::size_t* handled,
       poller_.interrupt_await();
     } else if (reactor_ == Reactor::kAgentServing) {
       ++wanting_;  // it lets go after the batch it is in
-      lease_cv_.wait(lease,
-                     [&] { return reactor_ != Reactor::kAgentServing || stopping_.load(); });
+      lease_cv_.wait(lease, [&] { return reactor_ != Reactor::kAgentServing || stopping_.load(); });
       --wanting_;
     }
     if (reactor_ != Reactor::kNone || stopping_.load()) return false;
@@ -184,9 +183,9 @@ bool Engine::drive(int timeout_ms, std::size_t* handled,
     timeout_ms = 0;
   poller_.wait(driver_events_, timeout_ms);
   if (handled) {
-    *handled = static_cast<std::size_t>(std::count_if(
-        driver_events_.begin(), driver_events_.end(),
-        [](const os::PollEvent& ev) { return ev.key != os::Poller::kWakeKey; }));
+    *handled = static_cast<std::size_t>(
+        std::count_if(driver_events_.begin(), driver_events_.end(),
+                      [](const os::PollEvent& ev) { return ev.key != os::Poller::kWakeKey; }));
   }
   // The caller holds a reference to the engine, so it can be neither destroyed nor stopping.
   const bool destroyed = false;

@@ -104,15 +104,15 @@ class Engine {
   std::uint64_t next_key_ = 1;                                         // guarded by mu_
   std::atomic<bool> stopping_{false};
   std::atomic<bool> wake_pending_{false};  // a wake() no drive() has answered yet
-  std::atomic<std::uint64_t> wakes_{0};     // wake() calls so far
-  bool* destroyed_on_agent_ = nullptr;  // set by the agent thread before it handles events
-  os::UniqueFd reserve_fd_;             // the serving thread only (on_ready)
+  std::atomic<std::uint64_t> wakes_{0};    // wake() calls so far
+  bool* destroyed_on_agent_ = nullptr;     // set by the agent thread before it handles events
+  os::UniqueFd reserve_fd_;                // the serving thread only (on_ready)
   std::mutex lease_mu_;
   std::condition_variable lease_cv_;
-  Reactor reactor_ = Reactor::kNone;    // guarded by lease_mu_
-  std::uint64_t drives_ = 0;            // guarded by lease_mu_: drive() calls that served
-  unsigned wanting_ = 0;                // guarded by lease_mu_: drivers waiting for the agent
-  bool agent_sleeping_ = false;         // guarded by lease_mu_: standing by with no time-out
+  Reactor reactor_ = Reactor::kNone;          // guarded by lease_mu_
+  std::uint64_t drives_ = 0;                  // guarded by lease_mu_: drive() calls that served
+  unsigned wanting_ = 0;                      // guarded by lease_mu_: drivers waiting for the agent
+  bool agent_sleeping_ = false;               // guarded by lease_mu_: standing by with no time-out
   std::vector<os::PollEvent> driver_events_;  // guarded by holding Reactor::kDriver
   std::thread agent_;
 };

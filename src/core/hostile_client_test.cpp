@@ -145,9 +145,10 @@ TEST_F(HostileClient, APeerThatOnlyRingsCannotKeepAReaderBusy) {
   socket.reset();  // the client goes: the read ends
   reader.join();
   EXPECT_EQ(read_error, errc::kBrokenPipe);
-  std::printf("reader busy %lld us of %lld us\n",
-              static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(busy).count()),
-              static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(wall).count()));
+  std::printf(
+      "reader busy %lld us of %lld us\n",
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(busy).count()),
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(wall).count()));
   EXPECT_LT(busy, wall / 10);
 }
 

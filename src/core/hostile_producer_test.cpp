@@ -123,11 +123,11 @@ std::string describe(const std::vector<Event>& events) {
 // A server thread and what it saw.
 struct Served {
   std::thread thread;
-  std::atomic<int> tid{0};        // published right before its first blocking operation
-  clockid_t clock{};              // written before tid
-  std::atomic<int> index{-1};     // the connection's spec, once its first message came
+  std::atomic<int> tid{0};     // published right before its first blocking operation
+  clockid_t clock{};           // written before tid
+  std::atomic<int> index{-1};  // the connection's spec, once its first message came
   std::mutex mu;
-  std::vector<Event> events;      // guarded by mu
+  std::vector<Event> events;  // guarded by mu
   std::atomic<bool> finished{false};
   std::chrono::steady_clock::time_point finished_at;  // written before finished
   std::error_code final_error;                        // written before finished
@@ -296,7 +296,9 @@ void HostileProducer::run(const std::vector<Spec>& specs) {
                       << events[e].error.message();
     }
     switch (spec.shape->reader_sees) {
-      case Seen::kData: EXPECT_TRUE(data) << name_of(s) << describe(events); break;
+      case Seen::kData:
+        EXPECT_TRUE(data) << name_of(s) << describe(events);
+        break;
       case Seen::kNothing:
         EXPECT_FALSE(any) << name_of(s) << ": an operation ended on a lie" << describe(events);
         break;
@@ -307,8 +309,11 @@ void HostileProducer::run(const std::vector<Spec>& specs) {
         }
         EXPECT_FALSE(data) << name_of(s) << describe(events);
         break;
-      case Seen::kBrokenPipe: EXPECT_TRUE(broken_pipe) << name_of(s) << describe(events); break;
-      case Seen::kAny: break;
+      case Seen::kBrokenPipe:
+        EXPECT_TRUE(broken_pipe) << name_of(s) << describe(events);
+        break;
+      case Seen::kAny:
+        break;
     }
   }
 
@@ -341,9 +346,10 @@ void HostileProducer::run(const std::vector<Spec>& specs) {
           << name_of(*served[i]) << ": " << p.error().message();
     }
   }
-  std::printf("%zu connections: busiest server thread %lld ms of %lld ms with the liar alive; "
-              "the last failed %lld ms after its death\n",
-              served.size(), ms(busiest), ms(wall), ms(slowest));
+  std::printf(
+      "%zu connections: busiest server thread %lld ms of %lld ms with the liar alive; "
+      "the last failed %lld ms after its death\n",
+      served.size(), ms(busiest), ms(wall), ms(slowest));
 }
 
 std::vector<Spec> specs_for(bool writer_side, bool ringing, std::initializer_list<Role> roles) {

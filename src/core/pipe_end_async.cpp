@@ -54,8 +54,7 @@ void PipeEndCore::serve_locked(Completions& done) {
     if (w.error) {
       done.emplace_back(std::move(op.done), failure(w.error));
     } else if (conn_->channel.peer_has_read(w.must_have_read) ||
-               ((gone = write_blocked_error()) &&
-                conn_->channel.peer_has_read(w.must_have_read))) {
+               ((gone = write_blocked_error()) && conn_->channel.peer_has_read(w.must_have_read))) {
       write_completed_locked(w);
       done.emplace_back(std::move(op.done), IoResult{{}, w.done, false});
     } else if (gone) {
@@ -170,8 +169,7 @@ PipeEndCore::Started PipeEndCore::start_write(std::span<const std::byte> data,
 }
 
 PipeEndCore::Started PipeEndCore::start_transact(std::span<const std::byte> request,
-                                                 std::span<std::byte> reply,
-                                                 IoCallback callback) {
+                                                 std::span<std::byte> reply, IoCallback callback) {
   Completions done;
   Started s;
   {
@@ -200,14 +198,16 @@ PipeEndCore::Started PipeEndCore::start_connect(IoCallback callback) {
   std::lock_guard lock(state_mu_);
   if (shared_) return {failure(errc::kNotSupported), 0};  // TODO(compat): listen as a holder
   switch (state_.load()) {
-    case InstanceState::kClosed: return {failure(errc::kInvalidHandle), 0};
+    case InstanceState::kClosed:
+      return {failure(errc::kInvalidHandle), 0};
     case InstanceState::kConnected:
       return {failure(peer_gone() ? errc::kNoData : errc::kPipeConnected), 0};
     case InstanceState::kDisconnected:
       if (auto listening = start_listening_locked(); !listening)
         return {failure(listening.error()), 0};
       break;
-    case InstanceState::kListening: break;
+    case InstanceState::kListening:
+      break;
   }
   if (wait_mode_.load() == WaitMode::kNoWait) return {failure(errc::kPipeListening), 0};
   Started s;
@@ -244,7 +244,8 @@ std::size_t PipeEndCore::cancel(std::uint64_t id) {
     };
     for (const AsyncOp& op : reads_) {  // only the first can have begun a message
       if ((id == 0 || op.id == id) && op.partial > 0)
-        carry_.assign(op.buffer.begin(), op.buffer.begin() + static_cast<std::ptrdiff_t>(op.partial));
+        carry_.assign(op.buffer.begin(),
+                      op.buffer.begin() + static_cast<std::ptrdiff_t>(op.partial));
     }
     take(reads_);
     // A write the reader has taken whole completes, as on Windows when the cancellation comes

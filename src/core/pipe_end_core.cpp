@@ -99,7 +99,8 @@ PipeEndCore::~PipeEndCore() { close(); }
 Result<std::shared_ptr<PipeEndCore>> PipeEndCore::create_server(
     const std::shared_ptr<Engine>& engine, std::string_view name, const ServerOptions& o) {
   registry::PipeName parsed;
-  if (auto problem = registry::parse_pipe_name(name, &parsed); problem != registry::NameProblem::kNone)
+  if (auto problem = registry::parse_pipe_name(name, &parsed);
+      problem != registry::NameProblem::kNone)
     return registry::error_for_server(problem);
   auto access = static_cast<std::uint32_t>(o.access);
   if (access < 1 || access > 3 || o.max_instances == 0 || o.max_instances > 255 ||
@@ -346,10 +347,11 @@ void PipeEndCore::handshake(os::UniqueFd socket) {
 }
 
 Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_ptr<Engine>& engine,
-                                                             std::string_view name,
-                                                             const ClientOptions& o) {
+                                                              std::string_view name,
+                                                              const ClientOptions& o) {
   registry::PipeName parsed;
-  if (auto problem = registry::parse_pipe_name(name, &parsed); problem != registry::NameProblem::kNone)
+  if (auto problem = registry::parse_pipe_name(name, &parsed);
+      problem != registry::NameProblem::kNone)
     return registry::error_for_client(problem);
   auto view = engine->names().find(parsed);
   if (!view) return view.error();
@@ -381,7 +383,8 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_
     os::UniqueFd server_segment;
     auto reply = transport::receive_reply(socket->get(), &server_segment);
     if (!reply) continue;
-    if (reply->status == static_cast<std::uint32_t>(errc::kAccessDenied)) return errc::kAccessDenied;
+    if (reply->status == static_cast<std::uint32_t>(errc::kAccessDenied))
+      return errc::kAccessDenied;
     if (reply->status != 0) continue;
     if (!channel->attach_peer(std::move(server_segment))) continue;
     auto server = peer_identity(socket->get());
@@ -390,8 +393,8 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_
     // an entry that joined the name must be one the name's descriptor lets add instances: a
     // squatter never receives another user's client.
     if ((server->uid != entry.uid && server->uid != 0) ||
-        (!entry.owner && !name_security->permits(identity_of(*server),
-                                                 rights::kCreatePipeInstance)))
+        (!entry.owner &&
+         !name_security->permits(identity_of(*server), rights::kCreatePipeInstance)))
       continue;
 
     std::shared_ptr<PipeEndCore> end(new PipeEndCore(engine, false));
@@ -425,18 +428,21 @@ Result<void> PipeEndCore::wait_for_instance(const std::shared_ptr<Engine>& engin
                                             std::string_view name,
                                             std::chrono::milliseconds timeout) {
   registry::PipeName parsed;
-  if (auto problem = registry::parse_pipe_name(name, &parsed); problem != registry::NameProblem::kNone)
+  if (auto problem = registry::parse_pipe_name(name, &parsed);
+      problem != registry::NameProblem::kNone)
     return registry::error_for_wait(problem);
   auto view = engine->names().find(parsed);
   if (!view) return view.error();
-  if (timeout == kUseDefaultWait) timeout = std::chrono::milliseconds(view->pipe.default_timeout_ms);
+  if (timeout == kUseDefaultWait)
+    timeout = std::chrono::milliseconds(view->pipe.default_timeout_ms);
   Deadline deadline;
   if (timeout != kWaitForever) deadline = Clock::now() + timeout;
   // inotify on the owner's entry wakes us when a listener appears there or an instance goes.
   // Without one (each costs an inotify instance, 128 per user by default) we look every
   // kWaitSlice, as we do anyway: a killed server leaves no event, and must be noticed soon.
   std::optional<os::DirWatch> watch;
-  if (auto w = os::DirWatch::create(view->entries.front().dir.get()); w) watch.emplace(std::move(*w));
+  if (auto w = os::DirWatch::create(view->entries.front().dir.get()); w)
+    watch.emplace(std::move(*w));
   for (;;) {
     if (!registry::PipeNamespace::listeners(*view, true).empty()) return {};
     auto slice = kWaitSlice;
@@ -480,8 +486,9 @@ bool PipeEndCore::disconnected() const noexcept {
   if (server_) {
     if (state_.load(std::memory_order_acquire) == InstanceState::kDisconnected) return true;
     // Another holder of a shared server end may have disconnected the instance.
-    return shared_ && conn_ && conn_->channel.own().state.load(std::memory_order_acquire) ==
-                                   static_cast<std::uint32_t>(shm::EndState::kDisconnected);
+    return shared_ && conn_ &&
+           conn_->channel.own().state.load(std::memory_order_acquire) ==
+               static_cast<std::uint32_t>(shm::EndState::kDisconnected);
   }
   return !conn_ || conn_->channel.peer_state() == shm::EndState::kDisconnected;
 }
@@ -500,10 +507,14 @@ std::error_code PipeEndCore::io_state_error() const {
   if (server_) {
     if (disconnected() && state_.load() != InstanceState::kClosed) return errc::kPipeNotConnected;
     switch (state_.load(std::memory_order_acquire)) {
-      case InstanceState::kClosed: return errc::kInvalidHandle;
-      case InstanceState::kListening: return errc::kPipeListening;
-      case InstanceState::kDisconnected: return errc::kPipeNotConnected;
-      case InstanceState::kConnected: break;
+      case InstanceState::kClosed:
+        return errc::kInvalidHandle;
+      case InstanceState::kListening:
+        return errc::kPipeListening;
+      case InstanceState::kDisconnected:
+        return errc::kPipeNotConnected;
+      case InstanceState::kConnected:
+        break;
     }
   } else if (disconnected()) {
     return errc::kPipeNotConnected;
@@ -691,7 +702,8 @@ Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool me
     wait(WaitFor::kData, *token, std::nullopt);
     if (blocking_cancelled()) {  // CancelSynchronousIo
       // What a copying read took is kept for the next read; a view has handed it over.
-      if (!visit) carry_.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(total));
+      if (!visit)
+        carry_.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(total));
       return errc::kOperationAborted;
     }
     token.reset();
@@ -945,7 +957,8 @@ Result<HandleState> PipeEndCore::state() {
     if (shared_) {  // another holder may have changed them (validated as enter_shared does)
       auto read_mode = static_cast<ReadMode>(shared_->end().read_mode.load());
       auto wait_mode = static_cast<WaitMode>(shared_->end().wait_mode.load());
-      if (read_mode == ReadMode::kByte || (read_mode == ReadMode::kMessage && type_ == PipeType::kMessage))
+      if (read_mode == ReadMode::kByte ||
+          (read_mode == ReadMode::kMessage && type_ == PipeType::kMessage))
         s.read_mode = read_mode;
       if (wait_mode == WaitMode::kWait || wait_mode == WaitMode::kNoWait) s.wait_mode = wait_mode;
     }
@@ -957,9 +970,12 @@ Result<HandleState> PipeEndCore::state() {
 Result<void> PipeEndCore::set_state(ReadMode read_mode, WaitMode wait_mode) {
   if (!has(kWriteAttributes)) return errc::kAccessDenied;
   if (!server_ && disconnected()) return errc::kPipeNotConnected;
-  if (read_mode != ReadMode::kByte && read_mode != ReadMode::kMessage) return errc::kInvalidParameter;
-  if (wait_mode != WaitMode::kWait && wait_mode != WaitMode::kNoWait) return errc::kInvalidParameter;
-  if (read_mode == ReadMode::kMessage && type_ != PipeType::kMessage) return errc::kInvalidParameter;
+  if (read_mode != ReadMode::kByte && read_mode != ReadMode::kMessage)
+    return errc::kInvalidParameter;
+  if (wait_mode != WaitMode::kWait && wait_mode != WaitMode::kNoWait)
+    return errc::kInvalidParameter;
+  if (read_mode == ReadMode::kMessage && type_ != PipeType::kMessage)
+    return errc::kInvalidParameter;
   read_mode_.store(read_mode);
   wait_mode_.store(wait_mode);
   std::lock_guard lock(state_mu_);
@@ -1003,14 +1019,16 @@ Result<ConnectStatus> PipeEndCore::connect(Deadline deadline) {
   SyncIo io(*this);
   std::unique_lock lock(state_mu_);
   switch (state_) {
-    case InstanceState::kClosed: return errc::kInvalidHandle;
+    case InstanceState::kClosed:
+      return errc::kInvalidHandle;
     case InstanceState::kConnected:
       if (peer_gone()) return errc::kNoData;
       return ConnectStatus::kAlreadyConnected;
     case InstanceState::kDisconnected:
       if (auto listening = start_listening_locked(); !listening) return listening.error();
       break;
-    case InstanceState::kListening: break;
+    case InstanceState::kListening:
+      break;
   }
   if (wait_mode_.load() == WaitMode::kNoWait) return errc::kPipeListening;
   lock.unlock();
@@ -1044,8 +1062,10 @@ Result<void> PipeEndCore::disconnect() {
   {
     std::lock_guard lock(state_mu_);
     switch (state_) {
-      case InstanceState::kClosed: return errc::kInvalidHandle;
-      case InstanceState::kDisconnected: return errc::kPipeNotConnected;
+      case InstanceState::kClosed:
+        return errc::kInvalidHandle;
+      case InstanceState::kDisconnected:
+        return errc::kPipeNotConnected;
       case InstanceState::kListening:
         // Success (docs/architecture.md, "Where Windows is unclear").
         stop_listening_locked();

@@ -5,9 +5,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
-#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -223,7 +223,7 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
     std::span<const std::byte> data;
     std::size_t done = 0;
     bool first = true;
-    bool queued = false;  // every fragment is in the ring
+    bool queued = false;          // every fragment is in the ring
     std::uint64_t ring_from = 0;  // ring positions of its fragments, for withdraw_locked()
     std::uint64_t ring_to = 0;
     std::uint64_t must_have_read = 0;
@@ -342,18 +342,18 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   std::atomic<std::uint32_t> abort_word_{0};
   std::uint64_t spin_ns_ = 20000;  // adaptive spin budget, guarded by io_mu_
   std::uint32_t idle_wakes_ = 0;   // wakes in a row that brought nothing, guarded by io_mu_
-  std::deque<AsyncOp> reads_;       // guarded by io_mu_
+  std::deque<AsyncOp> reads_;      // guarded by io_mu_
   // The beginning of a message that a cancelled read had taken while the rest was still on
   // its way: the next read starts with it, so cancelling a read never loses data.
-  std::vector<std::byte> carry_;    // guarded by io_mu_
-  std::deque<AsyncOp> writes_;      // guarded by io_mu_
-  std::vector<AsyncOp> connects_;   // guarded by state_mu_
+  std::vector<std::byte> carry_;   // guarded by io_mu_
+  std::deque<AsyncOp> writes_;     // guarded by io_mu_
+  std::vector<AsyncOp> connects_;  // guarded by state_mu_
   std::atomic<std::uint64_t> next_op_id_{1};
   std::atomic<bool> serve_requested_{false};
   // Set by share() or adopt(), under io_mu_ and state_mu_; read under either.
   std::unique_ptr<Shared> shared_;
-  std::error_code shared_error_;  // guarded by io_mu_: the end segment held values we refuse
-  bool shared_server_running_ = false;         // guarded by io_mu_
+  std::error_code shared_error_;        // guarded by io_mu_: the end segment held values we refuse
+  bool shared_server_running_ = false;  // guarded by io_mu_
   std::atomic<std::uint32_t> shared_kick_{0};  // futex word: look at the pending operations
 
   registry::PipeName name_;  // for instance counts (empty on an adopted end that lost it)

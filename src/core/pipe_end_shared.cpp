@@ -6,8 +6,8 @@
 // end lock that all holders share. A synchronous operation holds the lock for as long as it
 // runs, waits included: that is Windows' rule for synchronous file objects, across processes too.
 // While one process holds an end none of this costs anything.
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <new>
 #include <thread>
 
@@ -39,7 +39,14 @@ enum Field : std::size_t {
 };
 
 // Descriptors of an exported end, in this order; a server end also carries its instance slot.
-enum Descriptor : std::size_t { kSocket, kOwnSegment, kPeerSegment, kEndSegment, kNameDir, kSlotLock };
+enum Descriptor : std::size_t {
+  kSocket,
+  kOwnSegment,
+  kPeerSegment,
+  kEndSegment,
+  kNameDir,
+  kSlotLock
+};
 
 bool parse_description(std::string_view text, bool* server, std::uint64_t (&fields)[kFieldCount]) {
   if (text.size() < 2 || (text[0] != 'S' && text[0] != 'C') || text[1] != '.') return false;
@@ -79,10 +86,14 @@ Result<ExportedEnd> PipeEndCore::share() {
   } serve_on_leave{*this, io};
   std::lock_guard lock(state_mu_);
   switch (state_.load()) {
-    case InstanceState::kClosed: return errc::kInvalidHandle;
-    case InstanceState::kListening: return errc::kPipeListening;
-    case InstanceState::kDisconnected: return errc::kPipeNotConnected;
-    case InstanceState::kConnected: break;
+    case InstanceState::kClosed:
+      return errc::kInvalidHandle;
+    case InstanceState::kListening:
+      return errc::kPipeListening;
+    case InstanceState::kDisconnected:
+      return errc::kPipeNotConnected;
+    case InstanceState::kConnected:
+      break;
   }
   if (!conn_) return errc::kPipeNotConnected;
   if (!reads_.empty() || !writes_.empty() || !connects_.empty()) return errc::kNotSupported;
@@ -112,12 +123,12 @@ Result<ExportedEnd> PipeEndCore::share() {
     out.fds.push_back(std::move(*copy));
   }
   const ProcessIdentity& peer = conn_->peer;
-  std::uint64_t fields[kFieldCount] = {access_,       static_cast<std::uint32_t>(type_),
-                                       out_quota_,    in_quota_,
+  std::uint64_t fields[kFieldCount] = {access_,        static_cast<std::uint32_t>(type_),
+                                       out_quota_,     in_quota_,
                                        max_instances_, granted_,
-                                       own_pid_,      own_session_,
-                                       peer.pid,      peer.session,
-                                       peer.uid,      peer.gid,
+                                       own_pid_,       own_session_,
+                                       peer.pid,       peer.session,
+                                       peer.uid,       peer.gid,
                                        slot_};
   out.description = server_ ? "S" : "C";
   for (std::uint64_t f : fields) out.description += "." + std::to_string(f);
@@ -140,8 +151,8 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::adopt(const std::shared_ptr<En
        f[kType] != static_cast<std::uint32_t>(PipeType::kMessage)))
     return errc::kInvalidParameter;
 
-  auto map = os::map_shared_segment(fds[kEndSegment].get(), shm::kEndSegmentSize,
-                                    shm::kEndSegmentSize);
+  auto map =
+      os::map_shared_segment(fds[kEndSegment].get(), shm::kEndSegmentSize, shm::kEndSegmentSize);
   if (!map) return map.error();
   const auto* state = static_cast<const shm::EndSegment*>(map->address());
   if (state->magic != shm::kEndSegmentMagic || state->version != shm::kEndSegmentVersion)
@@ -257,9 +268,8 @@ void PipeEndCore::run_shared_server() {
     if (!pending) return;
     // The peer's progress, a hang-up or a cancel (kick) wakes us; the deadline only bounds what
     // a peer that lies about its words could do.
-    os::FutexWaiter waiters[3] = {{data_word, data_seq, true},
-                                  {space_word, space_seq, true},
-                                  {&shared_kick_, kick, false}};
+    os::FutexWaiter waiters[3] = {
+        {data_word, data_seq, true}, {space_word, space_seq, true}, {&shared_kick_, kick, false}};
     (void)os::futex_wait_any(waiters, 3,
                              std::chrono::steady_clock::now() + std::chrono::seconds(1));
   }
@@ -277,7 +287,8 @@ bool PipeEndCore::enter_shared() noexcept {
       shared_error_ = loaded.error();
   }
   auto read_mode = static_cast<ReadMode>(end.read_mode.load());
-  if (read_mode == ReadMode::kByte || (read_mode == ReadMode::kMessage && type_ == PipeType::kMessage))
+  if (read_mode == ReadMode::kByte ||
+      (read_mode == ReadMode::kMessage && type_ == PipeType::kMessage))
     read_mode_.store(read_mode);
   auto wait_mode = static_cast<WaitMode>(end.wait_mode.load());
   if (wait_mode == WaitMode::kWait || wait_mode == WaitMode::kNoWait) wait_mode_.store(wait_mode);

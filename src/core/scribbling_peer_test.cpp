@@ -214,38 +214,64 @@ SLUICE_TEST_HELPER(scribble_honest_client) {
 
 std::uint64_t extreme_value(Rng& rng, std::uint64_t capacity, std::uint64_t current) {
   switch (rng.below(14)) {
-    case 0: return 0;
-    case 1: return 1;
-    case 2: return ~0ull;
-    case 3: return 1ull << 63;
-    case 4: return (1ull << 63) - 1;
-    case 5: return 0xFFFFFFFFull;
-    case 6: return 1ull << 32;
-    case 7: return capacity;
-    case 8: return capacity - 16;
-    case 9: return capacity + 16;
-    case 10: return current + 16 * (1 + rng.below(4));
-    case 11: return current - 16 * (1 + rng.below(4));
-    case 12: return current + capacity;
-    default: return rng.next();
+    case 0:
+      return 0;
+    case 1:
+      return 1;
+    case 2:
+      return ~0ull;
+    case 3:
+      return 1ull << 63;
+    case 4:
+      return (1ull << 63) - 1;
+    case 5:
+      return 0xFFFFFFFFull;
+    case 6:
+      return 1ull << 32;
+    case 7:
+      return capacity;
+    case 8:
+      return capacity - 16;
+    case 9:
+      return capacity + 16;
+    case 10:
+      return current + 16 * (1 + rng.below(4));
+    case 11:
+      return current - 16 * (1 + rng.below(4));
+    case 12:
+      return current + capacity;
+    default:
+      return rng.next();
   }
 }
 
 std::uint32_t extreme_length(Rng& rng, std::uint64_t capacity) {
   auto cap = static_cast<std::uint32_t>(capacity);
   switch (rng.below(12)) {
-    case 0: return 0;
-    case 1: return 1;
-    case 2: return 15;
-    case 3: return 16;
-    case 4: return cap - 16;
-    case 5: return cap - 15;
-    case 6: return cap;
-    case 7: return cap + 1;
-    case 8: return 1u << 31;
-    case 9: return 0xFFFFFFFFu;
-    case 10: return static_cast<std::uint32_t>(rng.below(capacity));
-    default: return static_cast<std::uint32_t>(rng.below(64));
+    case 0:
+      return 0;
+    case 1:
+      return 1;
+    case 2:
+      return 15;
+    case 3:
+      return 16;
+    case 4:
+      return cap - 16;
+    case 5:
+      return cap - 15;
+    case 6:
+      return cap;
+    case 7:
+      return cap + 1;
+    case 8:
+      return 1u << 31;
+    case 9:
+      return 0xFFFFFFFFu;
+    case 10:
+      return static_cast<std::uint32_t>(rng.below(capacity));
+    default:
+      return static_cast<std::uint32_t>(rng.below(64));
   }
 }
 
@@ -339,9 +365,14 @@ SLUICE_TEST_HELPER(scribble_hostile_client) {
     HostileSegment seg(c->channel);
     for (std::uint64_t n = 1 + rng.below(400); n > 0; --n) scribble_once(*c, seg, rng, scratch);
     switch (rng.below(3)) {  // how it ends: a hang-up, or a close first, or a disconnect
-      case 0: break;
-      case 1: c->channel.publish_state(shm::EndState::kClosed); break;
-      default: c->channel.publish_state(shm::EndState::kDisconnected); break;
+      case 0:
+        break;
+      case 1:
+        c->channel.publish_state(shm::EndState::kClosed);
+        break;
+      default:
+        c->channel.publish_state(shm::EndState::kDisconnected);
+        break;
     }
   }
 }
@@ -353,8 +384,8 @@ class ScribblingPeer : public testing::PipeTest {};
 // What the server threads saw; counters are atomics, the rest under mu.
 struct Findings {
   std::mutex mu;
-  std::vector<std::string> problems;                 // guarded by mu
-  std::map<std::uint32_t, std::uint64_t> last_seq;   // guarded by mu: per honest client
+  std::vector<std::string> problems;                      // guarded by mu
+  std::map<std::uint32_t, std::uint64_t> last_seq;        // guarded by mu: per honest client
   std::map<std::string, std::uint64_t> hostile_outcomes;  // guarded by mu
   std::atomic<std::uint64_t> honest_messages{0};
   std::atomic<std::uint64_t> hostile_connections{0};
@@ -572,10 +603,9 @@ TEST_F(ScribblingPeer, CostsOnlyItsOwnConnections) {
   std::vector<Process> honest;
   std::set<std::uint32_t> honest_pids;
   for (int i = 0; i < kHonestClients; ++i) {
-    auto c = testing::spawn_helper(
-        "scribble_honest_client",
-        {directory(), pipe_name(), std::to_string(i), std::to_string(rng.next()),
-         std::to_string(run_for.count())});
+    auto c = testing::spawn_helper("scribble_honest_client",
+                                   {directory(), pipe_name(), std::to_string(i),
+                                    std::to_string(rng.next()), std::to_string(run_for.count())});
     ASSERT_TRUE(c);
     honest_pids.insert(c->pid());
     honest.push_back(std::move(*c));
@@ -694,13 +724,14 @@ TEST_F(ScribblingPeer, CostsOnlyItsOwnConnections) {
   // SIGKILL: each operation on it must end by then.
   EXPECT_LT(longest, 2s) << "an operation on a hostile connection took that long";
 
-  std::printf("%d hostile clients, %llu hostile connections, %llu operations on them (longest "
-              "%lld ms); %llu honest messages checked; at rest with the hostile client stopped%s: "
-              "%lld ms of CPU in %lld ms; its death noticed in %lld ms\n",
-              generation, static_cast<unsigned long long>(f.hostile_connections.load()),
-              static_cast<unsigned long long>(f.hostile_operations.load()), ms(longest),
-              static_cast<unsigned long long>(f.honest_messages.load()),
-              stopped_connected ? " mid-connection" : "", ms(rest_cpu), ms(rest_wall), ms(noticed));
+  std::printf(
+      "%d hostile clients, %llu hostile connections, %llu operations on them (longest "
+      "%lld ms); %llu honest messages checked; at rest with the hostile client stopped%s: "
+      "%lld ms of CPU in %lld ms; its death noticed in %lld ms\n",
+      generation, static_cast<unsigned long long>(f.hostile_connections.load()),
+      static_cast<unsigned long long>(f.hostile_operations.load()), ms(longest),
+      static_cast<unsigned long long>(f.honest_messages.load()),
+      stopped_connected ? " mid-connection" : "", ms(rest_cpu), ms(rest_wall), ms(noticed));
   {
     std::lock_guard lock(f.mu);
     for (const auto& [what, count] : f.hostile_outcomes)

@@ -103,33 +103,46 @@ NameProblem parse_pipe_name(std::string_view name, PipeName* out) {
 
 std::error_code error_for_server(NameProblem problem) {
   switch (problem) {
-    case NameProblem::kNone: return {};
-    case NameProblem::kEmpty: return errc::kPathNotFound;
-    case NameProblem::kTooLong: return errc::kFilenameExcedRange;
+    case NameProblem::kNone:
+      return {};
+    case NameProblem::kEmpty:
+      return errc::kPathNotFound;
+    case NameProblem::kTooLong:
+      return errc::kFilenameExcedRange;
     case NameProblem::kNotAPipe:
-    case NameProblem::kRemote: return errc::kInvalidName;
+    case NameProblem::kRemote:
+      return errc::kInvalidName;
   }
   return errc::kInvalidName;
 }
 
 std::error_code error_for_client(NameProblem problem) {
   switch (problem) {
-    case NameProblem::kNone: return {};
-    case NameProblem::kEmpty: return errc::kPathNotFound;
-    case NameProblem::kTooLong: return errc::kFilenameExcedRange;
-    case NameProblem::kNotAPipe: return errc::kFileNotFound;
-    case NameProblem::kRemote: return errc::kBadNetpath;
+    case NameProblem::kNone:
+      return {};
+    case NameProblem::kEmpty:
+      return errc::kPathNotFound;
+    case NameProblem::kTooLong:
+      return errc::kFilenameExcedRange;
+    case NameProblem::kNotAPipe:
+      return errc::kFileNotFound;
+    case NameProblem::kRemote:
+      return errc::kBadNetpath;
   }
   return errc::kFileNotFound;
 }
 
 std::error_code error_for_wait(NameProblem problem) {
   switch (problem) {
-    case NameProblem::kNone: return {};
+    case NameProblem::kNone:
+      return {};
     case NameProblem::kEmpty:
-    case NameProblem::kNotAPipe: return errc::kBadPathname;
-    case NameProblem::kTooLong: return errc::kFilenameExcedRange;
-    case NameProblem::kRemote: return errc::kBadNetpath;
+    case NameProblem::kNotAPipe:
+      return errc::kBadPathname;
+    case NameProblem::kTooLong:
+      return errc::kFilenameExcedRange;
+    case NameProblem::kRemote:
+      return errc::kBadNetpath;
   }
   return errc::kBadPathname;
 }

@@ -254,8 +254,9 @@ Result<std::vector<PipeNamespace::Scan>> PipeNamespace::scan(const std::string& 
   return scan_files(key, std::move(*files), skip);
 }
 
-Result<std::vector<PipeNamespace::Scan>> PipeNamespace::scan_files(
-    const std::string& key, std::vector<std::string> files, const std::string& skip) const {
+Result<std::vector<PipeNamespace::Scan>> PipeNamespace::scan_files(const std::string& key,
+                                                                   std::vector<std::string> files,
+                                                                   const std::string& skip) const {
   const std::uint32_t me = os::current_user_id();
   std::vector<Scan> live;
   for (auto& file : files) {
@@ -272,7 +273,8 @@ Result<std::vector<PipeNamespace::Scan>> PipeNamespace::scan_files(
       // Left by a killed server: its owner and root may tidy it up.
       if (me == uid || me == 0) {
         auto mutex = lock_entry(dir->get(), false, false);
-        if (mutex && !any_live_instance(dir->get())) remove_entry_locked(dir_.get(), file, dir->get());
+        if (mutex && !any_live_instance(dir->get()))
+          remove_entry_locked(dir_.get(), file, dir->get());
       }
       continue;
     }
@@ -398,7 +400,8 @@ Result<InstanceSlot> PipeNamespace::create_instance(
       }
       bool owner_live = mine.creator;
       for (auto& o : *others) {
-        bool same_pipe = o.info.owner_uid == mine.owner_uid && o.info.owner_stamp == mine.owner_stamp;
+        bool same_pipe =
+            o.info.owner_uid == mine.owner_uid && o.info.owner_stamp == mine.owner_stamp;
         if (same_pipe && !o.info.creator) pipe_entries.push_back(&o);
         owner_live = owner_live || (same_pipe && o.info.creator && o.uid == mine.owner_uid);
       }
@@ -408,7 +411,8 @@ Result<InstanceSlot> PipeNamespace::create_instance(
         mine.creator = true;
         mine.owner_uid = me;
         pipe_entries.clear();
-        if (auto written = os::replace_file_at(entry.get(), kDescriptorFile, encode(mine), kPublicMode);
+        if (auto written =
+                os::replace_file_at(entry.get(), kDescriptorFile, encode(mine), kPublicMode);
             !written)
           return written.error();
         auto stamp = publish_stamp(entry.get(), me != 0);
@@ -449,7 +453,8 @@ Result<InstanceSlot> PipeNamespace::create_instance(
     }
     if (!own_live) {
       clear_entry_locked(entry.get());  // whatever a killed server left here is stale now
-      if (auto written = os::replace_file_at(entry.get(), kDescriptorFile, encode(mine), kPublicMode);
+      if (auto written =
+              os::replace_file_at(entry.get(), kDescriptorFile, encode(mine), kPublicMode);
           !written)
         return written.error();
     }
@@ -513,7 +518,8 @@ void PipeNamespace::forget_instance(int entry, std::uint32_t slot,
     auto id = os::file_id(fd->get());
     // Another holder of the instance (a shared server end) may still keep it alive; and a new
     // instance may have taken the slot since (then the file is another one).
-    if (id && *id == instance && !os::byte_is_write_locked(fd->get(), 0)) os::unlink_at(entry, file);
+    if (id && *id == instance && !os::byte_is_write_locked(fd->get(), 0))
+      os::unlink_at(entry, file);
   }
   if (any_live_instance(entry)) return;
   auto name = os::name_of_open_directory(entry);

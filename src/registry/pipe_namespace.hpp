@@ -27,8 +27,8 @@
 // the one that created the name first owns it (each creator stamps its entry after publishing
 // its instance, then looks for older creators, so exactly one wins a race; nobody can stamp
 // earlier than they really did); a user who joined another's name says whose, and clients
-// check with the owner's descriptor that it may. Entries without live instances are removed by their owner's last
-// close, or by the next scan of their owner or root (after a SIGKILL).
+// check with the owner's descriptor that it may. Entries without live instances are removed by
+// their owner's last close, or by the next scan of their owner or root (after a SIGKILL).
 #pragma once
 
 #include <cstdint>
@@ -45,12 +45,12 @@ namespace sluice::registry {
 
 /// Pipe-wide attributes, fixed by the first instance.
 struct PipeAttributes {
-  std::uint32_t access = 3;         ///< PIPE_ACCESS_* value
-  std::uint32_t type = 0;           ///< PIPE_TYPE_* value
+  std::uint32_t access = 3;  ///< PIPE_ACCESS_* value
+  std::uint32_t type = 0;    ///< PIPE_TYPE_* value
   std::uint32_t max_instances = 255;
   std::uint32_t default_timeout_ms = 50;
-  std::string display;              ///< `\\.\pipe\Name` as the creator spelled it
-  std::string security;             ///< the name's security descriptor, in its text form
+  std::string display;   ///< `\\.\pipe\Name` as the creator spelled it
+  std::string security;  ///< the name's security descriptor, in its text form
 };
 
 /// What a new instance holds.
@@ -93,9 +93,9 @@ struct ListenerEntry {
 
 /// One name of a listing: what Windows' directory listing of `\\.\pipe\` reports for it.
 struct ListedName {
-  std::string display;             ///< `\\.\pipe\Name` as the creator spelled it
-  std::uint32_t instances = 0;     ///< live instances of every entry that counts for the name
-  std::uint32_t max_instances = 0; ///< 1 to 255; 255 is PIPE_UNLIMITED_INSTANCES
+  std::string display;              ///< `\\.\pipe\Name` as the creator spelled it
+  std::uint32_t instances = 0;      ///< live instances of every entry that counts for the name
+  std::uint32_t max_instances = 0;  ///< 1 to 255; 255 is PIPE_UNLIMITED_INSTANCES
 };
 
 /// Thread safety: all members may be called from any thread.

@@ -29,9 +29,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using testing::Conversation;
 using testing::kAlice;
 using testing::kBob;
-using testing::Conversation;
 using testing::say_and_wait;
 
 // ---- helpers that run as another user -------------------------------------------------------
@@ -67,8 +67,10 @@ int bind_listener(const std::string& path) {
 void forge_entry(const std::string& dir, const std::string& role, std::vector<int>* keep) {
   std::filesystem::create_directory(dir);
   ::chmod(dir.c_str(), 0755);
-  std::ofstream(dir + "/name") << "sluice-pipe 3\n3 0 255 50\n" << "\\\\.\\pipe\\forged\n"
-                               << "sd1 - - null\n" << role << "\n";
+  std::ofstream(dir + "/name") << "sluice-pipe 3\n3 0 255 50\n"
+                               << "\\\\.\\pipe\\forged\n"
+                               << "sd1 - - null\n"
+                               << role << "\n";
   std::ofstream(dir + "/S") << "1";
   int instance = ::open((dir + "/I0").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   struct flock fl {};
@@ -191,8 +193,8 @@ TEST_F(NamespaceUsers, AnotherUserCannotAddAnInstanceToRootsPipe) {
 
 TEST_F(NamespaceUsers, AUserTheDescriptorLetsAddInstancesServesTheOwnersClients) {
   SLUICE_SKIP_UNLESS_ROOT();
-  auto mine = create(true, SecurityDescriptor::owner_only().allow(Trustee::user(kAlice.uid),
-                                                                  rights::kAll));
+  auto mine =
+      create(true, SecurityDescriptor::owner_only().allow(Trustee::user(kAlice.uid), rights::kAll));
   ASSERT_TRUE(mine);
   Conversation alice(kAlice, "hold_name", {directory(), pipe_name(), "-"});
   ASSERT_EQ(alice.line(), "ok");
@@ -316,7 +318,8 @@ TEST_F(NamespaceUsers, AClientOutOfDescriptorsIsToldSoNotThatThePipeIsBusy) {
                   "the release build runs this";
 #endif
   auto server = ServerEnd::create(registry(), pipe_name()).value();
-  auto child = testing::spawn_helper("open_without_descriptors", {directory(), pipe_name()}).value();
+  auto child =
+      testing::spawn_helper("open_without_descriptors", {directory(), pipe_name()}).value();
   EXPECT_EQ(child.wait(10s).value(), static_cast<int>(errc::kTooManyOpenFiles));
 }
 

@@ -79,7 +79,8 @@ Result<os::Mapping> map_ring_segment(int fd, bool writable, std::uint64_t* capac
   if (!size) return size.error();
   if (*size < kHeaderSize + kMinRingCapacity) return errc::kBadPipe;
   auto map = os::map_segment_range(
-      fd, 0, static_cast<std::size_t>(std::min<std::uint64_t>(*size, kHeaderSize + kMaxRingCapacity)),
+      fd, 0,
+      static_cast<std::size_t>(std::min<std::uint64_t>(*size, kHeaderSize + kMaxRingCapacity)),
       writable);
   if (!map) return map.error();
   const auto* header = static_cast<const SegmentHeader*>(map->address());
@@ -110,8 +111,7 @@ Result<void> Channel::attach_peer(os::UniqueFd peer_fd) {
   return {};
 }
 
-Result<Channel> Channel::adopt(os::UniqueFd own, os::UniqueFd peer,
-                               std::uint32_t fragment_offset) {
+Result<Channel> Channel::adopt(os::UniqueFd own, os::UniqueFd peer, std::uint32_t fragment_offset) {
   std::uint64_t capacity = 0;
   auto map = map_ring_segment(own.get(), true, &capacity);
   if (!map) return map.error();
@@ -187,7 +187,8 @@ Result<std::int64_t> Channel::fragment_room_for(std::size_t want) {
     free = capacity_ - (write_end_ - peer_read);
   }
   if (free < kFragmentHeaderSize) return std::int64_t{-1};
-  return static_cast<std::int64_t>((free - kFragmentHeaderSize) & ~std::uint64_t{kFragmentAlign - 1});
+  return static_cast<std::int64_t>((free - kFragmentHeaderSize) &
+                                   ~std::uint64_t{kFragmentAlign - 1});
 }
 
 void Channel::append(const std::byte* data, std::size_t size, std::uint32_t flags) {
@@ -220,8 +221,8 @@ Result<bool> Channel::append_whole(const std::byte* data, std::size_t size, std:
   if (end > arena_populated_) {
     // A page fault per page costs more than the copy: populate the new part in one call.
     std::byte* first = payload + (std::max(arena_populated_, **at) - **at);
-    os::populate_for_write(page_start(first), static_cast<std::size_t>(payload + size -
-                                                                       page_start(first)));
+    os::populate_for_write(page_start(first),
+                           static_cast<std::size_t>(payload + size - page_start(first)));
     arena_populated_ = end;
   }
   std::memcpy(payload, data, size);
@@ -266,8 +267,9 @@ Result<std::optional<std::uint64_t>> Channel::oldest_arena_payload(std::uint64_t
     std::uint32_t length, slot;
     std::memcpy(&length, header, sizeof length);
     std::memcpy(&slot, header + 4, sizeof slot);
-    std::uint64_t tag = __atomic_load_n(reinterpret_cast<const std::uint64_t*>(header + 8),
-                                        __ATOMIC_ACQUIRE) ^ own_tag_key_;
+    std::uint64_t tag =
+        __atomic_load_n(reinterpret_cast<const std::uint64_t*>(header + 8), __ATOMIC_ACQUIRE) ^
+        own_tag_key_;
     if (!tag_is_for(tag, pos)) return errc::kBadPipe;  // our own ring, rewritten by someone else
     if (tag & kOutOfLine) return std::optional<std::uint64_t>(std::uint64_t{slot} * kFragmentAlign);
     pos += kFragmentHeaderSize + padded(length);
@@ -333,7 +335,7 @@ bool Channel::withdraw(std::uint64_t from, std::uint64_t to, bool unfinished_mes
     std::uint64_t* tag;
     std::uint64_t plain;  // the tag as it was
     std::uint32_t length;
-    bool last;            // the write's last fragment
+    bool last;  // the write's last fragment
   };
   std::vector<Marked> marked;
   // 1. Mark every fragment of the write the reader may not have taken yet as being withdrawn.
@@ -498,8 +500,8 @@ Result<const std::byte*> Channel::peer_arena(std::uint64_t end) const {
     if (end > kMaxArenaSize) return errc::kBadPipe;
     auto size = os::segment_size(peer_fd_.get());
     if (!size) return errc::kBadPipe;
-    std::uint64_t arena = *size > kHeaderSize + peer_capacity_ ? *size - kHeaderSize - peer_capacity_
-                                                               : 0;
+    std::uint64_t arena =
+        *size > kHeaderSize + peer_capacity_ ? *size - kHeaderSize - peer_capacity_ : 0;
     arena = std::min(arena, kMaxArenaSize);
     if (arena < end) return errc::kBadPipe;
     auto map = os::map_segment_range(peer_fd_.get(), kHeaderSize + peer_capacity_,
@@ -584,8 +586,9 @@ void Channel::consume(std::uint64_t new_read_pos, std::size_t payload) noexcept 
   if (new_read_pos >= peer_populate_next_) [[unlikely]] {
     std::uint64_t from, to;
     if (populate_ahead(new_read_pos, peer_capacity_, &peer_populated_, &from, &to))
-      os::populate_for_read(page_start(peer_ring_ + from),
-                            static_cast<std::size_t>(peer_ring_ + to - page_start(peer_ring_ + from)));
+      os::populate_for_read(
+          page_start(peer_ring_ + from),
+          static_cast<std::size_t>(peer_ring_ + to - page_start(peer_ring_ + from)));
     peer_populate_next_ = populate_threshold(peer_capacity_, peer_populated_);
   }
   read_pos_ = new_read_pos;

@@ -17,9 +17,9 @@ namespace sluice::shm {
 
 /// What a non-blocking read took from the peer's ring.
 struct Taken {
-  std::size_t bytes = 0;        ///< payload bytes copied (and consumed)
-  bool consumed = false;        ///< anything at all was consumed (also empty messages)
-  bool message_done = false;    ///< message mode: the message's last byte was consumed
+  std::size_t bytes = 0;      ///< payload bytes copied (and consumed)
+  bool consumed = false;      ///< anything at all was consumed (also empty messages)
+  bool message_done = false;  ///< message mode: the message's last byte was consumed
 };
 
 /// What a peek saw.
@@ -144,7 +144,7 @@ class Channel {
  private:
   struct Fragment {
     std::uint32_t length;
-    std::uint32_t flags;   // kFirst, kLast, kWithdrawn, kOutOfLine
+    std::uint32_t flags;         // kFirst, kLast, kWithdrawn, kOutOfLine
     std::uint64_t arena_offset;  // kOutOfLine: where the payload lies in the peer's arena
   };
   // Ring bytes the fragment occupies.
@@ -209,10 +209,10 @@ class Channel {
   std::uint64_t peer_capacity_ = 0;  // peer ring
   std::uint64_t write_end_ = 0;      // mirrors own().write_end (only we write it)
   std::uint64_t last_fragment_at_ = 0;
-  std::uint64_t written_ = 0;        // mirrors own().payload_written
-  std::uint64_t withdrawn_ = 0;      // mirrors own().payload_withdrawn
-  std::uint64_t read_pos_ = 0;       // mirrors own().read_pos
-  std::uint64_t read_ = 0;           // mirrors own().payload_read
+  std::uint64_t written_ = 0;          // mirrors own().payload_written
+  std::uint64_t withdrawn_ = 0;        // mirrors own().payload_withdrawn
+  std::uint64_t read_pos_ = 0;         // mirrors own().read_pos
+  std::uint64_t read_ = 0;             // mirrors own().payload_read
   std::uint32_t fragment_offset_ = 0;  // bytes of the fragment at read_pos_ already consumed
   // The last values seen of the peer's counters. Re-reading them costs a cache miss while the
   // peer works; a stale value is always safe (less room, less data than there really is).

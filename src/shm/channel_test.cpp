@@ -6,9 +6,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
-#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -29,7 +29,8 @@ Pair connected_pair(std::uint32_t quota_a = 4096, std::uint32_t quota_b = 4096) 
 
 std::vector<std::byte> pattern(std::size_t n, int seed) {
   std::vector<std::byte> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>((i * 31 + static_cast<std::size_t>(seed)) & 0xFF);
+  for (std::size_t i = 0; i < n; ++i)
+    v[i] = static_cast<std::byte>((i * 31 + static_cast<std::size_t>(seed)) & 0xFF);
   return v;
 }
 
@@ -120,7 +121,8 @@ TEST_F(HostilePeer, HeaderWithoutTheSecretKeyIsNotAFragment) {
 
 TEST_F(HostilePeer, EndlessEmptyFragmentsEndTheReadAfterOneLap) {
   std::uint64_t capacity = evil().ring_capacity;
-  for (std::uint64_t pos = 0; pos < capacity; pos += kFragmentHeaderSize) forge(pos, 0, kFirst | kLast);
+  for (std::uint64_t pos = 0; pos < capacity; pos += kFragmentHeaderSize)
+    forge(pos, 0, kFirst | kLast);
   auto t = p.b.read_bytes(out, sizeof out);  // consumes a lap of empty messages, then returns
   ASSERT_TRUE(t);
   EXPECT_EQ(t->bytes, 0u);
@@ -189,7 +191,8 @@ TEST_F(HostilePeer, AnOutOfLinePayloadBeyondTheArenaIsRejected) {
     std::uint32_t slot;
     std::uint32_t length;
   };
-  for (Lie lie : {Lie{0, 100}, Lie{0xFFFFFFFFu, 1}, Lie{0xFFFFFFFFu, 0xFFFFFFFFu}, Lie{1, 0xFFFFFFF0u}}) {
+  for (Lie lie :
+       {Lie{0, 100}, Lie{0xFFFFFFFFu, 1}, Lie{0xFFFFFFFFu, 0xFFFFFFFFu}, Lie{1, 0xFFFFFFF0u}}) {
     Pair fresh = connected_pair();
     p = std::move(fresh);
     forge(0, lie.length, kFirst | kLast | kOutOfLine);
@@ -274,8 +277,9 @@ TEST(Channel, AWithdrawRacingAReadIsDeliveredOrGoneNeverBothNorNeither) {
     std::size_t after = p.b.read_message(out, sizeof out).value().bytes;
     ASSERT_FALSE(racing && after) << i << ": delivered twice";
     bool got = racing == data.size() || after == data.size();
-    ASSERT_EQ(got, taken) << i << (taken ? ": reported taken, never delivered"
-                                         : ": reported withdrawn, yet delivered");
+    ASSERT_EQ(got, taken) << i
+                          << (taken ? ": reported taken, never delivered"
+                                    : ": reported withdrawn, yet delivered");
     (taken ? delivered : withdrawn)++;
   }
   reader.join();

@@ -121,14 +121,21 @@ void check_reader_side(const RecordShape& shape) {
     EXPECT_EQ(alive.problem, "");
     if (op != Op::kPeek) {
       switch (shape.reader_sees) {
-        case Seen::kData: EXPECT_TRUE(alive.data); break;
+        case Seen::kData:
+          EXPECT_TRUE(alive.data);
+          break;
         case Seen::kNothing:
           EXPECT_FALSE(alive.data);
           EXPECT_FALSE(alive.bad_pipe);
           break;
-        case Seen::kBadPipe: EXPECT_TRUE(alive.bad_pipe); break;
-        case Seen::kBrokenPipe: EXPECT_NE(p.reader.peer_state(), EndState::kOpen); break;
-        case Seen::kAny: break;
+        case Seen::kBadPipe:
+          EXPECT_TRUE(alive.bad_pipe);
+          break;
+        case Seen::kBrokenPipe:
+          EXPECT_NE(p.reader.peer_state(), EndState::kOpen);
+          break;
+        case Seen::kAny:
+          break;
       }
     }
 

@@ -52,7 +52,7 @@
 namespace sluice::shm {
 
 inline constexpr std::uint32_t kSegmentMagic = 0x534C5543;  // "SLUC"
-inline constexpr std::uint32_t kLayoutVersion = 7;  // 7: claims; 6: arena; 4: kWithdrawn
+inline constexpr std::uint32_t kLayoutVersion = 7;          // 7: claims; 6: arena; 4: kWithdrawn
 inline constexpr std::size_t kHeaderSize = 4096;
 inline constexpr std::size_t kFragmentHeaderSize = 16;
 inline constexpr std::size_t kFragmentAlign = 16;
@@ -104,8 +104,8 @@ struct alignas(64) SegmentHeader {
   std::uint64_t tag_key;  ///< random; XORed into every fragment tag
 
   // line 1: this side's ring, as producer.
-  alignas(64) std::atomic<std::uint64_t> write_end;        ///< ring bytes published
-  std::atomic<std::uint64_t> payload_written;              ///< payload bytes published
+  alignas(64) std::atomic<std::uint64_t> write_end;  ///< ring bytes published
+  std::atomic<std::uint64_t> payload_written;        ///< payload bytes published
   /// Payload of cancelled writes withdrawn before the peer read it (kWithdrawn): written, but
   /// never to be read.
   std::atomic<std::uint64_t> payload_withdrawn;
@@ -119,14 +119,14 @@ struct alignas(64) SegmentHeader {
   std::atomic<std::uint64_t> arena_size;
 
   // line 2: the peer's ring, as consumer.
-  alignas(64) std::atomic<std::uint64_t> read_pos;         ///< ring bytes of the peer's ring freed
-  std::atomic<std::uint64_t> payload_read;                 ///< payload bytes of the peer's ring read
+  alignas(64) std::atomic<std::uint64_t> read_pos;  ///< ring bytes of the peer's ring freed
+  std::atomic<std::uint64_t> payload_read;          ///< payload bytes of the peer's ring read
   /// The fragment of the peer's ring this side takes or last took (kClaimActive while taking).
   std::atomic<std::uint64_t> claim;
 
   // line 3: who sleeps, what a waiting read wants, and the end state.
-  alignas(64) std::atomic<std::uint32_t> waiting_for_data;   ///< kWait* bits: who waits for data
-  std::atomic<std::uint32_t> waiting_for_space;              ///< kWait* bits: who waits for room
+  alignas(64) std::atomic<std::uint32_t> waiting_for_data;  ///< kWait* bits: who waits for data
+  std::atomic<std::uint32_t> waiting_for_space;             ///< kWait* bits: who waits for room
   /// A read waiting for data: kPendingRead | (message mode ? kPendingMessage : 0) | size. The
   /// peer's no-wait writes hand bytes to it (docs/data-path.md).
   std::atomic<std::uint64_t> pending_read;

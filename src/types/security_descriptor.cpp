@@ -15,25 +15,44 @@ constexpr const char* kTextTag = "sd1";
 
 char kind_letter(Trustee::Kind kind) {
   switch (kind) {
-    case Trustee::Kind::kUser: return 'u';
-    case Trustee::Kind::kGroup: return 'g';
-    case Trustee::Kind::kEveryone: return 'e';
-    case Trustee::Kind::kAdministrators: return 'r';
-    case Trustee::Kind::kNobody: return 'n';
-    case Trustee::Kind::kOwner: return 'o';
+    case Trustee::Kind::kUser:
+      return 'u';
+    case Trustee::Kind::kGroup:
+      return 'g';
+    case Trustee::Kind::kEveryone:
+      return 'e';
+    case Trustee::Kind::kAdministrators:
+      return 'r';
+    case Trustee::Kind::kNobody:
+      return 'n';
+    case Trustee::Kind::kOwner:
+      return 'o';
   }
   return 'n';
 }
 
 bool kind_from_letter(char c, Trustee::Kind* kind) {
   switch (c) {
-    case 'u': *kind = Trustee::Kind::kUser; return true;
-    case 'g': *kind = Trustee::Kind::kGroup; return true;
-    case 'e': *kind = Trustee::Kind::kEveryone; return true;
-    case 'r': *kind = Trustee::Kind::kAdministrators; return true;
-    case 'n': *kind = Trustee::Kind::kNobody; return true;
-    case 'o': *kind = Trustee::Kind::kOwner; return true;
-    default: return false;
+    case 'u':
+      *kind = Trustee::Kind::kUser;
+      return true;
+    case 'g':
+      *kind = Trustee::Kind::kGroup;
+      return true;
+    case 'e':
+      *kind = Trustee::Kind::kEveryone;
+      return true;
+    case 'r':
+      *kind = Trustee::Kind::kAdministrators;
+      return true;
+    case 'n':
+      *kind = Trustee::Kind::kNobody;
+      return true;
+    case 'o':
+      *kind = Trustee::Kind::kOwner;
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -65,12 +84,18 @@ bool Identity::in_group(std::uint32_t group_id) const noexcept {
 
 bool Trustee::matches(const Identity& who, std::uint32_t owner_uid) const noexcept {
   switch (kind) {
-    case Kind::kOwner: return who.uid == owner_uid;
-    case Kind::kUser: return who.uid == id;
-    case Kind::kGroup: return who.in_group(id);
-    case Kind::kEveryone: return true;
-    case Kind::kAdministrators: return who.uid == 0;
-    case Kind::kNobody: return false;
+    case Kind::kOwner:
+      return who.uid == owner_uid;
+    case Kind::kUser:
+      return who.uid == id;
+    case Kind::kGroup:
+      return who.in_group(id);
+    case Kind::kEveryone:
+      return true;
+    case Kind::kAdministrators:
+      return who.uid == 0;
+    case Kind::kNobody:
+      return false;
   }
   return false;
 }
@@ -106,7 +131,8 @@ SecurityDescriptor& SecurityDescriptor::deny(Trustee who, std::uint32_t mask) {
   return *this;
 }
 
-std::uint32_t SecurityDescriptor::granted(const Identity& who, std::uint32_t desired) const noexcept {
+std::uint32_t SecurityDescriptor::granted(const Identity& who,
+                                          std::uint32_t desired) const noexcept {
   const bool maximum = (desired & rights::kMaximumAllowed) != 0;
   std::uint32_t wanted = maximum ? rights::kAll : rights::map_generic(desired) & rights::kAll;
   if (!has_rules) return wanted;
@@ -171,9 +197,12 @@ Result<SecurityDescriptor> SecurityDescriptor::from_text(const std::string& text
       std::string item;
       if (!(in >> item) || item.size() < 6 || item[2] != ':') return errc::kInvalidParameter;
       AccessRule rule;
-      if (item[0] == 'a') rule.type = AccessRule::Type::kAllow;
-      else if (item[0] == 'd') rule.type = AccessRule::Type::kDeny;
-      else return errc::kInvalidParameter;
+      if (item[0] == 'a')
+        rule.type = AccessRule::Type::kAllow;
+      else if (item[0] == 'd')
+        rule.type = AccessRule::Type::kDeny;
+      else
+        return errc::kInvalidParameter;
       if (!kind_from_letter(item[1], &rule.who.kind)) return errc::kInvalidParameter;
       auto colon = item.find(':', 3);
       if (colon == std::string::npos) return errc::kInvalidParameter;

@@ -1,8 +1,8 @@
 // LookupAccountName and LookupAccountSid (winbase.h): Linux users and groups by their passwd and
 // group entries, under Samba's domain names "Unix User" and "Unix Group"; well-known SIDs by the
 // names Microsoft's "Well-known SIDs" page gives them.
-#include <strings.h>
 #include <windows.h>
+#include <strings.h>
 
 #include <cstring>
 
@@ -166,9 +166,9 @@ using namespace sluice::win32;
 
 extern "C" {
 
-BOOL WINAPI LookupAccountNameA(LPCSTR lpSystemName, LPCSTR lpAccountName, PSID Sid,
-                               LPDWORD cbSid, LPSTR ReferencedDomainName,
-                               LPDWORD cchReferencedDomainName, PSID_NAME_USE peUse) {
+BOOL WINAPI LookupAccountNameA(LPCSTR lpSystemName, LPCSTR lpAccountName, PSID Sid, LPDWORD cbSid,
+                               LPSTR ReferencedDomainName, LPDWORD cchReferencedDomainName,
+                               PSID_NAME_USE peUse) {
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
     if (!lpAccountName) return fail(ERROR_INVALID_PARAMETER);
     return lookup_name<char>(lpSystemName ? lpSystemName : "", lpAccountName, Sid, cbSid,
@@ -176,14 +176,13 @@ BOOL WINAPI LookupAccountNameA(LPCSTR lpSystemName, LPCSTR lpAccountName, PSID S
   });
 }
 
-BOOL WINAPI LookupAccountNameW(LPCWSTR lpSystemName, LPCWSTR lpAccountName, PSID Sid,
-                               LPDWORD cbSid, LPWSTR ReferencedDomainName,
-                               LPDWORD cchReferencedDomainName, PSID_NAME_USE peUse) {
+BOOL WINAPI LookupAccountNameW(LPCWSTR lpSystemName, LPCWSTR lpAccountName, PSID Sid, LPDWORD cbSid,
+                               LPWSTR ReferencedDomainName, LPDWORD cchReferencedDomainName,
+                               PSID_NAME_USE peUse) {
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
     if (!lpAccountName) return fail(ERROR_INVALID_PARAMETER);
-    return lookup_name<wchar_t>(lpSystemName ? to_utf8(lpSystemName) : "",
-                                to_utf8(lpAccountName), Sid, cbSid, ReferencedDomainName,
-                                cchReferencedDomainName, peUse);
+    return lookup_name<wchar_t>(lpSystemName ? to_utf8(lpSystemName) : "", to_utf8(lpAccountName),
+                                Sid, cbSid, ReferencedDomainName, cchReferencedDomainName, peUse);
   });
 }
 

@@ -55,7 +55,8 @@ DWORD WINAPI QueueUserAPC(PAPCFUNC pfnAPC, HANDLE hThread, ULONG_PTR dwData) {
       queue = current_apc_queue();
     } else {
       auto object = globals().handles.get(hThread);
-      if (object && object->kind() == Kind::kThread) queue = static_cast<ThreadObject&>(*object).apc;
+      if (object && object->kind() == Kind::kThread)
+        queue = static_cast<ThreadObject&>(*object).apc;
     }
     if (!queue || !queue_apc(*queue, [pfnAPC, dwData] { pfnAPC(dwData); })) {
       set_last_error(ERROR_INVALID_HANDLE);

@@ -29,7 +29,7 @@
 namespace sluice::core {
 class Engine;
 class PipeEndCore;
-}
+}  // namespace sluice::core
 
 namespace sluice::win32 {
 
@@ -96,7 +96,7 @@ struct PortQueue {
   bool closed = false;         // guarded by wait_mutex(): every port handle was closed
   const unsigned concurrency;  // NumberOfConcurrentThreads, 0 already replaced by the CPU count
   unsigned running = 0;        // guarded by wait_mutex(): threads that took a packet, not back
-  std::vector<const void*> waiters;  // guarded by wait_mutex(): one token per waiting thread
+  std::vector<const void*> waiters;    // guarded by wait_mutex(): one token per waiting thread
   std::weak_ptr<core::Engine> engine;  // guarded by wait_mutex(): serves the associated ends
 };
 
@@ -120,13 +120,13 @@ struct RemotePort {
 /// A started operation, known to its end until it completes (for cancellation).
 struct PendingIo {
   LPOVERLAPPED ov = nullptr;
-  std::uint64_t id = 0;      // the engine's id; 0 until the start returned pending
-  std::uint32_t tid = 0;     // issuing thread (CancelIo, thread exit)
-  bool done = false;         // guarded by wait_mutex()
+  std::uint64_t id = 0;   // the engine's id; 0 until the start returned pending
+  std::uint32_t tid = 0;  // issuing thread (CancelIo, thread exit)
+  bool done = false;      // guarded by wait_mutex()
   LPOVERLAPPED_COMPLETION_ROUTINE routine = nullptr;
   std::shared_ptr<ApcQueue> apc;  // the issuing thread's, for `routine`
   std::weak_ptr<core::PipeEndCore> core;
-  RemotePort remote;              // announced to this port of another process (remote_ports)
+  RemotePort remote;               // announced to this port of another process (remote_ports)
   std::uint64_t remote_token = 0;  // under this token; 0: not announced
 };
 
@@ -136,7 +136,7 @@ struct AsyncState {
   /// Whether the server has read from the current client (ImpersonateNamedPipeClient needs it).
   std::atomic<bool> data_read{false};
   // All below guarded by wait_mutex().
-  bool signaled = true;        // the pipe handle as a waitable object
+  bool signaled = true;         // the pipe handle as a waitable object
   std::size_t outstanding = 0;  // operations started and not completed
   std::shared_ptr<PortQueue> port;
   RemotePort remote_port;  // instead of `port`, for an end associated in another process

@@ -46,7 +46,8 @@ BOOL WINAPI CancelIo(HANDLE hFile) {
     if (!pipe) return TRUE;  // a synchronous handle: nothing to do
     std::uint32_t me = current_tid();
     bool found = false;
-    (void)cancel_matching(*pipe, [me](const PendingIo& op) { return op.tid == me; }, &found);
+    (void)cancel_matching(
+        *pipe, [me](const PendingIo& op) { return op.tid == me; }, &found);
     return TRUE;
   });
 }
@@ -59,7 +60,8 @@ BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped) {
     if (!pipe) return fail(ERROR_NOT_FOUND);
     bool found = false;
     std::size_t n = cancel_matching(
-        *pipe, [lpOverlapped](const PendingIo& op) { return !lpOverlapped || op.ov == lpOverlapped; },
+        *pipe,
+        [lpOverlapped](const PendingIo& op) { return !lpOverlapped || op.ov == lpOverlapped; },
         &found);
     // An operation that completed between the look and the cancel was not marked.
     if (n == 0) return fail(ERROR_NOT_FOUND);

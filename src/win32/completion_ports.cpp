@@ -25,7 +25,8 @@ using Clock = std::chrono::steady_clock;
 
 }  // namespace
 
-// ---- a thread that runs for a port and blocks ------------------------------------------------------
+// ---- a thread that runs for a port and blocks
+// ------------------------------------------------------
 
 bool stop_running_locked(ThreadIo& io) {
   if (!io.running_for) return false;
@@ -71,18 +72,19 @@ PortWaitGuard::~PortWaitGuard() {
 }
 
 void install_port_sleep_observer() noexcept {
-  core::set_sleep_observer(core::SleepObserver{
-      [] {
-        if (!t_io.running_for) return;  // this thread's own field: no lock needed to look
-        std::lock_guard lock(wait_mutex());
-        t_asleep_in_engine = count_out_locked();
-      },
-      [] {
-        if (!t_asleep_in_engine) return;
-        std::lock_guard lock(wait_mutex());
-        count_in_locked();
-        t_asleep_in_engine = false;
-      }});
+  core::set_sleep_observer(
+      core::SleepObserver{[] {
+                            if (!t_io.running_for)
+                              return;  // this thread's own field: no lock needed to look
+                            std::lock_guard lock(wait_mutex());
+                            t_asleep_in_engine = count_out_locked();
+                          },
+                          [] {
+                            if (!t_asleep_in_engine) return;
+                            std::lock_guard lock(wait_mutex());
+                            count_in_locked();
+                            t_asleep_in_engine = false;
+                          }});
 }
 
 // ---- port objects, found by id for other processes ---------------------------------------------
@@ -108,8 +110,7 @@ std::shared_ptr<PortQueue> open_port_locked(std::uint64_t port_id) {
 }
 
 PortObject::PortObject(unsigned concurrency)
-    : Object(Kind::kPort),
-      queue(std::make_shared<PortQueue>(concurrency, next_port_id())) {
+    : Object(Kind::kPort), queue(std::make_shared<PortQueue>(concurrency, next_port_id())) {
   std::lock_guard lock(wait_mutex());
   open_ports()[queue->id] = queue;
 }

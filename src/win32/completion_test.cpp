@@ -189,7 +189,8 @@ TEST(Win32CompletionRoutine, HandlesAssociatedWithAPortRefuseReadFileEx) {
   CloseHandle(port);
 }
 
-// ---- APCs ----------------------------------------------------------------------------------------
+// ---- APCs
+// ----------------------------------------------------------------------------------------
 
 std::atomic<int> g_apc_calls{0};
 VOID NTAPI count_apc(ULONG_PTR add) { g_apc_calls += static_cast<int>(add); }
@@ -201,7 +202,8 @@ TEST(Win32Apc, UserApcsRunOnlyInAlertableWaitsOfTheTargetThread) {
   EXPECT_EQ(WaitForSingleObject(e, 0), WAIT_OBJECT_0);
   EXPECT_EQ(WaitForMultipleObjectsEx(1, &e, FALSE, 0, FALSE), WAIT_OBJECT_0);
   EXPECT_EQ(g_apc_calls, 0);
-  EXPECT_EQ(WaitForMultipleObjectsEx(1, &e, FALSE, 0, TRUE), static_cast<DWORD>(WAIT_IO_COMPLETION));
+  EXPECT_EQ(WaitForMultipleObjectsEx(1, &e, FALSE, 0, TRUE),
+            static_cast<DWORD>(WAIT_IO_COMPLETION));
   EXPECT_EQ(g_apc_calls, 2);
   CloseHandle(e);
 }
@@ -244,7 +246,8 @@ TEST(Win32Apc, AlertableGetOverlappedResultExReturnsWaitIoCompletion) {
   CloseHandle(ov.hEvent);
 }
 
-// ---- completion ports ----------------------------------------------------------------------------
+// ---- completion ports
+// ----------------------------------------------------------------------------
 
 TEST(Win32Port, CreateIoCompletionPortFollowsTheAssociationTable) {
   Pipe p;
@@ -261,8 +264,8 @@ TEST(Win32Port, CreateIoCompletionPortFollowsTheAssociationTable) {
   HANDLE own = CreateIoCompletionPort(p.client, nullptr, 9, 0);  // new port, associated
   ASSERT_NE(own, nullptr);
   std::string sync_name = unique_pipe_name("sync");
-  HANDLE sync = CreateNamedPipeA(sync_name.c_str(), PIPE_ACCESS_DUPLEX, kMessage, 1, 64, 64, 0,
-                                 nullptr);
+  HANDLE sync =
+      CreateNamedPipeA(sync_name.c_str(), PIPE_ACCESS_DUPLEX, kMessage, 1, 64, 64, 0, nullptr);
   EXPECT_EQ(CreateIoCompletionPort(sync, port, 1, 0), nullptr);
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_PARAMETER));
   CloseHandle(sync);
@@ -732,8 +735,8 @@ TEST(Win32PortConcurrency, AThreadAsleepInWaitNamedPipeLeavesItsPlaceToAWaiter) 
   HANDLE busy = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT, 2,
                                  4096, 4096, 0, nullptr);
   ASSERT_NE(busy, INVALID_HANDLE_VALUE);
-  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
-                              OPEN_EXISTING, 0, nullptr);
+  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+                              0, nullptr);
   ASSERT_NE(client, INVALID_HANDLE_VALUE);
   HANDLE second = INVALID_HANDLE_VALUE;
   // Every instance busy: WaitNamedPipe sleeps until the worker creates a second one.

@@ -31,7 +31,8 @@ std::wstring wide_format(const wchar_t* format) {
     if (*p == L'h' && (p[1] == L's' || p[1] == L'c' || p[1] == L'S' || p[1] == L'C')) {
       narrow = true;
       ++p;
-    } else if ((*p == L'l' || *p == L'w') && (p[1] == L's' || p[1] == L'c' || p[1] == L'S' || p[1] == L'C')) {
+    } else if ((*p == L'l' || *p == L'w') &&
+               (p[1] == L's' || p[1] == L'c' || p[1] == L'S' || p[1] == L'C')) {
       wide = true;
       ++p;
     }

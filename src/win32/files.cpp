@@ -89,8 +89,8 @@ HANDLE create_file(const std::string& name, DWORD access, DWORD share, LPSECURIT
   os::FileOpen how;
   how.read = want_read;
   how.write = want_write;
-  how.append = (access & FILE_APPEND_DATA) &&
-               !(access & (GENERIC_WRITE | GENERIC_ALL | FILE_WRITE_DATA));
+  how.append =
+      (access & FILE_APPEND_DATA) && !(access & (GENERIC_WRITE | GENERIC_ALL | FILE_WRITE_DATA));
   how.mode = (flags & FILE_ATTRIBUTE_READONLY) ? 0444 : 0666;
   bool existed = false;
   Result<os::UniqueFd> fd = errc::kInvalidParameter;
@@ -133,8 +133,10 @@ HANDLE create_file(const std::string& name, DWORD access, DWORD share, LPSECURIT
       std::make_shared<FdObject>(fd->release(), true, want_read, want_write),
       sa && sa->bInheritHandle ? HANDLE_FLAG_INHERIT : 0);
   // CREATE_ALWAYS and OPEN_ALWAYS succeed on an existing file and say so.
-  if (existed) set_last_error(ERROR_ALREADY_EXISTS);
-  else if (disposition == CREATE_ALWAYS || disposition == OPEN_ALWAYS) set_last_error(0);
+  if (existed)
+    set_last_error(ERROR_ALREADY_EXISTS);
+  else if (disposition == CREATE_ALWAYS || disposition == OPEN_ALWAYS)
+    set_last_error(0);
   return h;
 }
 
@@ -193,7 +195,8 @@ BOOL WINAPI ReadFile(HANDLE hFile, LPVOID lpBuffer, DWORD nNumberOfBytesToRead,
     if (!(access & FILE_READ_DATA) && is_file_kind(object->kind()))
       return fail(ERROR_ACCESS_DENIED);
     if (!lpBuffer && nNumberOfBytesToRead > 0) return fail(ERROR_NOACCESS);
-    std::span<std::byte> buffer(static_cast<std::byte*>(lpBuffer), lpBuffer ? nNumberOfBytesToRead : 0);
+    std::span<std::byte> buffer(static_cast<std::byte*>(lpBuffer),
+                                lpBuffer ? nNumberOfBytesToRead : 0);
     std::size_t bytes = 0;
     bool more = false;
     switch (object->kind()) {
@@ -249,8 +252,8 @@ BOOL WINAPI WriteFile(HANDLE hFile, LPCVOID lpBuffer, DWORD nNumberOfBytesToWrit
     if (!object) return fail(ERROR_INVALID_HANDLE);
     // FILE_APPEND_DATA alone also writes (to the end of a file; on a pipe it is the same bit as
     // FILE_CREATE_PIPE_INSTANCE, which does not write).
-    DWORD needed = object->kind() == Kind::kFd ? FILE_WRITE_DATA | FILE_APPEND_DATA
-                                               : FILE_WRITE_DATA;
+    DWORD needed =
+        object->kind() == Kind::kFd ? FILE_WRITE_DATA | FILE_APPEND_DATA : FILE_WRITE_DATA;
     if (!(access & needed) && is_file_kind(object->kind())) return fail(ERROR_ACCESS_DENIED);
     if (!lpBuffer && nNumberOfBytesToWrite > 0) return fail(ERROR_NOACCESS);
     std::span<const std::byte> data(static_cast<const std::byte*>(lpBuffer),

@@ -42,9 +42,8 @@ SLUICE_TEST_HELPER(win32_find_hold_instances) {
 
 // Instances of `name` held by another process until the test ends, or kills it.
 sluice::testing::Conversation hold(const std::string& name, int instances, int max) {
-  return sluice::testing::Conversation(
-      std::nullopt, "win32_find_hold_instances",
-      {name, std::to_string(instances), std::to_string(max)});
+  return sluice::testing::Conversation(std::nullopt, "win32_find_hold_instances",
+                                       {name, std::to_string(instances), std::to_string(max)});
 }
 
 // Everything FindFirstFileA/FindNextFileA return for `pattern`, or the error of FindFirstFile.
@@ -166,8 +165,8 @@ TEST(Win32FindFiles, PatternsMatchAsWindowsMatchesThem) {
     std::set<std::string> got;
     for (const auto& n : l.names()) got.insert(n.substr(base.size()));
     EXPECT_EQ(got, row.found) << row.pattern;
-    EXPECT_EQ(l.first_error, static_cast<DWORD>(row.found.empty() ? ERROR_FILE_NOT_FOUND
-                                                                  : ERROR_SUCCESS))
+    EXPECT_EQ(l.first_error,
+              static_cast<DWORD>(row.found.empty() ? ERROR_FILE_NOT_FOUND : ERROR_SUCCESS))
         << row.pattern;
   }
   for (HANDLE h : pipes) CloseHandle(h);
@@ -202,7 +201,7 @@ TEST(Win32FindFiles, ErrorsAreWindowsErrors) {
     DWORD error;
   };
   const FirstRow first_rows[] = {
-      {"\\\\.\\pipe\\", ERROR_FILE_NOT_FOUND},     // a trailing backslash names no file
+      {"\\\\.\\pipe\\", ERROR_FILE_NOT_FOUND},      // a trailing backslash names no file
       {"\\\\.\\pipe\\a\\*", ERROR_FILE_NOT_FOUND},  // npfs has no subdirectories
       {"/tmp/*", ERROR_NOT_SUPPORTED},              // ordinary files are not listed
       {"", ERROR_PATH_NOT_FOUND},

@@ -32,52 +32,74 @@ namespace {
 // Texts for codes outside the C++ error category (which has every pipe error's text).
 const char* extra_text(DWORD code) {
   switch (code) {
-    case ERROR_INVALID_ACCESS: return "The access code is invalid.";
-    case ERROR_INVALID_DATA: return "The data is invalid.";
+    case ERROR_INVALID_ACCESS:
+      return "The access code is invalid.";
+    case ERROR_INVALID_DATA:
+      return "The data is invalid.";
     case ERROR_OUTOFMEMORY:
       return "Not enough memory resources are available to complete this operation.";
-    case ERROR_NO_MORE_FILES: return "There are no more files.";
+    case ERROR_NO_MORE_FILES:
+      return "There are no more files.";
     case ERROR_BAD_LENGTH:
       return "The program issued a command but the command length is incorrect.";
-    case ERROR_GEN_FAILURE: return "A device attached to the system is not functioning.";
+    case ERROR_GEN_FAILURE:
+      return "A device attached to the system is not functioning.";
     case ERROR_SHARING_VIOLATION:
       return "The process cannot access the file because it is being used by another process.";
-    case ERROR_FILE_EXISTS: return "The file exists.";
-    case ERROR_CALL_NOT_IMPLEMENTED: return "This function is not supported on this system.";
-    case ERROR_MOD_NOT_FOUND: return "The specified module could not be found.";
-    case ERROR_BUSY: return "The requested resource is in use.";
+    case ERROR_FILE_EXISTS:
+      return "The file exists.";
+    case ERROR_CALL_NOT_IMPLEMENTED:
+      return "This function is not supported on this system.";
+    case ERROR_MOD_NOT_FOUND:
+      return "The specified module could not be found.";
+    case ERROR_BUSY:
+      return "The requested resource is in use.";
     case ERROR_ENVVAR_NOT_FOUND:
       return "The system could not find the environment option that was entered.";
-    case ERROR_DIRECTORY: return "The directory name is invalid.";
+    case ERROR_DIRECTORY:
+      return "The directory name is invalid.";
     case ERROR_MR_MID_NOT_FOUND:
       return "The system cannot find message text for message number 0x%1 in the message "
              "file for %2.";
-    case ERROR_NOACCESS: return "Invalid access to memory location.";
-    case ERROR_NO_TOKEN: return "An attempt was made to reference a token that does not exist.";
+    case ERROR_NOACCESS:
+      return "Invalid access to memory location.";
+    case ERROR_NO_TOKEN:
+      return "An attempt was made to reference a token that does not exist.";
     case ERROR_BAD_IMPERSONATION_LEVEL:
       return "Either a required impersonation level was not provided, or the provided "
              "impersonation level is invalid.";
-    case ERROR_CANT_OPEN_ANONYMOUS: return "Cannot open an anonymous level security token.";
-    case ERROR_PRIVILEGE_NOT_HELD: return "A required privilege is not held by the client.";
-    case ERROR_INVALID_FLAGS: return "Invalid flags.";
-    case ERROR_UNKNOWN_REVISION: return "The revision level is unknown.";
-    case ERROR_REVISION_MISMATCH: return "Indicates two revision levels are incompatible.";
+    case ERROR_CANT_OPEN_ANONYMOUS:
+      return "Cannot open an anonymous level security token.";
+    case ERROR_PRIVILEGE_NOT_HELD:
+      return "A required privilege is not held by the client.";
+    case ERROR_INVALID_FLAGS:
+      return "Invalid flags.";
+    case ERROR_UNKNOWN_REVISION:
+      return "The revision level is unknown.";
+    case ERROR_REVISION_MISMATCH:
+      return "Indicates two revision levels are incompatible.";
     case ERROR_INVALID_OWNER:
       return "This security ID may not be assigned as the owner of this object.";
     case ERROR_INVALID_PRIMARY_GROUP:
       return "This security ID may not be assigned as the primary group of an object.";
-    case ERROR_NONE_MAPPED: return "No mapping between account names and security IDs was done.";
-    case ERROR_INVALID_ACL: return "The access control list (ACL) structure is invalid.";
-    case ERROR_INVALID_SID: return "The security ID structure is invalid.";
-    case ERROR_INVALID_SECURITY_DESCR: return "The security descriptor structure is invalid.";
+    case ERROR_NONE_MAPPED:
+      return "No mapping between account names and security IDs was done.";
+    case ERROR_INVALID_ACL:
+      return "The access control list (ACL) structure is invalid.";
+    case ERROR_INVALID_SID:
+      return "The security ID structure is invalid.";
+    case ERROR_INVALID_SECURITY_DESCR:
+      return "The security descriptor structure is invalid.";
     case ERROR_ALLOTTED_SPACE_EXCEEDED:
       return "No more memory is available for security information updates.";
     case ERROR_BAD_DESCRIPTOR_FORMAT:
       return "A security descriptor is not in the right format (absolute or self-relative).";
-    case ERROR_TIMEOUT: return "This operation returned because the timeout period expired.";
+    case ERROR_TIMEOUT:
+      return "This operation returned because the timeout period expired.";
     case ERROR_RESOURCE_TYPE_NOT_FOUND:
       return "The specified resource type cannot be found in the image file.";
-    default: return nullptr;
+    default:
+      return nullptr;
   }
 }
 
@@ -280,10 +302,12 @@ ArgType type_of(const Format& f) {
     case 'g':
     case 'G':
     case 'a':
-    case 'A': return ArgType::kDouble;
+    case 'A':
+      return ArgType::kDouble;
     case 's':
     case 'S':
-    case 'p': return ArgType::kSlot;
+    case 'p':
+      return ArgType::kSlot;
     default:
       return f.size == Format::Size::kLongLong || f.size == Format::Size::kPointer ? ArgType::kInt64
                                                                                    : ArgType::kInt;
@@ -329,10 +353,14 @@ class Arguments {
       return reinterpret_cast<const DWORD_PTR*>(list_)[index - 1];
     }
     switch (type) {
-      case ArgType::kInt: return static_cast<std::uint32_t>(va_arg(*list_, int));
-      case ArgType::kInt64: return static_cast<std::uint64_t>(va_arg(*list_, long long));
-      case ArgType::kDouble: return std::bit_cast<std::uint64_t>(va_arg(*list_, double));
-      case ArgType::kSlot: break;
+      case ArgType::kInt:
+        return static_cast<std::uint32_t>(va_arg(*list_, int));
+      case ArgType::kInt64:
+        return static_cast<std::uint64_t>(va_arg(*list_, long long));
+      case ArgType::kDouble:
+        return std::bit_cast<std::uint64_t>(va_arg(*list_, double));
+      case ArgType::kSlot:
+        break;
     }
     return static_cast<std::uint64_t>(va_arg(*list_, std::uintptr_t));
   }
@@ -498,11 +526,21 @@ bool format(DWORD flags, const std::wstring& definition, va_list* arguments, boo
   LineWriter writer(flags & FORMAT_MESSAGE_MAX_WIDTH_MASK);
   for (const auto& p : pieces) {
     switch (p.kind) {
-      case Piece::Kind::kText: writer.put(p.text); break;
-      case Piece::Kind::kInsert: writer.put(render(p, args, wide_api)); break;
-      case Piece::Kind::kHardBreak: writer.end_line(L"\r\n"); break;
-      case Piece::Kind::kReturn: writer.end_line(L"\r"); break;
-      case Piece::Kind::kSourceBreak: writer.source_break(); break;
+      case Piece::Kind::kText:
+        writer.put(p.text);
+        break;
+      case Piece::Kind::kInsert:
+        writer.put(render(p, args, wide_api));
+        break;
+      case Piece::Kind::kHardBreak:
+        writer.end_line(L"\r\n");
+        break;
+      case Piece::Kind::kReturn:
+        writer.end_line(L"\r");
+        break;
+      case Piece::Kind::kSourceBreak:
+        writer.source_break();
+        break;
     }
   }
   *out = writer.finish();

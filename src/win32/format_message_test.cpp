@@ -1,7 +1,7 @@
 // FormatMessageA/W: system texts, inserts, escapes, line width and the error cases, pinned as
 // tables of call, return and last error (the expected values are Windows' results).
-#include <gtest/gtest.h>
 #include <windows.h>
+#include <gtest/gtest.h>
 
 #include <cstdarg>
 #include <cstring>

@@ -29,10 +29,10 @@ struct DuplexPipe {
   DuplexPipe() {
     std::string name = unique_pipe_name("rights");
     server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX,
-                              PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT, 1, 4096,
-                              4096, 0, nullptr);
-    client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
-                         0, nullptr);
+                              PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT, 1, 4096, 4096,
+                              0, nullptr);
+    client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, 0,
+                         nullptr);
   }
   ~DuplexPipe() {
     CloseHandle(client);
@@ -72,8 +72,8 @@ void expect_data_calls(HANDLE h, HANDLE peer, Outcome write, Outcome transact) {
   SetLastError(kSentinel);
   expect("FlushFileBuffers", FlushFileBuffers(h), write.ok ? Outcome{TRUE, 0} : write);
   SetLastError(kSentinel);
-  expect("TransactNamedPipe", TransactNamedPipe(h, const_cast<char*>("q"), 1, buffer,
-                                                sizeof buffer, &n, nullptr),
+  expect("TransactNamedPipe",
+         TransactNamedPipe(h, const_cast<char*>("q"), 1, buffer, sizeof buffer, &n, nullptr),
          transact);
 }
 
@@ -104,8 +104,7 @@ TEST(Win32HandleRights, AWriteOnlyDuplicateWritesButCannotReadOrPeek) {
   ASSERT_TRUE(ReadFile(p.server, buffer, sizeof buffer, &n, nullptr));
   ASSERT_TRUE(WriteFile(p.server, "ping", 4, &n, nullptr));
   SetLastError(kSentinel);
-  expect("PeekNamedPipe", PeekNamedPipe(dup, buffer, sizeof buffer, &n, nullptr, nullptr),
-         kDenied);
+  expect("PeekNamedPipe", PeekNamedPipe(dup, buffer, sizeof buffer, &n, nullptr, nullptr), kDenied);
   SetLastError(kSentinel);
   expect("ReadFile", ReadFile(dup, buffer, sizeof buffer, &n, nullptr), kDenied);
   SetLastError(kSentinel);
@@ -190,8 +189,8 @@ TEST(Win32HandleRights, ADuplicateCannotHaveDataRightsItsSourceLacks) {
   for (const auto& c : cases) {
     HANDLE out = nullptr;
     SetLastError(kSentinel);
-    EXPECT_FALSE(DuplicateHandle(GetCurrentProcess(), c.source, GetCurrentProcess(), &out,
-                                 c.access, FALSE, 0))
+    EXPECT_FALSE(DuplicateHandle(GetCurrentProcess(), c.source, GetCurrentProcess(), &out, c.access,
+                                 FALSE, 0))
         << c.what;
     EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_ACCESS_DENIED)) << c.what;
   }
@@ -294,8 +293,8 @@ TEST(Win32HandleRights, ReadFileExAndWriteFileExRefuseADuplicateWithoutTheRight)
   HANDLE server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
                                    PIPE_TYPE_BYTE | PIPE_WAIT, 1, 4096, 4096, 0, nullptr);
   ASSERT_NE(server, INVALID_HANDLE_VALUE);
-  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
-                              OPEN_EXISTING, FILE_FLAG_OVERLAPPED, nullptr);
+  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+                              FILE_FLAG_OVERLAPPED, nullptr);
   ASSERT_NE(client, INVALID_HANDLE_VALUE);
   HANDLE write_only = duplicate(client, FILE_GENERIC_WRITE);
   HANDLE read_only = duplicate(client, FILE_GENERIC_READ);

@@ -108,16 +108,16 @@ Result<OutgoingObject> prepare_outgoing(const std::shared_ptr<Object>& object) {
       const bool read_end = object->kind() == Kind::kAnonRead;
       const PipeInfo info = o.any_end().info();
       out.fds = {o.any_end().native_handle()};
-      out.item = make_item(read_end ? 'r' : 'w',
-                           read_end ? info.in_buffer_size : info.out_buffer_size, o.creator_pid,
-                           "0", "-");
+      out.item =
+          make_item(read_end ? 'r' : 'w', read_end ? info.in_buffer_size : info.out_buffer_size,
+                    o.creator_pid, "0", "-");
       return out;
     }
     case Kind::kFd: {
       auto& o = static_cast<FdObject&>(*object);
       out.fds = {o.fd};
-      out.item = make_item('f', 0, 0, std::string(o.can_read ? "1" : "0") + (o.can_write ? "1" : "0"),
-                           "-");
+      out.item = make_item('f', 0, 0,
+                           std::string(o.can_read ? "1" : "0") + (o.can_write ? "1" : "0"), "-");
       return out;
     }
     case Kind::kEvent: {
@@ -265,8 +265,7 @@ Result<os::UniqueFd> send_to_inbox(std::uint32_t pid, const std::string& message
       // Checked after the inbox: a process alive now still holds its pid, so the inbox with
       // that pid is its. Windows refuses a terminated target with ERROR_ACCESS_DENIED
       // (STATUS_PROCESS_IS_TERMINATING).
-      if (pidfd >= 0 && os::wait_child_exit(pidfd, 0ms).value_or(true))
-        return errc::kAccessDenied;
+      if (pidfd >= 0 && os::wait_child_exit(pidfd, 0ms).value_or(true)) return errc::kAccessDenied;
       if (auto sent = os::send_message(socket->get(), message.data(), message.size(), fds.data(),
                                        static_cast<int>(fds.size()));
           !sent)

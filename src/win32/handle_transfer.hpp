@@ -37,7 +37,7 @@ Result<OutgoingObject> prepare_outgoing(const std::shared_ptr<Object>& object);
 /// Remakes an object from an item and the descriptors that came with it (taken over); named
 /// pipes join `registry`'s engine. kInvalidParameter for an item this layer does not make.
 Result<std::shared_ptr<Object>> accept_incoming(Registry* registry, const std::string& item,
-                                               std::vector<os::UniqueFd> fds);
+                                                std::vector<os::UniqueFd> fds);
 
 /// Starts this process's handle inbox: a thread that takes handles other processes duplicate
 /// into this one (from processes of the same user only). Called once at initialisation.
@@ -55,11 +55,11 @@ Result<os::UniqueFd> send_to_inbox(std::uint32_t pid, const std::string& message
                                    int pidfd = -1);
 
 /// DuplicateHandle into process `pid`: hands `object` to that process's inbox and returns the
-/// handle value it got there, a handle with `access` (mapped rights, as HandleTable keeps them). Errors: kNotSupported (an object that cannot travel, or a
-/// process without a sluice Win32 layer, after waiting `timeout_ms` for its inbox),
-/// kInvalidParameter, kBrokenPipe (it died on the way), kAccessDenied (as send_to_inbox).
+/// handle value it got there, a handle with `access` (mapped rights, as HandleTable keeps them).
+/// Errors: kNotSupported (an object that cannot travel, or a process without a sluice Win32 layer,
+/// after waiting `timeout_ms` for its inbox), kInvalidParameter, kBrokenPipe (it died on the way),
+/// kAccessDenied (as send_to_inbox).
 Result<HANDLE> send_to_process(std::uint32_t pid, const std::shared_ptr<Object>& object,
-                               DWORD handle_flags, DWORD access, DWORD timeout_ms,
-                               int pidfd = -1);
+                               DWORD handle_flags, DWORD access, DWORD timeout_ms, int pidfd = -1);
 
 }  // namespace sluice::win32

@@ -185,8 +185,8 @@ struct Duplicated {
 // the new value (0 when that failed: it waits for a line either way) through `in_w`, closed here.
 Duplicated duplicate_into_child(Child& child, HANDLE in_w, HANDLE source, DWORD options) {
   Duplicated d;
-  d.ok = DuplicateHandle(GetCurrentProcess(), source, child.pi.hProcess, &d.remote, 0, FALSE,
-                         options);
+  d.ok =
+      DuplicateHandle(GetCurrentProcess(), source, child.pi.hProcess, &d.remote, 0, FALSE, options);
   d.error = GetLastError();
   std::string value = d.ok ? value_of(d.remote) : "0";
   DWORD n = 0;
@@ -209,8 +209,8 @@ class Win32HandleTransfer : public ::testing::Test {
   }
   HANDLE open_client(BOOL inheritable, DWORD flags = 0) {
     SECURITY_ATTRIBUTES sa = {sizeof sa, nullptr, inheritable};
-    HANDLE c = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, &sa, OPEN_EXISTING,
-                           flags, nullptr);
+    HANDLE c = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, &sa, OPEN_EXISTING, flags,
+                           nullptr);
     if (c == INVALID_HANDLE_VALUE) return c;
     DWORD mode = PIPE_READMODE_MESSAGE;
     SetNamedPipeHandleState(c, &mode, nullptr, nullptr);
@@ -219,7 +219,8 @@ class Win32HandleTransfer : public ::testing::Test {
   std::string server_read() {
     char buf[64];
     DWORD n = 0;
-    if (!ReadFile(server, buf, sizeof buf, &n, nullptr)) return "error " + std::to_string(GetLastError());
+    if (!ReadFile(server, buf, sizeof buf, &n, nullptr))
+      return "error " + std::to_string(GetLastError());
     return std::string(buf, n);
   }
   void server_write(const char* text) {
@@ -326,7 +327,8 @@ TEST(Win32HandleTransferEvents, AnInheritedNamedEventIsTheSameEventInTheChild) {
   HANDLE event = CreateEventA(&sa, FALSE, FALSE, name.c_str());
   ASSERT_NE(event, nullptr);
   Child child;
-  ASSERT_TRUE(child.start("win32_inherited_event " + value_of(event) + " " + name)) << GetLastError();
+  ASSERT_TRUE(child.start("win32_inherited_event " + value_of(event) + " " + name))
+      << GetLastError();
   EXPECT_EQ(WaitForSingleObject(event, 20000), WAIT_OBJECT_0);  // set by the child
   EXPECT_EQ(child.wait_exit_code(), 0u);
   CloseHandle(event);
@@ -341,7 +343,7 @@ TEST(Win32HandleTransferEvents, AnUnnamedEventTravelsTooAndWakesAWaitThatBeganBe
   Child child;
   ASSERT_TRUE(child.start("win32_set_inherited_event " + value_of(event))) << GetLastError();
   EXPECT_EQ(child.wait_exit_code(), 0u);
-  EXPECT_EQ(waiter.get(), WAIT_OBJECT_0);  // the child's SetEvent reached it
+  EXPECT_EQ(waiter.get(), WAIT_OBJECT_0);                   // the child's SetEvent reached it
   EXPECT_EQ(WaitForSingleObject(event, 0), WAIT_OBJECT_0);  // manual reset: still set
   ASSERT_TRUE(ResetEvent(event));
   EXPECT_EQ(WaitForSingleObject(event, 0), static_cast<DWORD>(WAIT_TIMEOUT));
@@ -353,8 +355,8 @@ TEST_F(Win32HandleTransfer, ANamedPipeEndIsTheStdinAndStdoutOfAnOrdinaryLinuxPro
   server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT, 1, 4096,
                             4096, 0, nullptr);
   ASSERT_NE(server, INVALID_HANDLE_VALUE);
-  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
-                              OPEN_EXISTING, 0, nullptr);
+  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+                              0, nullptr);
   ASSERT_NE(client, INVALID_HANDLE_VALUE);
   STARTUPINFOA si{};
   si.cb = sizeof si;
@@ -364,8 +366,8 @@ TEST_F(Win32HandleTransfer, ANamedPipeEndIsTheStdinAndStdoutOfAnOrdinaryLinuxPro
   si.dwFlags = STARTF_USESTDHANDLES;
   Child child;
   char line[] = "head -n 2";
-  ASSERT_TRUE(CreateProcessA(nullptr, line, nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si,
-                             &child.pi))
+  ASSERT_TRUE(
+      CreateProcessA(nullptr, line, nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &child.pi))
       << GetLastError();
   CloseHandle(client);  // the child holds the client end now
   server_write("one\ntwo\nthree\n");
@@ -424,7 +426,8 @@ TEST_F(Win32HandleTransfer, OperationsAChildIssuesOnAnEndAssociatedHereCompleteT
 }
 
 TEST(Win32HandleTransferItems, AnAssociationThatDoesNotParseIsRefused) {
-  for (const char* flags : {"1/0/5/7", "1/12/x/7", "1/12/5", "1/12/5/7/9", "2/12/5/7", "1/-1/5/7"}) {
+  for (const char* flags :
+       {"1/0/5/7", "1/12/x/7", "1/12/5", "1/12/5/7/9", "2/12/5/7", "1/-1/5/7"}) {
     auto object = sluice::win32::accept_incoming(nullptr, std::string("n,0,0,") + flags + ",-", {});
     ASSERT_FALSE(object) << flags;
     EXPECT_EQ(object.error(), sluice::errc::kInvalidParameter) << flags;
@@ -455,8 +458,8 @@ TEST_F(Win32HandleTransfer, AKilledChildsPendingOperationOnAnEndAssociatedHereCo
   HANDLE pending = CreateEventA(&sa, TRUE, FALSE, nullptr);
   ASSERT_NE(pending, nullptr);
   Child child;
-  ASSERT_TRUE(child.start("win32_pending_read_then_killed " + value_of(client) + " " +
-                          value_of(pending)))
+  ASSERT_TRUE(
+      child.start("win32_pending_read_then_killed " + value_of(client) + " " + value_of(pending)))
       << GetLastError();
   ASSERT_EQ(WaitForSingleObject(pending, 20000), WAIT_OBJECT_0);
   ASSERT_TRUE(TerminateProcess(child.pi.hProcess, 9));  // SIGKILL: no exit handlers run
@@ -485,8 +488,7 @@ TEST(Win32HandleTransferSpoofing, APreBoundFakeHandleInboxReceivesNothing) {
   PROCESS_INFORMATION pi = start_program("sleep 30");
   ASSERT_NE(pi.hProcess, nullptr) << GetLastError();
   // The inbox's name as handle_transfer.cpp makes it.
-  auto fake = sluice::os::listen_abstract("sluice-win32-handles-" +
-                                          std::to_string(pi.dwProcessId));
+  auto fake = sluice::os::listen_abstract("sluice-win32-handles-" + std::to_string(pi.dwProcessId));
   ASSERT_TRUE(fake) << fake.error().message();
   HANDLE r = nullptr, w = nullptr;
   ASSERT_TRUE(CreatePipe(&r, &w, nullptr, 0));

@@ -10,9 +10,9 @@
 #include <cstring>
 
 #include "os/linux/errno_map.hpp"
+#include "os/linux/kernel_pipe.hpp"
 #include "win32/handle_transfer.hpp"
 #include "win32/objects.hpp"
-#include "os/linux/kernel_pipe.hpp"
 
 namespace sluice::win32 {
 namespace {
@@ -313,10 +313,10 @@ Globals::Globals() {
     int mode = ::fcntl(fd, F_GETFL);
     bool valid = mode >= 0;
     int acc = valid ? (mode & O_ACCMODE) : 0;
-    std_handles[fd] = handles.insert(
-        std::make_shared<FdObject>(fd, false, acc == O_RDONLY || acc == O_RDWR,
-                                   acc == O_WRONLY || acc == O_RDWR),
-        0);
+    std_handles[fd] =
+        handles.insert(std::make_shared<FdObject>(fd, false, acc == O_RDONLY || acc == O_RDWR,
+                                                  acc == O_WRONLY || acc == O_RDWR),
+                       0);
   }
   adopt_inherited_handles(handles, registry ? &*registry : nullptr);
 }
@@ -453,7 +453,8 @@ void adopt_inherited_handles(HandleTable& table, Registry* registry) {
     }
     if (!valid || value == 0) continue;
     auto object = accept_incoming(registry, entry.substr(slash2 + 1), std::move(fds));
-    if (object) table.insert_at(reinterpret_cast<HANDLE>(value), std::move(*object), HANDLE_FLAG_INHERIT);
+    if (object)
+      table.insert_at(reinterpret_cast<HANDLE>(value), std::move(*object), HANDLE_FLAG_INHERIT);
   }
 }
 
@@ -483,7 +484,7 @@ BOOL WINAPI DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle,
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
     if (reinterpret_cast<std::uintptr_t>(hSourceProcessHandle) != kPseudoProcess) {
       return fail(globals().handles.get(hSourceProcessHandle) ? ERROR_NOT_SUPPORTED
-                                                               : ERROR_INVALID_HANDLE);
+                                                              : ERROR_INVALID_HANDLE);
     }
     if ((dwOptions & ~static_cast<DWORD>(DUPLICATE_CLOSE_SOURCE | DUPLICATE_SAME_ACCESS)) != 0) {
       return fail(ERROR_INVALID_PARAMETER);

@@ -22,8 +22,8 @@ TEST(Win32Handles, ClosingAClosedOrUnknownHandleFailsWithInvalidHandle) {
   EXPECT_TRUE(CloseHandle(w));
   struct Case {
     HANDLE h;
-  } cases[] = {{r}, {w}, {nullptr}, {reinterpret_cast<HANDLE>(0x7777770)},
-               {reinterpret_cast<HANDLE>(3)}};
+  } cases[] = {
+      {r}, {w}, {nullptr}, {reinterpret_cast<HANDLE>(0x7777770)}, {reinterpret_cast<HANDLE>(3)}};
   for (const auto& c : cases) {
     SetLastError(kSentinel);
     EXPECT_FALSE(CloseHandle(c.h)) << c.h;
@@ -80,7 +80,7 @@ TEST(Win32Handles, LookupsWhileTheTableGrowsAndShrinksFindExactlyTheOpenHandles)
   std::vector<HANDLE> made;
   // Until both threads have looked many times during the churn (bounded: a few hundred rounds).
   for (int round = 0; round < 3 || (looked.load() < 100000 && round < 500); ++round) {
-    closed.store(nullptr);  // its value goes back into use in this round
+    closed.store(nullptr);            // its value goes back into use in this round
     for (int i = 0; i < 5000; ++i) {  // more than one 4 096-slot chunk of the table
       HANDLE h = CreateEventA(nullptr, TRUE, FALSE, nullptr);
       ASSERT_NE(h, nullptr);
@@ -158,8 +158,8 @@ TEST(Win32Handles, DuplicateHandleRejectsBadArguments) {
   };
   for (const auto& c : cases) {
     SetLastError(kSentinel);
-    EXPECT_FALSE(DuplicateHandle(c.source_process, c.source, c.target_process, &out, 0, FALSE,
-                                 c.options));
+    EXPECT_FALSE(
+        DuplicateHandle(c.source_process, c.source, c.target_process, &out, 0, FALSE, c.options));
     EXPECT_EQ(GetLastError(), c.error);
   }
   CloseHandle(r);
@@ -182,8 +182,8 @@ TEST(Win32Handles, HandleInformationFollowsSecurityAttributesAndSetHandleInforma
   ASSERT_TRUE(GetHandleInformation(r, &flags));
   EXPECT_EQ(flags, 0u);
   // Protected from close: CloseHandle fails and the handle stays usable.
-  ASSERT_TRUE(SetHandleInformation(w0, HANDLE_FLAG_PROTECT_FROM_CLOSE,
-                                   HANDLE_FLAG_PROTECT_FROM_CLOSE));
+  ASSERT_TRUE(
+      SetHandleInformation(w0, HANDLE_FLAG_PROTECT_FROM_CLOSE, HANDLE_FLAG_PROTECT_FROM_CLOSE));
   EXPECT_FALSE(CloseHandle(w0));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_HANDLE));
   ASSERT_TRUE(SetHandleInformation(w0, HANDLE_FLAG_PROTECT_FROM_CLOSE, 0));
@@ -273,8 +273,8 @@ TEST(Win32Handles, ReadFileOnTheStandardInputHandleReadsDescriptorZero) {
   ASSERT_GT(GetModuleFileNameA(nullptr, self, sizeof self), 0u);
   std::string line = std::string("\"") + self + "\" --sluice-helper win32_read_stdin";
   PROCESS_INFORMATION pi{};
-  ASSERT_TRUE(CreateProcessA(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
-                             &si, &pi))
+  ASSERT_TRUE(
+      CreateProcessA(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &pi))
       << GetLastError();
   CloseHandle(r);
   DWORD n = 0;

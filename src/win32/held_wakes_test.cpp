@@ -34,11 +34,11 @@ class SleepingClient {
  public:
   SleepingClient() {
     std::string name = sluice::win32::testing::unique_pipe_name();
-    server_ = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED, kMessage,
-                               1, 4096, 4096, 0, nullptr);
+    server_ = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED, kMessage, 1,
+                               4096, 4096, 0, nullptr);
     EXPECT_NE(server_, INVALID_HANDLE_VALUE);
-    client_ = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
-                          0, nullptr);
+    client_ = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, 0,
+                          nullptr);
     EXPECT_NE(client_, INVALID_HANDLE_VALUE);
     reader_ = std::thread([this] {
       tid_ = sluice::testing::current_thread_id();

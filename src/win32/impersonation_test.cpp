@@ -99,8 +99,8 @@ TokenView view_token(HANDLE token) {
   auto groups = token_information(token, TokenGroups);
   if (!groups.empty()) {
     auto* list = reinterpret_cast<TOKEN_GROUPS*>(groups.data());
-    auto* entries = reinterpret_cast<SID_AND_ATTRIBUTES*>(groups.data() +
-                                                          offsetof(TOKEN_GROUPS, Groups));
+    auto* entries =
+        reinterpret_cast<SID_AND_ATTRIBUTES*>(groups.data() + offsetof(TOKEN_GROUPS, Groups));
     for (DWORD i = 0; i < list->GroupCount; ++i) view.groups.push_back(sid_text(entries[i].Sid));
   }
   SECURITY_IMPERSONATION_LEVEL level{};
@@ -284,8 +284,8 @@ TEST_F(Win32Impersonation, ThreadsAndChildrenCreatedWhileImpersonatingRunAsThePr
   si.dwFlags = STARTF_USESTDHANDLES;
   PROCESS_INFORMATION pi{};
   char line[] = "sh -c \"id -u; id -G\"";
-  BOOL started = CreateProcessA(nullptr, line, nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si,
-                                &pi);
+  BOOL started =
+      CreateProcessA(nullptr, line, nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &pi);
   KernelIds creator_after = thread_ids();
   ASSERT_TRUE(RevertToSelf());
   CloseHandle(out_w);
@@ -330,8 +330,8 @@ TEST_F(Win32Impersonation, DuplicateHandleWhileImpersonatingReachesTheTargetAsTh
   // win32_read_stdin (handles_test.cpp) reads until its stdin closes.
   std::string line =
       "\"" + sluice::win32::testing::self_path() + "\" --sluice-helper win32_read_stdin";
-  ASSERT_TRUE(CreateProcessA(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
-                             &si, &pi))
+  ASSERT_TRUE(
+      CreateProcessA(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &pi))
       << GetLastError();
   CloseHandle(in_r);
   HANDLE event = CreateEventA(nullptr, TRUE, FALSE, nullptr);
@@ -452,15 +452,15 @@ TEST(Win32Sqos, CreateFileFlagsReachTheServerAsTheClientsQualityOfService) {
       {SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, L::kIdentification, false, false},
       {SECURITY_SQOS_PRESENT | SECURITY_IMPERSONATION | SECURITY_CONTEXT_TRACKING,
        L::kImpersonation, true, false},
-      {SECURITY_SQOS_PRESENT | SECURITY_DELEGATION | SECURITY_EFFECTIVE_ONLY, L::kDelegation,
-       false, true},
+      {SECURITY_SQOS_PRESENT | SECURITY_DELEGATION | SECURITY_EFFECTIVE_ONLY, L::kDelegation, false,
+       true},
       // Without SECURITY_SQOS_PRESENT the level bits mean nothing.
       {SECURITY_IDENTIFICATION, L::kImpersonation, true, true},
   };
   for (const Row& row : rows) {
     std::string name = unique_pipe_name(std::to_string(row.flags).c_str());
-    HANDLE server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE, 1, 0, 0, 0,
-                                     nullptr);
+    HANDLE server =
+        CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE, 1, 0, 0, 0, nullptr);
     ASSERT_NE(server, INVALID_HANDLE_VALUE) << GetLastError();
     HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
                                 OPEN_EXISTING, row.flags, nullptr);

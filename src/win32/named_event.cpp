@@ -314,16 +314,16 @@ Result<OpenedEvent> open_named_event(const std::string& directory, const std::st
       if (*links == 0) continue;
       os::unlock_byte(fd->get(), kOpenerTurn);
       auto map = os::map_shared_file(fd->get(), kFileSize);
-      if (!map) return map.error() == make_error_code(errc::kBadPipe) ? errc::kInvalidHandle
-                                                                          : map.error();
+      if (!map)
+        return map.error() == make_error_code(errc::kBadPipe) ? errc::kInvalidHandle : map.error();
       auto& s = *static_cast<NamedEvent::Shared*>(map->address());
       std::uint32_t size = s.name_size;
       if (s.magic.load(std::memory_order_acquire) != kMagic || size != stored.size() ||
           std::memcmp(s.name, stored.data(), size) != 0) {
         return errc::kInvalidHandle;  // not an event of this name (Windows' answer for that)
       }
-      auto event = std::make_shared<NamedEvent>(os::UniqueFd(dir->release()), file,
-                                                std::move(*fd), std::move(*map));
+      auto event = std::make_shared<NamedEvent>(os::UniqueFd(dir->release()), file, std::move(*fd),
+                                                std::move(*map));
       return OpenedEvent{std::move(event), true};
     }
     if (fd.error() != make_error_code(errc::kFileNotFound)) return fd.error();
@@ -344,8 +344,8 @@ Result<OpenedEvent> open_named_event(const std::string& directory, const std::st
     auto linked = os::link_file_at(fresh->get(), dir->get(), file);
     if (!linked) return linked.error();
     if (!*linked) continue;  // another process created the name first: open theirs
-    auto event = std::make_shared<NamedEvent>(os::UniqueFd(dir->release()), file,
-                                              std::move(*fresh), std::move(*map));
+    auto event = std::make_shared<NamedEvent>(os::UniqueFd(dir->release()), file, std::move(*fresh),
+                                              std::move(*map));
     return OpenedEvent{std::move(event), false};
   }
   return errc::kSemTimeout;  // the name kept changing under us

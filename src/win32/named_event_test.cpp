@@ -99,8 +99,8 @@ TEST(Win32NamedEvents, NamesFollowWindowsRules) {
     DWORD error;  // 0: opens
   } cases[] = {
       {name, 0},
-      {local, 0},                         // Local\ is the default namespace
-      {upper, ERROR_FILE_NOT_FOUND},      // names are case-sensitive
+      {local, 0},                     // Local\ is the default namespace
+      {upper, ERROR_FILE_NOT_FOUND},  // names are case-sensitive
       {name + "-missing", ERROR_FILE_NOT_FOUND},
       {"a\\b" + name, ERROR_PATH_NOT_FOUND},  // a backslash names an object directory
       {"Global\\a\\" + name, ERROR_PATH_NOT_FOUND},

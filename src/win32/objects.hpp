@@ -159,8 +159,8 @@ class EventObject final : public Object {
 class ThreadObject final : public Object {
  public:
   ThreadObject() : Object(Kind::kThread) {}
-  bool done = false;     // guarded by wait_mutex()
-  DWORD exit_code = 0;   // guarded by wait_mutex()
+  bool done = false;    // guarded by wait_mutex()
+  DWORD exit_code = 0;  // guarded by wait_mutex()
   std::uint32_t tid = 0;
   std::shared_ptr<ApcQueue> apc;  // the thread's APC queue, made before it starts
 };
@@ -182,8 +182,8 @@ class ProcessObject final : public Object {
   std::uint32_t pid = 0;
   /// The child's pidfd (TerminateProcess signals through it; invalid for a thread handle).
   os::UniqueFd pidfd;
-  bool done = false;     // guarded by wait_mutex()
-  DWORD exit_code = 0;   // guarded by wait_mutex()
+  bool done = false;    // guarded by wait_mutex()
+  DWORD exit_code = 0;  // guarded by wait_mutex()
   /// Set by TerminateProcess: the code the process is to report instead of 128 + SIGKILL.
   std::optional<DWORD> terminated_with;  // guarded by wait_mutex()
   bool is_thread_handle = false;
@@ -274,8 +274,8 @@ class HandleTable {
 
   std::mutex mu_;  // serialises writers (insert, close, flags); readers take none
   std::array<std::atomic<Slot*>, kChunks> chunks_{};
-  std::size_t size_ = 0;             // slots handed out so far; guarded by mu_
-  std::vector<std::size_t> free_;    // guarded by mu_; used as a FIFO via free_head_
+  std::size_t size_ = 0;           // slots handed out so far; guarded by mu_
+  std::vector<std::size_t> free_;  // guarded by mu_; used as a FIFO via free_head_
   std::size_t free_head_ = 0;
 };
 

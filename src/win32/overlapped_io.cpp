@@ -51,7 +51,7 @@ void deliver(AsyncState& state, PendingIo& op, const IoResult& r, bool immediate
   // Looked up before the lock: releasing a handle-table reference may run a destructor.
   auto event = op.routine ? nullptr : event_object(event_of(ov));
   Kicks kicks;
-  RemotePort remote;  // set when the packet goes to another process's port
+  RemotePort remote;                    // set when the packet goes to another process's port
   Packet packet{0, ov, status, bytes};  // the key is read under the lock
   {
     std::lock_guard lock(wait_mutex());
@@ -143,10 +143,18 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
   };
   core::PipeEndCore::Started started;
   switch (args.kind) {
-    case OpKind::kRead: started = core->start_read(args.in, callback); break;
-    case OpKind::kWrite: started = core->start_write(args.out, callback); break;
-    case OpKind::kTransact: started = core->start_transact(args.out, args.in, callback); break;
-    case OpKind::kConnect: started = core->start_connect(callback); break;
+    case OpKind::kRead:
+      started = core->start_read(args.in, callback);
+      break;
+    case OpKind::kWrite:
+      started = core->start_write(args.out, callback);
+      break;
+    case OpKind::kTransact:
+      started = core->start_transact(args.out, args.in, callback);
+      break;
+    case OpKind::kConnect:
+      started = core->start_connect(callback);
+      break;
   }
   if (!started.now) {
     bool port = false;
@@ -239,7 +247,8 @@ NamedPipeObject* overlapped_pipe(const std::shared_ptr<Object>& object) {
 
 namespace {
 
-// ---- GetOverlappedResult -------------------------------------------------------------------------
+// ---- GetOverlappedResult
+// -------------------------------------------------------------------------
 
 BOOL overlapped_result(HANDLE file, LPOVERLAPPED ov, LPDWORD bytes, DWORD ms, bool alertable) {
   auto object = globals().handles.get(file);
@@ -270,9 +279,10 @@ BOOL overlapped_result(HANDLE file, LPOVERLAPPED ov, LPDWORD bytes, DWORD ms, bo
   DWORD status = load_internal(ov);
   DWORD error = error_of_status(status);
   // Failures report 0 bytes; the ERROR_MORE_DATA warning its count (GetOverlappedResult).
-  if (bytes) *bytes = (error == ERROR_SUCCESS || error == ERROR_MORE_DATA)
-                          ? static_cast<DWORD>(ov->InternalHigh)
-                          : 0;
+  if (bytes)
+    *bytes = (error == ERROR_SUCCESS || error == ERROR_MORE_DATA)
+                 ? static_cast<DWORD>(ov->InternalHigh)
+                 : 0;
   if (error != ERROR_SUCCESS) return fail(error);
   return TRUE;
 }
@@ -298,8 +308,8 @@ extern "C" {
 BOOL WINAPI GetOverlappedResult(HANDLE hFile, LPOVERLAPPED lpOverlapped,
                                 LPDWORD lpNumberOfBytesTransferred, BOOL bWait) {
   return guarded<BOOL>(FALSE, [&] {
-    return overlapped_result(hFile, lpOverlapped, lpNumberOfBytesTransferred,
-                             bWait ? INFINITE : 0, false);
+    return overlapped_result(hFile, lpOverlapped, lpNumberOfBytesTransferred, bWait ? INFINITE : 0,
+                             false);
   });
 }
 
@@ -313,7 +323,8 @@ BOOL WINAPI GetOverlappedResultEx(HANDLE hFile, LPOVERLAPPED lpOverlapped,
 }
 
 BOOL WINAPI ReadFileEx(HANDLE hFile, LPVOID lpBuffer, DWORD nNumberOfBytesToRead,
-                       LPOVERLAPPED lpOverlapped, LPOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
+                       LPOVERLAPPED lpOverlapped,
+                       LPOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
     DWORD access = 0;
     auto object = globals().handles.get(hFile, &access);

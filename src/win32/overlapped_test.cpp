@@ -220,8 +220,8 @@ TEST(Win32Overlapped, PendingConnectCompletesWhenAClientOpensWithZeroBytes) {
   ov2.hEvent = CreateEventA(nullptr, TRUE, FALSE, nullptr);
   EXPECT_FALSE(ConnectNamedPipe(server, &ov2));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_IO_PENDING));
-  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
-                              OPEN_EXISTING, FILE_FLAG_OVERLAPPED, nullptr);
+  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+                              FILE_FLAG_OVERLAPPED, nullptr);
   ASSERT_NE(client, INVALID_HANDLE_VALUE);
   EXPECT_TRUE(signaled(client));  // a client end is signalled right after CreateFile
   DWORD n = 9;
@@ -283,8 +283,8 @@ TEST(Win32Overlapped, TransactionIsPendingUntilTheReplyAndCountsTheReplyBytes) {
   ov.hEvent = e.h;
   char reply[32];
   DWORD n = 5;
-  EXPECT_FALSE(TransactNamedPipe(p.client, const_cast<char*>("question"), 8, reply, sizeof reply,
-                                 &n, &ov));
+  EXPECT_FALSE(
+      TransactNamedPipe(p.client, const_cast<char*>("question"), 8, reply, sizeof reply, &n, &ov));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_IO_PENDING));
   EXPECT_EQ(n, 0u);
   char req[32];
@@ -313,8 +313,8 @@ TEST(Win32Overlapped, TransactionWithUnreadDataFailsNowWithPipeBusy) {
   OVERLAPPED ov{};
   ov.hEvent = e.h;
   char reply[8];
-  EXPECT_FALSE(TransactNamedPipe(p.client, const_cast<char*>("q"), 1, reply, sizeof reply,
-                                 nullptr, &ov));
+  EXPECT_FALSE(
+      TransactNamedPipe(p.client, const_cast<char*>("q"), 1, reply, sizeof reply, nullptr, &ov));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_PIPE_BUSY));
   EXPECT_FALSE(signaled(e.h));
   EXPECT_EQ(internal(ov), STATUS_PENDING);
@@ -532,8 +532,8 @@ TEST(Win32Cancel, CancelledConnectLeavesTheInstanceListening) {
   DWORD n;
   EXPECT_FALSE(GetOverlappedResult(server, &ov, &n, TRUE));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_OPERATION_ABORTED));
-  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
-                              OPEN_EXISTING, 0, nullptr);
+  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+                              0, nullptr);
   EXPECT_NE(client, INVALID_HANDLE_VALUE);
   EXPECT_FALSE(ConnectNamedPipe(server, &ov));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_PIPE_CONNECTED));
@@ -559,8 +559,8 @@ DWORD WINAPI connect_and_report(LPVOID param) {
 
 TEST(Win32Cancel, CancelSynchronousIoAbortsAThreadBlockedInConnect) {
   std::string name = R"(\\.\pipe\cancel-sync-connect)";
-  HANDLE server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE, 1, 512, 512,
-                                   0, nullptr);
+  HANDLE server =
+      CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE, 1, 512, 512, 0, nullptr);
   ASSERT_NE(server, INVALID_HANDLE_VALUE);
   DWORD tid = 0;
   HANDLE thread = CreateThread(nullptr, 0, cancel_sync::connect_and_report, &server, 0, &tid);
@@ -580,7 +580,8 @@ TEST(Win32Cancel, CancelSynchronousIoAbortsAThreadBlockedInConnect) {
   CloseHandle(server);
 }
 
-// ---- many operations and races -------------------------------------------------------------------
+// ---- many operations and races
+// -------------------------------------------------------------------
 
 TEST(Win32Overlapped, ThousandsOfPendingReadsCompleteInOrder) {
   constexpr int kCount = 2000;
@@ -713,8 +714,10 @@ TEST(Win32Overlapped, ServerInOneProcessServesAnOverlappedClientInAnother) {
   for (;;) {
     char buf[64];
     BOOL ok = ReadFile(server, buf, sizeof buf, nullptr, &ov);
-    if (!ok && GetLastError() == ERROR_IO_PENDING) ok = GetOverlappedResult(server, &ov, &n, TRUE);
-    else n = static_cast<DWORD>(ov.InternalHigh);
+    if (!ok && GetLastError() == ERROR_IO_PENDING)
+      ok = GetOverlappedResult(server, &ov, &n, TRUE);
+    else
+      n = static_cast<DWORD>(ov.InternalHigh);
     if (!ok) {
       EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_BROKEN_PIPE));
       break;

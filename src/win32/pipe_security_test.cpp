@@ -1,9 +1,9 @@
 // A pipe's security descriptor through the Win32 calls: CreateNamedPipe's lpSecurityAttributes
 // (checked against this process's own clients; security_users_test.cpp has other users) and
 // GetSecurityInfo / SetSecurityInfo on the pipe handle.
+#include <windows.h>
 #include <aclapi.h>
 #include <sddl.h>
-#include <windows.h>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -24,9 +24,8 @@ std::string my_group() { return "S-1-22-2-" + std::to_string(::getegid()); }
 // A descriptor from SDDL, freed with the object.
 struct Sddl {
   explicit Sddl(const std::string& text) {
-    EXPECT_TRUE(ConvertStringSecurityDescriptorToSecurityDescriptorA(text.c_str(),
-                                                                     SDDL_REVISION_1, &sd,
-                                                                     nullptr))
+    EXPECT_TRUE(ConvertStringSecurityDescriptorToSecurityDescriptorA(text.c_str(), SDDL_REVISION_1,
+                                                                     &sd, nullptr))
         << text << " " << GetLastError();
     sa.lpSecurityDescriptor = sd;
   }
@@ -38,8 +37,8 @@ struct Sddl {
 };
 
 HANDLE create(const std::string& name, LPSECURITY_ATTRIBUTES sa, DWORD extra_mode = 0) {
-  return CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX | extra_mode,
-                          PIPE_TYPE_BYTE | PIPE_WAIT, PIPE_UNLIMITED_INSTANCES, 512, 512, 0, sa);
+  return CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX | extra_mode, PIPE_TYPE_BYTE | PIPE_WAIT,
+                          PIPE_UNLIMITED_INSTANCES, 512, 512, 0, sa);
 }
 
 // Opens a client end; its handle closes at once. ERROR_SUCCESS or the error.
@@ -52,14 +51,14 @@ DWORD open_error(const std::string& name, DWORD access) {
 
 // The pipe's descriptor as GetSecurityInfo reports it, in SDDL.
 std::string security_of(HANDLE pipe, SECURITY_INFORMATION what = OWNER_SECURITY_INFORMATION |
-                                                                  GROUP_SECURITY_INFORMATION |
-                                                                  DACL_SECURITY_INFORMATION) {
+                                                                 GROUP_SECURITY_INFORMATION |
+                                                                 DACL_SECURITY_INFORMATION) {
   PSECURITY_DESCRIPTOR sd = nullptr;
   DWORD e = GetSecurityInfo(pipe, SE_KERNEL_OBJECT, what, nullptr, nullptr, nullptr, nullptr, &sd);
   if (e != ERROR_SUCCESS) return "error " + std::to_string(e);
   LPSTR text = nullptr;
-  EXPECT_TRUE(
-      ConvertSecurityDescriptorToStringSecurityDescriptorA(sd, SDDL_REVISION_1, what, &text, nullptr));
+  EXPECT_TRUE(ConvertSecurityDescriptorToStringSecurityDescriptorA(sd, SDDL_REVISION_1, what, &text,
+                                                                   nullptr));
   std::string out = text ? text : "";
   LocalFree(text);
   LocalFree(sd);
@@ -199,8 +198,8 @@ TEST(Win32PipeSecurity, GetSecurityInfoGivesThePartsAskedForOrWindowsErrors) {
   PACL dacl = nullptr, sacl = reinterpret_cast<PACL>(&pipe);
   PSECURITY_DESCRIPTOR sd = nullptr;
   ASSERT_EQ(GetSecurityInfo(pipe.server, SE_FILE_OBJECT,
-                            OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner,
-                            &group, &dacl, &sacl, &sd),
+                            OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner, &group,
+                            &dacl, &sacl, &sd),
             static_cast<DWORD>(ERROR_SUCCESS));
   LPSTR text = nullptr;
   ASSERT_TRUE(ConvertSidToStringSidA(owner, &text));
@@ -313,12 +312,12 @@ TEST(Win32PipeSecurity, SetSecurityInfoNeedsTheRightsAndValidSids) {
                        domain_user, nullptr, nullptr),
        ERROR_INVALID_PRIMARY_GROUP},
       {"invalid ACL",
-       SetSecurityInfo(owner_rights, SE_KERNEL_OBJECT, DACL_SECURITY_INFORMATION, nullptr,
-                       nullptr, bad_acl, nullptr),
+       SetSecurityInfo(owner_rights, SE_KERNEL_OBJECT, DACL_SECURITY_INFORMATION, nullptr, nullptr,
+                       bad_acl, nullptr),
        ERROR_INVALID_ACL},
       {"own SID as owner",
-       SetSecurityInfo(owner_rights, SE_KERNEL_OBJECT, OWNER_SECURITY_INFORMATION, my_sid,
-                       nullptr, nullptr, nullptr),
+       SetSecurityInfo(owner_rights, SE_KERNEL_OBJECT, OWNER_SECURITY_INFORMATION, my_sid, nullptr,
+                       nullptr, nullptr),
        ERROR_SUCCESS},
   };
   for (const auto& c : cases) EXPECT_EQ(c.got, c.error) << c.what;

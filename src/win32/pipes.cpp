@@ -48,8 +48,7 @@ std::span<const std::byte> in_span(LPCVOID buffer, DWORD size) {
 }
 
 HANDLE create_named_pipe(const char* name, DWORD open_mode, DWORD pipe_mode, DWORD max_instances,
-                         DWORD out_size, DWORD in_size, DWORD timeout,
-                         LPSECURITY_ATTRIBUTES sa) {
+                         DWORD out_size, DWORD in_size, DWORD timeout, LPSECURITY_ATTRIBUTES sa) {
   if (!name) return fail_handle(ERROR_PATH_NOT_FOUND);
   DWORD access = open_mode & PIPE_ACCESS_DUPLEX;
   if (access == 0 || (open_mode & ~kOpenModeBits) != 0 || (pipe_mode & ~kPipeModeBits) != 0 ||
@@ -79,8 +78,8 @@ HANDLE create_named_pipe(const char* name, DWORD open_mode, DWORD pipe_mode, DWO
     return fail_handle(e);
   auto end = ServerEnd::create(*reg, name, options);
   if (!end) return fail_handle(end.error());
-  auto object = std::make_shared<NamedPipeObject>(std::move(*end),
-                                                  (open_mode & FILE_FLAG_OVERLAPPED) != 0);
+  auto object =
+      std::make_shared<NamedPipeObject>(std::move(*end), (open_mode & FILE_FLAG_OVERLAPPED) != 0);
   object->security_access = open_mode & (WRITE_DAC | WRITE_OWNER | ACCESS_SYSTEM_SECURITY);
   // Each direction gives the server handle "the equivalent of" GENERIC_READ (inbound) or
   // GENERIC_WRITE (outbound) access to the pipe (CreateNamedPipe, dwOpenMode).
@@ -134,8 +133,8 @@ HANDLE open_pipe(std::string name, DWORD access, LPSECURITY_ATTRIBUTES sa, DWORD
   options.qos = qos_of(flags);
   auto end = ClientEnd::open(*reg, name, options);
   if (!end) return fail_handle(end.error());
-  auto object = std::make_shared<NamedPipeObject>(std::move(*end),
-                                                  (flags & FILE_FLAG_OVERLAPPED) != 0);
+  auto object =
+      std::make_shared<NamedPipeObject>(std::move(*end), (flags & FILE_FLAG_OVERLAPPED) != 0);
   // The open succeeded, so the handle has what it asked for: no more (a GENERIC_READ client may
   // not write, even to a duplex pipe) and no less.
   HANDLE h = globals().handles.insert(std::move(object),
@@ -177,8 +176,8 @@ BOOL wait_named_pipe(const std::string& name, DWORD timeout) {
   return TRUE;
 }
 
-BOOL call_named_pipe(const std::string& name, LPVOID in, DWORD in_size, LPVOID out,
-                     DWORD out_size, LPDWORD bytes_read, DWORD timeout) {
+BOOL call_named_pipe(const std::string& name, LPVOID in, DWORD in_size, LPVOID out, DWORD out_size,
+                     LPDWORD bytes_read, DWORD timeout) {
   if (bytes_read) *bytes_read = 0;
   std::error_code ec;
   Registry* reg = registry(&ec);
@@ -362,9 +361,8 @@ HANDLE WINAPI CreateNamedPipeW(LPCWSTR lpName, DWORD dwOpenMode, DWORD dwPipeMod
                                DWORD nDefaultTimeOut, LPSECURITY_ATTRIBUTES lpSecurityAttributes) {
   return guarded<HANDLE>(INVALID_HANDLE_VALUE, [&] {
     std::string name = lpName ? to_utf8(lpName) : std::string();
-    return create_named_pipe(lpName ? name.c_str() : nullptr, dwOpenMode, dwPipeMode,
-                             nMaxInstances, nOutBufferSize, nInBufferSize, nDefaultTimeOut,
-                             lpSecurityAttributes);
+    return create_named_pipe(lpName ? name.c_str() : nullptr, dwOpenMode, dwPipeMode, nMaxInstances,
+                             nOutBufferSize, nInBufferSize, nDefaultTimeOut, lpSecurityAttributes);
   });
 }
 
@@ -445,8 +443,8 @@ BOOL WINAPI CallNamedPipeA(LPCSTR lpNamedPipeName, LPVOID lpInBuffer, DWORD nInB
                            DWORD nTimeOut) {
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
     if (!lpNamedPipeName) return fail(ERROR_INVALID_PARAMETER);
-    return call_named_pipe(lpNamedPipeName, lpInBuffer, nInBufferSize, lpOutBuffer,
-                           nOutBufferSize, lpBytesRead, nTimeOut);
+    return call_named_pipe(lpNamedPipeName, lpInBuffer, nInBufferSize, lpOutBuffer, nOutBufferSize,
+                           lpBytesRead, nTimeOut);
   });
 }
 
@@ -540,8 +538,8 @@ BOOL WINAPI PeekNamedPipe(HANDLE hNamedPipe, LPVOID lpBuffer, DWORD nBufferSize,
   });
 }
 
-BOOL WINAPI SetNamedPipeHandleState(HANDLE hNamedPipe, LPDWORD lpMode,
-                                    LPDWORD lpMaxCollectionCount, LPDWORD lpCollectDataTimeout) {
+BOOL WINAPI SetNamedPipeHandleState(HANDLE hNamedPipe, LPDWORD lpMode, LPDWORD lpMaxCollectionCount,
+                                    LPDWORD lpCollectDataTimeout) {
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
     auto object = globals().handles.get(hNamedPipe);
     if (!object) return fail(ERROR_INVALID_HANDLE);

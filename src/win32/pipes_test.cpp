@@ -66,8 +66,7 @@ TEST(Win32AnonymousPipe, WrongDirectionAndPipeOnlyCallsFailAsTheSpecSays) {
       {"WriteFile(read end)", WriteFile(r, "x", 1, &n, nullptr), ERROR_ACCESS_DENIED},
       {"PeekNamedPipe(write end)", PeekNamedPipe(w, nullptr, 0, nullptr, nullptr, nullptr),
        ERROR_ACCESS_DENIED},
-      {"TransactNamedPipe", TransactNamedPipe(r, buf, 1, buf, 1, &n, nullptr),
-       ERROR_ACCESS_DENIED},
+      {"TransactNamedPipe", TransactNamedPipe(r, buf, 1, buf, 1, &n, nullptr), ERROR_ACCESS_DENIED},
       {"ConnectNamedPipe(read end)", ConnectNamedPipe(r, nullptr), ERROR_PIPE_CONNECTED},
       {"SetNamedPipeHandleState(message)", SetNamedPipeHandleState(r, &mode, nullptr, nullptr),
        ERROR_INVALID_PARAMETER},
@@ -199,8 +198,7 @@ TEST(Win32CreateNamedPipe, ArgumentErrorsFollowTheSpecTable) {
       {"access mode 0", name.c_str(), 0, 0, 1, ERROR_INVALID_PARAMETER},
       {"unknown open-mode bit", name.c_str(), PIPE_ACCESS_DUPLEX | 0x100, 0, 1,
        ERROR_INVALID_PARAMETER},
-      {"unknown pipe-mode bit", name.c_str(), PIPE_ACCESS_DUPLEX, 0x10, 1,
-       ERROR_INVALID_PARAMETER},
+      {"unknown pipe-mode bit", name.c_str(), PIPE_ACCESS_DUPLEX, 0x10, 1, ERROR_INVALID_PARAMETER},
       {"byte type, message read", name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_READMODE_MESSAGE, 1,
        ERROR_INVALID_PARAMETER},
       {"0 instances", name.c_str(), PIPE_ACCESS_DUPLEX, 0, 0, ERROR_INVALID_PARAMETER},
@@ -249,11 +247,11 @@ TEST(Win32CreateNamedPipe, InstanceRulesFollowTheSpecTable) {
 TEST(Win32CreateNamedPipe, WideNamesWorkLikeNarrowOnes) {
   std::string name = unique_pipe_name();
   std::wstring wide(name.begin(), name.end());
-  HANDLE server = CreateNamedPipeW(wide.c_str(), PIPE_ACCESS_DUPLEX, kMessagePipe, 1, 0, 0, 0,
-                                   nullptr);
+  HANDLE server =
+      CreateNamedPipeW(wide.c_str(), PIPE_ACCESS_DUPLEX, kMessagePipe, 1, 0, 0, 0, nullptr);
   ASSERT_NE(server, INVALID_HANDLE_VALUE) << GetLastError();
-  HANDLE client = CreateFileW(wide.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
-                              OPEN_EXISTING, 0, nullptr);
+  HANDLE client = CreateFileW(wide.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+                              0, nullptr);
   ASSERT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
   EXPECT_TRUE(WaitNamedPipeW(wide.c_str(), 0) || GetLastError() == ERROR_SEM_TIMEOUT);
   CloseHandle(client);
@@ -481,8 +479,8 @@ TEST_F(Win32NamedPipeIo, ImpersonationNeedsAReadFirst) {
   EXPECT_FALSE(ImpersonateNamedPipeClient(server_));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_CANNOT_IMPERSONATE));
   char user[256];
-  EXPECT_FALSE(GetNamedPipeHandleStateA(server_, nullptr, nullptr, nullptr, nullptr, user,
-                                        sizeof user));
+  EXPECT_FALSE(
+      GetNamedPipeHandleStateA(server_, nullptr, nullptr, nullptr, nullptr, user, sizeof user));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_CANNOT_IMPERSONATE));
   EXPECT_FALSE(ImpersonateNamedPipeClient(client_));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_FUNCTION));
@@ -493,8 +491,8 @@ TEST_F(Win32NamedPipeIo, ImpersonationNeedsAReadFirst) {
   // Same user: impersonation succeeds without changing identity.
   EXPECT_TRUE(ImpersonateNamedPipeClient(server_));
   EXPECT_TRUE(RevertToSelf());
-  ASSERT_TRUE(GetNamedPipeHandleStateA(server_, nullptr, nullptr, nullptr, nullptr, user,
-                                       sizeof user));
+  ASSERT_TRUE(
+      GetNamedPipeHandleStateA(server_, nullptr, nullptr, nullptr, nullptr, user, sizeof user));
   EXPECT_GT(std::strlen(user), 0u);
 }
 
@@ -515,8 +513,8 @@ TEST_F(Win32NamedPipeIo, TransactWritesOneMessageAndReadsTheReply) {
   DWORD mode = PIPE_READMODE_MESSAGE;
   ASSERT_TRUE(SetNamedPipeHandleState(client_, &mode, nullptr, nullptr));
   SetLastError(kSentinel);
-  EXPECT_FALSE(TransactNamedPipe(client_, (LPVOID) "question", 8, reply, sizeof reply, &n,
-                                 nullptr));
+  EXPECT_FALSE(
+      TransactNamedPipe(client_, (LPVOID) "question", 8, reply, sizeof reply, &n, nullptr));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_MORE_DATA));
   EXPECT_EQ(n, 4u);
   responder.join();
@@ -530,8 +528,8 @@ TEST(Win32CallNamedPipe, ResultsFollowTheSpecTable) {
   char reply[8];
   DWORD n = 77;
   SetLastError(kSentinel);
-  EXPECT_FALSE(CallNamedPipeA(name.c_str(), (LPVOID) "x", 1, reply, sizeof reply, &n,
-                              NMPWAIT_NOWAIT));
+  EXPECT_FALSE(
+      CallNamedPipeA(name.c_str(), (LPVOID) "x", 1, reply, sizeof reply, &n, NMPWAIT_NOWAIT));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_FILE_NOT_FOUND));
   EXPECT_EQ(n, 0u);
 

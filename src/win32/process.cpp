@@ -150,8 +150,8 @@ HANDLE std_handle(int i) {
   return g.std_handles[i];
 }
 
-BOOL create_process(const std::string* application, const std::string* command_line,
-                    BOOL inherit, HANDLE std_in, HANDLE std_out, HANDLE std_err, bool use_std,
+BOOL create_process(const std::string* application, const std::string* command_line, BOOL inherit,
+                    HANDLE std_in, HANDLE std_out, HANDLE std_err, bool use_std,
                     LPPROCESS_INFORMATION pi) {
   if (!pi) return fail(ERROR_INVALID_PARAMETER);
   std::vector<std::string> args;
@@ -288,8 +288,8 @@ extern "C" {
 BOOL WINAPI CreateProcessA(LPCSTR lpApplicationName, LPSTR lpCommandLine,
                            LPSECURITY_ATTRIBUTES lpProcessAttributes,
                            LPSECURITY_ATTRIBUTES lpThreadAttributes, BOOL bInheritHandles,
-                           DWORD dwCreationFlags, LPVOID lpEnvironment,
-                           LPCSTR lpCurrentDirectory, LPSTARTUPINFOA lpStartupInfo,
+                           DWORD dwCreationFlags, LPVOID lpEnvironment, LPCSTR lpCurrentDirectory,
+                           LPSTARTUPINFOA lpStartupInfo,
                            LPPROCESS_INFORMATION lpProcessInformation) {
   (void)lpProcessAttributes, (void)lpThreadAttributes, (void)dwCreationFlags, (void)lpEnvironment,
       (void)lpCurrentDirectory;
@@ -307,8 +307,8 @@ BOOL WINAPI CreateProcessA(LPCSTR lpApplicationName, LPSTR lpCommandLine,
 BOOL WINAPI CreateProcessW(LPCWSTR lpApplicationName, LPWSTR lpCommandLine,
                            LPSECURITY_ATTRIBUTES lpProcessAttributes,
                            LPSECURITY_ATTRIBUTES lpThreadAttributes, BOOL bInheritHandles,
-                           DWORD dwCreationFlags, LPVOID lpEnvironment,
-                           LPCWSTR lpCurrentDirectory, LPSTARTUPINFOW lpStartupInfo,
+                           DWORD dwCreationFlags, LPVOID lpEnvironment, LPCWSTR lpCurrentDirectory,
+                           LPSTARTUPINFOW lpStartupInfo,
                            LPPROCESS_INFORMATION lpProcessInformation) {
   (void)lpProcessAttributes, (void)lpThreadAttributes, (void)dwCreationFlags, (void)lpEnvironment,
       (void)lpCurrentDirectory;

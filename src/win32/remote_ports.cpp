@@ -106,8 +106,7 @@ void adopt_association(const std::shared_ptr<AsyncState>& state, std::uint32_t p
   ends.push_back(state);
 }
 
-bool RemoteOperations::serve(std::uint32_t sender, const std::string& message,
-                             os::Poller& poller) {
+bool RemoteOperations::serve(std::uint32_t sender, const std::string& message, os::Poller& poller) {
   std::string_view text = message;
   if (text.starts_with(kAnnounce)) {
     auto f = split_fields(text.substr(kAnnounce.size()), '|');
@@ -160,7 +159,8 @@ void RemoteOperations::settle_gone_issuers() {
       ++it;
       continue;
     }
-    for (const auto& [token, op] : it->second.pending) (void)post_to_local_port(op.port_id, op.aborted);
+    for (const auto& [token, op] : it->second.pending)
+      (void)post_to_local_port(op.port_id, op.aborted);
     it = issuers_.erase(it);
   }
 }

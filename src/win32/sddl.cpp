@@ -1,7 +1,7 @@
 // Security descriptors as SDDL strings (sddl.h): the subset of Microsoft's "Security Descriptor
 // String Format" and "ACE Strings" pages that pipe programs write, in both directions.
-#include <sddl.h>
 #include <windows.h>
+#include <sddl.h>
 
 #include <cctype>
 #include <cstdio>
@@ -22,7 +22,9 @@ struct Code {
 
 // Whole-right codes first: writing a mask prefers one of them when it is exactly that mask.
 constexpr Code kFullRights[] = {
-    {"FA", FILE_ALL_ACCESS}, {"FR", FILE_GENERIC_READ}, {"FW", FILE_GENERIC_WRITE},
+    {"FA", FILE_ALL_ACCESS},
+    {"FR", FILE_GENERIC_READ},
+    {"FW", FILE_GENERIC_WRITE},
     {"FX", FILE_GENERIC_EXECUTE},
 };
 // Single rights, in the order Windows writes them.
@@ -35,15 +37,24 @@ constexpr Code kRights[] = {
 };
 // Registry codes: read, never written (they share values with the file codes).
 constexpr Code kKeyRights[] = {
-    {"KA", 0xF003F}, {"KR", 0x20019}, {"KW", 0x20006}, {"KX", 0x20019},
+    {"KA", 0xF003F},
+    {"KR", 0x20019},
+    {"KW", 0x20006},
+    {"KX", 0x20019},
 };
 constexpr Code kAceFlags[] = {
-    {"OI", OBJECT_INHERIT_ACE}, {"CI", CONTAINER_INHERIT_ACE}, {"NP", NO_PROPAGATE_INHERIT_ACE},
-    {"IO", INHERIT_ONLY_ACE},   {"ID", INHERITED_ACE},         {"SA", SUCCESSFUL_ACCESS_ACE_FLAG},
+    {"OI", OBJECT_INHERIT_ACE},
+    {"CI", CONTAINER_INHERIT_ACE},
+    {"NP", NO_PROPAGATE_INHERIT_ACE},
+    {"IO", INHERIT_ONLY_ACE},
+    {"ID", INHERITED_ACE},
+    {"SA", SUCCESSFUL_ACCESS_ACE_FLAG},
     {"FA", FAILED_ACCESS_ACE_FLAG},
 };
 constexpr Code kDaclFlags[] = {
-    {"NO_ACCESS_CONTROL", 0}, {"P", SE_DACL_PROTECTED}, {"AR", SE_DACL_AUTO_INHERIT_REQ},
+    {"NO_ACCESS_CONTROL", 0},
+    {"P", SE_DACL_PROTECTED},
+    {"AR", SE_DACL_AUTO_INHERIT_REQ},
     {"AI", SE_DACL_AUTO_INHERITED},
 };
 
@@ -113,9 +124,12 @@ DWORD parse_ace(std::string_view text, AceSpec* ace) {
     fields[i] = trim(text.substr(0, semi));
     text.remove_prefix(i < 5 ? semi + 1 : text.size());
   }
-  if (fields[0] == "A") ace->type = ACCESS_ALLOWED_ACE_TYPE;
-  else if (fields[0] == "D") ace->type = ACCESS_DENIED_ACE_TYPE;
-  else return ERROR_INVALID_ACL;
+  if (fields[0] == "A")
+    ace->type = ACCESS_ALLOWED_ACE_TYPE;
+  else if (fields[0] == "D")
+    ace->type = ACCESS_DENIED_ACE_TYPE;
+  else
+    return ERROR_INVALID_ACL;
   DWORD flags = 0;
   if (!parse_codes(fields[1], kAceFlags, &flags) || !parse_rights(fields[2], &ace->mask) ||
       !fields[3].empty() || !fields[4].empty())
@@ -158,8 +172,10 @@ DWORD parse_dacl(std::string_view text, DescriptorParts* out) {
 std::size_t part_end(std::string_view s, std::size_t from) {
   int depth = 0;
   for (std::size_t i = from; i < s.size(); ++i) {
-    if (s[i] == '(') ++depth;
-    else if (s[i] == ')') --depth;
+    if (s[i] == '(')
+      ++depth;
+    else if (s[i] == ')')
+      --depth;
     else if (depth == 0 && i + 1 < s.size() && s[i + 1] == ':' && std::strchr("OGDS", s[i]))
       return i;
   }
@@ -218,7 +234,8 @@ std::string rights_text(DWORD mask) {
 DWORD write_descriptor(const void* sd, SECURITY_INFORMATION what, std::string* out) {
   DescriptorView v = view_of(sd);
   if (v.revision != SECURITY_DESCRIPTOR_REVISION) return ERROR_UNKNOWN_REVISION;
-  if ((v.owner && !sid_valid(v.owner)) || (v.group && !sid_valid(v.group))) return ERROR_INVALID_SID;
+  if ((v.owner && !sid_valid(v.owner)) || (v.group && !sid_valid(v.group)))
+    return ERROR_INVALID_SID;
   if (v.dacl && !acl_valid(v.dacl)) return ERROR_INVALID_ACL;
   if ((what & OWNER_SECURITY_INFORMATION) && v.owner) *out += "O:" + sid_text(v.owner);
   if ((what & GROUP_SECURITY_INFORMATION) && v.group) *out += "G:" + sid_text(v.group);
@@ -304,9 +321,8 @@ BOOL WINAPI ConvertSecurityDescriptorToStringSecurityDescriptorA(
     SECURITY_INFORMATION SecurityInformation, LPSTR* StringSecurityDescriptor,
     PULONG StringSecurityDescriptorLen) {
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
-    return descriptor_to_string(SecurityDescriptor, RequestedStringSDRevision,
-                                SecurityInformation, StringSecurityDescriptor,
-                                StringSecurityDescriptorLen);
+    return descriptor_to_string(SecurityDescriptor, RequestedStringSDRevision, SecurityInformation,
+                                StringSecurityDescriptor, StringSecurityDescriptorLen);
   });
 }
 
@@ -315,9 +331,8 @@ BOOL WINAPI ConvertSecurityDescriptorToStringSecurityDescriptorW(
     SECURITY_INFORMATION SecurityInformation, LPWSTR* StringSecurityDescriptor,
     PULONG StringSecurityDescriptorLen) {
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
-    return descriptor_to_string(SecurityDescriptor, RequestedStringSDRevision,
-                                SecurityInformation, StringSecurityDescriptor,
-                                StringSecurityDescriptorLen);
+    return descriptor_to_string(SecurityDescriptor, RequestedStringSDRevision, SecurityInformation,
+                                StringSecurityDescriptor, StringSecurityDescriptorLen);
   });
 }
 

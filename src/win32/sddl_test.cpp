@@ -1,7 +1,7 @@
 // SDDL strings to descriptors and back: the subset pipe programs write, round trips, and the
 // errors of strings this layer cannot read.
-#include <sddl.h>
 #include <windows.h>
+#include <sddl.h>
 
 #include <gtest/gtest.h>
 
@@ -125,23 +125,22 @@ TEST(Win32Sddl, StringsThisLayerCannotReadGiveWindowsErrors) {
       {"D:(A;;GA;;WD)", SDDL_REVISION_1, ERROR_INVALID_ACL},
       {"D:(A;;GA;;;WD;x)", SDDL_REVISION_1, ERROR_INVALID_ACL},
       {"D:(A;;GA;;;WD", SDDL_REVISION_1, ERROR_INVALID_ACL},
-      {"D:(OA;;GA;bf967aba-0de6-11d0-a285-00aa003049e2;;WD)", SDDL_REVISION_1,
-       ERROR_INVALID_ACL},
+      {"D:(OA;;GA;bf967aba-0de6-11d0-a285-00aa003049e2;;WD)", SDDL_REVISION_1, ERROR_INVALID_ACL},
       {"O:XYD:(A;;GA;;;WD)", SDDL_REVISION_1, ERROR_INVALID_SID},
       {"G:S-1-", SDDL_REVISION_1, ERROR_INVALID_SID},
   };
   for (const auto& c : cases) {
     PSECURITY_DESCRIPTOR sd = reinterpret_cast<PSECURITY_DESCRIPTOR>(1);
     SetLastError(kSentinel);
-    EXPECT_FALSE(ConvertStringSecurityDescriptorToSecurityDescriptorA(c.in, c.revision, &sd,
-                                                                      nullptr))
+    EXPECT_FALSE(
+        ConvertStringSecurityDescriptorToSecurityDescriptorA(c.in, c.revision, &sd, nullptr))
         << c.in;
     EXPECT_EQ(GetLastError(), c.error) << c.in;
   }
   PSECURITY_DESCRIPTOR sd = nullptr;
   SetLastError(kSentinel);
-  EXPECT_FALSE(ConvertStringSecurityDescriptorToSecurityDescriptorA(nullptr, SDDL_REVISION_1, &sd,
-                                                                    nullptr));
+  EXPECT_FALSE(
+      ConvertStringSecurityDescriptorToSecurityDescriptorA(nullptr, SDDL_REVISION_1, &sd, nullptr));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_PARAMETER));
 }
 
@@ -191,9 +190,8 @@ TEST(Win32Sddl, AnAbsoluteDescriptorBuiltByHandIsWritten) {
   EXPECT_EQ(length, 19u);
   LocalFree(wide);
   PSECURITY_DESCRIPTOR from_wide = nullptr;
-  ASSERT_TRUE(ConvertStringSecurityDescriptorToSecurityDescriptorW(L"D:(A;;FR;;;WD)",
-                                                                   SDDL_REVISION_1, &from_wide,
-                                                                   nullptr));
+  ASSERT_TRUE(ConvertStringSecurityDescriptorToSecurityDescriptorW(
+      L"D:(A;;FR;;;WD)", SDDL_REVISION_1, &from_wide, nullptr));
   EXPECT_EQ(to_string(from_wide), "D:(A;;FR;;;WD)");
   LocalFree(from_wide);
 }

@@ -83,7 +83,7 @@ struct DescriptorParts {
   Bytes owner;  ///< empty: none
   Bytes group;
   bool dacl_present = false;
-  Bytes dacl;  ///< empty with dacl_present: a NULL DACL
+  Bytes dacl;                                     ///< empty with dacl_present: a NULL DACL
   SECURITY_DESCRIPTOR_CONTROL extra_control = 0;  ///< SE_DACL_PROTECTED and the like
 };
 /// A self-relative descriptor in LocalAlloc memory (freed with LocalFree); null when out of

@@ -109,8 +109,8 @@ DescriptorParts parts_of(const SecurityDescriptor& sd) {
   std::vector<AceSpec> aces;
   for (const auto& rule : sd.rules) {
     AceSpec ace;
-    ace.type = rule.type == AccessRule::Type::kAllow ? ACCESS_ALLOWED_ACE_TYPE
-                                                      : ACCESS_DENIED_ACE_TYPE;
+    ace.type =
+        rule.type == AccessRule::Type::kAllow ? ACCESS_ALLOWED_ACE_TYPE : ACCESS_DENIED_ACE_TYPE;
     ace.mask = rule.rights;
     ace.sid = sid_of_trustee(rule.who, sd.owner);
     aces.push_back(std::move(ace));
@@ -131,8 +131,8 @@ DWORD engine_rules(const ACL* dacl, SecurityDescriptor* out) {
     // An inherit-only ACE is for objects created inside this one; a pipe has none.
     if (ace.flags & INHERIT_ONLY_ACE) continue;
     AccessRule rule;
-    rule.type = ace.type == ACCESS_ALLOWED_ACE_TYPE ? AccessRule::Type::kAllow
-                                                     : AccessRule::Type::kDeny;
+    rule.type =
+        ace.type == ACCESS_ALLOWED_ACE_TYPE ? AccessRule::Type::kAllow : AccessRule::Type::kDeny;
     rule.who = trustee_of_sid(ace.sid.data());
     rule.rights = ace.mask;
     out->rules.push_back(rule);
@@ -221,8 +221,8 @@ BOOL WINAPI GetSecurityDescriptorControl(PSECURITY_DESCRIPTOR pSecurityDescripto
   return TRUE;
 }
 
-BOOL WINAPI SetSecurityDescriptorDacl(PSECURITY_DESCRIPTOR pSecurityDescriptor,
-                                      BOOL bDaclPresent, PACL pDacl, BOOL bDaclDefaulted) {
+BOOL WINAPI SetSecurityDescriptorDacl(PSECURITY_DESCRIPTOR pSecurityDescriptor, BOOL bDaclPresent,
+                                      PACL pDacl, BOOL bDaclDefaulted) {
   if (!check_settable(pSecurityDescriptor)) return FALSE;
   auto* abs = static_cast<SECURITY_DESCRIPTOR*>(pSecurityDescriptor);
   if (!bDaclPresent) {
@@ -237,8 +237,7 @@ BOOL WINAPI SetSecurityDescriptorDacl(PSECURITY_DESCRIPTOR pSecurityDescriptor,
 }
 
 BOOL WINAPI GetSecurityDescriptorDacl(PSECURITY_DESCRIPTOR pSecurityDescriptor,
-                                      LPBOOL lpbDaclPresent, PACL* pDacl,
-                                      LPBOOL lpbDaclDefaulted) {
+                                      LPBOOL lpbDaclPresent, PACL* pDacl, LPBOOL lpbDaclDefaulted) {
   if (!check_readable(pSecurityDescriptor)) return FALSE;
   if (!lpbDaclPresent || !pDacl || !lpbDaclDefaulted) return fail(ERROR_INVALID_PARAMETER);
   DescriptorView v = view_of(pSecurityDescriptor);

@@ -1,7 +1,7 @@
 // GetSecurityInfo and SetSecurityInfo (aclapi.h) on named-pipe handles: the pipe's descriptor
 // through the C++ API (PipeEnd::security), in Windows' self-relative form.
-#include <aclapi.h>
 #include <windows.h>
+#include <aclapi.h>
 
 #include "win32/objects.hpp"
 #include "win32/security.hpp"
@@ -91,12 +91,13 @@ using namespace sluice::win32;
 extern "C" {
 
 DWORD WINAPI GetSecurityInfo(HANDLE handle, SE_OBJECT_TYPE ObjectType,
-                             SECURITY_INFORMATION SecurityInfo, PSID* ppsidOwner,
-                             PSID* ppsidGroup, PACL* ppDacl, PACL* ppSacl,
+                             SECURITY_INFORMATION SecurityInfo, PSID* ppsidOwner, PSID* ppsidGroup,
+                             PACL* ppDacl, PACL* ppSacl,
                              PSECURITY_DESCRIPTOR* ppSecurityDescriptor) {
   return guarded<DWORD>(ERROR_NOT_ENOUGH_MEMORY, [&] {
-    return get_info(handle, ObjectType, SecurityInfo & (kOwnerGroupDacl | SACL_SECURITY_INFORMATION),
-                    ppsidOwner, ppsidGroup, ppDacl, ppSacl, ppSecurityDescriptor);
+    return get_info(handle, ObjectType,
+                    SecurityInfo & (kOwnerGroupDacl | SACL_SECURITY_INFORMATION), ppsidOwner,
+                    ppsidGroup, ppDacl, ppSacl, ppSecurityDescriptor);
   });
 }
 

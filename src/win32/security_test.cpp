@@ -1,8 +1,8 @@
 // SIDs, ACLs and security descriptors: call → return → last error, and the binary layouts
 // programs written for Windows rely on.
+#include <windows.h>
 #include <aclapi.h>
 #include <sddl.h>
-#include <windows.h>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -97,8 +97,8 @@ TEST(Win32SecurityErrors, SecurityErrorCodesHaveWindowsTexts) {
 TEST(Win32Sid, AllocateAndInitializeSidBuildsTheSidWindowsDocuments) {
   SID_IDENTIFIER_AUTHORITY nt = SECURITY_NT_AUTHORITY;
   PSID admins = nullptr;
-  ASSERT_TRUE(AllocateAndInitializeSid(&nt, 2, SECURITY_BUILTIN_DOMAIN_RID,
-                                       DOMAIN_ALIAS_RID_ADMINS, 0, 0, 0, 0, 0, 0, &admins));
+  ASSERT_TRUE(AllocateAndInitializeSid(&nt, 2, SECURITY_BUILTIN_DOMAIN_RID, DOMAIN_ALIAS_RID_ADMINS,
+                                       0, 0, 0, 0, 0, 0, &admins));
   const BYTE expected[] = {1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x20, 2, 0, 0};
   ASSERT_EQ(GetLengthSid(admins), sizeof expected);
   EXPECT_EQ(std::memcmp(admins, expected, sizeof expected), 0);
@@ -197,9 +197,9 @@ TEST(Win32Sid, StringSidsRoundTripAndBadOnesGiveInvalidSid) {
   EXPECT_EQ(text_of(sid("BA").data()), "S-1-5-32-544");
   EXPECT_EQ(text_of(sid("AU").data()), "S-1-5-11");
   PSID out = nullptr;
-  for (const char* bad : {"", "S", "S-1", "S-2-5-18", "X-1-5-18", "S-1-5-18-", "S-1--5",
-                          "S-1-5-4294967296", "S-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1", "ZZ",
-                          "S-1-5-18 "}) {
+  for (const char* bad :
+       {"", "S", "S-1", "S-2-5-18", "X-1-5-18", "S-1-5-18-", "S-1--5", "S-1-5-4294967296",
+        "S-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1", "ZZ", "S-1-5-18 "}) {
     SetLastError(kSentinel);
     EXPECT_FALSE(ConvertStringSidToSidA(bad, &out)) << '"' << bad << '"';
     EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_SID)) << '"' << bad << '"';
@@ -371,9 +371,8 @@ TEST(Win32SecurityDescriptor, InvalidDescriptorsGiveWindowsErrors) {
   SECURITY_DESCRIPTOR bad_revision = sd;
   bad_revision.Revision = 2;
   PSECURITY_DESCRIPTOR self_relative = nullptr;
-  ASSERT_TRUE(ConvertStringSecurityDescriptorToSecurityDescriptorA("D:(A;;GA;;;WD)",
-                                                                   SDDL_REVISION_1,
-                                                                   &self_relative, nullptr));
+  ASSERT_TRUE(ConvertStringSecurityDescriptorToSecurityDescriptorA(
+      "D:(A;;GA;;;WD)", SDDL_REVISION_1, &self_relative, nullptr));
   BYTE bad_sid[12] = {5, 1, 0, 0, 0, 0, 0, 1};
   SECURITY_DESCRIPTOR with_bad_owner = sd;
   with_bad_owner.Owner = bad_sid;
@@ -448,8 +447,8 @@ TEST(Win32Accounts, WellKnownSidsHaveWindowsNames) {
       BYTE back[SECURITY_MAX_SID_SIZE];
       DWORD sid_size = sizeof back;
       domain_size = sizeof domain;
-      ASSERT_TRUE(LookupAccountNameA(nullptr, full.c_str(), back, &sid_size, domain,
-                                     &domain_size, &use))
+      ASSERT_TRUE(
+          LookupAccountNameA(nullptr, full.c_str(), back, &sid_size, domain, &domain_size, &use))
           << full << " " << GetLastError();
       EXPECT_EQ(text_of(back), c.sid) << full;
       EXPECT_EQ(sid_size, s.size()) << full;
@@ -464,8 +463,8 @@ TEST(Win32Accounts, UnknownAccountsAndSmallBuffersGiveWindowsErrors) {
   DWORD name_size = sizeof name, domain_size = sizeof domain;
   SID_NAME_USE use;
   SetLastError(kSentinel);
-  EXPECT_FALSE(LookupAccountSidA(nullptr, nobody_uid.data(), name, &name_size, domain,
-                                 &domain_size, &use));
+  EXPECT_FALSE(
+      LookupAccountSidA(nullptr, nobody_uid.data(), name, &name_size, domain, &domain_size, &use));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_NONE_MAPPED));
   SetLastError(kSentinel);
   EXPECT_FALSE(
@@ -482,8 +481,8 @@ TEST(Win32Accounts, UnknownAccountsAndSmallBuffersGiveWindowsErrors) {
   DWORD sid_size = 0;
   domain_size = 0;
   SetLastError(kSentinel);
-  EXPECT_FALSE(LookupAccountNameA(nullptr, "Everyone", nullptr, &sid_size, nullptr, &domain_size,
-                                  &use));
+  EXPECT_FALSE(
+      LookupAccountNameA(nullptr, "Everyone", nullptr, &sid_size, nullptr, &domain_size, &use));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INSUFFICIENT_BUFFER));
   EXPECT_EQ(sid_size, 12u);
   EXPECT_EQ(domain_size, 1u);
@@ -491,17 +490,17 @@ TEST(Win32Accounts, UnknownAccountsAndSmallBuffersGiveWindowsErrors) {
   char big_domain[64];
   sid_size = sizeof buffer;
   domain_size = sizeof big_domain;
-  for (const char* bad : {"no-such-user-sluice", "Unix Group\\no-such-group-sluice",
-                          "BUILTIN\\Everyone"}) {
+  for (const char* bad :
+       {"no-such-user-sluice", "Unix Group\\no-such-group-sluice", "BUILTIN\\Everyone"}) {
     SetLastError(kSentinel);
-    EXPECT_FALSE(LookupAccountNameA(nullptr, bad, buffer, &sid_size, big_domain, &domain_size,
-                                    &use))
+    EXPECT_FALSE(
+        LookupAccountNameA(nullptr, bad, buffer, &sid_size, big_domain, &domain_size, &use))
         << bad;
     EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_NONE_MAPPED)) << bad;
   }
   SetLastError(kSentinel);
-  EXPECT_FALSE(LookupAccountNameA("otherhost", "root", buffer, &sid_size, big_domain,
-                                  &domain_size, &use));
+  EXPECT_FALSE(
+      LookupAccountNameA("otherhost", "root", buffer, &sid_size, big_domain, &domain_size, &use));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_BAD_NETPATH));
 }
 

@@ -1,8 +1,8 @@
 // Pipe descriptors made with the Win32 calls, against clients that really are other users: a
 // root server creates the pipe, helpers run as uids 1001-1003 and open it with CreateFile
 // (skipped, saying why, unless root).
-#include <sddl.h>
 #include <windows.h>
+#include <sddl.h>
 
 #include <gtest/gtest.h>
 

@@ -2,8 +2,8 @@
 // SID means for a Linux process. Linux users and groups use Samba's SIDs, S-1-22-1-<uid> and
 // S-1-22-2-<gid>, so they survive ConvertSidToStringSid and back; the well-known SIDs and their
 // names are those of Microsoft's "Well-known SIDs" page.
-#include <sddl.h>
 #include <windows.h>
+#include <sddl.h>
 
 #include <cctype>
 #include <charconv>
@@ -162,7 +162,8 @@ std::string sid_to_string(const void* p) {
   } else {
     text += std::to_string(authority);
   }
-  for (int i = 0; i < sid->SubAuthorityCount; ++i) text += "-" + std::to_string(sub_authority(sid, i));
+  for (int i = 0; i < sid->SubAuthorityCount; ++i)
+    text += "-" + std::to_string(sub_authority(sid, i));
   return text;
 }
 
@@ -188,8 +189,7 @@ std::optional<Bytes> sid_from_string(std::string_view text) {
     if (dash == std::string_view::npos) break;
     text.remove_prefix(dash + 1);
   }
-  if (fields.size() < 2 || fields[0] != SID_REVISION ||
-      fields.size() - 2 > SID_MAX_SUB_AUTHORITIES)
+  if (fields.size() < 2 || fields[0] != SID_REVISION || fields.size() - 2 > SID_MAX_SUB_AUTHORITIES)
     return std::nullopt;
   Bytes sid = make_sid(fields[1], {});
   sid[1] = static_cast<BYTE>(fields.size() - 2);
@@ -215,12 +215,18 @@ Trustee trustee_of_sid(const void* sid) {
 
 Bytes sid_of_trustee(const Trustee& who, std::optional<std::uint32_t> owner_uid) {
   switch (who.kind) {
-    case Trustee::Kind::kUser: return user_sid(who.id);
-    case Trustee::Kind::kGroup: return group_sid(who.id);
-    case Trustee::Kind::kEveryone: return *sid_from_string("WD");
-    case Trustee::Kind::kAdministrators: return *sid_from_string("BA");
-    case Trustee::Kind::kNobody: return *sid_from_string("AN");
-    case Trustee::Kind::kOwner: return owner_uid ? user_sid(*owner_uid) : *sid_from_string("OW");
+    case Trustee::Kind::kUser:
+      return user_sid(who.id);
+    case Trustee::Kind::kGroup:
+      return group_sid(who.id);
+    case Trustee::Kind::kEveryone:
+      return *sid_from_string("WD");
+    case Trustee::Kind::kAdministrators:
+      return *sid_from_string("BA");
+    case Trustee::Kind::kNobody:
+      return *sid_from_string("AN");
+    case Trustee::Kind::kOwner:
+      return owner_uid ? user_sid(*owner_uid) : *sid_from_string("OW");
   }
   return *sid_from_string("AN");
 }

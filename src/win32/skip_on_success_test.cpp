@@ -29,13 +29,13 @@ class PortEchoServer {
     EXPECT_NE(port_, nullptr);
     for (int i = 0; i < instances; ++i) {
       auto in = std::make_unique<Instance>();
-      in->pipe = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
-                                  kMessage, PIPE_UNLIMITED_INSTANCES, 4096, 4096, 0, nullptr);
+      in->pipe = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED, kMessage,
+                                  PIPE_UNLIMITED_INSTANCES, 4096, 4096, 0, nullptr);
       EXPECT_NE(in->pipe, INVALID_HANDLE_VALUE);
       EXPECT_EQ(CreateIoCompletionPort(in->pipe, port_, static_cast<ULONG_PTR>(i), 0), port_);
       if (skip) {
-        EXPECT_TRUE(SetFileCompletionNotificationModes(in->pipe,
-                                                       FILE_SKIP_COMPLETION_PORT_ON_SUCCESS));
+        EXPECT_TRUE(
+            SetFileCompletionNotificationModes(in->pipe, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS));
       }
       instances_.push_back(std::move(in));
     }
@@ -182,8 +182,8 @@ TEST(Win32SkipOnSuccess, AnEchoLoopOnAPortAnswersEveryRequestInBothModes) {
     {
       PortEchoServer server(name, kClients, skip);
       for (int c = 0; c < kClients; ++c) {
-        auto child = sluice::testing::spawn_helper("skip_on_success_client",
-                                                   {name, std::to_string(kTrips)});
+        auto child =
+            sluice::testing::spawn_helper("skip_on_success_client", {name, std::to_string(kTrips)});
         ASSERT_TRUE(child) << child.error().message();
         clients.push_back(std::move(*child));
         guards.push_back(std::make_unique<sluice::testing::KillOnExit>(clients.back()));

@@ -34,8 +34,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int kInFlight = 8;              // operations pending per side at most
-constexpr DWORD kMaxMessage = 1500;       // < kReadBuffer: no read ever takes part of one
+constexpr int kInFlight = 8;         // operations pending per side at most
+constexpr DWORD kMaxMessage = 1500;  // < kReadBuffer: no read ever takes part of one
 constexpr DWORD kReadBuffer = 2048;
 constexpr ULONG_PTR kWriteKey = 1;
 constexpr ULONG_PTR kReadKey = 2;
@@ -44,8 +44,8 @@ constexpr ULONG_PTR kReadKey = 2;
 struct Slot {
   OVERLAPPED ov{};
   std::array<char, kReadBuffer> buffer{};
-  std::uint64_t seq = 0;    // writes: the message's number; reads: the read's issue number
-  bool pending = false;     // guarded by Side::mu
+  std::uint64_t seq = 0;  // writes: the message's number; reads: the read's issue number
+  bool pending = false;   // guarded by Side::mu
 };
 
 struct Side {
@@ -90,11 +90,11 @@ unsigned soak_seed() {
 void soak(bool cancels) {
   std::string name = sluice::win32::testing::unique_pipe_name();
   const DWORD type = PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT;
-  HANDLE server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED, type,
-                                   1, 4096, 4096, 0, nullptr);
+  HANDLE server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED, type, 1,
+                                   4096, 4096, 0, nullptr);
   ASSERT_NE(server, INVALID_HANDLE_VALUE);
-  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
-                              OPEN_EXISTING, FILE_FLAG_OVERLAPPED, nullptr);
+  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+                              FILE_FLAG_OVERLAPPED, nullptr);
   ASSERT_NE(client, INVALID_HANDLE_VALUE);
   DWORD mode = PIPE_READMODE_MESSAGE;
   ASSERT_TRUE(SetNamedPipeHandleState(client, &mode, nullptr, nullptr));
@@ -256,8 +256,8 @@ void soak(bool cancels) {
     }
     return text;
   };
-  EXPECT_TRUE(unexpected.empty())
-      << unexpected.size() << " arrived, not written:" << describe(unexpected);
+  EXPECT_TRUE(unexpected.empty()) << unexpected.size()
+                                  << " arrived, not written:" << describe(unexpected);
   EXPECT_TRUE(lost.empty()) << lost.size() << " written, never arrived:" << describe(lost);
   EXPECT_EQ(out.reads.size(), arrived.size()) << "a message arrived twice";
   EXPECT_GT(out.written.size(), 0u);

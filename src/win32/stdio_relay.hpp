@@ -17,12 +17,12 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <thread>
 
-#include "sluice/anonymous_pipe.hpp"
 #include "objects.hpp"
+#include "sluice/anonymous_pipe.hpp"
 
 namespace sluice::win32 {
 
@@ -47,7 +47,8 @@ class StdioRelay {
   bool wait_drained(std::chrono::milliseconds timeout);
 
  private:
-  StdioRelay(std::shared_ptr<Object> end, bool child_reads) : end_(std::move(end)), child_reads_(child_reads) {}
+  StdioRelay(std::shared_ptr<Object> end, bool child_reads)
+      : end_(std::move(end)), child_reads_(child_reads) {}
   void run_into_child();
   void run_from_child();
 

@@ -369,8 +369,8 @@ DWORD WINAPI WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds) {
 
 DWORD WINAPI WaitForMultipleObjects(DWORD nCount, const HANDLE* lpHandles, BOOL bWaitAll,
                                     DWORD dwMilliseconds) {
-  return guarded<DWORD>(WAIT_FAILED,
-                        [&] { return wait_for(nCount, lpHandles, bWaitAll, dwMilliseconds, false); });
+  return guarded<DWORD>(
+      WAIT_FAILED, [&] { return wait_for(nCount, lpHandles, bWaitAll, dwMilliseconds, false); });
 }
 
 DWORD WINAPI WaitForSingleObjectEx(HANDLE hHandle, DWORD dwMilliseconds, BOOL bAlertable) {

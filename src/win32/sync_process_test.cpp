@@ -167,7 +167,7 @@ TEST(Win32CommandLine, SplitsWithWindowsQuotingRules) {
       {"prog a b", {"prog", "a", "b"}},
       {"\"C:\\Program Files\\x.exe\" arg", {"C:\\Program Files\\x.exe", "arg"}},
       {"p \"a b\" c", {"p", "a b", "c"}},
-      {"p a\\\\\\\"b", {"p", "a\\\"b"}},  // 3 backslashes + quote: \ and a literal quote
+      {"p a\\\\\\\"b", {"p", "a\\\"b"}},    // 3 backslashes + quote: \ and a literal quote
       {"p a\\\\\"b c\"", {"p", "a\\b c"}},  // 2 backslashes + quote: \ and quoting
       {"p a\\b", {"p", "a\\b"}},            // backslashes before no quote stay
       {"p \"a\"\"b\"", {"p", "a\"b"}},      // "" inside quotes is a quote
@@ -190,8 +190,8 @@ TEST(Win32CreateProcess, TheChildGetsItsArgumentsAndItsExitCodeIsReported) {
   STARTUPINFOA si{};
   si.cb = sizeof si;
   PROCESS_INFORMATION pi{};
-  ASSERT_TRUE(CreateProcessA(nullptr, line.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr,
-                             &si, &pi))
+  ASSERT_TRUE(
+      CreateProcessA(nullptr, line.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr, &si, &pi))
       << GetLastError();
   EXPECT_NE(pi.dwProcessId, 0u);
   EXPECT_EQ(WaitForSingleObject(pi.hProcess, 20000), WAIT_OBJECT_0);
@@ -210,8 +210,8 @@ TEST(Win32CreateProcess, AMissingProgramFailsWithFileNotFound) {
   si.cb = sizeof si;
   PROCESS_INFORMATION pi{};
   SetLastError(kSentinel);
-  EXPECT_FALSE(CreateProcessA(nullptr, line, nullptr, nullptr, FALSE, 0, nullptr, nullptr, &si,
-                              &pi));
+  EXPECT_FALSE(
+      CreateProcessA(nullptr, line, nullptr, nullptr, FALSE, 0, nullptr, nullptr, &si, &pi));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_FILE_NOT_FOUND));
 }
 
@@ -292,8 +292,8 @@ TEST(Win32CreateProcess, InheritedHandlesKeepTheirValuesInTheChild) {
   STARTUPINFOA si{};
   si.cb = sizeof si;
   PROCESS_INFORMATION pi{};
-  ASSERT_TRUE(CreateProcessA(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
-                             &si, &pi));
+  ASSERT_TRUE(
+      CreateProcessA(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &pi));
   CloseHandle(w);
   std::string got;
   char buf[64];
@@ -318,8 +318,8 @@ TEST(Win32CreateProcess, WithoutInheritanceTheChildDoesNotGetTheHandle) {
   STARTUPINFOA si{};
   si.cb = sizeof si;
   PROCESS_INFORMATION pi{};
-  ASSERT_TRUE(CreateProcessA(nullptr, line.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr,
-                             &si, &pi));
+  ASSERT_TRUE(
+      CreateProcessA(nullptr, line.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr, &si, &pi));
   EXPECT_EQ(WaitForSingleObject(pi.hProcess, 20000), WAIT_OBJECT_0);
   DWORD code = 0;
   GetExitCodeProcess(pi.hProcess, &code);

@@ -22,8 +22,9 @@ DWORD token_rights(DWORD desired) {
   DWORD r = desired & (STANDARD_RIGHTS_REQUIRED | 0x01FF);
   if (desired & (GENERIC_READ | GENERIC_ALL)) r |= TOKEN_READ;
   if (desired & GENERIC_ALL) r |= TOKEN_ALL_ACCESS;
-  if (desired & GENERIC_WRITE) r |= STANDARD_RIGHTS_WRITE | TOKEN_ADJUST_PRIVILEGES |
-                                    TOKEN_ADJUST_GROUPS | TOKEN_ADJUST_DEFAULT;
+  if (desired & GENERIC_WRITE)
+    r |= STANDARD_RIGHTS_WRITE | TOKEN_ADJUST_PRIVILEGES | TOKEN_ADJUST_GROUPS |
+         TOKEN_ADJUST_DEFAULT;
   if (desired & GENERIC_EXECUTE) r |= STANDARD_RIGHTS_EXECUTE;
   return r;
 }
@@ -81,8 +82,8 @@ std::vector<Bytes> group_sids(const Identity& who) {
   return sids;
 }
 
-constexpr DWORD kGroupAttributes = SE_GROUP_MANDATORY | SE_GROUP_ENABLED_BY_DEFAULT |
-                                   SE_GROUP_ENABLED;
+constexpr DWORD kGroupAttributes =
+    SE_GROUP_MANDATORY | SE_GROUP_ENABLED_BY_DEFAULT | SE_GROUP_ENABLED;
 
 // Writes one fixed-size value: ERROR_BAD_LENGTH when it does not fit (STATUS_INFO_LENGTH_MISMATCH
 // in NtQueryInformationToken), as Windows answers for those classes.
@@ -166,8 +167,7 @@ BOOL WINAPI OpenThreadToken(HANDLE ThreadHandle, DWORD DesiredAccess, BOOL OpenA
     auto as_client = Impersonation::current();
     if (!as_client) return fail(ERROR_NO_TOKEN);
     // Windows refuses to open a token of anonymous level.
-    if (as_client->level == ImpersonationLevel::kAnonymous)
-      return fail(ERROR_CANT_OPEN_ANONYMOUS);
+    if (as_client->level == ImpersonationLevel::kAnonymous) return fail(ERROR_CANT_OPEN_ANONYMOUS);
     auto token = std::make_shared<TokenObject>();
     token->identity = as_client->client;
     token->impersonation = true;
@@ -206,8 +206,8 @@ BOOL WINAPI GetTokenInformation(HANDLE TokenHandle, TOKEN_INFORMATION_CLASS Toke
               auto* groups = reinterpret_cast<TOKEN_GROUPS*>(base);
               groups->GroupCount = static_cast<DWORD>(at.size());
               // Groups is declared with one element; the others follow it in the block.
-              auto* entries = reinterpret_cast<SID_AND_ATTRIBUTES*>(
-                  base + offsetof(TOKEN_GROUPS, Groups));
+              auto* entries =
+                  reinterpret_cast<SID_AND_ATTRIBUTES*>(base + offsetof(TOKEN_GROUPS, Groups));
               for (std::size_t i = 0; i < at.size(); ++i)
                 entries[i] = SID_AND_ATTRIBUTES{base + at[i], kGroupAttributes};
             },

@@ -28,11 +28,11 @@ inline std::string self_path() {
 struct ConnectedPipe {
   explicit ConnectedPipe(const char* suffix = "p") {
     std::string name = unique_pipe_name(suffix);
-    server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT, 1,
-                              4096, 4096, 0, nullptr);
+    server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT, 1, 4096,
+                              4096, 0, nullptr);
     EXPECT_NE(server, INVALID_HANDLE_VALUE) << GetLastError();
-    client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
-                         0, nullptr);
+    client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, 0,
+                         nullptr);
     EXPECT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
   }
   ~ConnectedPipe() {

@@ -42,8 +42,8 @@ class Conversation {
     SpawnOptions options;
     options.stdin_fd = in[0];
     options.stdout_fd = out[1];
-    auto child = user ? spawn_helper_as(*user, helper, args, options)
-                      : spawn_helper(helper, args, options);
+    auto child =
+        user ? spawn_helper_as(*user, helper, args, options) : spawn_helper(helper, args, options);
     ::close(in[0]);
     ::close(out[1]);
     to_child_ = in[1];

@@ -34,7 +34,8 @@ class Freezer {
     release();
     // The gate stays open until the frozen thread is out of the handler.
     auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (frozen_ && !thawed_.load() && std::chrono::steady_clock::now() < end) std::this_thread::yield();
+    while (frozen_ && !thawed_.load() && std::chrono::steady_clock::now() < end)
+      std::this_thread::yield();
     ::sigaction(kSignal, &previous_, nullptr);
     ::close(gate_[0]);
     ::close(gate_[1]);

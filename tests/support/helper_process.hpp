@@ -47,8 +47,8 @@ bool run_helper_if_requested(int argc, char** argv, int* exit_code);
 
 }  // namespace sluice::testing
 
-#define SLUICE_TEST_HELPER(name)                                                        \
-  static int sluice_helper_##name(const std::vector<std::string>& args);                \
-  [[maybe_unused]] static const bool sluice_helper_registered_##name =                  \
-      ::sluice::testing::register_helper(#name, sluice_helper_##name);                  \
+#define SLUICE_TEST_HELPER(name)                                         \
+  static int sluice_helper_##name(const std::vector<std::string>& args); \
+  [[maybe_unused]] static const bool sluice_helper_registered_##name =   \
+      ::sluice::testing::register_helper(#name, sluice_helper_##name);   \
   static int sluice_helper_##name([[maybe_unused]] const std::vector<std::string>& args)

@@ -28,12 +28,12 @@ class HostileSegment {
  public:
   /// How a forged record's tag is made.
   enum class Tag {
-    kGenuine,        ///< what an honest writer stores for pos()
-    kWrongKey,       ///< another key (what a third party could smuggle in without the secret)
-    kNoKey,          ///< no key at all
-    kNextPosition,   ///< genuine, for the next slot
-    kNextLap,        ///< genuine, for pos() one ring later
-    kPreviousLap,    ///< genuine, for pos() one ring earlier
+    kGenuine,       ///< what an honest writer stores for pos()
+    kWrongKey,      ///< another key (what a third party could smuggle in without the secret)
+    kNoKey,         ///< no key at all
+    kNextPosition,  ///< genuine, for the next slot
+    kNextLap,       ///< genuine, for pos() one ring later
+    kPreviousLap,   ///< genuine, for pos() one ring earlier
   };
   /// The producer's counters and words, as the consumer reads them.
   enum class Word {
@@ -41,7 +41,7 @@ class HostileSegment {
     kPayloadWritten,
     kPayloadWithdrawn,
     kCompletedEnd,
-    kReadPos,      ///< how far this side claims to have read the peer's ring
+    kReadPos,  ///< how far this side claims to have read the peer's ring
     kPayloadRead,
     kPendingRead,
   };
@@ -83,10 +83,10 @@ class HostileSegment {
     std::memcpy(ring() + at, &length, sizeof length);
     std::uint32_t zero = 0;
     std::memcpy(ring() + at + 4, &zero, sizeof zero);
-    std::uint64_t step = (flags & kOutOfLine) ? shm::kFragmentHeaderSize
-                                              : std::min<std::uint64_t>(footprint(length), capacity_);
-    if (flags & kWithdrawn)
-      header_.payload_withdrawn.fetch_add(length, std::memory_order_relaxed);
+    std::uint64_t step = (flags & kOutOfLine)
+                             ? shm::kFragmentHeaderSize
+                             : std::min<std::uint64_t>(footprint(length), capacity_);
+    if (flags & kWithdrawn) header_.payload_withdrawn.fetch_add(length, std::memory_order_relaxed);
     header_.payload_written.fetch_add(length, std::memory_order_relaxed);
     header_.write_end.store(pos_ + step, std::memory_order_relaxed);
     header_.completed_end.store(pos_ + step, std::memory_order_relaxed);
@@ -104,13 +104,20 @@ class HostileSegment {
 
   std::atomic<std::uint64_t>& word(Word w) noexcept {
     switch (w) {
-      case Word::kWriteEnd: return header_.write_end;
-      case Word::kPayloadWritten: return header_.payload_written;
-      case Word::kPayloadWithdrawn: return header_.payload_withdrawn;
-      case Word::kCompletedEnd: return header_.completed_end;
-      case Word::kReadPos: return header_.read_pos;
-      case Word::kPayloadRead: return header_.payload_read;
-      case Word::kPendingRead: return header_.pending_read;
+      case Word::kWriteEnd:
+        return header_.write_end;
+      case Word::kPayloadWritten:
+        return header_.payload_written;
+      case Word::kPayloadWithdrawn:
+        return header_.payload_withdrawn;
+      case Word::kCompletedEnd:
+        return header_.completed_end;
+      case Word::kReadPos:
+        return header_.read_pos;
+      case Word::kPayloadRead:
+        return header_.payload_read;
+      case Word::kPendingRead:
+        return header_.pending_read;
     }
     return header_.write_end;
   }
@@ -146,12 +153,23 @@ class HostileSegment {
   std::uint64_t tag_for(std::uint64_t pos, std::uint32_t flags, Tag tag) const noexcept {
     std::uint64_t key = header_.tag_key;
     switch (tag) {
-      case Tag::kGenuine: break;
-      case Tag::kWrongKey: key ^= std::uint64_t{1} << 40; break;
-      case Tag::kNoKey: key = 0; break;
-      case Tag::kNextPosition: pos += shm::kFragmentAlign; break;
-      case Tag::kNextLap: pos += capacity_; break;
-      case Tag::kPreviousLap: pos -= capacity_; break;
+      case Tag::kGenuine:
+        break;
+      case Tag::kWrongKey:
+        key ^= std::uint64_t{1} << 40;
+        break;
+      case Tag::kNoKey:
+        key = 0;
+        break;
+      case Tag::kNextPosition:
+        pos += shm::kFragmentAlign;
+        break;
+      case Tag::kNextLap:
+        pos += capacity_;
+        break;
+      case Tag::kPreviousLap:
+        pos -= capacity_;
+        break;
     }
     return ((pos << 2) | flags) ^ key;
   }
@@ -221,29 +239,29 @@ inline const std::vector<RecordShape>& record_shapes() {
       // ---- records ----
       {"EmptyMessage", [](S& s) { s.record(0, S::kWhole); }, Seen::kData},
       {"EmptyFragmentWithoutLast", [](S& s) { s.record(0, S::kFirst); }, Seen::kAny},
-      {"RingOfEmptyFragmentsOfOneMessage",
-       [](S& s) { fill_ring_with_empty(s, S::kFirst, 0); }, Seen::kAny},
+      {"RingOfEmptyFragmentsOfOneMessage", [](S& s) { fill_ring_with_empty(s, S::kFirst, 0); },
+       Seen::kAny},
       {"RingOfEmptyMessages", [](S& s) { fill_ring_with_empty(s, S::kWhole, S::kWhole); },
        Seen::kData},
       {"EmptyWithdrawnLast", [](S& s) { s.record(0, S::kLast | S::kWithdrawn); }, Seen::kNothing},
       {"EmptyWithdrawnFirst", [](S& s) { s.record(0, S::kFirst | S::kWithdrawn); }, Seen::kNothing},
       {"EmptyWithdrawnWhole", [](S& s) { s.record(0, S::kWhole | S::kWithdrawn); }, Seen::kNothing},
-      {"RingOfEmptyWithdrawn",
-       [](S& s) { fill_ring_with_empty(s, S::kWithdrawn, S::kWithdrawn); }, Seen::kNothing},
+      {"RingOfEmptyWithdrawn", [](S& s) { fill_ring_with_empty(s, S::kWithdrawn, S::kWithdrawn); },
+       Seen::kNothing},
       // A writer that marks a record as being withdrawn and never decides: not there yet.
-      {"WithdrawingForever",
-       [](S& s) { s.record(8, S::kWhole | S::kWithdrawing, payload(8, 1)); }, Seen::kNothing},
+      {"WithdrawingForever", [](S& s) { s.record(8, S::kWhole | S::kWithdrawing, payload(8, 1)); },
+       Seen::kNothing},
       {"WithdrawingAndWithdrawn",
        [](S& s) { s.record(8, S::kWhole | S::kWithdrawing | S::kWithdrawn, payload(8, 2)); },
        Seen::kNothing},
       // Out-of-line records name their payload by an arena slot (here slot 0 of an arena the
       // segment does not have, or one the length runs past).
-      {"OutOfLineWithoutAnArena",
-       [](S& s) { s.record(8, S::kWhole | S::kOutOfLine); }, Seen::kBadPipe},
-      {"OutOfLineLengthAllOnes",
-       [](S& s) { s.record(0xFFFFFFFFu, S::kWhole | S::kOutOfLine); }, Seen::kBadPipe},
-      {"OutOfLineWithdrawn",
-       [](S& s) { s.record(8, S::kWhole | S::kOutOfLine | S::kWithdrawn); }, Seen::kNothing},
+      {"OutOfLineWithoutAnArena", [](S& s) { s.record(8, S::kWhole | S::kOutOfLine); },
+       Seen::kBadPipe},
+      {"OutOfLineLengthAllOnes", [](S& s) { s.record(0xFFFFFFFFu, S::kWhole | S::kOutOfLine); },
+       Seen::kBadPipe},
+      {"OutOfLineWithdrawn", [](S& s) { s.record(8, S::kWhole | S::kOutOfLine | S::kWithdrawn); },
+       Seen::kNothing},
       {"MessageEndedByAWithdrawnTerminator",
        [](S& s) {
          s.record(8, S::kFirst, payload(8, 3));
@@ -259,8 +277,7 @@ inline const std::vector<RecordShape>& record_shapes() {
        },
        Seen::kData},
       {"LengthOfTheRing",
-       [](S& s) { s.record(static_cast<std::uint32_t>(s.capacity()), S::kWhole); },
-       Seen::kBadPipe},
+       [](S& s) { s.record(static_cast<std::uint32_t>(s.capacity()), S::kWhole); }, Seen::kBadPipe},
       {"LengthOneByteMoreThanFits",
        [](S& s) { s.record(static_cast<std::uint32_t>(s.capacity() - 15), S::kWhole); },
        Seen::kBadPipe},
@@ -376,12 +393,9 @@ inline const std::vector<RecordShape>& record_shapes() {
 
       // ---- the end state ----
       {"StateClosed", [](S& s) { closes(s, 1); }, Seen::kBrokenPipe},
-      {"StateDisconnectedFromAClient", [](S& s) { closes(s, 2); },
-       Seen::kBrokenPipe},
-      {"StateUnknown", [](S& s) { closes(s, 77); },
-       Seen::kBrokenPipe},
-      {"StateAllOnes", [](S& s) { closes(s, ~0u); },
-       Seen::kBrokenPipe},
+      {"StateDisconnectedFromAClient", [](S& s) { closes(s, 2); }, Seen::kBrokenPipe},
+      {"StateUnknown", [](S& s) { closes(s, 77); }, Seen::kBrokenPipe},
+      {"StateAllOnes", [](S& s) { closes(s, ~0u); }, Seen::kBrokenPipe},
       {"StateClosedThenOpenAgain",
        [](S& s) {
          closes(s, 1);

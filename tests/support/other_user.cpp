@@ -30,7 +30,8 @@ bool decode(const std::string& text, TestUser* user) {
   user->gid = gid;
   std::istringstream rest(text.substr(static_cast<std::size_t>(used)));
   std::string group;
-  while (std::getline(rest, group, ',')) user->groups.push_back(static_cast<std::uint32_t>(std::stoul(group)));
+  while (std::getline(rest, group, ','))
+    user->groups.push_back(static_cast<std::uint32_t>(std::stoul(group)));
   return true;
 }
 

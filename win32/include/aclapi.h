@@ -3,8 +3,8 @@
 #ifndef SLUICE_WIN32_ACLAPI_H_
 #define SLUICE_WIN32_ACLAPI_H_
 
-#include <accctrl.h>
 #include <windows.h>
+#include <accctrl.h>
 
 SLUICE_EXTERN_C_BEGIN
 
@@ -17,8 +17,8 @@ SLUICE_EXTERN_C_BEGIN
 /// Other handles: ERROR_INVALID_HANDLE. Difference: a client end gives ERROR_NOT_SUPPORTED (its
 /// process does not know the pipe's descriptor yet).
 DWORD WINAPI GetSecurityInfo(HANDLE handle, SE_OBJECT_TYPE ObjectType,
-                             SECURITY_INFORMATION SecurityInfo, PSID* ppsidOwner,
-                             PSID* ppsidGroup, PACL* ppDacl, PACL* ppSacl,
+                             SECURITY_INFORMATION SecurityInfo, PSID* ppsidOwner, PSID* ppsidGroup,
+                             PACL* ppDacl, PACL* ppSacl,
                              PSECURITY_DESCRIPTOR* ppSecurityDescriptor);
 /// Replaces the owner (a user SID or LocalSystem/Administrators for uid 0, else
 /// ERROR_INVALID_OWNER), the group (a group SID, else ERROR_INVALID_PRIMARY_GROUP) and/or the

@@ -26,8 +26,8 @@
 #ifndef SLUICE_WIN32_WINDOWS_H_
 #define SLUICE_WIN32_WINDOWS_H_
 
-#include <stddef.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
 #include <wchar.h>
 
@@ -193,14 +193,16 @@ typedef union _ULARGE_INTEGER {
 } ULARGE_INTEGER, *PULARGE_INTEGER;
 
 /* ---- macros ------------------------------------------------------------------------------ */
-#define MAKEWORD(a, b) ((WORD)(((BYTE)((DWORD_PTR)(a) & 0xff)) | ((WORD)((BYTE)((DWORD_PTR)(b) & 0xff))) << 8))
-#define MAKELONG(a, b) ((LONG)(((WORD)((DWORD_PTR)(a) & 0xffff)) | ((DWORD)((WORD)((DWORD_PTR)(b) & 0xffff))) << 16))
-#define LOWORD(l) ((WORD)((DWORD_PTR)(l) & 0xffff))
+#define MAKEWORD(a, b) \
+  ((WORD)(((BYTE)((DWORD_PTR)(a)&0xff)) | ((WORD)((BYTE)((DWORD_PTR)(b)&0xff))) << 8))
+#define MAKELONG(a, b) \
+  ((LONG)(((WORD)((DWORD_PTR)(a)&0xffff)) | ((DWORD)((WORD)((DWORD_PTR)(b)&0xffff))) << 16))
+#define LOWORD(l) ((WORD)((DWORD_PTR)(l)&0xffff))
 #define HIWORD(l) ((WORD)((DWORD_PTR)(l) >> 16))
-#define LOBYTE(w) ((BYTE)((DWORD_PTR)(w) & 0xff))
+#define LOBYTE(w) ((BYTE)((DWORD_PTR)(w)&0xff))
 #define HIBYTE(w) ((BYTE)((DWORD_PTR)(w) >> 8))
 #define MAKELANGID(p, s) ((((WORD)(s)) << 10) | (WORD)(p))
-#define PRIMARYLANGID(lgid) ((WORD)(lgid) & 0x3ff)
+#define PRIMARYLANGID(lgid) ((WORD)(lgid)&0x3ff)
 #define SUBLANGID(lgid) ((WORD)(lgid) >> 10)
 #define LANG_NEUTRAL 0x00
 #define LANG_ENGLISH 0x09
@@ -216,7 +218,7 @@ typedef union _ULARGE_INTEGER {
 #define SUCCEEDED(hr) (((HRESULT)(hr)) >= 0)
 #define FAILED(hr) (((HRESULT)(hr)) < 0)
 #define HRESULT_FROM_WIN32(x) \
-  ((HRESULT)(x) <= 0 ? ((HRESULT)(x)) : ((HRESULT)(((x) & 0x0000FFFF) | (7 << 16) | 0x80000000)))
+  ((HRESULT)(x) <= 0 ? ((HRESULT)(x)) : ((HRESULT)(((x)&0x0000FFFF) | (7 << 16) | 0x80000000)))
 #define ZeroMemory(Destination, Length) memset((Destination), 0, (Length))
 #define SecureZeroMemory(Destination, Length) memset((Destination), 0, (Length))
 #define FillMemory(Destination, Length, Fill) memset((Destination), (Fill), (Length))
@@ -378,10 +380,11 @@ typedef union _ULARGE_INTEGER {
 #define FILE_ALL_ACCESS (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x1FF)
 #define FILE_GENERIC_READ \
   (STANDARD_RIGHTS_READ | FILE_READ_DATA | FILE_READ_ATTRIBUTES | FILE_READ_EA | SYNCHRONIZE)
-#define FILE_GENERIC_WRITE                                                                   \
-  (STANDARD_RIGHTS_WRITE | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES | FILE_WRITE_EA |         \
+#define FILE_GENERIC_WRITE                                                           \
+  (STANDARD_RIGHTS_WRITE | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES | FILE_WRITE_EA | \
    FILE_APPEND_DATA | SYNCHRONIZE)
-#define FILE_GENERIC_EXECUTE (STANDARD_RIGHTS_EXECUTE | FILE_READ_ATTRIBUTES | FILE_EXECUTE | SYNCHRONIZE)
+#define FILE_GENERIC_EXECUTE \
+  (STANDARD_RIGHTS_EXECUTE | FILE_READ_ATTRIBUTES | FILE_EXECUTE | SYNCHRONIZE)
 #define FILE_SHARE_READ 0x00000001
 #define FILE_SHARE_WRITE 0x00000002
 #define FILE_SHARE_DELETE 0x00000004
@@ -548,14 +551,30 @@ typedef PVOID PSID;
 #define SID_REVISION 1
 #define SID_MAX_SUB_AUTHORITIES 15
 #define SID_RECOMMENDED_SUB_AUTHORITIES 1
-#define SECURITY_MAX_SID_SIZE (sizeof(SID) - sizeof(DWORD) + (SID_MAX_SUB_AUTHORITIES * sizeof(DWORD)))
+#define SECURITY_MAX_SID_SIZE \
+  (sizeof(SID) - sizeof(DWORD) + (SID_MAX_SUB_AUTHORITIES * sizeof(DWORD)))
 /* Initialisers of a SID_IDENTIFIER_AUTHORITY (braced for its array, so that C builds with
  * -Wmissing-braces accept `SID_IDENTIFIER_AUTHORITY a = SECURITY_NT_AUTHORITY;`). */
-#define SECURITY_NULL_SID_AUTHORITY {{0, 0, 0, 0, 0, 0}}
-#define SECURITY_WORLD_SID_AUTHORITY {{0, 0, 0, 0, 0, 1}}
-#define SECURITY_LOCAL_SID_AUTHORITY {{0, 0, 0, 0, 0, 2}}
-#define SECURITY_CREATOR_SID_AUTHORITY {{0, 0, 0, 0, 0, 3}}
-#define SECURITY_NT_AUTHORITY {{0, 0, 0, 0, 0, 5}}
+#define SECURITY_NULL_SID_AUTHORITY \
+  {                                 \
+    { 0, 0, 0, 0, 0, 0 }            \
+  }
+#define SECURITY_WORLD_SID_AUTHORITY \
+  {                                  \
+    { 0, 0, 0, 0, 0, 1 }             \
+  }
+#define SECURITY_LOCAL_SID_AUTHORITY \
+  {                                  \
+    { 0, 0, 0, 0, 0, 2 }             \
+  }
+#define SECURITY_CREATOR_SID_AUTHORITY \
+  {                                    \
+    { 0, 0, 0, 0, 0, 3 }               \
+  }
+#define SECURITY_NT_AUTHORITY \
+  {                           \
+    { 0, 0, 0, 0, 0, 5 }      \
+  }
 #define SECURITY_NULL_RID 0x00000000L
 #define SECURITY_WORLD_RID 0x00000000L
 #define SECURITY_LOCAL_RID 0x00000000L
@@ -586,7 +605,8 @@ typedef enum _SID_NAME_USE {
   SidTypeComputer,
   SidTypeLabel,
   SidTypeLogonSession
-} SID_NAME_USE, *PSID_NAME_USE;
+} SID_NAME_USE,
+    *PSID_NAME_USE;
 
 /* The values CreateWellKnownSid takes (the start of Windows' list, and OWNER RIGHTS). */
 typedef enum _WELL_KNOWN_SID_TYPE {
@@ -764,7 +784,8 @@ typedef enum _SECURITY_IMPERSONATION_LEVEL {
   SecurityIdentification,
   SecurityImpersonation,
   SecurityDelegation
-} SECURITY_IMPERSONATION_LEVEL, *PSECURITY_IMPERSONATION_LEVEL;
+} SECURITY_IMPERSONATION_LEVEL,
+    *PSECURITY_IMPERSONATION_LEVEL;
 typedef enum _TOKEN_TYPE { TokenPrimary = 1, TokenImpersonation } TOKEN_TYPE, *PTOKEN_TYPE;
 typedef enum _TOKEN_INFORMATION_CLASS {
   TokenUser = 1,
@@ -796,7 +817,8 @@ typedef enum _TOKEN_INFORMATION_CLASS {
   TokenMandatoryPolicy,
   TokenLogonSid,
   MaxTokenInfoClass
-} TOKEN_INFORMATION_CLASS, *PTOKEN_INFORMATION_CLASS;
+} TOKEN_INFORMATION_CLASS,
+    *PTOKEN_INFORMATION_CLASS;
 
 /* The SDK layout (32 bytes on x86-64): programs read Internal (an NT status) and InternalHigh
  * (the byte count) directly. */
@@ -820,12 +842,11 @@ typedef struct _OVERLAPPED_ENTRY {
   DWORD dwNumberOfBytesTransferred;
 } OVERLAPPED_ENTRY, *LPOVERLAPPED_ENTRY;
 
-#define HasOverlappedIoCompleted(lpOverlapped) \
-  (((DWORD)(lpOverlapped)->Internal) != STATUS_PENDING)
+#define HasOverlappedIoCompleted(lpOverlapped) (((DWORD)(lpOverlapped)->Internal) != STATUS_PENDING)
 
 typedef VOID(WINAPI* LPOVERLAPPED_COMPLETION_ROUTINE)(DWORD dwErrorCode,
-                                                     DWORD dwNumberOfBytesTransfered,
-                                                     LPOVERLAPPED lpOverlapped);
+                                                      DWORD dwNumberOfBytesTransfered,
+                                                      LPOVERLAPPED lpOverlapped);
 typedef DWORD(WINAPI* PTHREAD_START_ROUTINE)(LPVOID lpThreadParameter);
 typedef PTHREAD_START_ROUTINE LPTHREAD_START_ROUTINE;
 typedef VOID(NTAPI* PAPCFUNC)(ULONG_PTR Parameter);
@@ -903,7 +924,8 @@ BOOL WINAPI DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle,
 BOOL WINAPI GetHandleInformation(HANDLE hObject, LPDWORD lpdwFlags);
 BOOL WINAPI SetHandleInformation(HANDLE hObject, DWORD dwMask, DWORD dwFlags);
 /// FILE_TYPE_PIPE for pipe ends (named and anonymous) and for standard handles that are pipes;
-/// FILE_TYPE_DISK for files, FILE_TYPE_CHAR for terminals; FILE_TYPE_UNKNOWN + last error otherwise.
+/// FILE_TYPE_DISK for files, FILE_TYPE_CHAR for terminals; FILE_TYPE_UNKNOWN + last error
+/// otherwise.
 DWORD WINAPI GetFileType(HANDLE hFile);
 /// The pseudo handle (HANDLE)-1 (equal to INVALID_HANDLE_VALUE, as on Windows).
 HANDLE WINAPI GetCurrentProcess(void);
@@ -953,8 +975,8 @@ BOOL WINAPI TransactNamedPipe(HANDLE hNamedPipe, LPVOID lpInBuffer, DWORD nInBuf
 BOOL WINAPI PeekNamedPipe(HANDLE hNamedPipe, LPVOID lpBuffer, DWORD nBufferSize,
                           LPDWORD lpBytesRead, LPDWORD lpTotalBytesAvail,
                           LPDWORD lpBytesLeftThisMessage);
-BOOL WINAPI SetNamedPipeHandleState(HANDLE hNamedPipe, LPDWORD lpMode,
-                                    LPDWORD lpMaxCollectionCount, LPDWORD lpCollectDataTimeout);
+BOOL WINAPI SetNamedPipeHandleState(HANDLE hNamedPipe, LPDWORD lpMode, LPDWORD lpMaxCollectionCount,
+                                    LPDWORD lpCollectDataTimeout);
 /// lpUserName (server end only) receives the client's Linux user name.
 BOOL WINAPI GetNamedPipeHandleStateA(HANDLE hNamedPipe, LPDWORD lpState, LPDWORD lpCurInstances,
                                      LPDWORD lpMaxCollectionCount, LPDWORD lpCollectDataTimeout,
@@ -1209,14 +1231,14 @@ DECLSPEC_NORETURN VOID WINAPI ExitThread(DWORD dwExitCode);
 BOOL WINAPI CreateProcessA(LPCSTR lpApplicationName, LPSTR lpCommandLine,
                            LPSECURITY_ATTRIBUTES lpProcessAttributes,
                            LPSECURITY_ATTRIBUTES lpThreadAttributes, BOOL bInheritHandles,
-                           DWORD dwCreationFlags, LPVOID lpEnvironment,
-                           LPCSTR lpCurrentDirectory, LPSTARTUPINFOA lpStartupInfo,
+                           DWORD dwCreationFlags, LPVOID lpEnvironment, LPCSTR lpCurrentDirectory,
+                           LPSTARTUPINFOA lpStartupInfo,
                            LPPROCESS_INFORMATION lpProcessInformation);
 BOOL WINAPI CreateProcessW(LPCWSTR lpApplicationName, LPWSTR lpCommandLine,
                            LPSECURITY_ATTRIBUTES lpProcessAttributes,
                            LPSECURITY_ATTRIBUTES lpThreadAttributes, BOOL bInheritHandles,
-                           DWORD dwCreationFlags, LPVOID lpEnvironment,
-                           LPCWSTR lpCurrentDirectory, LPSTARTUPINFOW lpStartupInfo,
+                           DWORD dwCreationFlags, LPVOID lpEnvironment, LPCWSTR lpCurrentDirectory,
+                           LPSTARTUPINFOW lpStartupInfo,
                            LPPROCESS_INFORMATION lpProcessInformation);
 /// STILL_ACTIVE (259) while running; a Linux exit status is 8 bits, so `return -1` reads 255,
 /// and a child killed by a signal reads 128 + the signal number.
@@ -1276,17 +1298,16 @@ int WINAPI lstrcmpiW(LPCWSTR lpString1, LPCWSTR lpString2);
 /// buffer too small ERROR_INSUFFICIENT_BUFFER (FormatMessageW fills it with what fits).
 /// Differences from Windows: formatting counts characters (the A entry point's UTF-8 result may
 /// have more bytes), e/f/g/a conversions are supported, and no length limit applies.
-DWORD WINAPI FormatMessageA(DWORD dwFlags, LPCVOID lpSource, DWORD dwMessageId,
-                            DWORD dwLanguageId, LPSTR lpBuffer, DWORD nSize, va_list* Arguments);
-DWORD WINAPI FormatMessageW(DWORD dwFlags, LPCVOID lpSource, DWORD dwMessageId,
-                            DWORD dwLanguageId, LPWSTR lpBuffer, DWORD nSize, va_list* Arguments);
+DWORD WINAPI FormatMessageA(DWORD dwFlags, LPCVOID lpSource, DWORD dwMessageId, DWORD dwLanguageId,
+                            LPSTR lpBuffer, DWORD nSize, va_list* Arguments);
+DWORD WINAPI FormatMessageW(DWORD dwFlags, LPCVOID lpSource, DWORD dwMessageId, DWORD dwLanguageId,
+                            LPWSTR lpBuffer, DWORD nSize, va_list* Arguments);
 /// There is no GUI: prints "caption: text" to stderr and returns IDOK.
 int WINAPI MessageBoxA(HWND hWnd, LPCSTR lpText, LPCSTR lpCaption, UINT uType);
 int WINAPI MessageBoxW(HWND hWnd, LPCWSTR lpText, LPCWSTR lpCaption, UINT uType);
 /// hModule must be NULL (this executable, from /proc/self/exe).
 DWORD WINAPI GetModuleFileNameA(HMODULE hModule, LPSTR lpFilename, DWORD nSize);
 DWORD WINAPI GetModuleFileNameW(HMODULE hModule, LPWSTR lpFilename, DWORD nSize);
-
 
 /* ---- security descriptors, ACLs and SIDs (securitybaseapi.h, winbase.h) ---------------------
  * Pipe programs build descriptors with these and pass them to CreateNamedPipe. How a
@@ -1311,11 +1332,10 @@ BOOL WINAPI GetSecurityDescriptorControl(PSECURITY_DESCRIPTOR pSecurityDescripto
                                          PSECURITY_DESCRIPTOR_CONTROL pControl,
                                          LPDWORD lpdwRevision);
 /// bDaclPresent TRUE with pDacl NULL is a NULL DACL: every process gets every right.
-BOOL WINAPI SetSecurityDescriptorDacl(PSECURITY_DESCRIPTOR pSecurityDescriptor,
-                                      BOOL bDaclPresent, PACL pDacl, BOOL bDaclDefaulted);
+BOOL WINAPI SetSecurityDescriptorDacl(PSECURITY_DESCRIPTOR pSecurityDescriptor, BOOL bDaclPresent,
+                                      PACL pDacl, BOOL bDaclDefaulted);
 BOOL WINAPI GetSecurityDescriptorDacl(PSECURITY_DESCRIPTOR pSecurityDescriptor,
-                                      LPBOOL lpbDaclPresent, PACL* pDacl,
-                                      LPBOOL lpbDaclDefaulted);
+                                      LPBOOL lpbDaclPresent, PACL* pDacl, LPBOOL lpbDaclDefaulted);
 BOOL WINAPI SetSecurityDescriptorOwner(PSECURITY_DESCRIPTOR pSecurityDescriptor, PSID pOwner,
                                        BOOL bOwnerDefaulted);
 BOOL WINAPI GetSecurityDescriptorOwner(PSECURITY_DESCRIPTOR pSecurityDescriptor, PSID* pOwner,
@@ -1335,11 +1355,11 @@ BOOL WINAPI GetAclInformation(PACL pAcl, LPVOID pAclInformation, DWORD nAclInfor
 /// revision than the ACL's raises the ACL's), ERROR_INVALID_FLAGS for AceFlags outside
 /// VALID_INHERIT_FLAGS.
 BOOL WINAPI AddAccessAllowedAce(PACL pAcl, DWORD dwAceRevision, DWORD AccessMask, PSID pSid);
-BOOL WINAPI AddAccessAllowedAceEx(PACL pAcl, DWORD dwAceRevision, DWORD AceFlags,
-                                  DWORD AccessMask, PSID pSid);
+BOOL WINAPI AddAccessAllowedAceEx(PACL pAcl, DWORD dwAceRevision, DWORD AceFlags, DWORD AccessMask,
+                                  PSID pSid);
 BOOL WINAPI AddAccessDeniedAce(PACL pAcl, DWORD dwAceRevision, DWORD AccessMask, PSID pSid);
-BOOL WINAPI AddAccessDeniedAceEx(PACL pAcl, DWORD dwAceRevision, DWORD AceFlags,
-                                 DWORD AccessMask, PSID pSid);
+BOOL WINAPI AddAccessDeniedAceEx(PACL pAcl, DWORD dwAceRevision, DWORD AceFlags, DWORD AccessMask,
+                                 PSID pSid);
 /// A pointer to ACE number dwAceIndex inside the ACL (ERROR_INVALID_PARAMETER past the end).
 BOOL WINAPI GetAce(PACL pAcl, DWORD dwAceIndex, LPVOID* pAce);
 
@@ -1374,12 +1394,12 @@ PUCHAR WINAPI GetSidSubAuthorityCount(PSID pSid);
 /// gives ERROR_NONE_MAPPED; buffers too small ERROR_INSUFFICIENT_BUFFER with the sizes needed
 /// (characters including the terminating NUL; bytes for the SID). lpSystemName must be NULL or
 /// empty (this machine); another gives ERROR_BAD_NETPATH (there are no remote machines).
-BOOL WINAPI LookupAccountNameA(LPCSTR lpSystemName, LPCSTR lpAccountName, PSID Sid,
-                               LPDWORD cbSid, LPSTR ReferencedDomainName,
-                               LPDWORD cchReferencedDomainName, PSID_NAME_USE peUse);
-BOOL WINAPI LookupAccountNameW(LPCWSTR lpSystemName, LPCWSTR lpAccountName, PSID Sid,
-                               LPDWORD cbSid, LPWSTR ReferencedDomainName,
-                               LPDWORD cchReferencedDomainName, PSID_NAME_USE peUse);
+BOOL WINAPI LookupAccountNameA(LPCSTR lpSystemName, LPCSTR lpAccountName, PSID Sid, LPDWORD cbSid,
+                               LPSTR ReferencedDomainName, LPDWORD cchReferencedDomainName,
+                               PSID_NAME_USE peUse);
+BOOL WINAPI LookupAccountNameW(LPCWSTR lpSystemName, LPCWSTR lpAccountName, PSID Sid, LPDWORD cbSid,
+                               LPWSTR ReferencedDomainName, LPDWORD cchReferencedDomainName,
+                               PSID_NAME_USE peUse);
 BOOL WINAPI LookupAccountSidA(LPCSTR lpSystemName, PSID Sid, LPSTR Name, LPDWORD cchName,
                               LPSTR ReferencedDomainName, LPDWORD cchReferencedDomainName,
                               PSID_NAME_USE peUse);

@@ -64,8 +64,8 @@ static BOOL security_use(SECURITY_ATTRIBUTES* sa, SECURITY_DESCRIPTOR* sd, HANDL
   FreeSid(everyone);
   user.User.Sid = sid;
   user.User.Attributes = 0;
-  if (ConvertStringSecurityDescriptorToSecurityDescriptor(TEXT("D:(A;;GA;;;WD)"),
-                                                          SDDL_REVISION_1, &self_relative, NULL) &&
+  if (ConvertStringSecurityDescriptorToSecurityDescriptor(TEXT("D:(A;;GA;;;WD)"), SDDL_REVISION_1,
+                                                          &self_relative, NULL) &&
       ConvertSecurityDescriptorToStringSecurityDescriptor(self_relative, SDDL_REVISION_1,
                                                           DACL_SECURITY_INFORMATION, &text, NULL))
     LocalFree(text);

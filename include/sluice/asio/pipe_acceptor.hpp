@@ -29,7 +29,10 @@ class AcceptorCore final : public Cancellable {
  public:
   AcceptorCore(Registry& registry, std::string name, const ServerOptions& options,
                std::shared_ptr<Gate> shared_gate)
-      : gate_(std::move(shared_gate)), registry_(&registry), name_(std::move(name)), options_(options) {}
+      : gate_(std::move(shared_gate)),
+        registry_(&registry),
+        name_(std::move(name)),
+        options_(options) {}
 
   /// Creates the spare instance if there is none. Errors: as ServerEnd::create.
   Result<void> refill() {
@@ -134,15 +137,17 @@ class BasicPipeAcceptor {
   /// Creates the first instance of `name` at once (clients may connect before the first
   /// async_accept). Errors: as ServerEnd::create.
   static Result<BasicPipeAcceptor> create(const executor_type& executor, Registry& registry,
-                                          std::string_view name, const ServerOptions& options = {}) {
+                                          std::string_view name,
+                                          const ServerOptions& options = {}) {
     BasicPipeAcceptor acceptor(executor, registry, name, options);
     if (auto made = acceptor.core_->refill(); !made) return made.error();
     return acceptor;
   }
   template <class Context>
-    requires std::is_convertible_v<Context&, ::asio::execution_context&>
+  requires std::is_convertible_v<Context&, ::asio::execution_context&>
   static Result<BasicPipeAcceptor> create(Context& context, Registry& registry,
-                                          std::string_view name, const ServerOptions& options = {}) {
+                                          std::string_view name,
+                                          const ServerOptions& options = {}) {
     return create(context.get_executor(), registry, name, options);
   }
 
@@ -210,7 +215,9 @@ class BasicPipeAcceptor {
   void start_accept(Handler&& handler) {
     using Op = detail::Operation<std::decay_t<Handler>, executor_type>;
     auto op = std::make_shared<Op>(std::forward<Handler>(handler), executor_, service_);
-    if (!core_) return Op::post_now(std::move(op), make_error_code(errc::kInvalidHandle), stream_type(executor_));
+    if (!core_)
+      return Op::post_now(std::move(op), make_error_code(errc::kInvalidHandle),
+                          stream_type(executor_));
     auto taken = core_->take();
     if (!taken) return Op::post_now(std::move(op), taken.error(), stream_type(executor_));
     std::shared_ptr<ServerEnd> end = std::move(*taken);

@@ -29,7 +29,8 @@ class StreamCore final : public Cancellable {
  public:
   using AnyEnd = std::variant<PipeEnd, ServerEnd, ClientEnd>;
 
-  StreamCore(AnyEnd end, std::shared_ptr<Gate> shared_gate) : gate_(std::move(shared_gate)), end_(std::move(end)) {}
+  StreamCore(AnyEnd end, std::shared_ptr<Gate> shared_gate)
+      : gate_(std::move(shared_gate)), end_(std::move(end)) {}
 
   /// Runs f(PipeEnd&) under the lock.
   template <class F>
@@ -107,17 +108,17 @@ class BasicPipeStream {
   /// Takes over `end`: a connected ServerEnd or ClientEnd (or a PipeEnd), in the read mode it
   /// has.
   template <class End>
-    requires std::is_base_of_v<PipeEnd, End>
-  BasicPipeStream(const executor_type& executor, End end) : executor_(executor) {
+  requires std::is_base_of_v<PipeEnd, End> BasicPipeStream(const executor_type& executor, End end)
+      : executor_(executor) {
     assign(std::move(end));
   }
   template <class Context>
-    requires std::is_convertible_v<Context&, ::asio::execution_context&>
+  requires std::is_convertible_v<Context&, ::asio::execution_context&>
   explicit BasicPipeStream(Context& context) : BasicPipeStream(context.get_executor()) {}
   template <class Context, class End>
-    requires std::is_convertible_v<Context&, ::asio::execution_context&> &&
-             std::is_base_of_v<PipeEnd, End>
-  BasicPipeStream(Context& context, End end)
+  requires std::is_convertible_v<Context&, ::asio::execution_context&> &&
+      std::is_base_of_v<PipeEnd, End>
+      BasicPipeStream(Context& context, End end)
       : BasicPipeStream(context.get_executor(), std::move(end)) {}
 
   BasicPipeStream(BasicPipeStream&& other) noexcept
@@ -143,7 +144,7 @@ class BasicPipeStream {
 
   /// Closes the current end (if any) and takes over `end` (ServerEnd, ClientEnd or PipeEnd).
   template <class End>
-    requires std::is_base_of_v<PipeEnd, End>
+  requires std::is_base_of_v<PipeEnd, End>
   void assign(End end) {
     reset();
     if (!end.is_open()) return;
@@ -200,8 +201,8 @@ class BasicPipeStream {
             class ReadToken = ::asio::default_completion_token_t<executor_type>>
   auto async_read_some(const MutableBufferSequence& buffers,
                        ReadToken&& token = ::asio::default_completion_token_t<executor_type>()) {
-    return ::asio::async_initiate<ReadToken, void(std::error_code, std::size_t)>(
-        InitiateRead{this}, token, buffers);
+    return ::asio::async_initiate<ReadToken, void(std::error_code, std::size_t)>(InitiateRead{this},
+                                                                                 token, buffers);
   }
 
   /// Writes the whole buffer sequence as one write (one message on a message pipe); completes
@@ -249,7 +250,8 @@ class BasicPipeStream {
     auto op = std::make_shared<Op>(std::forward<Handler>(handler), executor_, service_);
     auto buffer = detail::first_buffer<::asio::mutable_buffer>(buffers);
     if (buffer.size() == 0) return Op::post_now(std::move(op), std::error_code(), std::size_t{0});
-    if (!core_) return Op::post_now(std::move(op), make_error_code(errc::kInvalidHandle), std::size_t{0});
+    if (!core_)
+      return Op::post_now(std::move(op), make_error_code(errc::kInvalidHandle), std::size_t{0});
     forward_cancellation(*op);
     std::span<std::byte> span(static_cast<std::byte*>(buffer.data()), buffer.size());
     auto started = core_->with_end([&](PipeEnd& end) {
@@ -270,7 +272,8 @@ class BasicPipeStream {
   void start_write(Handler&& handler, const Buffers& buffers) {
     using Op = OperationFor<Handler>;
     auto op = std::make_shared<Op>(std::forward<Handler>(handler), executor_, service_);
-    if (!core_) return Op::post_now(std::move(op), make_error_code(errc::kInvalidHandle), std::size_t{0});
+    if (!core_)
+      return Op::post_now(std::move(op), make_error_code(errc::kInvalidHandle), std::size_t{0});
     // One sluice write per call: a scattered sequence is gathered so that it stays one message.
     std::shared_ptr<std::vector<std::byte>> gathered;
     ::asio::const_buffer buffer = detail::first_buffer<::asio::const_buffer>(buffers);

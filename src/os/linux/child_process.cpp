@@ -40,8 +40,8 @@ struct SpawnSetup {
 
 }  // namespace
 
-Result<Child> spawn_child(const std::vector<std::string>& argv, ChildStdio stdio,
-                          bool inherit_fds, const std::vector<int>& pass_fds) {
+Result<Child> spawn_child(const std::vector<std::string>& argv, ChildStdio stdio, bool inherit_fds,
+                          const std::vector<int>& pass_fds) {
   if (argv.empty() || argv[0].empty()) return errc::kInvalidParameter;
   if (!pass_fds.empty() && !inherit_fds) return errc::kInvalidParameter;
   for (int fd : pass_fds)

@@ -12,8 +12,8 @@ class DirWatch {
  public:
   /// Watches `dir_fd` for new and removed entries.
   static Result<DirWatch> create(int dir_fd);
-  /// Waits until something was created or removed (or `timeout` passed; negative = forever). Returns
-  /// whether an event came; the events are consumed.
+  /// Waits until something was created or removed (or `timeout` passed; negative = forever).
+  /// Returns whether an event came; the events are consumed.
   bool wait(int timeout_ms);
 
  private:

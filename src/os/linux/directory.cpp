@@ -27,14 +27,15 @@ Result<UniqueFd> open_directory(const std::string& path, unsigned mode, bool cre
 
 Result<UniqueFd> open_subdirectory(int dir_fd, const std::string& name, unsigned mode,
                                    bool create) {
-  if (create && ::mkdirat(dir_fd, name.c_str(), mode) == 0) ::fchmodat(dir_fd, name.c_str(), mode, 0);
+  if (create && ::mkdirat(dir_fd, name.c_str(), mode) == 0)
+    ::fchmodat(dir_fd, name.c_str(), mode, 0);
   UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) return last_errno();
   return fd;
 }
 
 Result<void> check_directory_is_safe(int dir_fd) {
-  struct stat st{};
+  struct stat st {};
   if (::fstat(dir_fd, &st) != 0) return last_errno();
   if (st.st_uid != 0 && st.st_uid != ::geteuid()) return errc::kAccessDenied;
   bool others_may_write = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
@@ -52,7 +53,7 @@ Result<UniqueFd> open_file_at(int dir_fd, const std::string& name, unsigned mode
   if (!fd) return last_errno();
   // Only regular files say anything: a FIFO, socket or directory planted under a name we read
   // is treated as absent.
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return last_errno();
   if (!S_ISREG(st.st_mode)) return make_error_code(errc::kFileNotFound);
   return fd;
@@ -76,7 +77,7 @@ Result<bool> link_file_at(int fd, int dir_fd, const std::string& name) {
 }
 
 Result<std::uint64_t> link_count(int fd) {
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) return last_errno();
   return static_cast<std::uint64_t>(st.st_nlink);
 }
@@ -152,19 +153,19 @@ Result<void> replace_file_at(int dir_fd, const std::string& name, const std::str
 }
 
 Result<FileOwner> file_owner(int fd) {
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) return last_errno();
   return FileOwner{static_cast<std::uint32_t>(st.st_uid), static_cast<std::uint32_t>(st.st_gid)};
 }
 
 Result<FileId> file_id(int fd) {
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) return last_errno();
   return FileId{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
 }
 
 Result<ChangeTime> change_time(int fd) {
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) return last_errno();
   return ChangeTime{static_cast<std::int64_t>(st.st_ctim.tv_sec),
                     static_cast<std::int64_t>(st.st_ctim.tv_nsec)};
@@ -184,14 +185,15 @@ Result<std::string> name_of_open_directory(int fd) {
   if (n <= 0) return last_errno();
   std::string text(path, static_cast<std::size_t>(n));
   constexpr std::string_view kDeleted = " (deleted)";
-  if (text.size() >= kDeleted.size() && text.compare(text.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0)
+  if (text.size() >= kDeleted.size() &&
+      text.compare(text.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0)
     return errc::kFileNotFound;
   auto slash = text.rfind('/');
   return slash == std::string::npos ? text : text.substr(slash + 1);
 }
 
 Result<bool> lock_byte(int fd, std::uint64_t offset, bool exclusive, bool wait) {
-  struct flock fl{};
+  struct flock fl {};
   fl.l_type = static_cast<short>(exclusive ? F_WRLCK : F_RDLCK);
   fl.l_whence = SEEK_SET;
   fl.l_start = static_cast<off_t>(offset);
@@ -205,7 +207,7 @@ Result<bool> lock_byte(int fd, std::uint64_t offset, bool exclusive, bool wait) 
 }
 
 void unlock_byte(int fd, std::uint64_t offset) noexcept {
-  struct flock fl{};
+  struct flock fl {};
   fl.l_type = F_UNLCK;
   fl.l_whence = SEEK_SET;
   fl.l_start = static_cast<off_t>(offset);
@@ -214,7 +216,7 @@ void unlock_byte(int fd, std::uint64_t offset) noexcept {
 }
 
 bool byte_is_locked(int fd, std::uint64_t offset) {
-  struct flock fl{};
+  struct flock fl {};
   fl.l_type = F_WRLCK;
   fl.l_whence = SEEK_SET;
   fl.l_start = static_cast<off_t>(offset);
@@ -224,7 +226,7 @@ bool byte_is_locked(int fd, std::uint64_t offset) {
 }
 
 bool byte_is_write_locked(int fd, std::uint64_t offset) {
-  struct flock fl{};
+  struct flock fl {};
   fl.l_type = F_RDLCK;  // conflicts with exclusive locks only
   fl.l_whence = SEEK_SET;
   fl.l_start = static_cast<off_t>(offset);

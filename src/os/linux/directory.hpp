@@ -17,8 +17,7 @@ namespace sluice::os {
 Result<UniqueFd> open_directory(const std::string& path, unsigned mode, bool create);
 
 /// Opens (creating when missing) the subdirectory `name` of `dir_fd`.
-Result<UniqueFd> open_subdirectory(int dir_fd, const std::string& name, unsigned mode,
-                                   bool create);
+Result<UniqueFd> open_subdirectory(int dir_fd, const std::string& name, unsigned mode, bool create);
 
 /// Checks that a namespace directory is safe to share: owned by root or by us, and sticky when
 /// others may write it. Errors: kAccessDenied.

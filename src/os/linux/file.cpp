@@ -24,12 +24,12 @@ Result<UniqueFd> open_file(const std::string& path, const FileOpen& how) {
 }
 
 bool is_directory(int fd) noexcept {
-  struct stat st{};
+  struct stat st {};
   return ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 bool directory_exists(const std::string& path) noexcept {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
@@ -39,7 +39,7 @@ bool is_executable_file(const std::string& path) noexcept {
 }
 
 bool is_stream(int fd) noexcept {
-  struct stat st{};
+  struct stat st {};
   return ::fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
@@ -75,8 +75,8 @@ Result<void> sync_file(int fd) {
 }
 
 Result<void> remove_file(const std::string& path) {
-  if (::unlink(path.c_str()) != 0) return errno == EISDIR ? make_error_code(errc::kAccessDenied)
-                                                          : last_errno();
+  if (::unlink(path.c_str()) != 0)
+    return errno == EISDIR ? make_error_code(errc::kAccessDenied) : last_errno();
   return {};
 }
 
@@ -84,7 +84,7 @@ std::optional<unsigned char> read_key(int fd) noexcept {
   unsigned char c = 0;
   ssize_t n;
   if (::isatty(fd)) {
-    struct termios old{};
+    struct termios old {};
     ::tcgetattr(fd, &old);
     struct termios raw = old;
     raw.c_lflag &= static_cast<tcflag_t>(~(ICANON | ECHO));

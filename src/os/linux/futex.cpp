@@ -31,7 +31,7 @@ bool futex_wait_any(const FutexWaiter* waiters, int count,
     v[i].uaddr = reinterpret_cast<std::uintptr_t>(waiters[i].word);
     v[i].flags = FUTEX2_SIZE_U32 | (waiters[i].shared ? 0 : FUTEX2_PRIVATE);
   }
-  struct timespec ts{};
+  struct timespec ts {};
   struct timespec* tsp = nullptr;
   if (deadline) {
     auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline->time_since_epoch());

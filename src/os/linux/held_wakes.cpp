@@ -21,9 +21,9 @@ namespace sluice::os {
 namespace {
 
 // Debian 12's liburing (2.3) and kernel headers predate io_uring's futex operations (Linux 6.7).
-constexpr std::uint8_t kOpFutexWake = 52;             // IORING_OP_FUTEX_WAKE
-constexpr std::uint32_t kFutex2SizeU32 = 0x02;        // FUTEX2_SIZE_U32
-constexpr std::uint32_t kFutex2Private = 128;         // FUTEX2_PRIVATE
+constexpr std::uint8_t kOpFutexWake = 52;              // IORING_OP_FUTEX_WAKE
+constexpr std::uint32_t kFutex2SizeU32 = 0x02;         // FUTEX2_SIZE_U32
+constexpr std::uint32_t kFutex2Private = 128;          // FUTEX2_PRIVATE
 constexpr std::uint64_t kMatchAnyWaiter = 0xffffffff;  // FUTEX_BITSET_MATCH_ANY
 constexpr unsigned kRingEntries = 2 * kMaxHeldWakes;
 
@@ -299,8 +299,8 @@ class HeldWakes {
   std::unique_ptr<WakeRing> ring_;
   Keeper* keeper_ = nullptr;
   unsigned keeper_forks_ = 0;
-  std::mutex mu_;  // the owner's wake/release against the keeper's look
-  std::size_t count_ = 0;                                              // guarded by mu_
+  std::mutex mu_;          // the owner's wake/release against the keeper's look
+  std::size_t count_ = 0;  // guarded by mu_
   std::array<const std::atomic<std::uint32_t>*, kMaxHeldWakes> words_{};  // guarded by mu_
   std::uint64_t bursts_ = 0;                // guarded by mu_: times count_ left 0
   std::uint64_t burst_seen_by_keeper_ = 0;  // guarded by mu_

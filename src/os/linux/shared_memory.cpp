@@ -19,7 +19,7 @@ namespace {
 constexpr int kSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
 // A growable segment: growth never takes anything from a mapper, shrinking would.
 constexpr int kGrowableSeals = F_SEAL_SHRINK | F_SEAL_SEAL;
-}
+}  // namespace
 
 Mapping::Mapping(Mapping&& other) noexcept
     : address_(std::exchange(other.address_, nullptr)), size_(std::exchange(other.size_, 0)) {}
@@ -76,7 +76,7 @@ Result<UniqueFd> read_only_descriptor(int fd) {
 }
 
 Result<void> grow_segment(int fd, std::size_t size) {
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) return last_errno();
   if (static_cast<std::size_t>(st.st_size) >= size) return {};
   if (::ftruncate(fd, static_cast<off_t>(size)) != 0) return last_errno();
@@ -84,7 +84,7 @@ Result<void> grow_segment(int fd, std::size_t size) {
 }
 
 Result<std::size_t> segment_size(int fd) {
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) return last_errno();
   return static_cast<std::size_t>(st.st_size);
 }
@@ -92,7 +92,7 @@ Result<std::size_t> segment_size(int fd) {
 Result<Mapping> map_segment_range(int fd, std::size_t offset, std::size_t length, bool writable) {
   int seals = ::fcntl(fd, F_GET_SEALS);
   if (seals < 0 || (seals & kGrowableSeals) != kGrowableSeals) return errc::kBadPipe;
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return errc::kBadPipe;
   if (length == 0 || offset % 4096 != 0 || offset + length < offset ||
       static_cast<std::size_t>(st.st_size) < offset + length)
@@ -118,7 +118,7 @@ void populate_for_read(const void* address, std::size_t size) noexcept {
 }
 
 Result<Mapping> map_shared_file(int fd, std::size_t size) {
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) return last_errno();
   if (!S_ISREG(st.st_mode) || static_cast<std::size_t>(st.st_size) != size) return errc::kBadPipe;
   void* address = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -130,7 +130,7 @@ namespace {
 Result<Mapping> map_checked(int fd, std::size_t min_size, std::size_t max_size, int protection) {
   int seals = ::fcntl(fd, F_GET_SEALS);
   if (seals < 0 || (seals & kSeals) != kSeals) return errc::kBadPipe;
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return errc::kBadPipe;
   auto size = static_cast<std::size_t>(st.st_size);
   if (size < min_size || size > max_size) return errc::kBadPipe;

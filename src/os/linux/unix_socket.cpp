@@ -127,7 +127,8 @@ Result<void> send_message(int fd, const void* data, std::size_t size, const int*
   for (;;) {
     ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
     if (n == static_cast<ssize_t>(size)) return {};
-    if (n >= 0) return errc::kBrokenPipe;  // handshake messages are tiny; a short send is a peer bug
+    if (n >= 0)
+      return errc::kBrokenPipe;  // handshake messages are tiny; a short send is a peer bug
     if (errno == EINTR) continue;
     if (errno == EAGAIN) {
       pollfd p{fd, POLLOUT, 0};

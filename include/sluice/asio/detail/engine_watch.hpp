@@ -62,10 +62,9 @@ class EngineWatch : public std::enable_shared_from_this<EngineWatch> {
   void arm_locked() {
     if (!descriptor_.is_open()) return;
     armed_ = true;
-    descriptor_.async_wait(::asio::posix::stream_descriptor::wait_read,
-                           [self = shared_from_this()](std::error_code error) {
-                             self->on_ready(error);
-                           });
+    descriptor_.async_wait(
+        ::asio::posix::stream_descriptor::wait_read,
+        [self = shared_from_this()](std::error_code error) { self->on_ready(error); });
   }
 
   // The reactor watches the descriptor edge-triggered: wait again first, then take everything
