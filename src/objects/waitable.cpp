@@ -41,6 +41,13 @@ std::optional<std::size_t> WaitBlock::take_any() {
   return std::nullopt;
 }
 
+void WaitBlock::listen() {
+  for (; enlisted_ < objects_.size(); ++enlisted_) {
+    std::lock_guard lock(objects_[enlisted_]->mu_);
+    enlist(*objects_[enlisted_]);
+  }
+}
+
 bool WaitBlock::take_all() {
   // Each distinct object once, locked in address order so that two wait-alls never deadlock.
   std::vector<Waitable*> distinct(objects_.begin(), objects_.end());

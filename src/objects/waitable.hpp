@@ -68,6 +68,11 @@ class WaitBlock {
   /// locks: no other thread of this process sees some taken and others not).
   bool take_all();
 
+  /// Lists the waiter on every object without looking at them, for a thread that waits for a
+  /// condition of its own which changes only together with the objects (a completion sets its
+  /// event after it stores the operation's status).
+  void listen();
+
   Waiter& waiter() noexcept { return waiter_; }
 
  private:

@@ -7,35 +7,55 @@
 namespace sluice::win32 {
 
 const std::shared_ptr<ApcQueue>& current_apc_queue() {
-  if (!t_io.apc) t_io.apc = std::make_shared<ApcQueue>();
+  if (!t_io.apc) {
+    t_io.apc = std::make_shared<ApcQueue>();
+    t_io.apc->owner = objects::Waiter::current();
+  }
   return t_io.apc;
 }
 
-void adopt_apc_queue(std::shared_ptr<ApcQueue> queue) { t_io.apc = std::move(queue); }
+void adopt_apc_queue(std::shared_ptr<ApcQueue> queue) {
+  {
+    std::lock_guard lock(queue->mu);
+    queue->owner = objects::Waiter::current();
+  }
+  t_io.apc = std::move(queue);
+}
 
 bool queue_apc(ApcQueue& queue, std::function<void()> apc) {
-  Kicks kicks;
+  std::shared_ptr<objects::Waiter> owner;
   {
-    std::lock_guard lock(wait_mutex());
+    std::lock_guard lock(queue.mu);
     if (!queue.alive) return false;
     queue.apcs.push_back(std::move(apc));
-    kicks = kicks_locked();  // an alertable GetQueuedCompletionStatusEx may be driving
+    owner = queue.owner;
   }
-  notify_waiters(kicks);
+  // A thread that has not run yet looks at its queue before its first wait.
+  if (owner) owner->wake();
   return true;
 }
 
-bool run_apcs_locked(std::unique_lock<std::mutex>& lock) {
-  if (!t_io.apc || t_io.apc->apcs.empty()) return false;
+bool has_apcs() {
+  if (!t_io.apc) return false;
+  std::lock_guard lock(t_io.apc->mu);
+  return !t_io.apc->apcs.empty();
+}
+
+bool run_apcs() {
+  if (!t_io.apc) return false;
   ApcQueue& q = *t_io.apc;
-  while (!q.apcs.empty()) {
-    auto apc = std::move(q.apcs.front());
-    q.apcs.pop_front();
-    lock.unlock();
+  bool ran = false;
+  for (;;) {
+    std::function<void()> apc;
+    {
+      std::lock_guard lock(q.mu);
+      if (q.apcs.empty()) return ran;
+      apc = std::move(q.apcs.front());
+      q.apcs.pop_front();
+    }
     apc();
-    lock.lock();
+    ran = true;
   }
-  return true;
 }
 
 }  // namespace sluice::win32

@@ -1,18 +1,21 @@
 // Overlapped I/O, APC queues and completion ports of the Win32 layer (Microsoft Learn:
 // "Synchronous and Asynchronous I/O", "Asynchronous Procedure Calls", "I/O Completion Ports").
 //
-// Everything a waiting thread looks at — OVERLAPPED.Internal of operations this layer started,
-// event and pipe-handle signals, APC queues, completion-port packets — changes under
-// wait_mutex() and is announced with wait_cv(). A completion therefore stores the status, sets
-// the event, queues the packet and the completion routine in one step: a thread woken by any of
-// them sees all of them (as on Windows: the OVERLAPPED is written before any notification).
+// The bookkeeping of operations and ports (the pending operations of an end, its association,
+// the queues of packets, which threads run for a port) changes under io_mutex(). What a thread
+// waits for is a waitable object or its own Waiter (objects/waitable.hpp): a completion stores
+// OVERLAPPED.Internal first, then sets the event, signals the pipe handle, queues the packet and
+// the completion routine, each waking only the threads that wait for that object, that port or
+// that thread's APCs. A thread woken by any of them therefore sees the status (as on Windows:
+// the OVERLAPPED is written before any notification).
 //
-// Lock order: wait_mutex() is never held while calling into the engine or while releasing an
-// Object (whose destructor may close a pipe end). An engine lock is not held either while this
-// layer takes wait_mutex() (engine completions run outside engine locks), with one exception:
-// the engine's sleep observer (install_port_sleep_observer) runs on a thread that keeps its own
-// synchronous operation's lock while it sleeps; as the layer never takes an engine lock under
-// wait_mutex(), that makes no cycle.
+// Lock order: io_mutex() before an object's own mutex (an event, the pipe handle's signal) and
+// before an APC queue's. io_mutex() is never held while calling into the engine or while
+// releasing an Object (whose destructor may close a pipe end). An engine lock is not held either
+// while this layer takes io_mutex() (engine completions run outside engine locks), with one
+// exception: the engine's sleep observer (install_port_sleep_observer) runs on a thread that
+// keeps its own synchronous operation's lock while it sleeps; as the layer never takes an engine
+// lock under io_mutex(), that makes no cycle.
 #pragma once
 
 #include <windows.h>
@@ -35,23 +38,27 @@ namespace sluice::win32 {
 
 /// A thread's APC queue: user APCs and completion routines, run only in its alertable waits.
 struct ApcQueue {
-  std::deque<std::function<void()>> apcs;  // guarded by wait_mutex()
-  bool alive = true;                       // guarded by wait_mutex(); false once the thread left
+  std::mutex mu;
+  std::deque<std::function<void()>> apcs;  // guarded by mu
+  bool alive = true;                       // guarded by mu; false once the thread left
+  std::shared_ptr<objects::Waiter> owner;  // guarded by mu: woken by queue_apc; null until set
 };
 
 /// The calling thread's APC queue (made on first use).
 const std::shared_ptr<ApcQueue>& current_apc_queue();
 /// Makes `queue` the calling thread's queue (CreateThread's threads get theirs before they run).
 void adopt_apc_queue(std::shared_ptr<ApcQueue> queue);
-/// Queues `apc` to a thread; false when that thread has exited. Takes wait_mutex().
+/// Queues `apc` to a thread and wakes it; false when that thread has exited.
 bool queue_apc(ApcQueue& queue, std::function<void()> apc);
-/// Called with wait_mutex() held (by `lock`): if the calling thread has APCs, releases the lock,
-/// runs them all (also those queued meanwhile), takes the lock again and returns true.
-bool run_apcs_locked(std::unique_lock<std::mutex>& lock);
+/// Whether the calling thread has APCs queued.
+bool has_apcs();
+/// Runs the calling thread's APCs (also those queued meanwhile); false when it had none. Called
+/// with no lock held.
+bool run_apcs();
 
-/// Around a sleep in one of this layer's waits (constructed and destroyed with wait_mutex() held):
-/// a thread that runs for a completion port does not count as running while it blocks, so that
-/// another waiter of the port may take a packet meanwhile, as on Windows ("I/O Completion Ports").
+/// Around the sleeps of one of this layer's waits (no lock held): a thread that runs for a
+/// completion port does not count as running while it blocks, so that another waiter of the port
+/// may take a packet meanwhile, as on Windows ("I/O Completion Ports").
 class PortWaitGuard {
  public:
   /// `sleeps`: false for a wait with a time-out of 0, which is a look, not a wait.
@@ -87,17 +94,19 @@ struct Packet {
 /// (on any port) or exits.
 ///
 /// Waiting: once pipe ends are associated, one waiting thread at a time serves their engine
-/// itself (core::Engine::drive) instead of sleeping on wait_cv(), so that a doorbell wakes the
-/// thread that takes the packet and not first the agent thread; see dequeue().
+/// itself (core::Engine::drive) instead of sleeping on its Waiter, so that a doorbell wakes the
+/// thread that takes the packet and not first the agent thread; see dequeue(). A change that may
+/// release a waiter wakes the top of `waiters` only (the one the rule lets take a packet);
+/// closing the port wakes them all.
 struct PortQueue {
   PortQueue(unsigned limit, std::uint64_t port_id) : id(port_id), concurrency(limit) {}
   const std::uint64_t id;      // names the port to other processes (post_to_local_port)
-  std::deque<Packet> packets;  // guarded by wait_mutex()
-  bool closed = false;         // guarded by wait_mutex(): every port handle was closed
+  std::deque<Packet> packets;  // guarded by io_mutex()
+  bool closed = false;         // guarded by io_mutex(): every port handle was closed
   const unsigned concurrency;  // NumberOfConcurrentThreads, 0 already replaced by the CPU count
-  unsigned running = 0;        // guarded by wait_mutex(): threads that took a packet, not back
-  std::vector<const void*> waiters;    // guarded by wait_mutex(): one token per waiting thread
-  std::weak_ptr<core::Engine> engine;  // guarded by wait_mutex(): serves the associated ends
+  unsigned running = 0;        // guarded by io_mutex(): threads that took a packet, not back
+  std::vector<objects::Waiter*> waiters;  // guarded by io_mutex(): the waiting threads, in order
+  std::weak_ptr<core::Engine> engine;     // guarded by io_mutex(): serves the associated ends
 };
 
 /// A completion port (CreateIoCompletionPort). Its last handle closing ends the waits on it
@@ -122,7 +131,7 @@ struct PendingIo {
   LPOVERLAPPED ov = nullptr;
   std::uint64_t id = 0;   // the engine's id; 0 until the start returned pending
   std::uint32_t tid = 0;  // issuing thread (CancelIo, thread exit)
-  bool done = false;      // guarded by wait_mutex()
+  bool done = false;      // guarded by io_mutex()
   LPOVERLAPPED_COMPLETION_ROUTINE routine = nullptr;
   std::shared_ptr<ApcQueue> apc;  // the issuing thread's, for `routine`
   std::weak_ptr<core::PipeEndCore> core;
@@ -131,12 +140,15 @@ struct PendingIo {
 };
 
 /// One end's overlapped-I/O state, shared by every handle to the end in this process and by the
-/// completions of its pending operations.
-struct AsyncState {
+/// completions of its pending operations. As a waitable object it is the pipe handle, signalled
+/// while no overlapped operation is outstanding on the end (docs/architecture.md, "Waitable
+/// state of a pipe handle").
+struct AsyncState final : objects::Waitable {
+  bool signalled_locked() noexcept override { return signaled; }
   /// Whether the server has read from the current client (ImpersonateNamedPipeClient needs it).
   std::atomic<bool> data_read{false};
-  // All below guarded by wait_mutex().
-  bool signaled = true;         // the pipe handle as a waitable object
+  bool signaled = true;  // guarded by mutex()
+  // All below guarded by io_mutex().
   std::size_t outstanding = 0;  // operations started and not completed
   std::shared_ptr<PortQueue> port;
   RemotePort remote_port;  // instead of `port`, for an end associated in another process
@@ -158,8 +170,11 @@ inline bool associated_locked(const AsyncState& state) noexcept {
 /// Queues `packet` on this process's port `port_id` for another process (its handle inbox
 /// calls this); false when no such port is open.
 bool post_to_local_port(std::uint64_t port_id, const Packet& packet);
-/// This process's open port `port_id`, or null. Called with wait_mutex() held.
+/// This process's open port `port_id`, or null. Called with io_mutex() held.
 std::shared_ptr<PortQueue> open_port_locked(std::uint64_t port_id);
+/// With io_mutex() held, after a change that may release a waiter of `port` (a packet, a freed
+/// place): wakes the waiter the release rule lets take packets, the most recent one.
+void wake_port_locked(PortQueue& port) noexcept;
 
 /// The event of an OVERLAPPED without the "no port packet" low bit.
 inline HANDLE event_of(LPOVERLAPPED ov) noexcept {
@@ -173,7 +188,7 @@ inline DWORD load_internal(const OVERLAPPED* ov) noexcept {
 inline void store_internal(LPOVERLAPPED ov, DWORD status) noexcept {
   __atomic_store_n(&ov->Internal, static_cast<ULONG_PTR>(status), __ATOMIC_RELEASE);
 }
-/// The event object behind `h`, or null (looked up without wait_mutex(): releasing a table
+/// The event object behind `h`, or null (looked up without io_mutex(): releasing a table
 /// reference may run an object's destructor).
 std::shared_ptr<Object> event_object(HANDLE h);
 

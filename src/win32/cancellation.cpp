@@ -18,7 +18,7 @@ template <class Match>
 std::size_t cancel_matching(NamedPipeObject& pipe, Match match, bool* found) {
   std::vector<std::uint64_t> ids;
   {
-    std::lock_guard lock(wait_mutex());
+    std::lock_guard lock(io_mutex());
     for (auto& op : pipe.async->pending) {
       if (!op->done && op->id != 0 && match(*op)) ids.push_back(op->id);
     }

@@ -28,18 +28,22 @@ using Clock = std::chrono::steady_clock;
 // ---- a thread that runs for a port and blocks
 // ------------------------------------------------------
 
-bool stop_running_locked(ThreadIo& io) {
-  if (!io.running_for) return false;
-  PortQueue& q = *io.running_for;
-  if (!io.blocked && q.running > 0) --q.running;
-  bool release = !q.packets.empty() && !q.waiters.empty();
+std::shared_ptr<PortQueue> stop_running_locked(ThreadIo& io) {
+  if (!io.running_for) return nullptr;
+  std::shared_ptr<PortQueue> port = std::move(io.running_for);
   io.running_for.reset();
-  return release;
+  if (!io.blocked && port->running > 0) --port->running;
+  if (port->packets.empty() || port->waiters.empty()) return nullptr;
+  return port;
+}
+
+void wake_port_locked(PortQueue& port) noexcept {
+  if (!port.waiters.empty()) port.waiters.back()->wake();
 }
 
 namespace {
 
-// The calling thread stops counting for the port it runs for (with wait_mutex() held); false
+// The calling thread stops counting for the port it runs for (with io_mutex() held); false
 // when it runs for none or is counted out already.
 bool count_out_locked() {
   ThreadIo& io = t_io;
@@ -48,7 +52,7 @@ bool count_out_locked() {
   PortQueue& q = *io.running_for;
   if (q.running > 0) --q.running;
   // The place it leaves may release a waiter of the port right away.
-  if (!q.packets.empty() && !q.waiters.empty()) notify_waiters(kicks_locked());
+  if (!q.packets.empty()) wake_port_locked(q);
   return true;
 }
 
@@ -63,12 +67,19 @@ thread_local bool t_asleep_in_engine = false;  // counted out by the engine's sl
 
 }  // namespace
 
-PortWaitGuard::PortWaitGuard(bool sleeps) : counted_out_(sleeps && count_out_locked()) {
+// A thread's own running_for is read without the lock: only that thread changes it.
+PortWaitGuard::PortWaitGuard(bool sleeps)
+    : counted_out_(sleeps && t_io.running_for && [] {
+        std::lock_guard lock(io_mutex());
+        return count_out_locked();
+      }()) {
   if (sleeps) os::release_held_wakes();
 }
 
 PortWaitGuard::~PortWaitGuard() {
-  if (counted_out_) count_in_locked();
+  if (!counted_out_) return;
+  std::lock_guard lock(io_mutex());
+  count_in_locked();
 }
 
 void install_port_sleep_observer() noexcept {
@@ -76,12 +87,12 @@ void install_port_sleep_observer() noexcept {
       core::SleepObserver{[] {
                             if (!t_io.running_for)
                               return;  // this thread's own field: no lock needed to look
-                            std::lock_guard lock(wait_mutex());
+                            std::lock_guard lock(io_mutex());
                             t_asleep_in_engine = count_out_locked();
                           },
                           [] {
                             if (!t_asleep_in_engine) return;
-                            std::lock_guard lock(wait_mutex());
+                            std::lock_guard lock(io_mutex());
                             count_in_locked();
                             t_asleep_in_engine = false;
                           }});
@@ -97,7 +108,7 @@ std::uint64_t next_port_id() {
 }
 
 // The open ports by id (an entry from construction until the last port handle closes).
-std::unordered_map<std::uint64_t, std::weak_ptr<PortQueue>>& open_ports() {  // wait_mutex()
+std::unordered_map<std::uint64_t, std::weak_ptr<PortQueue>>& open_ports() {  // io_mutex()
   static auto* ports = new std::unordered_map<std::uint64_t, std::weak_ptr<PortQueue>>;
   return *ports;
 }
@@ -111,32 +122,24 @@ std::shared_ptr<PortQueue> open_port_locked(std::uint64_t port_id) {
 
 PortObject::PortObject(unsigned concurrency)
     : Object(Kind::kPort), queue(std::make_shared<PortQueue>(concurrency, next_port_id())) {
-  std::lock_guard lock(wait_mutex());
+  std::lock_guard lock(io_mutex());
   open_ports()[queue->id] = queue;
 }
 
 PortObject::~PortObject() {
-  Kicks kicks;
-  {
-    std::lock_guard lock(wait_mutex());
-    open_ports().erase(queue->id);
-    queue->closed = true;
-    queue->packets.clear();
-    kicks = kicks_locked();
-  }
-  notify_waiters(kicks);
+  std::lock_guard lock(io_mutex());
+  open_ports().erase(queue->id);
+  queue->closed = true;
+  queue->packets.clear();
+  for (objects::Waiter* w : queue->waiters) w->wake();  // every wait on it ends
 }
 
 bool post_to_local_port(std::uint64_t port_id, const Packet& packet) {
-  Kicks kicks;
-  {
-    std::lock_guard lock(wait_mutex());
-    auto port = open_port_locked(port_id);
-    if (!port || port->closed) return false;
-    port->packets.push_back(packet);
-    kicks = kicks_locked();
-  }
-  notify_waiters(kicks);
+  std::lock_guard lock(io_mutex());
+  auto port = open_port_locked(port_id);
+  if (!port || port->closed) return false;
+  port->packets.push_back(packet);
+  wake_port_locked(*port);
   return true;
 }
 
@@ -180,7 +183,7 @@ HANDLE create_port(HANDLE file, HANDLE existing, ULONG_PTR key, DWORD concurrenc
   std::error_code registry_error;
   if (Registry* r = registry(&registry_error)) engine = EngineAccess::engine(*r);
   {
-    std::lock_guard lock(wait_mutex());
+    std::lock_guard lock(io_mutex());
     if (associated_locked(*pipe->async)) return fail_null(ERROR_INVALID_PARAMETER);
     pipe->async->port = queue;
     pipe->async->key = key;
@@ -210,12 +213,12 @@ std::shared_ptr<PortQueue> port_queue(HANDLE port) {
 // with a time-out, WAIT_IO_COMPLETION or ERROR_ABANDONED_WAIT_0 does not count.
 //
 // Waiting (leader/follower): on a port with associated pipe ends, the waiting thread serves
-// their engine (Engine::drive) rather than sleep on wait_cv(), one thread at a time (the others
+// their engine (Engine::drive) rather than sleep on its Waiter, one thread at a time (the others
 // sleep as before). A doorbell then wakes this thread, which runs the completion itself and
 // finds the packet in its own port: one wake-up per completion instead of two (the agent
-// thread's, then this thread's). While driving it is listed in drivers(), so that whatever
-// changes what it waits for (a packet, an APC, the port closing, a running thread leaving)
-// wakes it through Engine::wake().
+// thread's, then this thread's). While driving, its Waiter forwards wake-ups to the engine
+// (Waiter::DriveScope), so that whatever changes what it waits for (a packet, an APC, the port
+// closing, a running thread leaving) ends the drive.
 //
 // Held wakes (os/linux/held_wakes.hpp): a thread that takes packets while more stay queued
 // holds the wakes of the readers its writes reach, and lets them go together, in one system
@@ -229,46 +232,47 @@ std::shared_ptr<PortQueue> port_queue(HANDLE port) {
 ULONG dequeue(const std::shared_ptr<PortQueue>& port, Packet* out, ULONG max, DWORD ms,
               bool alertable) {
   PortQueue& q = *port;
-  const void* const me = &t_io;
+  objects::Waiter& me = *objects::Waiter::current();
   auto deadline = Clock::now() + std::chrono::milliseconds(ms);
   std::shared_ptr<core::Engine> engine;  // released after the lock (it may be the last reference)
-  std::unique_lock lock(wait_mutex());
+  std::unique_lock lock(io_mutex());
   engine = q.engine.lock();
   // Serves the engine until something may have changed; false when another thread serves it.
-  auto drive = [&] {
+  auto drive = [&](std::uint32_t ticket) {
     int timeout = -1;
     if (ms != INFINITE) {
       auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
       timeout = static_cast<int>(std::max<decltype(left)>(left, 0));
     }
-    drivers().push_back(Driver{me, engine});
     // A packet posted from here on wakes the engine for this thread; another thread driving
     // meanwhile may take that wake-up, so the ticket carries it over to this thread's turn.
-    const std::uint64_t ticket = engine->wake_ticket();
+    const std::uint64_t engine_ticket = engine->wake_ticket();
+    objects::Waiter::DriveScope driving(me, *engine);
+    // A wake-up between the look and the scope reached only the waiter: look again.
+    if (me.ticket() != ticket) return true;
     lock.unlock();
-    bool drove = engine->drive(timeout, nullptr, ticket);
+    bool drove = engine->drive(timeout, nullptr, engine_ticket);
     lock.lock();
-    std::erase_if(drivers(), [&](const Driver& d) { return d.thread == me; });
     return drove;
   };
   // Another port's waiters may take the place this thread leaves; this port's are behind it on
   // the stack, and it takes what it can itself.
-  bool other_port = t_io.running_for != port;
-  bool notify = stop_running_locked(t_io) && other_port;
-  q.waiters.push_back(me);
+  if (auto freed = stop_running_locked(t_io); freed && freed != port) wake_port_locked(*freed);
+  q.waiters.push_back(&me);
   auto releasable = [&] {
-    return !q.packets.empty() && q.running < q.concurrency && q.waiters.back() == me;
+    return !q.packets.empty() && q.running < q.concurrency && q.waiters.back() == &me;
   };
   // Leaves the waiter stack; when this thread was on top, the next waiter may be releasable.
   auto leave = [&] {
-    bool top = q.waiters.back() == me;
-    std::erase(q.waiters, me);
-    if (top && !q.waiters.empty() && !q.packets.empty()) notify = true;
+    bool top = q.waiters.back() == &me;
+    std::erase(q.waiters, &me);
+    if (top && !q.packets.empty()) wake_port_locked(q);
   };
   ULONG n = 0;
   bool burst = false;          // packets still queued after those this thread takes
   bool drive_refused = false;  // its last try to serve the engine found another thread there
   for (;;) {
+    const std::uint32_t ticket = me.ticket();
     if (os::holds_wakes() && !releasable()) {
       // It will not go straight to its next packet: its readers wait no longer.
       lock.unlock();
@@ -292,12 +296,12 @@ ULONG dequeue(const std::shared_ptr<PortQueue>& port, Packet* out, ULONG max, DW
       leave();
       break;
     }
-    if (alertable && t_io.apc && !t_io.apc->apcs.empty()) {
+    if (alertable && has_apcs()) {
       // Out of the stack first: the routines run unlocked and may take long.
       leave();
-      if (notify) notify_waiters(kicks_locked());
-      notify = false;
-      (void)run_apcs_locked(lock);
+      lock.unlock();
+      (void)run_apcs();
+      lock.lock();
       set_last_error(WAIT_IO_COMPLETION);
       break;
     }
@@ -306,26 +310,20 @@ ULONG dequeue(const std::shared_ptr<PortQueue>& port, Packet* out, ULONG max, DW
       set_last_error(WAIT_TIMEOUT);
       break;
     }
-    if (notify) {
-      notify_waiters(kicks_locked());
-      notify = false;
-    }
     bool timed_out = false;
     if (engine && !drive_refused && !thread_impersonates()) {
-      if (!drive()) {
+      if (!drive(ticket)) {
         // Another thread serves the engine. A packet posted while this one asked to drive woke
-        // the engine for it, not wait_cv(): look again before sleeping there.
+        // the engine for it, not this waiter: look again before sleeping.
         drive_refused = true;
         continue;
       }
       timed_out = ms != INFINITE && Clock::now() >= deadline;
     } else {
       drive_refused = false;
-      if (ms == INFINITE) {
-        wait_cv().wait(lock);
-      } else {
-        timed_out = wait_cv().wait_until(lock, deadline) == std::cv_status::timeout;
-      }
+      lock.unlock();
+      timed_out = !me.sleep(ticket, ms == INFINITE ? std::nullopt : std::optional(deadline));
+      lock.lock();
     }
     if (timed_out) {
       if (releasable() || q.closed) continue;  // came with the time-out: taken above
@@ -334,10 +332,7 @@ ULONG dequeue(const std::shared_ptr<PortQueue>& port, Packet* out, ULONG max, DW
       break;
     }
   }
-  Kicks kicks;
-  if (notify) kicks = kicks_locked();
   lock.unlock();
-  if (notify) notify_waiters(kicks);
   engine.reset();
   os::hold_wakes(burst);
   return n;
@@ -411,14 +406,10 @@ BOOL WINAPI PostQueuedCompletionStatus(HANDLE CompletionPort, DWORD dwNumberOfBy
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
     auto queue = port_queue(CompletionPort);
     if (!queue) return fail(ERROR_INVALID_HANDLE);
-    Kicks kicks;
-    {
-      std::lock_guard lock(wait_mutex());
-      queue->packets.push_back(
-          Packet{dwCompletionKey, lpOverlapped, STATUS_SUCCESS, dwNumberOfBytesTransferred});
-      kicks = kicks_locked();
-    }
-    notify_waiters(kicks);
+    std::lock_guard lock(io_mutex());
+    queue->packets.push_back(
+        Packet{dwCompletionKey, lpOverlapped, STATUS_SUCCESS, dwNumberOfBytesTransferred});
+    wake_port_locked(*queue);
     return TRUE;
   });
 }
@@ -432,7 +423,7 @@ BOOL WINAPI SetFileCompletionNotificationModes(HANDLE FileHandle, UCHAR Flags) {
     }
     if (object->kind() != Kind::kNamedPipe) return fail(ERROR_INVALID_PARAMETER);
     auto& pipe = static_cast<NamedPipeObject&>(*object);
-    std::lock_guard lock(wait_mutex());
+    std::lock_guard lock(io_mutex());
     pipe.async->modes |= Flags;  // modes cannot be turned off again (Windows)
     return TRUE;
   });

@@ -51,13 +51,17 @@ void complete_overlapped(LPOVERLAPPED ov, DWORD status, DWORD bytes) noexcept {
     event = event_object(event_of(ov));
   } catch (...) {
   }
-  {
-    std::lock_guard lock(wait_mutex());
+  if (!event) {
     ov->InternalHigh = bytes;
     store_internal(ov, status);
-    if (event) static_cast<EventObject&>(*event).set_locked();
+    return;
   }
-  wait_cv().notify_all();
+  // The status and the event change together (see overlapped_io.cpp, deliver).
+  auto& e = static_cast<EventObject&>(*event);
+  std::lock_guard lock(e.mutex());
+  ov->InternalHigh = bytes;
+  store_internal(ov, status);
+  e.set_locked();
 }
 
 Result<PeekResult> peek_fd(FdObject& file, std::span<std::byte> buffer) {

@@ -90,7 +90,7 @@ Result<OutgoingObject> prepare_outgoing(const std::shared_ptr<Object>& object) {
       out.fds = shared->descriptors();
       std::string flags = pipe.overlapped() ? "1" : "0";
       {
-        std::lock_guard lock(wait_mutex());
+        std::lock_guard lock(io_mutex());
         const AsyncState& state = *pipe.async;
         std::uint32_t pid = state.port ? os::current_process_id() : state.remote_port.pid;
         std::uint64_t port_id = state.port ? state.port->id : state.remote_port.port_id;

@@ -40,13 +40,9 @@ FdObject::~FdObject() {
   if (owned && fd >= 0) ::close(fd);
 }
 
-std::mutex& wait_mutex() noexcept {
+std::mutex& io_mutex() noexcept {
   static std::mutex* mu = new std::mutex;
   return *mu;
-}
-std::condition_variable& wait_cv() noexcept {
-  static std::condition_variable* cv = new std::condition_variable;
-  return *cv;
 }
 
 void set_last_error(DWORD code) noexcept { t_last_error = code; }

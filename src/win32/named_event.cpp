@@ -106,18 +106,19 @@ class Watcher {
     return *watcher;
   }
 
-  void add(NamedEvent* event) {
+  void add(NamedEvent* event, std::shared_ptr<objects::Waiter> waiter) {
     std::lock_guard lock(mu_);
     auto it = std::find_if(watches_.begin(), watches_.end(),
                            [&](const Watch& w) { return w.event == event; });
     if (it != watches_.end()) {
-      ++it->waiters;  // already watched: nothing for the watcher to learn
+      it->waiters.push_back(std::move(waiter));  // already watched: nothing to learn
       return;
     }
     // Counted, then the sequence recorded, both before the waiter's next look at the state: a
     // set() either sees the count (and wakes) or comes before that look (which sees it).
     event->add_watcher();
-    watches_.push_back(Watch{event, 1, event->sequence().load(std::memory_order_seq_cst)});
+    watches_.push_back(
+        Watch{event, {std::move(waiter)}, event->sequence().load(std::memory_order_seq_cst)});
     if (!started_) {
       started_ = true;
       // The first waiter starts the watcher, maybe while impersonating; it is the process's.
@@ -127,14 +128,18 @@ class Watcher {
     poke_locked();
   }
 
-  void remove(NamedEvent* event) {
+  void remove(NamedEvent* event, const objects::Waiter* waiter) {
     std::lock_guard lock(mu_);
     auto it = std::find_if(watches_.begin(), watches_.end(),
                            [&](const Watch& w) { return w.event == event; });
     if (it == watches_.end()) return;
+    auto& waiters = it->waiters;
+    auto mine = std::find_if(waiters.begin(), waiters.end(),
+                             [&](const auto& w) { return w.get() == waiter; });
+    if (mine != waiters.end()) waiters.erase(mine);
     // No poke: a watcher still asleep on the removed word is harmless (futex_waitv read the
     // word on entry; an unmapped word is never touched again), and every add() pokes.
-    if (--it->waiters == 0) {
+    if (waiters.empty()) {
       event->remove_watcher();
       watches_.erase(it);
     }
@@ -142,8 +147,8 @@ class Watcher {
 
  private:
   struct Watch {
-    NamedEvent* event;  // kept alive by the WatchGuards that count as its waiters
-    int waiters;
+    NamedEvent* event;  // kept alive by the WatchGuards of its waiters
+    std::vector<std::shared_ptr<objects::Waiter>> waiters;  // one per WatchGuard
     std::uint32_t seen;  // the sequence value the waiters have been told about
   };
 
@@ -171,21 +176,14 @@ class Watcher {
       std::optional<std::chrono::steady_clock::time_point> deadline;
       if (overflow) deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(10);
       (void)os::futex_wait_any(words.data(), static_cast<int>(words.size()), deadline);
-      bool moved = false;
-      {
-        std::lock_guard lock(mu_);
-        for (auto& w : watches_) {
-          auto now = w.event->sequence().load(std::memory_order_acquire);
-          if (now != w.seen) {
-            w.seen = now;
-            moved = true;
-          }
+      // The threads waiting for an event that moved, and only those, look again.
+      std::lock_guard lock(mu_);
+      for (auto& w : watches_) {
+        auto now = w.event->sequence().load(std::memory_order_acquire);
+        if (now != w.seen) {
+          w.seen = now;
+          for (auto& waiter : w.waiters) waiter->wake();
         }
-      }
-      if (moved) {
-        // Taking the mutex orders this after a waiter's check-then-sleep: no lost wake-up.
-        { std::lock_guard lock(wait_mutex()); }
-        wait_cv().notify_all();
       }
     }
   }
@@ -351,10 +349,11 @@ Result<OpenedEvent> open_named_event(const std::string& directory, const std::st
   return errc::kSemTimeout;  // the name kept changing under us
 }
 
-WatchGuard::WatchGuard(std::shared_ptr<NamedEvent> event) : event_(std::move(event)) {
-  Watcher::instance().add(event_.get());
+WatchGuard::WatchGuard(std::shared_ptr<NamedEvent> event, std::shared_ptr<objects::Waiter> waiter)
+    : event_(std::move(event)), waiter_(std::move(waiter)) {
+  Watcher::instance().add(event_.get(), waiter_);
 }
 
-WatchGuard::~WatchGuard() { Watcher::instance().remove(event_.get()); }
+WatchGuard::~WatchGuard() { Watcher::instance().remove(event_.get(), waiter_.get()); }
 
 }  // namespace sluice::win32

@@ -22,11 +22,12 @@
 //   and starts over. Locks vanish with the last descriptor, so SIGKILLed holders let go too; the
 //   file they leave is found without holders by the next opener (openers take turns on a second
 //   lock byte for that look), which removes it and starts over.
-// - Waking waiters in this process: the Win32 waits sleep on wait_cv() (one loop over every kind
-//   of object). While a thread waits on named events, a watcher thread sleeps in futex_waitv on
-//   their sequence words (and a private control word for changes of the set) and notifies
-//   wait_cv() when one moves. Nothing polls while idle; the watcher starts with the first wait on
-//   a named event and makes no identity-dependent call, so impersonation cannot affect it.
+// - Waking waiters in this process: a Win32 wait sleeps on its thread's Waiter
+//   (objects/waiter.hpp). While a thread waits on named events, a watcher thread sleeps in
+//   futex_waitv on their sequence words (and a private control word for changes of the set) and
+//   wakes the Waiters of the threads that wait for an event whose word moved. Nothing polls while
+//   idle; the watcher starts with the first wait on a named event and makes no identity-dependent
+//   call, so impersonation cannot affect it.
 //   TODO(perf): beyond 127 events watched at once, the rest are polled every 10 ms.
 #pragma once
 
@@ -37,6 +38,7 @@
 #include <memory>
 #include <string>
 
+#include "objects/waiter.hpp"
 #include "os/linux/shared_memory.hpp"
 #include "os/linux/unique_fd.hpp"
 #include "sluice/result.hpp"
@@ -103,17 +105,18 @@ struct OpenedEvent {
 Result<OpenedEvent> open_named_event(const std::string& directory, const std::string& name,
                                      bool create, bool manual, bool initial);
 
-/// While a WatchGuard lives, a change of the event's state in any process notifies wait_cv().
+/// While a WatchGuard lives, a change of the event's state in any process wakes `waiter`.
 /// Construct it before the first look at the state (it records the sequence word then).
 class WatchGuard {
  public:
-  explicit WatchGuard(std::shared_ptr<NamedEvent> event);
+  WatchGuard(std::shared_ptr<NamedEvent> event, std::shared_ptr<objects::Waiter> waiter);
   ~WatchGuard();
   WatchGuard(const WatchGuard&) = delete;
   WatchGuard& operator=(const WatchGuard&) = delete;
 
  private:
   std::shared_ptr<NamedEvent> event_;
+  std::shared_ptr<objects::Waiter> waiter_;
 };
 
 }  // namespace sluice::win32

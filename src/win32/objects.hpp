@@ -20,6 +20,7 @@
 #include <system_error>
 #include <vector>
 
+#include "objects/waitable.hpp"
 #include "os/linux/unique_fd.hpp"
 #include "sluice/anonymous_pipe.hpp"
 #include "sluice/named_pipe.hpp"
@@ -122,11 +123,13 @@ class FdObject final : public Object {
 
 class NamedEvent;  // named_event.hpp: a named event's state shared between processes
 
-/// Events, threads and processes are waited on under one mutex and condition variable (see
-/// wait_mutex()); their signalled state is guarded by it. A named event keeps its state in
-/// memory shared with other processes (which change it at any time); the *_locked members
-/// still run under wait_mutex(), which orders them with this process's waiters.
-class EventObject final : public Object {
+/// Events, threads, processes and pipe handles are waitable objects (objects/waitable.hpp):
+/// each guards its signalled state with its own mutex and wakes only its own waiters.
+///
+/// An event. A named one keeps its state in memory shared with other processes (which change it
+/// at any time); the *_locked members still run under mutex(), which orders them with this
+/// process's waiters.
+class EventObject final : public Object, public objects::Waitable {
  public:
   EventObject(bool manual_reset, bool initial)
       : Object(Kind::kEvent), access(EVENT_ALL_ACCESS), manual_(manual_reset), signaled_(initial) {}
@@ -134,34 +137,38 @@ class EventObject final : public Object {
   EventObject(std::shared_ptr<NamedEvent> named, DWORD rights);
 
   bool manual() const noexcept;
-  /// Whether the event is signalled; with `consume`, takes an auto-reset event's state (for a
-  /// named event, exactly one waiter in any process gets it).
-  bool signalled_locked(bool consume) noexcept;
-  /// Callers notify wait_cv() after a set; a named event also wakes other processes.
+  bool signalled_locked() noexcept override;
+  /// Takes an auto-reset event's state (for a named event, exactly one waiter in any process
+  /// gets each set); false when another process took it first.
+  bool take_locked() noexcept override;
+  void give_back_locked() noexcept override { set_locked(); }
+  /// Sets the event and wakes its waiters here; a named event also wakes other processes'.
   void set_locked() noexcept;
   void reset_locked() noexcept;
-  /// The shared state of a named event, else null. Under wait_mutex(): an unnamed event that
-  /// leaves its process becomes one (shared_state()).
-  const std::shared_ptr<NamedEvent>& named() const noexcept { return named_; }
+  /// The shared state of a named event, else null. An unnamed event that leaves its process
+  /// becomes one (shared_state()), so this takes mutex().
+  std::shared_ptr<NamedEvent> named() const;
   /// The event's state shared between processes, for a handle that leaves this one: an unnamed
   /// event moves its state into a named event of a hidden name first (Windows needs no name to
-  /// share an event; we need a file). Takes wait_mutex().
+  /// share an event; we need a file). Takes mutex().
   Result<std::shared_ptr<NamedEvent>> shared_state();
 
   const DWORD access;  ///< EVENT_MODIFY_STATE, SYNCHRONIZE (EVENT_ALL_ACCESS when created)
 
  private:
   const bool manual_;
-  bool signaled_ = false;  // guarded by wait_mutex(); unused when named_
-  std::shared_ptr<NamedEvent> named_;
+  bool signaled_ = false;              // guarded by mutex(); unused when named_
+  std::shared_ptr<NamedEvent> named_;  // guarded by mutex()
 };
 
-class ThreadObject final : public Object {
+class ThreadObject final : public Object, public objects::Waitable {
  public:
   ThreadObject() : Object(Kind::kThread) {}
-  bool done = false;    // guarded by wait_mutex()
-  DWORD exit_code = 0;  // guarded by wait_mutex()
-  std::uint32_t tid = 0;
+  bool signalled_locked() noexcept override { return done; }
+  bool done = false;    // guarded by mutex()
+  DWORD exit_code = 0;  // guarded by mutex()
+  /// The kernel thread id, 0 until the thread runs (a futex word: CreateThread waits on it).
+  std::atomic<std::uint32_t> tid{0};
   std::shared_ptr<ApcQueue> apc;  // the thread's APC queue, made before it starts
 };
 
@@ -175,24 +182,30 @@ class TokenObject final : public Object {
   DWORD access = 0;  ///< the rights the handle was opened with (generic bits mapped)
 };
 
-/// A child process; `primary_thread` objects stand for pi.hThread and are signalled with it.
-class ProcessObject final : public Object {
+/// A child process; `primary_thread` objects stand for pi.hThread and are signalled with it: a
+/// wait on either waits on the process object (waitable()).
+class ProcessObject final : public Object, public objects::Waitable {
  public:
   ProcessObject() : Object(Kind::kProcess) {}
+  bool signalled_locked() noexcept override { return done; }
   std::uint32_t pid = 0;
   /// The child's pidfd (TerminateProcess signals through it; invalid for a thread handle).
   os::UniqueFd pidfd;
-  bool done = false;    // guarded by wait_mutex()
-  DWORD exit_code = 0;  // guarded by wait_mutex()
+  bool done = false;    // guarded by target().mutex()
+  DWORD exit_code = 0;  // guarded by target().mutex()
   /// Set by TerminateProcess: the code the process is to report instead of 128 + SIGKILL.
-  std::optional<DWORD> terminated_with;  // guarded by wait_mutex()
+  std::optional<DWORD> terminated_with;  // guarded by target().mutex()
   bool is_thread_handle = false;
   std::shared_ptr<ProcessObject> process;  // for a thread handle: the process it belongs to
   ProcessObject& target() noexcept { return process ? *process : *this; }
 };
 
-std::mutex& wait_mutex() noexcept;
-std::condition_variable& wait_cv() noexcept;
+/// What a wait on `object` waits on, or null for an object that cannot be waited on.
+objects::Waitable* waitable(Object& object) noexcept;
+
+/// Guards the bookkeeping of overlapped I/O and completion ports (async.hpp). No thread sleeps
+/// while it holds it, and waits on objects never take it.
+std::mutex& io_mutex() noexcept;
 
 struct Entry {
   std::shared_ptr<Object> object;

@@ -7,7 +7,7 @@
 // The engine tells "finished at once" (Started::now) from "pending" (a callback later), which is
 // exactly the distinction Windows makes visible: TRUE / ERROR_MORE_DATA / a failure now versus
 // ERROR_IO_PENDING. Both paths end in deliver(), which fills the OVERLAPPED and then signals,
-// posts and queues under wait_mutex() (see async.hpp).
+// posts and queues (see async.hpp).
 #include "win32/async.hpp"
 
 #include <chrono>
@@ -50,37 +50,51 @@ void deliver(AsyncState& state, PendingIo& op, const IoResult& r, bool immediate
   bool no_packet = (reinterpret_cast<std::uintptr_t>(ov->hEvent) & 1) != 0;
   // Looked up before the lock: releasing a handle-table reference may run a destructor.
   auto event = op.routine ? nullptr : event_object(event_of(ov));
-  Kicks kicks;
   RemotePort remote;                    // set when the packet goes to another process's port
   Packet packet{0, ov, status, bytes};  // the key is read under the lock
   {
-    std::lock_guard lock(wait_mutex());
-    ov->InternalHigh = bytes;
-    store_internal(ov, status);
+    std::lock_guard lock(io_mutex());
     op.done = true;
     std::erase_if(state.pending, [&](const auto& p) { return p.get() == &op; });
     if (state.outstanding > 0) --state.outstanding;
-    if (state.outstanding == 0 && !(state.modes & FILE_SKIP_SET_EVENT_ON_HANDLE)) {
-      state.signaled = true;
+    {
+      // The status, the handle's signal and the event change under the signals' locks at once,
+      // so a thread that sees the status under either lock sees both signals set
+      // (overlapped_result).
+      auto* e = static_cast<EventObject*>(event.get());
+      std::unique_lock handle_signal(state.mutex(), std::defer_lock);
+      std::unique_lock<std::mutex> event_signal;
+      if (e) {
+        event_signal = std::unique_lock(e->mutex(), std::defer_lock);
+        std::lock(handle_signal, event_signal);
+      } else {
+        handle_signal.lock();
+      }
+      ov->InternalHigh = bytes;
+      store_internal(ov, status);
+      if (state.outstanding == 0 && !(state.modes & FILE_SKIP_SET_EVENT_ON_HANDLE)) {
+        state.signaled = true;
+      }
+      // A GetOverlappedResult without an event waits on the handle: it hears every completion.
+      state.wake_waiters_locked();
+      if (e) e->set_locked();
     }
-    if (event) static_cast<EventObject&>(*event).set_locked();
     bool skip = immediate && status == STATUS_SUCCESS &&
                 (state.modes & FILE_SKIP_COMPLETION_PORT_ON_SUCCESS);
     packet.key = state.key;
     if (state.port && !op.routine && !no_packet && !skip && !state.port->closed) {
       state.port->packets.push_back(packet);
+      wake_port_locked(*state.port);
     }
     if (!op.routine && !no_packet && !skip) remote = state.remote_port;  // the packet goes there
-    if (op.routine && op.apc && op.apc->alive) {
+    if (op.routine && op.apc) {
       // Warnings count as success for the routine: Windows gives it 0 for a partial message,
       // which only GetOverlappedResult reports as ERROR_MORE_DATA.
       DWORD code = status == STATUS_BUFFER_OVERFLOW ? 0 : error;
       auto routine = op.routine;
-      op.apc->apcs.push_back([routine, code, bytes, ov] { routine(code, bytes, ov); });
+      (void)queue_apc(*op.apc, [routine, code, bytes, ov] { routine(code, bytes, ov); });
     }
-    kicks = kicks_locked();
   }
-  notify_waiters(kicks);
   if (remote.pid != 0) {
     post_to_remote_port(remote, packet, op.remote_token);
   } else if (op.remote_token != 0) {
@@ -102,7 +116,7 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
   const auto& core = EngineAccess::end(pipe.end());
   if (!core) return fail(ERROR_INVALID_HANDLE);
   if (routine) {
-    std::lock_guard lock(wait_mutex());
+    std::lock_guard lock(io_mutex());
     // Completion routines and completion ports exclude each other (CreateIoCompletionPort on
     // Microsoft Learn).
     if (associated_locked(*state)) return fail(ERROR_INVALID_PARAMETER);
@@ -119,9 +133,16 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
   RemotePort remote;
   ULONG_PTR key = 0;
   {
-    std::lock_guard lock(wait_mutex());
-    if (event) static_cast<EventObject&>(*event).reset_locked();
-    state->signaled = false;
+    std::lock_guard lock(io_mutex());
+    if (event) {
+      auto& e = static_cast<EventObject&>(*event);
+      std::lock_guard signal(e.mutex());
+      e.reset_locked();
+    }
+    {
+      std::lock_guard signal(state->mutex());
+      state->signaled = false;
+    }
     ++state->outstanding;
     remote = state->remote_port;
     key = state->key;
@@ -159,7 +180,7 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
   if (!started.now) {
     bool port = false;
     {
-      std::lock_guard lock(wait_mutex());
+      std::lock_guard lock(io_mutex());
       op->id = started.id;
       if (!op->done) state->pending.push_back(op);
       port = associated_locked(*state);
@@ -178,7 +199,7 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
     // Failed now: no completion (as on Windows); Internal stays STATUS_PENDING and the event and
     // the handle stay reset.
     {
-      std::lock_guard lock(wait_mutex());
+      std::lock_guard lock(io_mutex());
       if (state->outstanding > 0) --state->outstanding;
     }
     if (op->remote_token != 0) retire_remote_operation(op->remote, op->remote_token);
@@ -187,7 +208,7 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
   if (server && (kind == OpKind::kRead || kind == OpKind::kTransact)) state->data_read = true;
   bool port = false;
   {
-    std::lock_guard lock(wait_mutex());
+    std::lock_guard lock(io_mutex());
     port = associated_locked(*state) && (reinterpret_cast<std::uintptr_t>(ov->hEvent) & 1) == 0;
   }
   deliver(*state, *op, r, true);
@@ -253,27 +274,43 @@ namespace {
 BOOL overlapped_result(HANDLE file, LPOVERLAPPED ov, LPDWORD bytes, DWORD ms, bool alertable) {
   auto object = globals().handles.get(file);
   if (!object) return fail(ERROR_INVALID_HANDLE);
+  // The handle's signal, not the end: holding the object would keep the end open.
+  std::shared_ptr<AsyncState> handle_signal;
+  if (object->kind() == Kind::kNamedPipe)
+    handle_signal = static_cast<NamedPipeObject&>(*object).async;
   object.reset();
   if (!ov) return fail(ERROR_INVALID_PARAMETER);
   if (load_internal(ov) == STATUS_PENDING) {
     if (ms == 0) return fail(ERROR_IO_INCOMPLETE);  // no APCs run either
-    // Waiting for the status is waiting for the event: a completion sets both in one step.
+    // Waiting for the status is waiting for the event (or, without one, the handle): a
+    // completion stores the status before it sets either.
     auto event = event_object(event_of(ov));
-    auto deadline = Clock::now() + std::chrono::milliseconds(ms);
-    std::unique_lock lock(wait_mutex());
-    while (load_internal(ov) == STATUS_PENDING) {
-      if (alertable && run_apcs_locked(lock)) return fail(WAIT_IO_COMPLETION);
-      PortWaitGuard not_running;
-      if (ms == INFINITE) {
-        wait_cv().wait(lock);
-      } else if (wait_cv().wait_until(lock, deadline) == std::cv_status::timeout &&
-                 load_internal(ov) == STATUS_PENDING) {
-        return fail(WAIT_TIMEOUT);
-      }
+    std::vector<objects::Waitable*> signals;
+    if (event) signals.push_back(static_cast<EventObject*>(event.get()));
+    if (handle_signal) signals.push_back(handle_signal.get());
+    objects::Waiter& me = *objects::Waiter::current();
+    objects::WaitBlock block(me, signals);
+    block.listen();
+    std::optional<Clock::time_point> deadline;
+    if (ms != INFINITE) deadline = Clock::now() + std::chrono::milliseconds(ms);
+    // Read under the first signal's lock: a completion seen there has set its signals too.
+    auto pending = [&] {
+      if (signals.empty()) return load_internal(ov) == STATUS_PENDING;
+      std::lock_guard lock(signals.front()->mutex());
+      return load_internal(ov) == STATUS_PENDING;
+    };
+    PortWaitGuard not_running;
+    for (;;) {
+      const auto ticket = me.ticket();
+      if (!pending()) break;
+      if (alertable && run_apcs()) return fail(WAIT_IO_COMPLETION);
+      if (!me.sleep(ticket, deadline) && pending()) return fail(WAIT_TIMEOUT);
     }
     // The wait consumed an auto-reset event, as a wait on it would have.
     if (event && !static_cast<EventObject&>(*event).manual()) {
-      static_cast<EventObject&>(*event).reset_locked();
+      auto& e = static_cast<EventObject&>(*event);
+      std::lock_guard signal(e.mutex());
+      e.reset_locked();
     }
   }
   DWORD status = load_internal(ov);

@@ -253,11 +253,11 @@ BOOL create_process(const std::string* application, const std::string* command_l
     for (auto& relay : relays)
       if (!relay->child_reads()) (void)relay->wait_drained(std::chrono::seconds(1));
     {
-      std::lock_guard lock(wait_mutex());
+      std::lock_guard lock(process->mutex());
       process->done = true;
       process->exit_code = process->terminated_with.value_or(code ? static_cast<DWORD>(*code) : 1);
+      process->wake_waiters_locked();
     }
-    wait_cv().notify_all();
     for (auto& relay : relays) relay->child_exited();
     relays.clear();  // waits for the relays: output the child left in its pipe still arrives
   }).detach();
@@ -332,7 +332,7 @@ BOOL WINAPI GetExitCodeProcess(HANDLE hProcess, LPDWORD lpExitCode) {
     }
     auto process = process_of(hProcess);
     if (!process || process->is_thread_handle) return fail(ERROR_INVALID_HANDLE);
-    std::lock_guard lock(wait_mutex());
+    std::lock_guard lock(process->mutex());
     *lpExitCode = process->done ? process->exit_code : STILL_ACTIVE;
     return TRUE;
   });
@@ -344,7 +344,7 @@ BOOL WINAPI TerminateProcess(HANDLE hProcess, UINT uExitCode) {
     auto process = process_of(hProcess);
     if (!process || process->is_thread_handle) return fail(ERROR_INVALID_HANDLE);
     {
-      std::lock_guard lock(wait_mutex());
+      std::lock_guard lock(process->mutex());
       if (process->done) return fail(ERROR_ACCESS_DENIED);  // Windows: the process is gone
       // Linux can only report 128 + SIGKILL; we know better, so the code is the one asked for.
       if (!process->terminated_with) process->terminated_with = uExitCode;

@@ -61,7 +61,7 @@ namespace {
 
 // Ends associated with another process's port, whose pending operations the exit of this
 // process cancels (and so reports to that port).
-std::vector<std::weak_ptr<AsyncState>>& remotely_associated() {  // guarded by wait_mutex()
+std::vector<std::weak_ptr<AsyncState>>& remotely_associated() {  // guarded by io_mutex()
   static auto* ends = new std::vector<std::weak_ptr<AsyncState>>;
   return *ends;
 }
@@ -73,7 +73,7 @@ std::vector<std::weak_ptr<AsyncState>>& remotely_associated() {  // guarded by w
 void cancel_remotely_associated_io() {
   std::vector<std::pair<std::uint64_t, std::shared_ptr<core::PipeEndCore>>> pending;
   {
-    std::lock_guard lock(wait_mutex());
+    std::lock_guard lock(io_mutex());
     for (auto& weak : remotely_associated()) {
       auto state = weak.lock();
       if (!state) continue;
@@ -94,7 +94,7 @@ void adopt_association(const std::shared_ptr<AsyncState>& state, std::uint32_t p
     static const bool exit_cancels = std::atexit(cancel_remotely_associated_io) == 0;
     (void)exit_cancels;
   }
-  std::lock_guard lock(wait_mutex());
+  std::lock_guard lock(io_mutex());
   state->key = key;
   if (pid == os::current_process_id()) {  // back home: the port itself, if it is still open
     state->port = open_port_locked(port_id);

@@ -1,11 +1,11 @@
 // Events, waits, threads and time (synchapi.h, processthreadsapi.h, sysinfoapi.h).
 //
-// Every waitable object (event, thread, process) keeps its signalled state under one mutex and
-// one condition variable, so WaitForMultipleObjects (wait-any and wait-all, auto-reset events
-// consumed atomically) is a single loop. A named event's state lives in memory shared with other
-// processes (named_event.hpp); while a wait includes one, the named-event watcher turns its
-// changes into notifications of the same condition variable. TODO(perf): one waitable-object
-// primitive with a waiter list per object would replace this process-wide lock and notify_all.
+// Every waitable object (event, thread, process, pipe handle) is an objects::Waitable: its
+// signalled state sits under its own mutex, and a change wakes the threads waiting for it and no
+// others. WaitForMultipleObjects (wait-any and wait-all, auto-reset events taken atomically) is
+// one WaitBlock over the objects. A named event's state lives in memory shared with other
+// processes (named_event.hpp); while a wait includes one, the named-event watcher wakes the
+// waiting thread when another process changes it.
 #include <windows.h>
 
 #include <chrono>
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "os/linux/directory.hpp"
+#include "os/linux/futex.hpp"
 #include "os/linux/random.hpp"
 #include "os/linux/thread.hpp"
 #include "sluice/impersonation.hpp"
@@ -22,89 +23,51 @@
 #include "win32/objects.hpp"
 
 namespace sluice::win32 {
+
+// An anonymous pipe end is synchronous only: no operation is ever outstanding when a wait looks.
+class AlwaysSignalled final : public objects::Waitable {
+ public:
+  bool signalled_locked() noexcept override { return true; }
+};
+
+objects::Waitable* waitable(Object& object) noexcept {
+  static auto* always = new AlwaysSignalled;  // never destroyed: threads may wait after main
+  switch (object.kind()) {
+    case Kind::kEvent:
+      return static_cast<EventObject*>(&object);
+    case Kind::kThread:
+      return static_cast<ThreadObject*>(&object);
+    case Kind::kProcess:
+      return &static_cast<ProcessObject&>(object).target();
+    case Kind::kNamedPipe:
+      // Signalled while no overlapped operation is outstanding on the end (AsyncState).
+      return static_cast<NamedPipeObject&>(object).async.get();
+    case Kind::kAnonRead:
+    case Kind::kAnonWrite:
+      return always;
+    default:
+      return nullptr;
+  }
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Whether `object` is signalled; consumes an auto-reset event when `consume`. Called with
-// wait_mutex() held.
-bool signalled_locked(Object& object, bool consume) {
-  switch (object.kind()) {
-    case Kind::kEvent:
-      return static_cast<EventObject&>(object).signalled_locked(consume);
-    case Kind::kThread:
-      return static_cast<ThreadObject&>(object).done;
-    case Kind::kProcess:
-      return static_cast<ProcessObject&>(object).target().done;
-    case Kind::kNamedPipe:
-      // Signalled while no overlapped operation is outstanding on the end (README "Waitable
-      // state of a pipe handle").
-      return static_cast<NamedPipeObject&>(object).async->signaled;
-    case Kind::kAnonRead:
-    case Kind::kAnonWrite:
-      return true;  // synchronous only: never an operation outstanding when a wait looks
-    default:
-      return false;
-  }
-}
-
-bool waitable(const Object& object) {
-  return object.kind() != Kind::kFd && object.kind() != Kind::kPort;
-}
-
-EventObject* named_auto_event(Object& object) {
-  if (object.kind() != Kind::kEvent) return nullptr;
-  auto& e = static_cast<EventObject&>(object);
-  return e.named() && !e.manual() ? &e : nullptr;
-}
-
-// Wait-all: when every object is signalled, consumes them all at once. Another process may take
-// a named auto-reset event between the look and the take; the events taken are then given back
-// and the wait goes on.
-bool take_all_locked(const std::vector<std::shared_ptr<Object>>& objects) {
-  for (auto& o : objects) {
-    if (!signalled_locked(*o, false)) return false;
-  }
-  std::vector<EventObject*> taken;
-  for (auto& o : objects) {
-    if (auto* e = named_auto_event(*o)) {
-      if (!e->signalled_locked(true)) {
-        for (auto* t : taken) t->set_locked();
-        return false;
-      }
-      taken.push_back(e);
-    }
-  }
-  for (auto& o : objects) {
-    if (!named_auto_event(*o)) (void)signalled_locked(*o, true);
-  }
-  return true;
-}
-
-// The wait's result if it is satisfied now (consuming what it takes), else nullopt.
-std::optional<DWORD> satisfied_locked(const std::vector<std::shared_ptr<Object>>& objects,
-                                      BOOL wait_all) {
-  if (wait_all) {
-    if (take_all_locked(objects)) return WAIT_OBJECT_0;
-    return std::nullopt;
-  }
-  for (std::size_t i = 0; i < objects.size(); ++i) {
-    if (signalled_locked(*objects[i], true)) return static_cast<DWORD>(WAIT_OBJECT_0 + i);
-  }
-  return std::nullopt;
-}
 
 DWORD wait_for(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms, bool alertable) {
   if (count == 0 || count > MAXIMUM_WAIT_OBJECTS || !handles) {
     set_last_error(ERROR_INVALID_PARAMETER);
     return WAIT_FAILED;
   }
-  std::vector<std::shared_ptr<Object>> objects;
+  std::vector<std::shared_ptr<Object>> objects;  // holds the waitables alive
+  std::vector<objects::Waitable*> waitables;
   objects.reserve(count);
+  waitables.reserve(count);
   for (DWORD i = 0; i < count; ++i) {
     DWORD access = 0;
     auto object = globals().handles.get(handles[i], &access);
-    if (!object || !waitable(*object)) {
+    objects::Waitable* w = object ? waitable(*object) : nullptr;
+    if (!w) {
       set_last_error(ERROR_INVALID_HANDLE);
       return WAIT_FAILED;
     }
@@ -116,38 +79,46 @@ DWORD wait_for(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms, bool
       }
     }
     objects.push_back(std::move(object));
+    waitables.push_back(w);
   }
+  const std::shared_ptr<objects::Waiter>& me = objects::Waiter::current();
   // Named events other processes may set are watched from just before the first sleep (a wait
-  // satisfied at once costs no more than before); declared ahead of the lock, released after it.
+  // satisfied at once costs no more than before); released after the block.
   std::vector<std::unique_ptr<WatchGuard>> watches;
   std::vector<bool> watched(objects.size(), false);  // an unnamed event may become named meanwhile
-  auto deadline = Clock::now() + std::chrono::milliseconds(ms);
-  std::unique_lock lock(wait_mutex());
-  for (;;) {
-    // Queued APCs run first, even when an object is signalled, as on Windows.
-    if (alertable && run_apcs_locked(lock)) return WAIT_IO_COMPLETION;
-    if (auto done = satisfied_locked(objects, wait_all)) return *done;
-    if (ms != 0) {
-      bool added = false;
-      for (std::size_t i = 0; i < objects.size(); ++i) {
-        if (watched[i] || objects[i]->kind() != Kind::kEvent) continue;
-        if (auto& named = static_cast<EventObject&>(*objects[i]).named()) {
-          watches.push_back(std::make_unique<WatchGuard>(named));
-          watched[i] = true;
-          added = true;
-        }
-      }
-      if (added) continue;  // look again: a set between the look and the watch would be missed
+  objects::WaitBlock block(*me, waitables);
+  std::optional<Clock::time_point> deadline;
+  if (ms != INFINITE) deadline = Clock::now() + std::chrono::milliseconds(ms);
+  auto satisfied = [&]() -> std::optional<DWORD> {
+    if (wait_all) {
+      if (block.take_all()) return WAIT_OBJECT_0;
+    } else if (auto i = block.take_any()) {
+      return static_cast<DWORD>(WAIT_OBJECT_0 + *i);
     }
-    PortWaitGuard not_running(ms != 0);
-    if (ms == INFINITE) {
-      wait_cv().wait(lock);
-    } else if (wait_cv().wait_until(lock, deadline) == std::cv_status::timeout) {
-      // One more look: the state may have changed right at the deadline.
-      if (Clock::now() >= deadline) {
-        if (auto done = satisfied_locked(objects, wait_all)) return *done;
-        return WAIT_TIMEOUT;
+    return std::nullopt;
+  };
+  std::optional<PortWaitGuard> not_running;  // from the first sleep on
+  for (;;) {
+    const auto ticket = me->ticket();
+    // Queued APCs run first, even when an object is signalled, as on Windows.
+    if (alertable && run_apcs()) return WAIT_IO_COMPLETION;
+    if (auto done = satisfied()) return *done;
+    if (ms == 0) return WAIT_TIMEOUT;
+    bool added = false;
+    for (std::size_t i = 0; i < objects.size(); ++i) {
+      if (watched[i] || objects[i]->kind() != Kind::kEvent) continue;
+      if (auto named = static_cast<EventObject&>(*objects[i]).named()) {
+        watches.push_back(std::make_unique<WatchGuard>(std::move(named), me));
+        watched[i] = true;
+        added = true;
       }
+    }
+    if (added) continue;  // look again: a set between the look and the watch would be missed
+    if (!not_running) not_running.emplace();
+    if (!me->sleep(ticket, deadline)) {
+      // One more look: the state may have changed right at the deadline.
+      if (auto done = satisfied()) return *done;
+      return WAIT_TIMEOUT;
     }
   }
 }
@@ -202,15 +173,12 @@ BOOL set_event_state(HANDLE h, bool state, bool check_access) {
   if (!object || object->kind() != Kind::kEvent) return fail(ERROR_INVALID_HANDLE);
   auto& event = static_cast<EventObject&>(*object);
   if (check_access && !(access & EVENT_MODIFY_STATE)) return fail(ERROR_ACCESS_DENIED);
-  {
-    std::lock_guard lock(wait_mutex());
-    if (state) {
-      event.set_locked();
-    } else {
-      event.reset_locked();
-    }
+  std::lock_guard lock(event.mutex());
+  if (state) {
+    event.set_locked();
+  } else {
+    event.reset_locked();
   }
-  if (state) wait_cv().notify_all();
   return TRUE;
 }
 
@@ -232,19 +200,19 @@ struct ThreadStart {
 thread_local std::shared_ptr<ThreadObject> t_current_thread;
 
 void finish_thread(ThreadObject& t, DWORD code) {
-  {
-    std::lock_guard lock(wait_mutex());
-    if (t.done) return;
-    // Its APCs die before it is seen to end: a QueueUserAPC after a wait on the thread returned
-    // must fail, and the thread's own clean-up (ThreadIo) may run later than that wait.
-    if (t.apc) {
-      t.apc->alive = false;
-      t.apc->apcs.clear();
-    }
-    t.done = true;
-    t.exit_code = code;
+  // Its APCs die before it is seen to end: a QueueUserAPC after a wait on the thread returned
+  // must fail, and the thread's own clean-up (ThreadIo) may run later than that wait.
+  if (t.apc) {
+    std::deque<std::function<void()>> dropped;  // destroyed after the lock
+    std::lock_guard lock(t.apc->mu);
+    t.apc->alive = false;
+    dropped.swap(t.apc->apcs);
   }
-  wait_cv().notify_all();
+  std::lock_guard lock(t.mutex());
+  if (t.done) return;
+  t.done = true;
+  t.exit_code = code;
+  t.wake_waiters_locked();
 }
 
 void* thread_main(void* arg) {
@@ -255,11 +223,8 @@ void* thread_main(void* arg) {
   auto parameter = start->parameter;
   auto self = start->self;
   start.reset();
-  {
-    std::lock_guard lock(wait_mutex());
-    self->tid = os::current_thread_id();
-  }
-  wait_cv().notify_all();
+  self->tid.store(os::current_thread_id());
+  os::futex_wake_all(&self->tid, false);  // CreateThread may wait for it
   DWORD code = routine(parameter);
   finish_thread(*self, code);
   t_current_thread.reset();
@@ -273,10 +238,12 @@ EventObject::EventObject(std::shared_ptr<NamedEvent> named, DWORD rights)
 
 bool EventObject::manual() const noexcept { return manual_; }
 
-bool EventObject::signalled_locked(bool consume) noexcept {
-  if (named_) return consume && !manual_ ? named_->try_consume() : named_->signalled();
-  if (!signaled_) return false;
-  if (consume && !manual_) signaled_ = false;
+bool EventObject::signalled_locked() noexcept { return named_ ? named_->signalled() : signaled_; }
+
+bool EventObject::take_locked() noexcept {
+  if (manual_) return true;
+  if (named_) return named_->try_consume();
+  signaled_ = false;
   return true;
 }
 
@@ -286,6 +253,12 @@ void EventObject::set_locked() noexcept {
   } else {
     signaled_ = true;
   }
+  wake_waiters_locked();
+}
+
+std::shared_ptr<NamedEvent> EventObject::named() const {
+  std::lock_guard lock(mutex());
+  return named_;
 }
 
 void EventObject::reset_locked() noexcept {
@@ -301,7 +274,7 @@ Result<std::shared_ptr<NamedEvent>> EventObject::shared_state() {
   std::error_code ec;
   Registry* reg = registry(&ec);
   if (!reg) return ec;
-  std::unique_lock lock(wait_mutex());
+  std::lock_guard lock(mutex());
   if (named_) return named_;
   std::uint64_t nonce = 0;
   os::fill_random(&nonce, sizeof nonce);
@@ -310,8 +283,7 @@ Result<std::shared_ptr<NamedEvent>> EventObject::shared_state() {
   auto opened = open_named_event(reg->directory(), hidden, true, manual_, signaled_);
   if (!opened) return opened.error();
   named_ = std::move(opened->event);
-  lock.unlock();
-  wait_cv().notify_all();  // waiters start watching it for other processes' sets
+  wake_waiters_locked();  // waiters start watching it for other processes' sets
   return named_;
 }
 
@@ -391,14 +363,11 @@ VOID WINAPI Sleep(DWORD dwMilliseconds) {
     std::this_thread::yield();
     return;
   }
-  std::unique_lock lock(wait_mutex());
   PortWaitGuard not_running;
-  lock.unlock();
   if (dwMilliseconds == INFINITE) {
     for (;;) std::this_thread::sleep_for(std::chrono::hours(24));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(dwMilliseconds));
-  lock.lock();
 }
 
 DWORD WINAPI SleepEx(DWORD dwMilliseconds, BOOL bAlertable) {
@@ -407,16 +376,18 @@ DWORD WINAPI SleepEx(DWORD dwMilliseconds, BOOL bAlertable) {
     return 0;
   }
   return guarded<DWORD>(0, [&]() -> DWORD {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(dwMilliseconds);
-    std::unique_lock lock(wait_mutex());
+    // An alertable sleep is a wait on nothing but the thread's own APC queue (its Waiter).
+    std::optional<Clock::time_point> deadline;
+    if (dwMilliseconds != INFINITE)
+      deadline = Clock::now() + std::chrono::milliseconds(dwMilliseconds);
+    sluice::objects::Waiter& me = *sluice::objects::Waiter::current();
+    (void)current_apc_queue();  // so that QueueUserAPC finds this thread's Waiter
+    PortWaitGuard not_running(dwMilliseconds != 0);
     for (;;) {
-      if (run_apcs_locked(lock)) return WAIT_IO_COMPLETION;
-      PortWaitGuard not_running(dwMilliseconds != 0);
-      if (dwMilliseconds == INFINITE) {
-        wait_cv().wait(lock);
-      } else if (wait_cv().wait_until(lock, deadline) == std::cv_status::timeout) {
-        return run_apcs_locked(lock) ? WAIT_IO_COMPLETION : 0;
-      }
+      const auto ticket = me.ticket();
+      if (run_apcs()) return WAIT_IO_COMPLETION;
+      if (dwMilliseconds == 0) return 0;
+      if (!me.sleep(ticket, deadline)) return run_apcs() ? WAIT_IO_COMPLETION : 0;
     }
   });
 }
@@ -472,9 +443,9 @@ HANDLE WINAPI CreateThread(LPSECURITY_ATTRIBUTES lpThreadAttributes, SIZE_T dwSt
     if (lpThreadId) {
       // The kernel thread id (what GetCurrentThreadId returns in that thread) is known once the
       // thread runs.
-      std::unique_lock lock(wait_mutex());
-      wait_cv().wait(lock, [&] { return self->tid != 0; });
-      *lpThreadId = self->tid;
+      const sluice::os::FutexWaiter unset{&self->tid, 0, false};
+      while (self->tid.load() == 0) (void)sluice::os::futex_wait_any(&unset, 1, std::nullopt);
+      *lpThreadId = self->tid.load();
     }
     return h;
   });
@@ -485,8 +456,8 @@ BOOL WINAPI GetExitCodeThread(HANDLE hThread, LPDWORD lpExitCode) {
     auto object = globals().handles.get(hThread);
     if (!object || object->kind() != Kind::kThread) return fail(ERROR_INVALID_HANDLE);
     if (!lpExitCode) return fail(ERROR_NOACCESS);
-    std::lock_guard lock(wait_mutex());
     auto& t = static_cast<ThreadObject&>(*object);
+    std::lock_guard lock(t.mutex());
     *lpExitCode = t.done ? t.exit_code : STILL_ACTIVE;
     return TRUE;
   });

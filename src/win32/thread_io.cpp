@@ -1,6 +1,5 @@
 #include "win32/thread_io.hpp"
 
-#include "core/engine.hpp"
 #include "core/pipe_end_core.hpp"
 #include "os/linux/directory.hpp"
 
@@ -18,48 +17,28 @@ void remember(const std::shared_ptr<PendingIo>& op) {
   v.push_back(op);
 }
 
-std::vector<Driver>& drivers() {
-  static auto* all = new std::vector<Driver>;  // never destroyed: threads may exit after main
-  return *all;
-}
-
-Kicks kicks_locked() {
-  Kicks kicks;
-  for (const Driver& d : drivers()) {
-    if (d.thread != &t_io) kicks.push_back(d.engine);
-  }
-  return kicks;
-}
-
-void notify_waiters(const Kicks& kicks) {
-  wait_cv().notify_all();
-  for (const auto& engine : kicks) engine->wake();
-}
-
 ThreadIo::~ThreadIo() {
   // The thread is leaving: its APCs die with it, it no longer runs for a completion port, and its
   // pending operations on ends without a completion port are cancelled, as on Windows
   // (docs/architecture.md, "Where Windows is unclear"). The process's main thread leaves when the
   // process exits, which ends everything anyway.
-  bool released = false;
-  Kicks kicks;
-  {
-    std::lock_guard lock(wait_mutex());
-    if (apc) {
-      apc->alive = false;
-      apc->apcs.clear();
-    }
-    released = stop_running_locked(*this);
-    if (released) kicks = kicks_locked();
+  if (apc) {
+    std::deque<std::function<void()>> dropped;  // destroyed after the lock
+    std::lock_guard lock(apc->mu);
+    apc->alive = false;
+    dropped.swap(apc->apcs);
   }
-  if (released) notify_waiters(kicks);
+  {
+    std::lock_guard lock(io_mutex());
+    if (auto freed = stop_running_locked(*this)) wake_port_locked(*freed);
+  }
   if (current_tid() == os::current_process_id()) return;
   for (auto& w : issued) {
     auto op = w.lock();
     if (!op) continue;
     std::uint64_t id = 0;
     {
-      std::lock_guard lock(wait_mutex());
+      std::lock_guard lock(io_mutex());
       if (!op->done) id = op->id;
     }
     auto core = op->core.lock();

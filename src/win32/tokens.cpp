@@ -156,11 +156,7 @@ BOOL WINAPI OpenThreadToken(HANDLE ThreadHandle, DWORD DesiredAccess, BOOL OpenA
     if (ThreadHandle != GetCurrentThread()) {
       auto object = globals().handles.get(ThreadHandle);
       if (!object || object->kind() != Kind::kThread) return fail(ERROR_INVALID_HANDLE);
-      std::uint32_t tid = 0;
-      {
-        std::lock_guard lock(wait_mutex());
-        tid = static_cast<ThreadObject&>(*object).tid;
-      }
+      std::uint32_t tid = static_cast<ThreadObject&>(*object).tid.load();
       // Impersonation is per-thread state only that thread can read.
       if (tid != os::current_thread_id()) return fail(ERROR_NOT_SUPPORTED);  // TODO(compat)
     }
