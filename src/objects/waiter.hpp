@@ -1,4 +1,4 @@
-// One thread's place to sleep while it waits for objects (docs/architecture.md, "Waiting").
+// One thread's place to sleep while it waits for objects (docs/architecture.md, "Waiting for objects").
 //
 // A Waiter is a counter that every wake-up moves. A waiting thread reads the counter (a
 // ticket), looks at the objects it waits for, and sleeps only while the counter still holds its
