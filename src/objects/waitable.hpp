@@ -1,6 +1,6 @@
-// The waitable-object primitive (docs/architecture.md, "Waiting for objects"): events, threads, processes,
-// pipe handles and whatever else a thread may wait for derive from Waitable. Each object guards
-// its own state with its own mutex and keeps the list of threads waiting for it, so a change
+// The waitable-object primitive (docs/architecture.md, "Waiting for objects"): events, threads,
+// processes, pipe handles and whatever else a thread may wait for derive from Waitable. Each object
+// guards its own state with its own mutex and keeps the list of threads waiting for it, so a change
 // wakes exactly the threads that wait for that object: there is no process-wide lock and no
 // broadcast to every waiting thread.
 //

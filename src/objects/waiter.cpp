@@ -30,7 +30,7 @@ void Waiter::wake() noexcept {
   if (sleeping_.load(std::memory_order_seq_cst)) os::futex_wake_all(&word_, false);
   if (may_drive_.load(std::memory_order_seq_cst)) {
     // The owner itself needs no kick: it looks again when its drive() returns.
-    if (this == current().get()) return;
+    if (std::this_thread::get_id() == owner_) return;
     std::lock_guard lock(driving_mu_);
     if (driving_) driving_->wake();
   }

@@ -1,4 +1,5 @@
-// One thread's place to sleep while it waits for objects (docs/architecture.md, "Waiting for objects").
+// One thread's place to sleep while it waits for objects (docs/architecture.md, "Waiting for
+// objects").
 //
 // A Waiter is a counter that every wake-up moves. A waiting thread reads the counter (a
 // ticket), looks at the objects it waits for, and sleeps only while the counter still holds its
@@ -13,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 namespace sluice::core {
 class Engine;
@@ -28,6 +30,7 @@ class Waiter {
   /// keep it beyond the thread's end: a wake-up of a thread that has left does nothing.
   static const std::shared_ptr<Waiter>& current();
 
+  /// A waiter of the calling thread (current() makes one per thread; tests make their own).
   Waiter() = default;
   Waiter(const Waiter&) = delete;
   Waiter& operator=(const Waiter&) = delete;
@@ -56,6 +59,8 @@ class Waiter {
   };
 
  private:
+  // The thread that sleeps on it (a wake-up from that thread itself never kicks its engine).
+  const std::thread::id owner_ = std::this_thread::get_id();
   std::atomic<std::uint32_t> word_{0};
   std::atomic<bool> sleeping_{false};
   std::mutex driving_mu_;               // orders wake() with the end of a DriveScope
