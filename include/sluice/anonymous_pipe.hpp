@@ -80,9 +80,11 @@ class AnonWriteEnd : public AnonEnd {
   AnonWriteEnd& operator=(AnonWriteEnd&&) noexcept = default;
   ~AnonWriteEnd() = default;
 
-  /// Writes all of `data` (waits while the pipe is full). A zero-byte write does nothing. In
-  /// no-wait mode writes all or nothing and returns the count. Errors: kNoData (every read end
-  /// closed; SIGPIPE is never raised), kBrokenPipe (the reader closed while this write waited).
+  /// Writes all of `data`, waiting until the reader has made room for the last byte (see
+  /// AnonymousPipe::create for the capacity). A zero-byte write does nothing. In no-wait mode
+  /// writes all or nothing against the requested size and returns the count (0: did not fit).
+  /// Errors: kNoData (every read end closed; SIGPIPE is never raised), kBrokenPipe (the reader
+  /// closed while this write waited).
   Result<std::size_t> write(std::span<const std::byte> data);
   /// Waits until the reader has taken everything written.
   Result<void> flush();
@@ -93,7 +95,13 @@ struct AnonymousPipe {
   AnonReadEnd read;
   AnonWriteEnd write;
 
-  /// Creates a pipe whose quota is `size` bytes (0 means 4096), reported back verbatim.
+  /// Creates a pipe whose quota is `size` bytes (0 means 4096), reported back verbatim. Blocking
+  /// writes see a capacity of the quota rounded up to a power-of-two number of pages (4096 bytes
+  /// on x86-64): exactly 4096 for 0, exactly `size` for 8192, 65536, ..., 4096 for 1000, 131072
+  /// for 100000 (Windows calls the size "only a suggestion"). A write of `size` bytes or fewer
+  /// into the empty pipe never waits, unless the kernel grants less (above
+  /// /proc/sys/fs/pipe-max-size without CAP_SYS_RESOURCE, or above 1 GiB): then the pipe gets
+  /// the largest buffer it grants. docs/architecture.md, "Anonymous pipes", has the rule.
   /// `inheritable` decides for both ends whether a spawned child inherits them.
   /// Errors: kTooManyOpenFiles, kNotEnoughMemory.
   static Result<AnonymousPipe> create(std::uint32_t size = 0, bool inheritable = false);

@@ -1,6 +1,7 @@
 // Anonymous pipes are plain kernel pipes (docs/architecture.md): the ends mostly become a
 // child's stdio, read by programs that know nothing of sluice. The Windows view (quota, server
-// end, wait mode) is metadata kept in the end objects.
+// end, wait mode) is metadata kept in the end objects; the kernel buffer, sized from the quota
+// at creation, is what makes blocking writes wait, so they cost no extra system call.
 #include "sluice/anonymous_pipe.hpp"
 
 #include <algorithm>
@@ -215,8 +216,19 @@ Result<void> AnonWriteEnd::flush() {
 
 Result<AnonymousPipe> AnonymousPipe::create(std::uint32_t size, bool inheritable) {
   std::uint32_t quota = quota_for(size);
-  // The kernel buffer must hold the whole quota: Windows never blocks a write of nSize bytes or
-  // fewer into an empty pipe.
+  // The kernel buffer is the capacity blocking writes observe (docs/architecture.md, "Anonymous
+  // pipes"): a write(2) returns once its last byte is in the buffer, which is Windows' rule
+  // (bytes queued ahead + this write <= quota) with the buffer's size as the quota. The kernel
+  // only makes power-of-two numbers of pages, so the quota is rounded up to one: exact for the
+  // default 4096 and every such size, and never less than nSize, because Windows never blocks a
+  // write of nSize bytes or fewer into an empty pipe. CreatePipe on Microsoft Learn: "The size is
+  // only a suggestion; the system uses the value to calculate an appropriate buffering
+  // mechanism." Counting bytes against an odd quota would cost a FIONREAD per write and a polling
+  // wait (the kernel wakes a waiting writer only when a whole page frees up).
+  // TODO(compat): the kernel fills whole pages; after the reader took part of the first page, a
+  // write that does not fit the last page waits for a free page, longer than Windows would.
+  // TODO(compat): where the kernel grants less than the quota (pipe-max-size or the user's pipe
+  // budget without CAP_SYS_RESOURCE; over 1 GiB), a write of nSize bytes can wait.
   auto kernel = os::create_pipe(quota, inheritable);
   if (!kernel) return kernel.error();
   return AnonymousPipe{AnonReadEnd(kernel->read.release(), quota),

@@ -4,11 +4,13 @@
 
 #include <atomic>
 #include <csignal>
+#include <fstream>
 #include <future>
 #include <string>
 #include <vector>
 
 #include "helper_process.hpp"
+#include "other_user.hpp"
 #include "thread_state.hpp"
 
 namespace sluice {
@@ -249,6 +251,131 @@ TEST(AnonymousPipe, BlockingWriteLargerThanTheQuotaCompletesOnceTheReaderTakesIt
   ASSERT_EQ(writer.wait_for(5s), std::future_status::ready);
   EXPECT_EQ(*writer.get(), big.size());
   EXPECT_EQ(received, big);
+}
+
+// ---- capacity --------------------------------------------------------------------------------
+
+// Reads until `count` bytes came out (or the read fails); returns how many did.
+std::size_t drain(AnonReadEnd& end, std::size_t count) {
+  std::vector<std::byte> buffer(65536);
+  std::size_t drained = 0;
+  while (drained < count) {
+    auto n = end.read(std::span(buffer).first(std::min(buffer.size(), count - drained)));
+    if (!n) break;
+    drained += *n;
+  }
+  return drained;
+}
+
+// Whether a waiting write returned after the reader made room. If not, closing the read end
+// fails it, so that its thread can end.
+bool released(AnonymousPipe& pipe, std::future<Result<std::size_t>>& writer) {
+  if (writer.wait_for(5s) == std::future_status::ready) return true;
+  ADD_FAILURE() << "the reader's room did not release the waiting write";
+  pipe.read.close();
+  return false;
+}
+
+// The capacity a program observes: `capacity` bytes go into the empty pipe without waiting, and
+// one byte more waits for the reader (the writer is asleep in the call and has not returned)
+// until the reader has drained what was there.
+void expect_capacity(AnonymousPipe& pipe, std::size_t capacity) {
+  std::string fill(capacity, 'f');
+  auto filled = std::async(std::launch::async, [&] { return pipe.write.write(bytes(fill)); });
+  bool at_once = filled.wait_for(5s) == std::future_status::ready;
+  EXPECT_TRUE(at_once) << capacity << " bytes into the empty pipe waited for the reader";
+  if (!at_once) drain(pipe.read, capacity);  // releases it
+  EXPECT_EQ(filled.get().value_or(0), capacity);
+  if (!at_once) return;
+
+  std::atomic<int> tid{0};
+  auto extra = std::async(std::launch::async, [&] {
+    tid = current_thread_id();
+    return pipe.write.write(bytes("+"));
+  });
+  bool asleep = wait_until_sleeping(tid, 2s);
+  EXPECT_TRUE(asleep && extra.wait_for(0s) == std::future_status::timeout)
+      << "a byte beyond " << capacity << " did not wait for the reader";
+  EXPECT_EQ(drain(pipe.read, capacity), capacity);
+  if (!released(pipe, extra)) return;
+  EXPECT_EQ(extra.get().value_or(0), 1u);
+  EXPECT_EQ(read_text(pipe.read, 10), "+");
+}
+
+TEST(AnonymousPipeCapacity, SizeZeroHoldsFourKibibytesAndAByteMoreWaitsForTheReader) {
+  auto pipe = make_pipe(0);
+  expect_capacity(pipe, 4096);
+}
+
+TEST(AnonymousPipeCapacity, PageMultiplesArePreciseCapacities) {
+  for (std::uint32_t size : {4096u, 8192u, 65536u}) {
+    SCOPED_TRACE(size);
+    auto pipe = make_pipe(size);
+    expect_capacity(pipe, size);
+  }
+}
+
+TEST(AnonymousPipeCapacity, OtherSizesRoundUpToTheNextPowerOfTwoPages) {
+  struct Case {
+    std::uint32_t size;
+    std::size_t capacity;
+  } cases[] = {{1, 4096}, {1000, 4096}, {5000, 8192}, {100000, 131072}};
+  for (auto [size, capacity] : cases) {
+    SCOPED_TRACE(size);
+    auto pipe = make_pipe(size);
+    EXPECT_EQ(pipe.read.info().in_buffer_size, size) << "reported verbatim all the same";
+    expect_capacity(pipe, capacity);
+  }
+}
+
+TEST(AnonymousPipeCapacity, AWriteLargerThanTheFreeRoomWaitsUntilTheReaderMakesRoom) {
+  auto pipe = make_pipe(4096);
+  ASSERT_TRUE(pipe.write.write(bytes(std::string(1000, 'a'))));
+  std::string more(4000, 'b');  // 1000 + 4000 > 4096
+  std::atomic<int> tid{0};
+  auto writer = std::async(std::launch::async, [&] {
+    tid = current_thread_id();
+    return pipe.write.write(bytes(more));
+  });
+  bool asleep = wait_until_sleeping(tid, 2s);
+  EXPECT_TRUE(asleep && writer.wait_for(0s) == std::future_status::timeout)
+      << "4000 bytes went into a 4096-byte pipe holding 1000";
+  EXPECT_EQ(read_text(pipe.read, 1000), std::string(1000, 'a'));
+  if (!released(pipe, writer)) return;
+  EXPECT_EQ(writer.get().value_or(0), more.size());
+  EXPECT_EQ(drain(pipe.read, more.size()), more.size());
+}
+
+std::size_t pipe_max_size() {
+  std::ifstream in("/proc/sys/fs/pipe-max-size");
+  std::size_t size = 0;
+  in >> size;
+  return size;
+}
+
+// Creates a pipe of args[0] bytes, more than pipe-max-size, as a user the kernel holds to that
+// limit, and writes args[1] bytes (the limit) into it in no-wait mode. Exit code 0: all went in.
+SLUICE_TEST_HELPER(fill_pipe_beyond_the_kernel_limit) {
+  auto pipe = AnonymousPipe::create(static_cast<std::uint32_t>(std::stoul(args.at(0))));
+  if (!pipe) return 2;
+  if (!pipe->write.set_state(ReadMode::kByte, WaitMode::kNoWait)) return 3;
+  std::string data(std::stoul(args.at(1)), 'm');
+  auto written = pipe->write.write(bytes(data));
+  if (!written) return 4;
+  return *written == data.size() ? 0 : 5;
+}
+
+TEST(AnonymousPipeCapacity, ASizeAboveTheKernelLimitGetsTheLargestBufferTheKernelAllows) {
+  SLUICE_SKIP_UNLESS_ROOT();
+  std::size_t limit = pipe_max_size();
+  ASSERT_GT(limit, 0u);
+  auto child = testing::spawn_helper_as(testing::kAlice, "fill_pipe_beyond_the_kernel_limit",
+                                        {std::to_string(limit + 1), std::to_string(limit)});
+  ASSERT_TRUE(child) << child.error().message();
+  auto code = child->wait(30s);
+  if (!code) (void)child->kill();
+  ASSERT_TRUE(code) << code.error().message();
+  EXPECT_EQ(*code, 0) << "a pipe asked for " << limit + 1 << " bytes did not take " << limit;
 }
 
 // ---- peek ------------------------------------------------------------------------------------

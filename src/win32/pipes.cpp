@@ -390,7 +390,14 @@ BOOL WINAPI DisconnectNamedPipe(HANDLE hNamedPipe) {
   return guarded<BOOL>(FALSE, [&]() -> BOOL {
     auto object = globals().handles.get(hNamedPipe);
     if (!object) return fail(ERROR_INVALID_HANDLE);
-    // TODO(compat): Windows kills an anonymous pipe disconnected through its read end.
+    // CreatePipe on Microsoft Learn: an anonymous pipe is "a named pipe with a unique name"; its
+    // read end is the server end, so this succeeds there (the write end is a client end:
+    // ERROR_INVALID_FUNCTION below, as for named pipes).
+    // TODO(compat): on Windows it also kills the pipe: the writer then fails with
+    // ERROR_PIPE_NOT_CONNECTED (observed). A kernel pipe has no disconnected state to give it: a
+    // writer learns only that no reader is left (ERROR_NO_DATA), and only once every copy of the
+    // read end is closed, also those that child processes inherited and that no sluice code runs
+    // in. So the pipe works on until its ends are closed (docs/architecture.md).
     if (object->kind() == Kind::kAnonRead) return TRUE;
     if (object->kind() != Kind::kNamedPipe) return fail(ERROR_INVALID_FUNCTION);
     auto& pipe = static_cast<NamedPipeObject&>(*object);

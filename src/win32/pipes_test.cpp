@@ -183,6 +183,20 @@ TEST(Win32AnonymousPipe, ProcessIdsAreTheCreatorsAndComputerNameIsLocal) {
   CloseHandle(w);
 }
 
+TEST(Win32AnonymousPipe, DisconnectSucceedsOnTheReadEndAndIsNotForTheWriteEnd) {
+  // The read end is the server end, the write end a client end (docs/architecture.md,
+  // "Anonymous pipes", also for what Windows does beyond this and sluice does not).
+  HANDLE r, w;
+  ASSERT_TRUE(CreatePipe(&r, &w, nullptr, 0));
+  SetLastError(kSentinel);
+  EXPECT_TRUE(DisconnectNamedPipe(r));
+  EXPECT_EQ(GetLastError(), kSentinel);
+  EXPECT_FALSE(DisconnectNamedPipe(w));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_FUNCTION));
+  CloseHandle(r);
+  CloseHandle(w);
+}
+
 // ---- CreateNamedPipe -------------------------------------------------------------------------
 
 TEST(Win32CreateNamedPipe, ArgumentErrorsFollowTheSpecTable) {

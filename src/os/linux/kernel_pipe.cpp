@@ -65,18 +65,20 @@ int poll_timeout_ms(std::chrono::milliseconds timeout) {
 
 }  // namespace
 
-Result<KernelPipe> create_pipe(std::size_t min_capacity, bool inheritable) {
+Result<KernelPipe> create_pipe(std::size_t capacity, bool inheritable) {
   int fds[2];
   if (::pipe2(fds, inheritable ? 0 : O_CLOEXEC) != 0) return last_errno();
   KernelPipe pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
-  int current = ::fcntl(fds[0], F_GETPIPE_SZ);
-  // An unprivileged process may not exceed pipe-max-size (EPERM) or its user's page budget; the
-  // pipe still works with a smaller buffer, so halve until the kernel agrees.
-  // TODO(compat): a quota above what the kernel grants lets a nSize-byte write block.
-  std::size_t wanted = min_capacity > INT_MAX ? std::size_t{1} << 30 : min_capacity;
-  while (current >= 0 && wanted > static_cast<std::size_t>(current)) {
-    if (::fcntl(fds[0], F_SETPIPE_SZ, static_cast<int>(wanted)) >= 0) break;
-    if (errno != EPERM && errno != EBUSY) break;
+  // F_SETPIPE_SZ rounds up to a power-of-two number of pages (pipe(7)), so asking for the rounded
+  // size says what the kernel will make of it. It may shrink the 16-page default, as long as the
+  // pipe is empty. A process without CAP_SYS_RESOURCE gets EPERM above pipe-max-size or past its
+  // user's pipe page budget, and a huge buffer may not be allocatable (ENOMEM): halving a power
+  // of two gives the next smaller one, so this settles on the largest buffer the kernel grants.
+  auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  std::size_t wanted = page;
+  while (wanted < capacity && wanted < kMaxPipeCapacity) wanted *= 2;
+  while (::fcntl(fds[0], F_SETPIPE_SZ, static_cast<int>(wanted)) < 0) {
+    if ((errno != EPERM && errno != ENOMEM) || wanted <= page) break;  // the default stays
     wanted /= 2;
   }
   return pipe;

@@ -21,11 +21,15 @@ struct KernelPipe {
   UniqueFd write;
 };
 
-/// Creates a pipe, close-on-exec unless `inheritable`, whose kernel buffer holds at least
-/// `min_capacity` bytes where the system allows it (the kernel rounds sizes up to a power of two
-/// pages and caps them at /proc/sys/fs/pipe-max-size; the default 64 KiB is never shrunk).
-/// Errors: kTooManyOpenFiles, kNotEnoughMemory.
-Result<KernelPipe> create_pipe(std::size_t min_capacity, bool inheritable);
+/// The largest buffer create_pipe asks the kernel for (F_SETPIPE_SZ takes an int).
+inline constexpr std::size_t kMaxPipeCapacity = std::size_t{1} << 30;
+
+/// Creates a pipe, close-on-exec unless `inheritable`, whose kernel buffer is `capacity` bytes
+/// rounded up to a power-of-two number of pages (one page at least, kMaxPipeCapacity at most):
+/// smaller than the kernel's 64 KiB default when `capacity` is. Where the kernel grants less
+/// (pipe-max-size or the user's pipe page budget for a process without CAP_SYS_RESOURCE, or no
+/// memory), the largest buffer it grants. Errors: kTooManyOpenFiles, kNotEnoughMemory.
+Result<KernelPipe> create_pipe(std::size_t capacity, bool inheritable);
 
 /// The kernel buffer size of the pipe (F_GETPIPE_SZ).
 Result<std::size_t> pipe_capacity(int fd);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <ctime>
@@ -53,13 +54,21 @@ TEST(KernelPipe, IsCloseOnExecUnlessAskedToBeInheritable) {
   EXPECT_FALSE(*inheritable(shared->write.get()));
 }
 
-TEST(KernelPipe, GrowsTheKernelBufferToHoldTheRequestedCapacity) {
-  auto pipe = create_pipe(100000, false);
-  ASSERT_TRUE(pipe);
-  EXPECT_GE(*pipe_capacity(pipe->read.get()), 100000u);
-  auto small = create_pipe(1, false);
-  ASSERT_TRUE(small);
-  EXPECT_GE(*pipe_capacity(small->read.get()), 4096u);
+TEST(KernelPipe, SizesTheKernelBufferToTheCapacityRoundedUpToAPowerOfTwoPages) {
+  auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  struct Case {
+    std::size_t asked, granted;
+  } cases[] = {{0, page},
+               {1, page},
+               {page, page},
+               {page + 1, 2 * page},
+               {3 * page, 4 * page},
+               {32 * page - 1, 32 * page}};
+  for (auto [asked, granted] : cases) {
+    auto pipe = create_pipe(asked, false);
+    ASSERT_TRUE(pipe);
+    EXPECT_EQ(*pipe_capacity(pipe->read.get()), granted) << "asked for " << asked;
+  }
 }
 
 TEST(KernelPipe, ReadsWithoutWaitingReportNoDataThenEndOfFileAsBrokenPipe) {
