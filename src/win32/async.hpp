@@ -9,8 +9,8 @@
 // that thread's APCs. A thread woken by any of them therefore sees the status (as on Windows:
 // the OVERLAPPED is written before any notification).
 //
-// Lock order: io_mutex() before an object's own mutex (an event, the pipe handle's signal) and
-// before an APC queue's. io_mutex() is never held while calling into the engine or while
+// Lock order: io_mutex(), then an object's own mutex (an event, the pipe handle's signal), then
+// an APC queue's. io_mutex() is never held while calling into the engine or while
 // releasing an Object (whose destructor may close a pipe end). An engine lock is not held either
 // while this layer takes io_mutex() (engine completions run outside engine locks), with one
 // exception: the engine's sleep observer (install_port_sleep_observer) runs on a thread that

@@ -58,9 +58,9 @@ void deliver(AsyncState& state, PendingIo& op, const IoResult& r, bool immediate
     std::erase_if(state.pending, [&](const auto& p) { return p.get() == &op; });
     if (state.outstanding > 0) --state.outstanding;
     {
-      // The status, the handle's signal and the event change under the signals' locks at once,
-      // so a thread that sees the status under either lock sees both signals set
-      // (overlapped_result).
+      // The status, the handle's signal, the event and the completion routine change under the
+      // signals' locks at once, so a thread that sees the status under either lock sees all of
+      // them (overlapped_result).
       auto* e = static_cast<EventObject*>(event.get());
       std::unique_lock handle_signal(state.mutex(), std::defer_lock);
       std::unique_lock<std::mutex> event_signal;
@@ -78,6 +78,14 @@ void deliver(AsyncState& state, PendingIo& op, const IoResult& r, bool immediate
       // A GetOverlappedResult without an event waits on the handle: it hears every completion.
       state.wake_waiters_locked();
       if (e) e->set_locked();
+      if (op.routine && op.apc) {
+        // Queued here too, so that a thread that sees the status also finds the routine queued.
+        // Warnings count as success for the routine: Windows gives it 0 for a partial message,
+        // which only GetOverlappedResult reports as ERROR_MORE_DATA.
+        DWORD code = status == STATUS_BUFFER_OVERFLOW ? 0 : error;
+        auto routine = op.routine;
+        (void)queue_apc(*op.apc, [routine, code, bytes, ov] { routine(code, bytes, ov); });
+      }
     }
     bool skip = immediate && status == STATUS_SUCCESS &&
                 (state.modes & FILE_SKIP_COMPLETION_PORT_ON_SUCCESS);
@@ -87,13 +95,6 @@ void deliver(AsyncState& state, PendingIo& op, const IoResult& r, bool immediate
       wake_port_locked(*state.port);
     }
     if (!op.routine && !no_packet && !skip) remote = state.remote_port;  // the packet goes there
-    if (op.routine && op.apc) {
-      // Warnings count as success for the routine: Windows gives it 0 for a partial message,
-      // which only GetOverlappedResult reports as ERROR_MORE_DATA.
-      DWORD code = status == STATUS_BUFFER_OVERFLOW ? 0 : error;
-      auto routine = op.routine;
-      (void)queue_apc(*op.apc, [routine, code, bytes, ov] { routine(code, bytes, ov); });
-    }
   }
   if (remote.pid != 0) {
     post_to_remote_port(remote, packet, op.remote_token);
