@@ -23,8 +23,8 @@ struct SpawnOptions {
   /// else leaks: every descriptor sluice makes is close-on-exec unless made inheritable.
   bool inherit_handles = true;
   /// Descriptors the child gets at the same numbers although they are close-on-exec here (for
-  /// example PortableEnd::descriptors()), without making them inheritable for other spawns.
-  /// Needs inherit_handles (kInvalidParameter otherwise).
+  /// example PortableEnd::descriptors()), without making them inheritable for other spawns;
+  /// with or without inherit_handles.
   std::vector<int> pass_descriptors = {};
 };
 

@@ -11,6 +11,7 @@
 
 #include "os/linux/errno_map.hpp"
 #include "os/linux/kernel_pipe.hpp"
+#include "win32/exit_codes.hpp"
 #include "win32/handle_transfer.hpp"
 #include "win32/objects.hpp"
 
@@ -315,6 +316,7 @@ Globals::Globals() {
                        0);
   }
   adopt_inherited_handles(handles, registry ? &*registry : nullptr);
+  adopt_exit_code_channel();
 }
 
 Globals& globals() {

@@ -13,6 +13,7 @@
 #include "os/linux/file.hpp"
 #include "os/linux/kernel_pipe.hpp"
 #include "sluice/impersonation.hpp"
+#include "win32/exit_codes.hpp"
 #include "win32/handle_transfer.hpp"
 #include "win32/objects.hpp"
 #include "win32/stdio_relay.hpp"
@@ -229,11 +230,26 @@ BOOL create_process(const std::string* application, const std::string* command_l
       outgoing.push_back(std::move(*out));
     }
   }
+  // The child's exit code with all its bits (exit_codes.hpp); without the channel (no
+  // descriptor left), it reports what Linux reports.
+  auto exit_channel = open_exit_code_channel();
+  std::string exit_fd;
+  if (exit_channel) {
+    exit_fd = std::to_string(exit_channel->write.get());
+    options.pass_descriptors.push_back(exit_channel->write.get());
+  }
   // TODO(cleanup): SpawnOptions has no environment; setenv here races with getenv elsewhere.
   if (!list.empty()) ::setenv("SLUICE_WIN32_HANDLES", list.c_str(), 1);
+  if (!exit_fd.empty()) ::setenv(kExitCodeVariable, exit_fd.c_str(), 1);
   auto child = Process::spawn(options);
   if (!list.empty()) ::unsetenv("SLUICE_WIN32_HANDLES");
+  if (!exit_fd.empty()) ::unsetenv(kExitCodeVariable);
   if (!child) return fail(child.error());
+  os::UniqueFd exit_code_pipe;  // the read end, for the waiter; our write end closes now
+  if (exit_channel) {
+    exit_code_pipe = std::move(exit_channel->read);
+    exit_channel->write = os::UniqueFd();
+  }
 
   auto process = std::make_shared<ProcessObject>();
   process->pid = child->pid();
@@ -248,14 +264,18 @@ BOOL create_process(const std::string* application, const std::string* command_l
   for (auto& relay : relays) relay->start();
   // One waiter thread per child turns its exit into the signalled state, then lets the relays
   // finish (they hold named-pipe ends the child used as stdio).
-  std::thread([process, proc = std::move(*child), relays = std::move(relays)]() mutable {
+  std::thread([process, proc = std::move(*child), relays = std::move(relays),
+               exit_code_pipe = std::move(exit_code_pipe)]() mutable {
     auto code = proc.wait();
+    std::optional<DWORD> full_code;
+    if (exit_code_pipe) full_code = read_exit_code(exit_code_pipe.get());
     for (auto& relay : relays)
       if (!relay->child_reads()) (void)relay->wait_drained(std::chrono::seconds(1));
     {
       std::lock_guard lock(process->mutex());
       process->done = true;
-      process->exit_code = process->terminated_with.value_or(code ? static_cast<DWORD>(*code) : 1);
+      process->exit_code = process->terminated_with.value_or(
+          full_code.value_or(code ? static_cast<DWORD>(*code) : 1));
       process->wake_waiters_locked();
     }
     for (auto& relay : relays) relay->child_exited();

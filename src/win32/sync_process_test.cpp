@@ -419,3 +419,53 @@ TEST(Win32Overlapped, AnonymousPipeEndsAreSynchronousHandles) {
 }
 
 }  // namespace
+
+// Exit codes keep their 32 bits between sluice processes (exit_codes.hpp): ExitProcess, a
+// return from main, values above 255 and negative NTSTATUS-style codes.
+SLUICE_TEST_HELPER(win32_exit_with) {
+  auto code = static_cast<UINT>(std::stoul(args.at(1), nullptr, 0));
+  if (args.at(0) == "ExitProcess") ExitProcess(code);
+  return static_cast<int>(code);  // main returns it to exit()
+}
+
+DWORD exit_code_of(const std::string& how, const std::string& code) {
+  std::string line = "\"" + self_path() + "\" --sluice-helper win32_exit_with " + how + " " + code;
+  STARTUPINFOA si{};
+  si.cb = sizeof si;
+  PROCESS_INFORMATION pi{};
+  if (!CreateProcessA(nullptr, line.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr, &si,
+                      &pi)) {
+    ADD_FAILURE() << "CreateProcess: " << GetLastError();
+    return 0;
+  }
+  EXPECT_EQ(WaitForSingleObject(pi.hProcess, 20000), WAIT_OBJECT_0);
+  DWORD got = 0;
+  EXPECT_TRUE(GetExitCodeProcess(pi.hProcess, &got));
+  CloseHandle(pi.hProcess);
+  CloseHandle(pi.hThread);
+  return got;
+}
+
+TEST(Win32CreateProcess, ExitCodesKeepAll32BitsBetweenSluiceProcesses) {
+  for (const char* how : {"ExitProcess", "return"}) {
+    EXPECT_EQ(exit_code_of(how, "300"), 300u) << how;
+    EXPECT_EQ(exit_code_of(how, "0xC0000005"), 0xC0000005u) << how;  // STATUS_ACCESS_VIOLATION
+    EXPECT_EQ(exit_code_of(how, "0xFFFFFFFF"), 0xFFFFFFFFu) << how;  // -1
+    EXPECT_EQ(exit_code_of(how, "7"), 7u) << how;
+  }
+}
+
+TEST(Win32CreateProcess, AChildThatIsNotASluiceProgramReportsWhatLinuxReports) {
+  char line[] = "sh -c \"exit 300\"";  // the shell exits with 300 & 255
+  STARTUPINFOA si{};
+  si.cb = sizeof si;
+  PROCESS_INFORMATION pi{};
+  ASSERT_TRUE(CreateProcessA(nullptr, line, nullptr, nullptr, FALSE, 0, nullptr, nullptr, &si, &pi))
+      << GetLastError();
+  EXPECT_EQ(WaitForSingleObject(pi.hProcess, 20000), WAIT_OBJECT_0);
+  DWORD got = 0;
+  EXPECT_TRUE(GetExitCodeProcess(pi.hProcess, &got));
+  EXPECT_EQ(got, 44u);
+  CloseHandle(pi.hProcess);
+  CloseHandle(pi.hThread);
+}

@@ -43,7 +43,6 @@ struct SpawnSetup {
 Result<Child> spawn_child(const std::vector<std::string>& argv, ChildStdio stdio, bool inherit_fds,
                           const std::vector<int>& pass_fds) {
   if (argv.empty() || argv[0].empty()) return errc::kInvalidParameter;
-  if (!pass_fds.empty() && !inherit_fds) return errc::kInvalidParameter;
   for (int fd : pass_fds)
     if (fd < 3) return errc::kInvalidParameter;
   SpawnSetup setup;
@@ -76,8 +75,21 @@ Result<Child> spawn_child(const std::vector<std::string>& argv, ChildStdio stdio
     if (failed != 0) return from_errno(failed);
   }
   if (!inherit_fds) {
-    // Windows' bInheritHandles = FALSE: nothing but the standard handles crosses.
-    int failed = posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
+    // Windows' bInheritHandles = FALSE: nothing but the standard handles crosses, and the
+    // descriptors passed by number. Every other number below the highest passed one is closed
+    // (glibc ignores closing one that is not open), everything above it at once.
+    int first_free = 3;
+    if (!pass_fds.empty()) {
+      std::vector<int> kept(pass_fds);
+      std::sort(kept.begin(), kept.end());
+      for (int fd = 3; fd < kept.back(); ++fd) {
+        if (std::binary_search(kept.begin(), kept.end(), fd)) continue;
+        int failed = posix_spawn_file_actions_addclose(&setup.actions, fd);
+        if (failed != 0) return from_errno(failed);
+      }
+      first_free = kept.back() + 1;
+    }
+    int failed = posix_spawn_file_actions_addclosefrom_np(&setup.actions, first_free);
     if (failed != 0) return from_errno(failed);
   }
 

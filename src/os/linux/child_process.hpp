@@ -25,10 +25,10 @@ struct Child {
 };
 
 /// Starts argv[0] (searched in PATH when it has no slash) with this environment, the given
-/// stdio, an empty signal mask and default SIGPIPE. With `inherit_fds` the child keeps every
-/// descriptor without FD_CLOEXEC, and those in `pass_fds` (above 2) at the same numbers even if
-/// they are close-on-exec; without, it gets only 0, 1 and 2.
-/// Errors: kInvalidParameter (empty argv, pass_fds without inherit_fds), kFileNotFound,
+/// stdio, an empty signal mask and default SIGPIPE. The child gets those in `pass_fds` (above 2)
+/// at the same numbers even if they are close-on-exec; with `inherit_fds` also every descriptor
+/// without FD_CLOEXEC, without it nothing else but 0, 1 and 2.
+/// Errors: kInvalidParameter (empty argv, a pass_fds entry below 3), kFileNotFound,
 /// kAccessDenied, resource errors.
 Result<Child> spawn_child(const std::vector<std::string>& argv, ChildStdio stdio, bool inherit_fds,
                           const std::vector<int>& pass_fds = {});
