@@ -202,10 +202,13 @@ class ServerEnd : public PipeEnd {
  public:
   ServerEnd() noexcept = default;
 
-  /// Creates an instance of `name` (`\\.\pipe\NAME`, case-insensitive, < 260 characters).
-  /// Errors: kInvalidName (not a local pipe name), kFilenameExcedRange (too long),
-  /// kInvalidParameter (bad options), kPipeBusy (instance limit reached), kAccessDenied (access
-  /// mode differs from the existing instances', or first_instance and the name exists).
+  /// Creates an instance of `name` (`\\.\pipe\NAME` in UTF-8; NAME may hold any character but
+  /// NUL; `/` may stand for `\` except after `\\?\`). Case-insensitive: each UTF-16 unit is
+  /// upper-cased by Unicode's simple mapping, so characters beyond the BMP are compared exactly.
+  /// Errors: kInvalidName (not a local pipe name, or a NUL in it), kFilenameExcedRange (260 or
+  /// more UTF-16 units, as Windows counts), kInvalidParameter (bad options), kPipeBusy (instance
+  /// limit reached), kAccessDenied (access mode differs from the existing instances', or
+  /// first_instance and the name exists).
   static Result<ServerEnd> create(Registry& registry, std::string_view name,
                                   const ServerOptions& options = {});
 
@@ -241,7 +244,7 @@ class ClientEnd : public PipeEnd {
 
   /// Connects to the instance that has been listening longest. Errors: kFileNotFound (no such
   /// pipe), kPipeBusy (no instance listening), kAccessDenied (direction not offered),
-  /// kBadNetpath (a remote server name), kFilenameExcedRange.
+  /// kBadNetpath (a remote server name), kFilenameExcedRange, kInvalidName (a NUL in the name).
   static Result<ClientEnd> open(Registry& registry, std::string_view name,
                                 const ClientOptions& options = {});
 

@@ -101,7 +101,7 @@ SLUICE_TEST_HELPER(listing_plant) {
   auto forged = [&](const std::string& key, const std::string& attributes,
                     const std::string& display) {
     std::string dir = entry(key + "." + me);
-    write_file(dir + "/name", "sluice-pipe 3\n" + attributes + "\n" + display +
+    write_file(dir + "/name", "sluice-pipe 4\n" + attributes + "\n" + display +
                                   "\nsd1 - - null\ncreator " + me + " 0 0\n");
     write_file(dir + "/S", "1");
     locked_instance(dir, &keep);

@@ -183,7 +183,7 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::adopt(const std::shared_ptr<En
   // The name (for instance counts) and the descriptor, from the entry's descriptor file.
   if (auto pipe = registry::PipeNamespace::attributes_of_entry(fds[kNameDir].get()); pipe) {
     registry::PipeName name;
-    if (registry::parse_pipe_name(pipe->display, &name) == registry::NameProblem::kNone)
+    if (registry::parse_stored_name(pipe->display, &name) == registry::NameProblem::kNone)
       end->name_ = name;
     if (auto security = SecurityDescriptor::from_text(pipe->security); security && server)
       end->security_ = std::move(*security);

@@ -4,25 +4,81 @@
 #include <cstdio>
 #include <vector>
 
+#include "registry/upcase.hpp"
+
 namespace sluice::registry {
 namespace {
 
-constexpr std::size_t kMaxNameCharacters = 259;  // 260 or more: ERROR_FILENAME_EXCED_RANGE
+// "The entire pipe name string can be up to 256 characters long" (Pipe Names, Microsoft Learn);
+// Windows refuses 260 or more with ERROR_FILENAME_EXCED_RANGE, counting UTF-16 units (the A
+// functions convert to UTF-16 first), so 259 is the longest that works.
+constexpr std::size_t kMaxNameUnits = 259;
+constexpr std::string_view kLocalPrefix = "\\\\.\\pipe\\";
 
-std::size_t count_characters(std::string_view utf8) {
+// One character of UTF-8 text: its code point and its length in bytes. A byte that starts no
+// valid sequence is a character of its own (as a converter's U+FFFD would be), `valid` false.
+struct Utf8Char {
+  char32_t code = 0;
+  std::size_t size = 1;
+  bool valid = false;
+};
+
+Utf8Char decode(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned char lead = b(0);
+  if (lead < 0x80) return {lead, 1, true};
+  std::size_t size = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0;
+  if (size == 0 || lead > 0xF4 || i + size > s.size()) return {};
+  char32_t code = lead & (0x7F >> size);
+  for (std::size_t k = 1; k < size; ++k) {
+    if ((b(k) & 0xC0) != 0x80) return {};
+    code = (code << 6) | (b(k) & 0x3F);
+  }
+  constexpr char32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (code < kSmallest[size] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return {};
+  return {code, size, true};
+}
+
+void append_utf8(std::string& out, char32_t c) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {  // simple_uppercase never leaves the BMP
+    out += static_cast<char>(0xE0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  }
+}
+
+std::size_t utf16_units(std::string_view s) {
   std::size_t n = 0;
-  for (unsigned char c : utf8) n += (c & 0xC0) != 0x80;  // count lead bytes only
+  for (std::size_t i = 0; i < s.size();) {
+    Utf8Char c = decode(s, i);
+    n += c.valid && c.code > 0xFFFF ? 2 : 1;  // a surrogate pair beyond the BMP
+    i += c.size;
+  }
   return n;
 }
 
-char fold(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (fold(a[i]) != fold(b[i])) return false;
-  return true;
+// Upper-cases `s` one UTF-16 unit at a time (upcase.hpp); bytes that are no UTF-8 stay as they
+// are, so different ones stay different names.
+std::string fold(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    Utf8Char c = decode(s, i);
+    if (c.valid && c.code <= 0xFFFF)
+      append_utf8(out, simple_uppercase(c.code));
+    else
+      out.append(s.substr(i, c.size));
+    i += c.size;
+  }
+  return out;
 }
+
+bool iequals(std::string_view a, std::string_view b) { return fold(a) == fold(b); }
 
 std::vector<std::string> split(std::string_view s) {
   std::vector<std::string> parts;
@@ -50,15 +106,30 @@ std::uint64_t fnv1a(std::string_view s, std::uint64_t seed) {
   return h ^ (h >> 31);
 }
 
+// Fills `out` for the (parsed, normalised) pipe name `pipe`.
+void name_pipe(std::string_view pipe, PipeName* out) {
+  out->display = std::string(kLocalPrefix) + std::string(pipe);
+  out->folded = fold(pipe);
+  char key[33];
+  std::snprintf(key, sizeof key, "%016llx%016llx",
+                static_cast<unsigned long long>(fnv1a(out->folded, 0xcbf29ce484222325ull)),
+                static_cast<unsigned long long>(fnv1a(out->folded, 0x84222325cbf29ce4ull)));
+  out->key = key;
+}
+
 }  // namespace
 
 NameProblem parse_pipe_name(std::string_view name, PipeName* out) {
   if (name.empty()) return NameProblem::kEmpty;
-  if (count_characters(name) > kMaxNameCharacters) return NameProblem::kTooLong;
-  if (name.size() < 4 || name[0] != '\\' || name[1] != '\\') return NameProblem::kNotAPipe;
-  std::string_view rest = name.substr(2);
-  bool verbatim = rest.size() >= 2 && rest[0] == '?' && rest[1] == '\\';  // \\?\ skips normalising
-  std::string path(rest);
+  if (utf16_units(name) > kMaxNameUnits) return NameProblem::kTooLong;
+  if (name.find('\0') != std::string_view::npos) return NameProblem::kInvalidCharacter;
+  // Win32 takes `/` for `\` in a path, the `\\.\` prefix included; only the `\\?\` prefix,
+  // spelled with backslashes, skips normalising ("Naming Files, Paths, and Namespaces",
+  // Microsoft Learn).
+  const auto separator = [](char c) { return c == '\\' || c == '/'; };
+  if (name.size() < 4 || !separator(name[0]) || !separator(name[1])) return NameProblem::kNotAPipe;
+  const bool verbatim = name.starts_with("\\\\?\\");
+  std::string path(name.substr(2));
   if (!verbatim)
     for (char& c : path)
       if (c == '/') c = '\\';
@@ -90,14 +161,16 @@ NameProblem parse_pipe_name(std::string_view name, PipeName* out) {
     pipe += parts[i];
   }
   if (pipe.empty()) return NameProblem::kNotAPipe;
-  out->display = "\\\\.\\pipe\\" + pipe;
-  out->folded.clear();
-  for (char c : pipe) out->folded += fold(c);
-  char key[33];
-  std::snprintf(key, sizeof key, "%016llx%016llx",
-                static_cast<unsigned long long>(fnv1a(out->folded, 0xcbf29ce484222325ull)),
-                static_cast<unsigned long long>(fnv1a(out->folded, 0x84222325cbf29ce4ull)));
-  out->key = key;
+  name_pipe(pipe, out);
+  return NameProblem::kNone;
+}
+
+NameProblem parse_stored_name(std::string_view display, PipeName* out) {
+  if (!display.starts_with(kLocalPrefix) || display.size() == kLocalPrefix.size())
+    return NameProblem::kNotAPipe;
+  if (utf16_units(display) > kMaxNameUnits) return NameProblem::kTooLong;
+  if (display.find('\0') != std::string_view::npos) return NameProblem::kInvalidCharacter;
+  name_pipe(display.substr(kLocalPrefix.size()), out);
   return NameProblem::kNone;
 }
 
@@ -111,6 +184,7 @@ std::error_code error_for_server(NameProblem problem) {
       return errc::kFilenameExcedRange;
     case NameProblem::kNotAPipe:
     case NameProblem::kRemote:
+    case NameProblem::kInvalidCharacter:
       return errc::kInvalidName;
   }
   return errc::kInvalidName;
@@ -128,6 +202,8 @@ std::error_code error_for_client(NameProblem problem) {
       return errc::kFileNotFound;
     case NameProblem::kRemote:
       return errc::kBadNetpath;
+    case NameProblem::kInvalidCharacter:
+      return errc::kInvalidName;
   }
   return errc::kFileNotFound;
 }
@@ -143,6 +219,8 @@ std::error_code error_for_wait(NameProblem problem) {
       return errc::kFilenameExcedRange;
     case NameProblem::kRemote:
       return errc::kBadNetpath;
+    case NameProblem::kInvalidCharacter:
+      return errc::kInvalidName;
   }
   return errc::kBadPathname;
 }

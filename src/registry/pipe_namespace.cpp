@@ -16,7 +16,7 @@ constexpr unsigned kMutexMode = 0600;   // nobody else can open it, so nobody el
 constexpr unsigned kPublicMode = 0644;  // readable, so others can test the instance locks
 constexpr const char* kMutexFile = "lock";
 constexpr const char* kDescriptorFile = "name";
-constexpr const char* kDescriptorTag = "sluice-pipe 3";
+constexpr const char* kDescriptorTag = "sluice-pipe 4";  // 4: the name line is escaped
 constexpr std::uint32_t kUnlimitedSlots = 65536;
 constexpr int kEntryNames = 8;  // <key>.<uid>, then .1 to .7 when someone squats those
 constexpr int kCreateAttempts = 32;
@@ -48,12 +48,46 @@ struct EntryInfo {
   Stamp owner_stamp;            // a joiner's: the owner's; a creator's is read from its S file
 };
 
+// The name as one line of the `name` file: a pipe name may hold any character but a backslash
+// (Pipe Names, Microsoft Learn), a line feed too, so '%' and line feeds are escaped.
+std::string escape_line(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '%')
+      out += "%25";
+    else if (c == '\n')
+      out += "%0A";
+    else
+      out += c;
+  }
+  return out;
+}
+
+bool unescape_line(const std::string& line, std::string* text) {
+  text->clear();
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    if (line[i] != '%') {
+      *text += line[i];
+      continue;
+    }
+    std::string_view code = std::string_view(line).substr(i + 1, 2);
+    if (code == "25")
+      *text += '%';
+    else if (code == "0A")
+      *text += '\n';
+    else
+      return false;
+    i += 2;
+  }
+  return true;
+}
+
 std::string encode(const EntryInfo& e) {
   const PipeAttributes& a = e.pipe;
   std::ostringstream out;
   out << kDescriptorTag << '\n'
       << a.access << ' ' << a.type << ' ' << a.max_instances << ' ' << a.default_timeout_ms << '\n'
-      << a.display << '\n'
+      << escape_line(a.display) << '\n'
       << a.security << '\n'
       << (e.creator ? "creator" : "joiner") << ' ' << e.owner_uid << ' '
       << e.owner_stamp.kernel.seconds << ' ' << e.owner_stamp.kernel.nanoseconds << '\n';
@@ -62,12 +96,14 @@ std::string encode(const EntryInfo& e) {
 
 bool decode(const std::string& text, EntryInfo* e) {
   std::istringstream in(text);
-  std::string tag, role;
+  std::string tag, role, display;
   PipeAttributes& a = e->pipe;
   if (!std::getline(in, tag) || tag != kDescriptorTag) return false;
   if (!(in >> a.access >> a.type >> a.max_instances >> a.default_timeout_ms)) return false;
   in.ignore(1);
-  if (!std::getline(in, a.display) || !std::getline(in, a.security)) return false;
+  if (!std::getline(in, display) || !unescape_line(display, &a.display) ||
+      !std::getline(in, a.security))
+    return false;
   if (!(in >> role >> e->owner_uid >> e->owner_stamp.kernel.seconds >>
         e->owner_stamp.kernel.nanoseconds))
     return false;
@@ -439,7 +475,7 @@ Result<InstanceSlot> PipeNamespace::create_instance(
     if (name_exists) {
       // Hash collision with another name: refuse rather than join the wrong pipe.
       PipeName existing;
-      if (parse_pipe_name(mine.pipe.display, &existing) != NameProblem::kNone ||
+      if (parse_stored_name(mine.pipe.display, &existing) != NameProblem::kNone ||
           existing.folded != name.folded)
         return errc::kAccessDenied;
       if (mine.pipe.max_instances < 255) {  // counting costs a look at every instance
@@ -538,7 +574,7 @@ Result<NameView> PipeNamespace::find(const PipeName& name) const {
   auto view = view_of(std::move(*live));
   if (!view) return view.error();
   PipeName existing;
-  if (parse_pipe_name(view->pipe.display, &existing) != NameProblem::kNone ||
+  if (parse_stored_name(view->pipe.display, &existing) != NameProblem::kNone ||
       existing.folded != name.folded)
     return errc::kFileNotFound;  // another name with the same hash
   return view;
@@ -620,7 +656,7 @@ Result<std::vector<ListedName>> PipeNamespace::list_pipes() const {
     // The descriptor file is the entry owner's to write: believe it only when it names this
     // very key, so nobody lists a name under another's key or shows one twice.
     PipeName parsed;
-    if (parse_pipe_name(view->pipe.display, &parsed) != NameProblem::kNone || parsed.key != key ||
+    if (parse_stored_name(view->pipe.display, &parsed) != NameProblem::kNone || parsed.key != key ||
         parsed.display != view->pipe.display)
       continue;
     const std::uint32_t max = view->pipe.max_instances;

@@ -67,7 +67,7 @@ int bind_listener(const std::string& path) {
 void forge_entry(const std::string& dir, const std::string& role, std::vector<int>* keep) {
   std::filesystem::create_directory(dir);
   ::chmod(dir.c_str(), 0755);
-  std::ofstream(dir + "/name") << "sluice-pipe 3\n3 0 255 50\n"
+  std::ofstream(dir + "/name") << "sluice-pipe 4\n3 0 255 50\n"
                                << "\\\\.\\pipe\\forged\n"
                                << "sd1 - - null\n"
                                << role << "\n";

@@ -345,6 +345,14 @@ std::string to_utf8(const wchar_t* s, std::size_t n) {
   out.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     auto c = static_cast<std::uint32_t>(s[i]);
+    // A UTF-16 surrogate pair (text from a 16-bit WCHAR source) is the one character it encodes.
+    if (c >= 0xD800 && c <= 0xDBFF && i + 1 < n) {
+      auto low = static_cast<std::uint32_t>(s[i + 1]);
+      if (low >= 0xDC00 && low <= 0xDFFF) {
+        c = 0x10000 + ((c - 0xD800) << 10) + (low - 0xDC00);
+        ++i;
+      }
+    }
     if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) c = 0xFFFD;
     if (c < 0x80) {
       out.push_back(static_cast<char>(c));

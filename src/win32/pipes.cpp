@@ -90,13 +90,19 @@ HANDLE create_named_pipe(const char* name, DWORD open_mode, DWORD pipe_mode, DWO
                                   sa && sa->bInheritHandle ? HANDLE_FLAG_INHERIT : 0, rights);
 }
 
-bool is_pipe_name(const std::string& name) {
+// Whether CreateFile's `name` is a pipe's, `\\server\pipe` and what follows: `/` stands for
+// `\` there as Win32 normalising has it, except after the verbatim prefix `\\?\` ("Naming
+// Files, Paths, and Namespaces", Microsoft Learn), so `//./pipe/x` never becomes a Linux path.
+bool is_pipe_name(std::string name) {
+  if (!name.starts_with("\\\\?\\"))
+    for (char& c : name)
+      if (c == '/') c = '\\';
   if (name.size() < 2 || name[0] != '\\' || name[1] != '\\') return false;
   std::size_t slash = name.find('\\', 2);
   if (slash == std::string::npos) return false;
   std::string rest = name.substr(slash + 1, 5);
   for (char& c : rest) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return rest == "pipe\\";
+  return rest == "pipe\\" || rest == "pipe";
 }
 
 std::uint32_t client_rights(DWORD desired) {
@@ -121,9 +127,8 @@ SecurityQos qos_of(DWORD flags) {
   return qos;
 }
 
-HANDLE open_pipe(std::string name, DWORD access, LPSECURITY_ATTRIBUTES sa, DWORD disposition,
+HANDLE open_pipe(const std::string& name, DWORD access, LPSECURITY_ATTRIBUTES sa, DWORD disposition,
                  DWORD flags) {
-  if (name.size() > 3 && name[2] == '?') name[2] = '.';  // \\?\pipe\x is \\.\pipe\x
   std::error_code ec;
   Registry* reg = registry(&ec);
   if (!reg) return fail_handle(ec);

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -269,6 +270,172 @@ TEST(Win32CreateNamedPipe, WideNamesWorkLikeNarrowOnes) {
   ASSERT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
   EXPECT_TRUE(WaitNamedPipeW(wide.c_str(), 0) || GetLastError() == ERROR_SEM_TIMEOUT);
   CloseHandle(client);
+  CloseHandle(server);
+}
+
+// ---- names -----------------------------------------------------------------------------------
+
+// A server that answers one CallNamedPipe with "pong", then closes.
+std::thread pong_once(HANDLE server) {
+  return std::thread([server] {
+    if (!ConnectNamedPipe(server, nullptr) && GetLastError() != ERROR_PIPE_CONNECTED) return;
+    char buf[64];
+    DWORD got = 0, w = 0;
+    if (ReadFile(server, buf, sizeof buf, &got, nullptr)) {
+      WriteFile(server, "pong", 4, &w, nullptr);
+      FlushFileBuffers(server);
+    }
+    DisconnectNamedPipe(server);
+  });
+}
+
+BOOL wait_default(const char* name) { return WaitNamedPipeA(name, NMPWAIT_USE_DEFAULT_WAIT); }
+BOOL wait_default(const wchar_t* name) { return WaitNamedPipeW(name, NMPWAIT_USE_DEFAULT_WAIT); }
+BOOL call_ping(const char* name, char (&reply)[8], DWORD* n) {
+  return CallNamedPipeA(name, (LPVOID) "ping", 4, reply, sizeof reply, n, 5000);
+}
+BOOL call_ping(const wchar_t* name, char (&reply)[8], DWORD* n) {
+  return CallNamedPipeW(name, (LPVOID) "ping", 4, reply, sizeof reply, n, 5000);
+}
+HANDLE open_existing(const char* name) {
+  return CreateFileA(name, GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, 0, nullptr);
+}
+HANDLE open_existing(const wchar_t* name) {
+  return CreateFileW(name, GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, 0, nullptr);
+}
+
+// Checks that `name` reaches `server`, an instance of `created`, with every client call:
+// WaitNamedPipe, CallNamedPipe (answered by a responder) and CreateFile (on a second instance:
+// the first is disconnected by then).
+template <class Char>
+void expect_every_call_reaches(HANDLE server, const std::string& created, const Char* name) {
+  if (!wait_default(name)) {
+    ADD_FAILURE() << "WaitNamedPipe: " << GetLastError();
+    return;  // unreachable: a responder would wait for ever
+  }
+  std::thread responder = pong_once(server);
+  char reply[8];
+  DWORD n = 0;
+  EXPECT_TRUE(call_ping(name, reply, &n)) << "CallNamedPipe: " << GetLastError();
+  EXPECT_EQ(std::string(reply, n), "pong");
+  responder.join();
+  HANDLE second = make_server(created);
+  HANDLE client = open_existing(name);
+  EXPECT_NE(client, INVALID_HANDLE_VALUE) << "CreateFile: " << GetLastError();
+  CloseHandle(client);
+  CloseHandle(second);
+}
+
+// "The pipename part of the name can include any character other than a backslash" (Pipe
+// Names, Microsoft Learn): each such name is created and reached by every client call.
+TEST(Win32PipeNames, ALineFeedAndEveryOtherCharacterButBackslashAreCreatedAndReached) {
+  for (const char* part : {"a\nb", "cr\r\t", ":*?\"<>|", "ctl\x01\x1f\x7f", "\xC3\xA9t\xC3\xA9"}) {
+    std::string name = unique_pipe_name(part);
+    SCOPED_TRACE(::testing::PrintToString(name));
+    HANDLE server = make_server(name);
+    ASSERT_NE(server, INVALID_HANDLE_VALUE) << GetLastError();
+    expect_every_call_reaches(server, name, name.c_str());
+    CloseHandle(server);
+  }
+}
+
+// Forward slashes are separators in the prefix too ("Naming Files, Paths, and Namespaces",
+// Microsoft Learn): `//./pipe/x` is a pipe name, never a Linux path.
+TEST(Win32PipeNames, ForwardSlashesInThePrefixNameTheSamePipe) {
+  std::string tail = unique_pipe_name().substr(9);
+  HANDLE server = make_server("//./pipe/" + tail);
+  ASSERT_NE(server, INVALID_HANDLE_VALUE) << GetLastError();
+  for (std::string spelling : {"\\\\.\\pipe\\", "//./pipe/", "\\\\./pipe\\", "//?/PIPE/"}) {
+    SCOPED_TRACE(spelling);
+    EXPECT_TRUE(WaitNamedPipeA((spelling + tail).c_str(), NMPWAIT_USE_DEFAULT_WAIT))
+        << GetLastError();
+  }
+  HANDLE client = open_client("//./pipe/" + tail);
+  EXPECT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
+  CloseHandle(client);
+  CloseHandle(server);
+  SetLastError(kSentinel);
+  EXPECT_EQ(open_client("//./pipe/" + tail), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_FILE_NOT_FOUND));
+  EXPECT_FALSE(std::filesystem::exists("/pipe/" + tail));
+}
+
+// `\\?\` names are not normalised ("Naming Files, Paths, and Namespaces", Microsoft Learn): the
+// trailing dot stays part of the name, for the server and its clients.
+TEST(Win32PipeNames, VerbatimNamesAreReachedAsSpelled) {
+  std::string verbatim = "\\\\?\\pipe\\" + unique_pipe_name().substr(9) + "trail.";
+  HANDLE server = make_server(verbatim);
+  ASSERT_NE(server, INVALID_HANDLE_VALUE) << GetLastError();
+  HANDLE client = open_client(verbatim);
+  EXPECT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
+  CloseHandle(client);
+  CloseHandle(server);
+}
+
+TEST(Win32PipeNames, MalformedNamesGetTheSpecErrors) {
+  struct Case {
+    const char* name;
+    DWORD create, open;
+  } cases[] = {
+      {"\\\\.\\pipe\\", ERROR_INVALID_NAME, ERROR_FILE_NOT_FOUND},
+      {"//./pipe/", ERROR_INVALID_NAME, ERROR_FILE_NOT_FOUND},
+      {"\\\\.\\pipe\\.", ERROR_INVALID_NAME, ERROR_FILE_NOT_FOUND},
+      {"\\\\server\\pipe\\x", ERROR_INVALID_NAME, ERROR_BAD_NETPATH},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    SetLastError(kSentinel);
+    EXPECT_EQ(make_server(c.name), INVALID_HANDLE_VALUE);
+    EXPECT_EQ(GetLastError(), c.create);
+    SetLastError(kSentinel);
+    EXPECT_EQ(open_client(c.name), INVALID_HANDLE_VALUE);
+    EXPECT_EQ(GetLastError(), c.open);
+  }
+}
+
+std::wstring wide(const std::string& ascii) { return std::wstring(ascii.begin(), ascii.end()); }
+
+// The limit is 259 characters as Windows counts them, in UTF-16 units: an emoji is two
+// (wchar_t is UTF-32 here, one element per emoji). The W functions reach what the A ones make.
+TEST(Win32PipeNames, WideNamesCountUtf16UnitsAndReachNonAsciiPipes) {
+  std::string pid = std::to_string(GetCurrentProcessId());
+  std::string prefix = "\\\\.\\pipe\\" + std::string(8 - pid.size(), '0') + pid;  // 17 units
+  std::wstring longest = wide(prefix) + std::wstring(121, L'\U0001F600');         // 259 units
+  HANDLE server = CreateNamedPipeW(longest.c_str(), PIPE_ACCESS_DUPLEX, kMessagePipe,
+                                   PIPE_UNLIMITED_INSTANCES, 0, 0, 0, nullptr);
+  ASSERT_NE(server, INVALID_HANDLE_VALUE) << GetLastError();
+  EXPECT_TRUE(WaitNamedPipeW(longest.c_str(), NMPWAIT_USE_DEFAULT_WAIT)) << GetLastError();
+  // The same name with each emoji as a UTF-16 surrogate pair, as 16-bit WCHAR text has it.
+  std::wstring pairs = wide(prefix);
+  for (int i = 0; i < 121; ++i) pairs += L"\xD83D\xDE00";
+  EXPECT_TRUE(WaitNamedPipeW(pairs.c_str(), NMPWAIT_USE_DEFAULT_WAIT)) << GetLastError();
+  HANDLE client = open_existing(longest.c_str());
+  EXPECT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
+  CloseHandle(client);
+  CloseHandle(server);
+
+  std::wstring too_long = wide("\\\\.\\pipe\\") + std::wstring(130, L'\U0001F600');  // 269
+  SetLastError(kSentinel);
+  EXPECT_EQ(
+      CreateNamedPipeW(too_long.c_str(), PIPE_ACCESS_DUPLEX, kMessagePipe, 1, 0, 0, 0, nullptr),
+      INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_FILENAME_EXCED_RANGE));
+  SetLastError(kSentinel);
+  EXPECT_EQ(CreateFileW(too_long.c_str(), GENERIC_READ, 0, nullptr, OPEN_EXISTING, 0, nullptr),
+            INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_FILENAME_EXCED_RANGE));
+  SetLastError(kSentinel);
+  EXPECT_FALSE(WaitNamedPipeW(too_long.c_str(), 0));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_FILENAME_EXCED_RANGE));
+
+  // Made narrow (UTF-8) with a line feed and lower-case accents, reached wide in upper case.
+  std::string narrow = unique_pipe_name("\xC3\xA9\n\xCE\xB1");  // é LF α
+  std::wstring upper = wide(unique_pipe_name("@\n@"));
+  upper[upper.find(L'@')] = L'\u00C9';   // É
+  upper[upper.rfind(L'@')] = L'\u0391';  // Α
+  server = make_server(narrow);
+  ASSERT_NE(server, INVALID_HANDLE_VALUE) << GetLastError();
+  expect_every_call_reaches(server, narrow, upper.c_str());
   CloseHandle(server);
 }
 
