@@ -170,11 +170,10 @@ BOOL set_event_state(HANDLE h, bool state, bool check_access) {
   if (!object || object->kind() != Kind::kEvent) return fail(ERROR_INVALID_HANDLE);
   auto& event = static_cast<EventObject&>(*object);
   if (check_access && !(access & EVENT_MODIFY_STATE)) return fail(ERROR_ACCESS_DENIED);
-  std::lock_guard lock(event.mutex());
   if (state) {
-    event.set_locked();
+    event.set();
   } else {
-    event.reset_locked();
+    event.reset();
   }
   return TRUE;
 }
