@@ -4,13 +4,13 @@
 #include <cstdio>
 #include <thread>
 
+#include "objects/named_event.hpp"
 #include "os/linux/child_process.hpp"
 #include "os/linux/directory.hpp"
 #include "os/linux/poller.hpp"
 #include "os/linux/unix_socket.hpp"
 #include "sluice/impersonation.hpp"
 #include "win32/async.hpp"
-#include "win32/named_event.hpp"
 #include "win32/remote_ports.hpp"
 #include "win32/text_fields.hpp"
 
@@ -176,7 +176,7 @@ Result<std::shared_ptr<Object>> accept_incoming(Registry* reg, const std::string
       std::uint32_t rights = 0;
       if (fds.size() != 2 || !fds[0] || !fds[1] || !parse_decimal(flags, &rights))
         return errc::kInvalidParameter;
-      auto event = NamedEvent::adopt(std::move(fds[0]), std::move(fds[1]), fields[4]);
+      auto event = objects::NamedEvent::adopt(std::move(fds[0]), std::move(fds[1]), fields[4]);
       if (!event) return event.error();
       return std::shared_ptr<Object>(std::make_shared<EventObject>(std::move(*event), rights));
     }

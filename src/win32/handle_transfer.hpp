@@ -26,7 +26,8 @@ struct OutgoingObject {
   std::string item;
   std::vector<int> fds;
   PortableEnd shared;
-  os::UniqueFd event_open;  // a named event's travelling open (NamedEvent::prepare_travel())
+  os::UniqueFd
+      event_open;  // a named event's travelling open (objects::NamedEvent::prepare_travel())
 };
 
 /// Describes `object` for another process. kNotSupported for objects that cannot leave a

@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "helper_process.hpp"
+#include "sluice/event.hpp"
+#include "sluice/registry.hpp"
 #include "win32/win32_test_util.hpp"
 
 namespace {
@@ -344,6 +346,45 @@ TEST(Win32NamedEvents, AKilledLastHolderTakesTheEventWithIt) {
   EXPECT_EQ(WaitForSingleObject(fresh, 0), static_cast<DWORD>(WAIT_TIMEOUT));
   for (HANDLE h : {fresh, ready, p}) CloseHandle(h);
   for (const auto& n : {held, r}) expect_gone(n);
+}
+
+// ---- the C++ API in another process ------------------------------------------------------------
+
+// A program of the C++ API (sluice::Event) in the layer's namespace ($SLUICE_PIPE_DIR): creates
+// args[0] (finding it there), then answers each of the two sets of it with a set of args[1].
+SLUICE_TEST_HELPER(named_event_cpp_answerer) {
+  using namespace std::chrono_literals;
+  auto reg = sluice::Registry::open();
+  if (!reg) return 2;
+  auto go = sluice::Event::create(*reg, args.at(0), {.manual_reset = true});
+  auto answer = sluice::Event::open(*reg, args.at(1));
+  if (!go || !answer) return 3;
+  if (!go->existed() || go->manual_reset()) return 4;  // the Win32 side's auto-reset event
+  for (int i = 0; i < 2; ++i) {
+    if (!go->wait(10s)) return 5;
+    answer->set();
+  }
+  return 0;
+}
+
+TEST(Win32NamedEvents, AProgramOfTheCppApiSharesTheEventWithAWin32Program) {
+  std::string go = event_name("go"), answer = event_name("answer");
+  HANDLE g = CreateEventA(nullptr, FALSE, FALSE, go.c_str());
+  HANDLE a = CreateEventA(nullptr, FALSE, FALSE, answer.c_str());
+  ASSERT_TRUE(g && a);
+  HANDLE p = start_helper("named_event_cpp_answerer", go + " " + answer);
+  ASSERT_NE(p, nullptr);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(SetEvent(g));
+    HANDLE either[2] = {a, p};  // the helper's early exit ends the wait too
+    ASSERT_EQ(WaitForMultipleObjects(2, either, FALSE, kLong), WAIT_OBJECT_0)
+        << "exit code " << exit_code(p);
+  }
+  ASSERT_EQ(WaitForSingleObject(p, kLong), WAIT_OBJECT_0);
+  EXPECT_EQ(exit_code(p), 0u);
+  EXPECT_EQ(WaitForSingleObject(g, 0), static_cast<DWORD>(WAIT_TIMEOUT)) << "the helper took both";
+  for (HANDLE h : {g, a, p}) CloseHandle(h);
+  for (const auto& n : {go, answer}) expect_gone(n);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <system_error>
 #include <vector>
 
+#include "objects/event.hpp"
 #include "objects/waitable.hpp"
 #include "os/linux/unique_fd.hpp"
 #include "sluice/anonymous_pipe.hpp"
@@ -121,44 +122,24 @@ class FdObject final : public Object {
   const bool can_write;
 };
 
-class NamedEvent;  // named_event.hpp: a named event's state shared between processes
-
 /// Events, threads, processes and pipe handles are waitable objects (objects/waitable.hpp):
 /// each guards its signalled state with its own mutex and wakes only its own waiters.
 ///
-/// An event. A named one keeps its state in memory shared with other processes (which change it
-/// at any time); the *_locked members still run under mutex(), which orders them with this
-/// process's waiters.
-class EventObject final : public Object, public objects::Waitable {
+/// An event handle's object: the objects layer's event (objects/event.hpp: state, named or not,
+/// set, reset, taking and watching) with the rights of the handle that opened it.
+class EventObject final : public Object, public objects::Event {
  public:
   EventObject(bool manual_reset, bool initial)
-      : Object(Kind::kEvent), access(EVENT_ALL_ACCESS), manual_(manual_reset), signaled_(initial) {}
+      : Object(Kind::kEvent), objects::Event(manual_reset, initial), access(EVENT_ALL_ACCESS) {}
   /// A handle to a named event, with the rights it was opened with.
-  EventObject(std::shared_ptr<NamedEvent> named, DWORD rights);
+  EventObject(std::shared_ptr<objects::NamedEvent> named, DWORD rights)
+      : Object(Kind::kEvent), objects::Event(std::move(named)), access(rights) {}
 
-  bool manual() const noexcept;
-  bool signalled_locked() noexcept override;
-  /// Takes an auto-reset event's state (for a named event, exactly one waiter in any process
-  /// gets each set); false when another process took it first.
-  bool take_locked() noexcept override;
-  void give_back_locked() noexcept override { set_locked(); }
-  /// Sets the event and wakes its waiters here; a named event also wakes other processes'.
-  void set_locked() noexcept;
-  void reset_locked() noexcept;
-  /// The shared state of a named event, else null. An unnamed event that leaves its process
-  /// becomes one (shared_state()), so this takes mutex().
-  std::shared_ptr<NamedEvent> named() const;
-  /// The event's state shared between processes, for a handle that leaves this one: an unnamed
-  /// event moves its state into a named event of a hidden name first (Windows needs no name to
-  /// share an event; we need a file). Takes mutex().
-  Result<std::shared_ptr<NamedEvent>> shared_state();
+  /// objects::Event::shared_state() in the namespace of the layer's default registry, for a
+  /// handle that leaves this process.
+  Result<std::shared_ptr<objects::NamedEvent>> shared_state();
 
   const DWORD access;  ///< EVENT_MODIFY_STATE, SYNCHRONIZE (EVENT_ALL_ACCESS when created)
-
- private:
-  const bool manual_;
-  bool signaled_ = false;              // guarded by mutex(); unused when named_
-  std::shared_ptr<NamedEvent> named_;  // guarded by mutex()
 };
 
 class ThreadObject final : public Object, public objects::Waitable {

@@ -3,9 +3,10 @@
 // Every waitable object (event, thread, process, pipe handle) is an objects::Waitable: its
 // signalled state sits under its own mutex, and a change wakes the threads waiting for it and no
 // others. WaitForMultipleObjects (wait-any and wait-all, auto-reset events taken atomically) is
-// one WaitBlock over the objects. A named event's state lives in memory shared with other
-// processes (named_event.hpp); while a wait includes one, the named-event watcher wakes the
-// waiting thread when another process changes it.
+// one WaitBlock over the objects. Events are the objects layer's (objects/event.hpp); a named
+// event's state lives in memory shared with other processes (objects/named_event.hpp), and while
+// a wait includes one, the named-event watcher wakes the waiting thread when another process
+// changes it.
 #include <windows.h>
 
 #include <chrono>
@@ -13,13 +14,13 @@
 #include <thread>
 #include <vector>
 
+#include "objects/event.hpp"
+#include "objects/named_event.hpp"
 #include "os/linux/directory.hpp"
 #include "os/linux/futex.hpp"
-#include "os/linux/random.hpp"
 #include "os/linux/thread.hpp"
 #include "sluice/impersonation.hpp"
 #include "win32/async.hpp"
-#include "win32/named_event.hpp"
 #include "win32/objects.hpp"
 
 namespace sluice::win32 {
@@ -61,8 +62,10 @@ DWORD wait_for(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms, bool
   }
   std::vector<std::shared_ptr<Object>> objects;  // holds the waitables alive
   std::vector<objects::Waitable*> waitables;
+  std::vector<objects::Event*> events;  // parallel to waitables: null where not an event
   objects.reserve(count);
   waitables.reserve(count);
+  events.reserve(count);
   for (DWORD i = 0; i < count; ++i) {
     DWORD access = 0;
     auto object = globals().handles.get(handles[i], &access);
@@ -71,21 +74,23 @@ DWORD wait_for(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms, bool
       set_last_error(ERROR_INVALID_HANDLE);
       return WAIT_FAILED;
     }
+    objects::Event* event = nullptr;
     if (object->kind() == Kind::kEvent) {
       // Waiting needs SYNCHRONIZE on this handle, whatever another handle to the event has.
       if (!(access & SYNCHRONIZE)) {
         set_last_error(ERROR_ACCESS_DENIED);
         return WAIT_FAILED;
       }
+      event = static_cast<EventObject*>(object.get());
     }
     objects.push_back(std::move(object));
     waitables.push_back(w);
+    events.push_back(event);
   }
   const std::shared_ptr<objects::Waiter>& me = objects::Waiter::current();
   // Named events other processes may set are watched from just before the first sleep (a wait
   // satisfied at once costs no more than before); released after the block.
-  std::vector<std::unique_ptr<WatchGuard>> watches;
-  std::vector<bool> watched(objects.size(), false);  // an unnamed event may become named meanwhile
+  objects::EventWatches watches(events);
   objects::WaitBlock block(*me, waitables);
   std::optional<Clock::time_point> deadline;
   if (ms != INFINITE) deadline = Clock::now() + std::chrono::milliseconds(ms);
@@ -104,16 +109,7 @@ DWORD wait_for(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms, bool
     if (alertable && run_apcs()) return WAIT_IO_COMPLETION;
     if (auto done = satisfied()) return *done;
     if (ms == 0) return WAIT_TIMEOUT;
-    bool added = false;
-    for (std::size_t i = 0; i < objects.size(); ++i) {
-      if (watched[i] || objects[i]->kind() != Kind::kEvent) continue;
-      if (auto named = static_cast<EventObject&>(*objects[i]).named()) {
-        watches.push_back(std::make_unique<WatchGuard>(std::move(named), me));
-        watched[i] = true;
-        added = true;
-      }
-    }
-    if (added) continue;  // look again: a set between the look and the watch would be missed
+    if (watches.watch_new(me)) continue;  // look again: a set before the watch is not heard
     if (!not_running) not_running.emplace();
     if (!me->sleep(ticket, deadline)) {
       // One more look: the state may have changed right at the deadline.
@@ -124,11 +120,12 @@ DWORD wait_for(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms, bool
 }
 
 // The named event `name` in the namespace of the layer's default registry.
-Result<OpenedEvent> named_event(const std::string& name, bool create, bool manual, bool initial) {
+Result<objects::OpenedEvent> named_event(const std::string& name, bool create, bool manual,
+                                         bool initial) {
   std::error_code ec;
   Registry* reg = registry(&ec);
   if (!reg) return ec;
-  return open_named_event(reg->directory(), name, create, manual, initial);
+  return objects::open_named_event(reg->directory(), name, create, manual, initial);
 }
 
 // CreateEvent: `name` null or empty for an unnamed event (Windows treats "" as no name).
@@ -173,11 +170,10 @@ BOOL set_event_state(HANDLE h, bool state, bool check_access) {
   if (!object || object->kind() != Kind::kEvent) return fail(ERROR_INVALID_HANDLE);
   auto& event = static_cast<EventObject&>(*object);
   if (check_access && !(access & EVENT_MODIFY_STATE)) return fail(ERROR_ACCESS_DENIED);
-  std::lock_guard lock(event.mutex());
   if (state) {
-    event.set_locked();
+    event.set();
   } else {
-    event.reset_locked();
+    event.reset();
   }
   return TRUE;
 }
@@ -233,58 +229,11 @@ void* thread_main(void* arg) {
 
 }  // namespace
 
-EventObject::EventObject(std::shared_ptr<NamedEvent> named, DWORD rights)
-    : Object(Kind::kEvent), access(rights), manual_(named->manual()), named_(std::move(named)) {}
-
-bool EventObject::manual() const noexcept { return manual_; }
-
-bool EventObject::signalled_locked() noexcept { return named_ ? named_->signalled() : signaled_; }
-
-bool EventObject::take_locked() noexcept {
-  if (manual_) return true;
-  if (named_) return named_->try_consume();
-  signaled_ = false;
-  return true;
-}
-
-void EventObject::set_locked() noexcept {
-  if (named_) {
-    named_->set();
-  } else {
-    signaled_ = true;
-  }
-  wake_waiters_locked();
-}
-
-std::shared_ptr<NamedEvent> EventObject::named() const {
-  std::lock_guard lock(mutex());
-  return named_;
-}
-
-void EventObject::reset_locked() noexcept {
-  if (named_) {
-    named_->reset();
-  } else {
-    signaled_ = false;
-  }
-}
-
-Result<std::shared_ptr<NamedEvent>> EventObject::shared_state() {
-  static std::atomic<std::uint64_t> next{0};
+Result<std::shared_ptr<objects::NamedEvent>> EventObject::shared_state() {
   std::error_code ec;
   Registry* reg = registry(&ec);
   if (!reg) return ec;
-  std::lock_guard lock(mutex());
-  if (named_) return named_;
-  std::uint64_t nonce = 0;
-  os::fill_random(&nonce, sizeof nonce);
-  std::string hidden = "Global\\sluice-unnamed-" + std::to_string(os::current_process_id()) + "-" +
-                       std::to_string(next++) + "-" + std::to_string(nonce);
-  auto opened = open_named_event(reg->directory(), hidden, true, manual_, signaled_);
-  if (!opened) return opened.error();
-  named_ = std::move(opened->event);
-  wake_waiters_locked();  // waiters start watching it for other processes' sets
-  return named_;
+  return objects::Event::shared_state(reg->directory());
 }
 
 void signal_event(HANDLE h) noexcept { (void)set_event_state(h, true, false); }

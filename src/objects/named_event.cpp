@@ -1,4 +1,4 @@
-#include "win32/named_event.hpp"
+#include "objects/named_event.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -12,9 +12,8 @@
 #include "os/linux/directory.hpp"
 #include "os/linux/futex.hpp"
 #include "os/linux/thread_credentials.hpp"
-#include "win32/objects.hpp"
 
-namespace sluice::win32 {
+namespace sluice::objects {
 
 // The page behind every name, shared read-write by every process that holds the name:
 //
@@ -106,7 +105,7 @@ class Watcher {
     return *watcher;
   }
 
-  void add(NamedEvent* event, std::shared_ptr<objects::Waiter> waiter) {
+  void add(NamedEvent* event, std::shared_ptr<Waiter> waiter) {
     std::lock_guard lock(mu_);
     auto it = std::find_if(watches_.begin(), watches_.end(),
                            [&](const Watch& w) { return w.event == event; });
@@ -128,7 +127,7 @@ class Watcher {
     poke_locked();
   }
 
-  void remove(NamedEvent* event, const objects::Waiter* waiter) {
+  void remove(NamedEvent* event, const Waiter* waiter) {
     std::lock_guard lock(mu_);
     auto it = std::find_if(watches_.begin(), watches_.end(),
                            [&](const Watch& w) { return w.event == event; });
@@ -147,8 +146,8 @@ class Watcher {
 
  private:
   struct Watch {
-    NamedEvent* event;  // kept alive by the WatchGuards of its waiters
-    std::vector<std::shared_ptr<objects::Waiter>> waiters;  // one per WatchGuard
+    NamedEvent* event;                             // kept alive by the WatchGuards of its waiters
+    std::vector<std::shared_ptr<Waiter>> waiters;  // one per WatchGuard
     std::uint32_t seen;  // the sequence value the waiters have been told about
   };
 
@@ -268,7 +267,7 @@ const std::atomic<std::uint32_t>& NamedEvent::sequence() const noexcept { return
 
 Result<OpenedEvent> open_named_event(const std::string& directory, const std::string& name,
                                      bool create, bool manual, bool initial) {
-  if (code_points(name) > MAX_PATH || name.size() > kMaxNameBytes) {
+  if (code_points(name) > kMaxEventNameChars || name.size() > kMaxNameBytes) {
     return errc::kFilenameExcedRange;
   }
   std::string rest = name;
@@ -349,11 +348,11 @@ Result<OpenedEvent> open_named_event(const std::string& directory, const std::st
   return errc::kSemTimeout;  // the name kept changing under us
 }
 
-WatchGuard::WatchGuard(std::shared_ptr<NamedEvent> event, std::shared_ptr<objects::Waiter> waiter)
+WatchGuard::WatchGuard(std::shared_ptr<NamedEvent> event, std::shared_ptr<Waiter> waiter)
     : event_(std::move(event)), waiter_(std::move(waiter)) {
   Watcher::instance().add(event_.get(), waiter_);
 }
 
 WatchGuard::~WatchGuard() { Watcher::instance().remove(event_.get(), waiter_.get()); }
 
-}  // namespace sluice::win32
+}  // namespace sluice::objects
