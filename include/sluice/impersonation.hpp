@@ -96,6 +96,13 @@ class Impersonation {
   bool acts_as_client_ = false;
 };
 
+/// The process's own identity: the effective uid, gid and supplementary groups of its threads
+/// outside any impersonation (what a ProcessIdentityScope gives the calling thread), as the
+/// kernel holds them now. Any thread, impersonating or not. Errors: what the kernel reports
+/// when asked (none expected). Win32: OpenProcessToken(GetCurrentProcess())
+/// and GetTokenInformation (TokenUser, TokenPrimaryGroup, TokenGroups).
+Result<Identity> process_identity();
+
 /// While it lives, the calling thread runs with the process's own credentials even if it
 /// impersonates; the impersonation resumes when it ends. For making threads and children, which
 /// inherit their creator's kernel credentials, start as the process. Nests; same thread only.

@@ -60,4 +60,16 @@ class Process {
   int exit_code_ = 0;
 };
 
+/// This process's id (getpid). Win32: GetCurrentProcessId.
+std::uint32_t current_process_id() noexcept;
+
+/// The calling thread's kernel id (gettid): unlike std::thread::id, the number other processes
+/// and the kernel know the thread by; right in a fork's child too. Win32: GetCurrentThreadId.
+std::uint32_t current_thread_id() noexcept;
+
+/// The path of the program this process runs, as the kernel knows it (/proc/self/exe):
+/// absolute, links resolved, " (deleted)" appended when the file was removed since. Errors:
+/// kFileNotFound (no /proc), kAccessDenied. Win32: GetModuleFileName(nullptr).
+Result<std::string> executable_path();
+
 }  // namespace sluice

@@ -147,6 +147,14 @@ Result<void> Impersonation::revert() {
   return {};
 }
 
+Result<Identity> process_identity() {
+  // The kernel keeps credentials per thread, and the calling thread may be acting as a client.
+  ProcessIdentityScope as_process;
+  auto own = os::thread_credentials();
+  if (!own) return own.error();
+  return Identity{own->euid, own->egid, std::move(own->groups)};
+}
+
 ProcessIdentityScope::ProcessIdentityScope() { os::enter_own_credentials(); }
 
 ProcessIdentityScope::~ProcessIdentityScope() { os::leave_own_credentials(); }

@@ -14,6 +14,7 @@
 #include "helper_process.hpp"
 #include "other_user.hpp"
 #include "pipe_fixture.hpp"
+#include "sluice/accounts.hpp"
 #include "sluice/anonymous_pipe.hpp"
 #include "sluice/named_pipe.hpp"
 #include "thread_ids.hpp"
@@ -172,6 +173,43 @@ TEST_F(Impersonating, AServerThatMayNotSwitchGetsIdentificationLevelAndKeepsItsI
   ASSERT_TRUE(client) << client.error().message();
   // Identification level, not acting as root, uid unchanged.
   EXPECT_EQ(server.wait(10s).value_or(-1), static_cast<int>(ImpersonationLevel::kIdentification));
+}
+
+TEST_F(Impersonating, TheThreadsCurrentIdsAreTheClientsWhileTheProcessIdentityStaysItsOwn) {
+  SLUICE_SKIP_UNLESS_ROOT();
+  ServerEnd server = server_for_carol();
+  ASSERT_FALSE(HasFailure());
+  KernelIds before = thread_ids();
+  std::uint32_t uid_during = 0, gid_during = 0;
+  Result<Identity> process_during = errc::kInvalidHandle;
+  {
+    auto as_client = Impersonation::of(server);
+    ASSERT_TRUE(as_client) << as_client.error().message();
+    uid_during = current_user_id();
+    gid_during = current_group_id();
+    process_during = process_identity();
+  }
+  KernelIds after = thread_ids();
+  ASSERT_TRUE(server.write(testing::bytes("hello")));
+  EXPECT_EQ(carol->wait(10s).value_or(-1), 0);
+
+  EXPECT_EQ(uid_during, kCarol.uid);
+  EXPECT_EQ(gid_during, kCarol.gid);
+  ASSERT_TRUE(process_during) << process_during.error().message();
+  EXPECT_EQ(process_during->uid, before.uid);
+  EXPECT_EQ(process_during->gid, before.gid);
+  EXPECT_EQ(process_during->groups, before.groups);
+  EXPECT_EQ(after, before);  // process_identity() left the impersonation as it found it
+  EXPECT_EQ(current_user_id(), before.uid);
+}
+
+TEST(ProcessIdentity, IsTheThreadsOwnIdsOutsideAnImpersonation) {
+  auto own = process_identity();
+  ASSERT_TRUE(own) << own.error().message();
+  KernelIds ids = thread_ids();
+  EXPECT_EQ(own->uid, ids.uid);
+  EXPECT_EQ(own->gid, ids.gid);
+  EXPECT_EQ(own->groups, ids.groups);
 }
 
 TEST_F(Impersonating, AnEndWithoutAClientCannotBeImpersonated) {

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "os/linux/child_process.hpp"
+#include "os/linux/directory.hpp"
 #include "sluice/impersonation.hpp"
 
 namespace sluice {
@@ -61,5 +62,11 @@ Result<void> Process::kill() {
   if (pidfd_ < 0) return errc::kInvalidHandle;
   return os::kill_child(pidfd_);
 }
+
+std::uint32_t current_process_id() noexcept { return os::current_process_id(); }
+
+std::uint32_t current_thread_id() noexcept { return os::current_thread_id(); }
+
+Result<std::string> executable_path() { return os::executable_path(); }
 
 }  // namespace sluice

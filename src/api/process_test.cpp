@@ -1,6 +1,7 @@
 #include "sluice/process.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "helper_process.hpp"
@@ -38,6 +40,27 @@ std::string read_until_broken(AnonReadEnd& end, Process& child) {
     return reader.get() + "<timed out>";
   }
   return reader.get();
+}
+
+TEST(CurrentProcess, IdsAreTheKernelsProcessAndThreadIds) {
+  EXPECT_EQ(current_process_id(), static_cast<std::uint32_t>(::getpid()));
+  EXPECT_EQ(current_thread_id(), static_cast<std::uint32_t>(::gettid()));
+  std::uint32_t other = 0, other_kernel = 0, other_process = 0;
+  std::thread([&] {
+    other = current_thread_id();
+    other_kernel = static_cast<std::uint32_t>(::gettid());
+    other_process = current_process_id();
+  }).join();
+  EXPECT_EQ(other, other_kernel);
+  EXPECT_NE(other, current_thread_id());
+  EXPECT_EQ(other_process, current_process_id());
+}
+
+TEST(CurrentProcess, TheExecutablePathIsTheTestProgram) {
+  auto path = executable_path();
+  ASSERT_TRUE(path) << path.error().message();
+  EXPECT_EQ(*path, std::filesystem::read_symlink("/proc/self/exe").string());
+  EXPECT_TRUE(std::filesystem::path(*path).is_absolute());
 }
 
 TEST(Process, SearchesPathAndReportsTheExitCode) {

@@ -6,7 +6,7 @@
 
 #include <cstring>
 
-#include "os/linux/accounts.hpp"
+#include "sluice/accounts.hpp"
 #include "win32/objects.hpp"
 #include "win32/security.hpp"
 
@@ -65,13 +65,13 @@ DWORD account_of_sid(const void* sid, Account* out) {
   }
   Trustee who = trustee_of_sid(sid);
   if (who.kind == Trustee::Kind::kUser) {
-    auto name = os::user_name_of(who.id);
+    auto name = sluice::user_name_of(who.id);
     if (!name) return ERROR_NONE_MAPPED;
     *out = {out->sid, *name, kUserDomain, SidTypeUser};
     return ERROR_SUCCESS;
   }
   if (who.kind == Trustee::Kind::kGroup) {
-    auto name = os::group_name_of(who.id);
+    auto name = sluice::group_name_of(who.id);
     if (!name) return ERROR_NONE_MAPPED;
     *out = {out->sid, *name, kGroupDomain, SidTypeGroup};
     return ERROR_SUCCESS;
@@ -92,13 +92,13 @@ DWORD account_of_name(const std::string& full, Account* out) {
     }
   }
   if (!has_domain || same(domain, kUserDomain)) {
-    if (auto uid = os::user_id_of(name)) {
+    if (auto uid = sluice::user_id_of(name)) {
       *out = {user_sid(*uid), name, kUserDomain, SidTypeUser};
       return ERROR_SUCCESS;
     }
   }
   if (!has_domain || same(domain, kGroupDomain)) {
-    if (auto gid = os::group_id_of(name)) {
+    if (auto gid = sluice::group_id_of(name)) {
       *out = {group_sid(*gid), name, kGroupDomain, SidTypeGroup};
       return ERROR_SUCCESS;
     }

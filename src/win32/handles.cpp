@@ -1,16 +1,14 @@
 // Handle table, default registry, last error, and the handle functions (handleapi.h).
 #include <windows.h>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include "os/linux/errno_map.hpp"
+#include "os/linux/file.hpp"
 #include "os/linux/kernel_pipe.hpp"
+#include "sluice/process.hpp"
 #include "win32/exit_codes.hpp"
 #include "win32/handle_transfer.hpp"
 #include "win32/objects.hpp"
@@ -38,7 +36,7 @@ int std_index(DWORD n) noexcept {
 }  // namespace
 
 FdObject::~FdObject() {
-  if (owned && fd >= 0) ::close(fd);
+  if (owned) os::close_fd(fd);
 }
 
 std::mutex& io_mutex() noexcept {
@@ -307,13 +305,10 @@ Globals::Globals() {
   // The standard handles are handles on fds 0, 1 and 2 (not owned: closing the handle leaves
   // the C runtime's stdio alone). A child's inherited handles come after them.
   for (int fd = 0; fd < 3; ++fd) {
-    int mode = ::fcntl(fd, F_GETFL);
-    bool valid = mode >= 0;
-    int acc = valid ? (mode & O_ACCMODE) : 0;
+    // A descriptor that is not open gets what access mode 0 (O_RDONLY) gives; its reads fail.
+    auto mode = os::access_mode(fd).value_or(os::AccessMode{.read = true, .write = false});
     std_handles[fd] =
-        handles.insert(std::make_shared<FdObject>(fd, false, acc == O_RDONLY || acc == O_RDWR,
-                                                  acc == O_WRONLY || acc == O_RDWR),
-                       0);
+        handles.insert(std::make_shared<FdObject>(fd, false, mode.read, mode.write), 0);
   }
   adopt_inherited_handles(handles, registry ? &*registry : nullptr);
   adopt_exit_code_channel();
@@ -575,14 +570,25 @@ DWORD WINAPI GetFileType(HANDLE hFile) {
       case Kind::kAnonWrite:
         return FILE_TYPE_PIPE;
       case Kind::kFd: {
-        struct stat st {};
-        if (::fstat(static_cast<FdObject&>(*object).fd, &st) != 0) {
+        using sluice::os::FileType;
+        auto type = sluice::os::file_type(static_cast<FdObject&>(*object).fd);
+        if (!type) {
           set_last_error(ERROR_INVALID_HANDLE);
           return FILE_TYPE_UNKNOWN;
         }
-        if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) return FILE_TYPE_PIPE;
-        if (S_ISCHR(st.st_mode)) return FILE_TYPE_CHAR;
-        if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) return FILE_TYPE_DISK;
+        switch (*type) {
+          case FileType::kFifo:
+          case FileType::kSocket:
+            return FILE_TYPE_PIPE;
+          case FileType::kCharacterDevice:
+            return FILE_TYPE_CHAR;
+          case FileType::kRegular:
+          case FileType::kBlockDevice:
+            return FILE_TYPE_DISK;
+          case FileType::kDirectory:
+          case FileType::kOther:
+            break;
+        }
         set_last_error(NO_ERROR);
         return FILE_TYPE_UNKNOWN;
       }
@@ -595,9 +601,9 @@ DWORD WINAPI GetFileType(HANDLE hFile) {
 }
 
 HANDLE WINAPI GetCurrentProcess(void) { return reinterpret_cast<HANDLE>(kPseudoProcess); }
-DWORD WINAPI GetCurrentProcessId(void) { return static_cast<DWORD>(::getpid()); }
+DWORD WINAPI GetCurrentProcessId(void) { return static_cast<DWORD>(sluice::current_process_id()); }
 HANDLE WINAPI GetCurrentThread(void) { return reinterpret_cast<HANDLE>(kPseudoThread); }
-DWORD WINAPI GetCurrentThreadId(void) { return static_cast<DWORD>(::gettid()); }
+DWORD WINAPI GetCurrentThreadId(void) { return static_cast<DWORD>(sluice::current_thread_id()); }
 
 HANDLE WINAPI GetStdHandle(DWORD nStdHandle) {
   return guarded<HANDLE>(INVALID_HANDLE_VALUE, [&]() -> HANDLE {

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string>
 
-#include "os/linux/directory.hpp"
+#include "sluice/process.hpp"
 #include "win32/objects.hpp"
 
 namespace sluice::win32 {
@@ -39,7 +39,7 @@ DWORD module_file_name(HMODULE module, std::string* out) {
     set_last_error(ERROR_MOD_NOT_FOUND);
     return 0;
   }
-  auto path = os::executable_path();
+  auto path = executable_path();
   if (!path) {
     set_last_error(ERROR_GEN_FAILURE);
     return 0;

@@ -11,9 +11,9 @@
 #include <sstream>
 #include <string>
 
-#include "os/linux/accounts.hpp"
-#include "os/linux/directory.hpp"
+#include "sluice/accounts.hpp"
 #include "sluice/impersonation.hpp"
+#include "sluice/process.hpp"
 #include "win32/async.hpp"
 #include "win32/objects.hpp"
 #include "win32/overlapped.hpp"
@@ -198,15 +198,15 @@ BOOL call_named_pipe(const std::string& name, LPVOID in, DWORD in_size, LPVOID o
 }
 
 // A uid's name in the user database, or its number when it has none.
-std::string user_name_of(std::uint32_t uid) {
-  return os::user_name_of(uid).value_or(std::to_string(uid));
+std::string user_name_or_number(std::uint32_t uid) {
+  return sluice::user_name_of(uid).value_or(std::to_string(uid));
 }
 
 // GetUserName's name: the client's while the thread impersonates at any level (Windows reads
 // the thread's token, which identification level also gives), else the process's user.
 std::string calling_user_name() {
-  if (auto as_client = Impersonation::current()) return user_name_of(as_client->client.uid);
-  return user_name_of(os::current_user_id());
+  if (auto as_client = Impersonation::current()) return user_name_or_number(as_client->client.uid);
+  return user_name_or_number(current_user_id());
 }
 
 BOOL get_handle_state(HANDLE h, LPDWORD state, LPDWORD cur_instances, LPDWORD max_collection,
@@ -226,7 +226,7 @@ BOOL get_handle_state(HANDLE h, LPDWORD state, LPDWORD cur_instances, LPDWORD ma
         if (!pipe.async->data_read.load()) return fail(ERROR_CANNOT_IMPERSONATE);
         auto id = pipe.end().client_credentials();
         if (!id) return fail(id.error());
-        *user_name = user_name_of(id->uid);
+        *user_name = user_name_or_number(id->uid);
       }
       hs = *r;
       break;
@@ -342,7 +342,7 @@ BOOL WINAPI CreatePipe(PHANDLE hReadPipe, PHANDLE hWritePipe,
     // close-on-exec here.
     auto pipe = AnonymousPipe::create(nSize, false);
     if (!pipe) return fail(pipe.error());
-    auto pid = os::current_process_id();
+    auto pid = current_process_id();
     DWORD flags = inherit ? HANDLE_FLAG_INHERIT : 0;
     *hReadPipe = globals().handles.insert(
         std::make_shared<AnonReadObject>(std::move(pipe->read), pid), flags);

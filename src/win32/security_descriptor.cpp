@@ -6,7 +6,7 @@
 
 #include <cstring>
 
-#include "os/linux/directory.hpp"
+#include "sluice/accounts.hpp"
 #include "win32/objects.hpp"
 #include "win32/security.hpp"
 
@@ -145,7 +145,7 @@ DWORD engine_owner(const void* sid, SecurityDescriptor* out) {
   auto uid = uid_of_sid(sid);
   // Windows lets a caller make only itself (or a group it owns) the owner, unless it holds
   // SeRestorePrivilege; root stands for that privilege here.
-  const std::uint32_t self = os::current_user_id();
+  const std::uint32_t self = current_user_id();
   if (!uid || (self != 0 && *uid != self)) return ERROR_INVALID_OWNER;
   out->owner = *uid;
   return ERROR_SUCCESS;

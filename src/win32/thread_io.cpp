@@ -1,13 +1,13 @@
 #include "win32/thread_io.hpp"
 
 #include "core/pipe_end_core.hpp"
-#include "os/linux/directory.hpp"
+#include "sluice/process.hpp"
 
 namespace sluice::win32 {
 
 thread_local ThreadIo t_io;
 
-std::uint32_t current_tid() { return os::current_thread_id(); }
+std::uint32_t current_tid() { return current_thread_id(); }
 
 void remember(const std::shared_ptr<PendingIo>& op) {
   auto& v = t_io.issued;
@@ -32,7 +32,7 @@ ThreadIo::~ThreadIo() {
     std::lock_guard lock(io_mutex());
     if (auto freed = stop_running_locked(*this)) wake_port_locked(*freed);
   }
-  if (current_tid() == os::current_process_id()) return;
+  if (current_tid() == current_process_id()) return;
   for (auto& w : issued) {
     auto op = w.lock();
     if (!op) continue;

@@ -8,9 +8,8 @@
 #include <cstring>
 #include <vector>
 
-#include "os/linux/directory.hpp"
-#include "os/linux/thread_credentials.hpp"
 #include "sluice/impersonation.hpp"
+#include "sluice/process.hpp"
 #include "win32/objects.hpp"
 #include "win32/security.hpp"
 
@@ -138,12 +137,10 @@ BOOL WINAPI OpenProcessToken(HANDLE ProcessHandle, DWORD DesiredAccess, PHANDLE 
       if (!object || object->kind() != Kind::kProcess) return fail(ERROR_INVALID_HANDLE);
       return fail(ERROR_NOT_SUPPORTED);  // TODO(compat): another process's token
     }
-    // The process's identity is the calling thread's own, outside any impersonation.
-    ProcessIdentityScope as_process;
-    auto own = os::thread_credentials();
+    auto own = process_identity();
     if (!own) return fail(own.error());
     auto token = std::make_shared<TokenObject>();
-    token->identity = Identity{own->euid, own->egid, own->groups};
+    token->identity = std::move(*own);
     return insert_token(std::move(token), DesiredAccess, TokenHandle);
   });
 }
@@ -158,7 +155,7 @@ BOOL WINAPI OpenThreadToken(HANDLE ThreadHandle, DWORD DesiredAccess, BOOL OpenA
       if (!object || object->kind() != Kind::kThread) return fail(ERROR_INVALID_HANDLE);
       std::uint32_t tid = static_cast<ThreadObject&>(*object).tid.load();
       // Impersonation is per-thread state only that thread can read.
-      if (tid != os::current_thread_id()) return fail(ERROR_NOT_SUPPORTED);  // TODO(compat)
+      if (tid != current_thread_id()) return fail(ERROR_NOT_SUPPORTED);  // TODO(compat)
     }
     auto as_client = Impersonation::current();
     if (!as_client) return fail(ERROR_NO_TOKEN);

@@ -43,6 +43,25 @@ bool is_stream(int fd) noexcept {
   return ::fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
+Result<FileType> file_type(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return last_errno();
+  if (S_ISREG(st.st_mode)) return FileType::kRegular;
+  if (S_ISDIR(st.st_mode)) return FileType::kDirectory;
+  if (S_ISCHR(st.st_mode)) return FileType::kCharacterDevice;
+  if (S_ISBLK(st.st_mode)) return FileType::kBlockDevice;
+  if (S_ISFIFO(st.st_mode)) return FileType::kFifo;
+  if (S_ISSOCK(st.st_mode)) return FileType::kSocket;
+  return FileType::kOther;
+}
+
+Result<AccessMode> access_mode(int fd) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0) return last_errno();
+  int mode = flags & O_ACCMODE;
+  return AccessMode{mode == O_RDONLY || mode == O_RDWR, mode == O_WRONLY || mode == O_RDWR};
+}
+
 Result<std::size_t> read_file(int fd, std::span<std::byte> buffer,
                               std::optional<std::uint64_t> offset) {
   ssize_t n;

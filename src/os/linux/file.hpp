@@ -37,6 +37,27 @@ bool is_executable_file(const std::string& path) noexcept;
 /// Whether `fd` is a pipe (FIFO) or a socket: a byte stream, not a file with positions.
 bool is_stream(int fd) noexcept;
 
+/// What kind of file `fd` is open on (the type bits of fstat's st_mode).
+enum class FileType : std::uint8_t {
+  kRegular,
+  kDirectory,
+  kCharacterDevice,
+  kBlockDevice,
+  kFifo,
+  kSocket,
+  kOther,  ///< a symbolic link opened with O_PATH, or a type Linux may add
+};
+/// Errors: kInvalidHandle (EBADF: `fd` is not open), ... (errno_map).
+Result<FileType> file_type(int fd);
+
+/// What `fd`'s open file description was opened for (its O_ACCMODE, from F_GETFL).
+struct AccessMode {
+  bool read = false;
+  bool write = false;
+};
+/// Errors: kInvalidHandle (EBADF: `fd` is not open).
+Result<AccessMode> access_mode(int fd);
+
 /// Reads up to buffer.size() bytes at the file position, or at `offset` (which leaves the file
 /// position alone); 0 at end of file. EINTR is retried.
 Result<std::size_t> read_file(int fd, std::span<std::byte> buffer,

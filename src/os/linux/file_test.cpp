@@ -95,6 +95,32 @@ TEST(OsFile, PipesAreStreamsWithNothingToSyncAndGiveKeysOneByteAtATime) {
   EXPECT_EQ(read_key(pipe->read.get()), std::nullopt);  // end of input
 }
 
+TEST(OsFile, TypesAndAccessModesAreThoseOfTheOpenDescriptor) {
+  std::string path = scratch_path("t");
+  (void)remove_file(path);
+  auto file = open_file(path, FileOpen{.read = true, .write = true, .create = true});
+  ASSERT_TRUE(file);
+  (void)remove_file(path);  // the descriptor keeps the file
+  EXPECT_EQ(file_type(file->get()).value(), FileType::kRegular);
+  auto both = access_mode(file->get()).value();
+  EXPECT_TRUE(both.read && both.write);
+  auto dir = open_file("/tmp", FileOpen{.read = true});
+  ASSERT_TRUE(dir);
+  EXPECT_EQ(file_type(dir->get()).value(), FileType::kDirectory);
+  auto null = open_file("/dev/null", FileOpen{.write = true});
+  ASSERT_TRUE(null);
+  EXPECT_EQ(file_type(null->get()).value(), FileType::kCharacterDevice);
+  auto write_only = access_mode(null->get()).value();
+  EXPECT_TRUE(!write_only.read && write_only.write);
+  auto pipe = create_pipe(0, false);
+  ASSERT_TRUE(pipe);
+  EXPECT_EQ(file_type(pipe->read.get()).value(), FileType::kFifo);
+  auto read_only = access_mode(pipe->read.get()).value();
+  EXPECT_TRUE(read_only.read && !read_only.write);
+  EXPECT_EQ(file_type(-1).error(), make_error_code(errc::kInvalidHandle));
+  EXPECT_EQ(access_mode(-1).error(), make_error_code(errc::kInvalidHandle));
+}
+
 TEST(OsFile, TheExecutablePathIsAbsolute) {
   auto path = executable_path();
   ASSERT_TRUE(path);
