@@ -4,6 +4,7 @@
 #include "sluice/impersonation.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include "pipe_fixture.hpp"
 #include "sluice/accounts.hpp"
 #include "sluice/anonymous_pipe.hpp"
+#include "sluice/event.hpp"
 #include "sluice/named_pipe.hpp"
 #include "thread_ids.hpp"
 
@@ -219,6 +221,39 @@ TEST_F(Impersonating, AnEndWithoutAClientCannotBeImpersonated) {
   EXPECT_EQ(as_client.error(), errc::kNotFound);
   EXPECT_EQ(Impersonation::of(ServerEnd{}).error(), errc::kInvalidHandle);
   EXPECT_FALSE(Impersonation::current());
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// uid of `path`, or -1.
+long owner_of(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<long>(st.st_uid) : -1;
+}
+
+// The folders named events share are the namespace's, not the first creator's: a thread that
+// makes the first named event while it acts as a client must not hand them to that client
+// (who could then lock every other user out of named events).
+TEST_F(Impersonating, ANamedEventMadeWhileImpersonatingLeavesTheSharedFoldersToTheProcess) {
+  SLUICE_SKIP_UNLESS_ROOT();
+  ASSERT_EQ(owner_of(directory() + "/events"), -1) << "the namespace is not fresh";
+  ServerEnd server = server_for_carol();
+  ASSERT_FALSE(HasFailure());
+  Result<Event> made = errc::kInvalidHandle;
+  {
+    auto as_client = Impersonation::of(server);
+    ASSERT_TRUE(as_client) << as_client.error().message();
+    made = Event::create(registry(), "Global\\made-as-carol");
+  }
+  ASSERT_TRUE(server.write(testing::bytes("hello")));
+  EXPECT_EQ(carol->wait(10s).value_or(-1), 0);
+  ASSERT_TRUE(made) << made.error().message();
+  EXPECT_EQ(owner_of(directory() + "/events"), 0);
+  EXPECT_EQ(owner_of(directory() + "/events/global"), 0);
 }
 
 }  // namespace

@@ -81,6 +81,9 @@ std::size_t code_points(const std::string& s) {
 }
 
 Result<os::UniqueFd> open_scope(const std::string& directory, bool global) {
+  // The folders are made with the process's own credentials: a thread that acts as a client
+  // must not give the client the folders every user's events live in (docs/security.md).
+  os::OwnCredentialsScope as_process;
   auto root = os::open_directory(directory, kSharedDirMode, false);  // the registry made it
   if (!root) return root.error();
   auto events = os::open_subdirectory(root->get(), "events", kSharedDirMode, true);
