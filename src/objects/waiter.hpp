@@ -41,8 +41,8 @@ class Waiter {
   /// the deadline passed; true on a wake-up, which may be for something the caller does not
   /// wait for (it looks again).
   bool sleep(std::uint32_t ticket, std::optional<Clock::time_point> deadline) noexcept;
-  /// Makes the owner's sleep return (or its next one not sleep). Lock-free; a system call only
-  /// when the owner sleeps.
+  /// Makes the owner's sleep return (or its next one not sleep). No lock unless the owner
+  /// drives an engine (DriveScope); a system call only when the owner sleeps.
   void wake() noexcept;
 
   /// While a DriveScope lives, the owner waits inside `engine`'s drive() (serving the engine
