@@ -17,6 +17,7 @@ namespace {
 
 using sluice::win32::testing::kSentinel;
 using sluice::win32::testing::self_path;
+using sluice::win32::testing::start_helper;
 
 constexpr DWORD kLong = 10000;  // ms: a bound for what must happen, never reached when it does
 
@@ -25,21 +26,6 @@ std::string event_name(const char* suffix) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   return std::string(info->test_suite_name()) + "." + info->name() + "-" + suffix + "-" +
          std::to_string(GetCurrentProcessId());
-}
-
-// Starts helper `name` with `args`; returns the process handle.
-HANDLE start_helper(const std::string& helper, const std::string& args) {
-  std::string line = "\"" + self_path() + "\" --sluice-helper " + helper + " " + args;
-  STARTUPINFOA si{};
-  si.cb = sizeof si;
-  PROCESS_INFORMATION pi{};
-  if (!CreateProcessA(nullptr, line.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr, &si,
-                      &pi)) {
-    ADD_FAILURE() << "CreateProcess: " << GetLastError();
-    return nullptr;
-  }
-  CloseHandle(pi.hThread);
-  return pi.hProcess;
 }
 
 // The name's last handle is closed: no event of that name is left behind.

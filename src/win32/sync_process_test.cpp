@@ -19,8 +19,11 @@ std::vector<std::string> split_command_line(const std::string& line);
 
 namespace {
 
+using sluice::win32::testing::exit_code_after;
 using sluice::win32::testing::kSentinel;
 using sluice::win32::testing::self_path;
+using sluice::win32::testing::start_helper;
+using sluice::win32::testing::start_process;
 
 // ---- events and waits --------------------------------------------------------------------------
 
@@ -429,21 +432,7 @@ SLUICE_TEST_HELPER(win32_exit_with) {
 }
 
 DWORD exit_code_of(const std::string& how, const std::string& code) {
-  std::string line = "\"" + self_path() + "\" --sluice-helper win32_exit_with " + how + " " + code;
-  STARTUPINFOA si{};
-  si.cb = sizeof si;
-  PROCESS_INFORMATION pi{};
-  if (!CreateProcessA(nullptr, line.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr, &si,
-                      &pi)) {
-    ADD_FAILURE() << "CreateProcess: " << GetLastError();
-    return 0;
-  }
-  EXPECT_EQ(WaitForSingleObject(pi.hProcess, 20000), WAIT_OBJECT_0);
-  DWORD got = 0;
-  EXPECT_TRUE(GetExitCodeProcess(pi.hProcess, &got));
-  CloseHandle(pi.hProcess);
-  CloseHandle(pi.hThread);
-  return got;
+  return exit_code_after(start_helper("win32_exit_with", how + " " + code));
 }
 
 TEST(Win32CreateProcess, ExitCodesKeepAll32BitsBetweenSluiceProcesses) {
@@ -456,16 +445,6 @@ TEST(Win32CreateProcess, ExitCodesKeepAll32BitsBetweenSluiceProcesses) {
 }
 
 TEST(Win32CreateProcess, AChildThatIsNotASluiceProgramReportsWhatLinuxReports) {
-  char line[] = "sh -c \"exit 300\"";  // the shell exits with 300 & 255
-  STARTUPINFOA si{};
-  si.cb = sizeof si;
-  PROCESS_INFORMATION pi{};
-  ASSERT_TRUE(CreateProcessA(nullptr, line, nullptr, nullptr, FALSE, 0, nullptr, nullptr, &si, &pi))
-      << GetLastError();
-  EXPECT_EQ(WaitForSingleObject(pi.hProcess, 20000), WAIT_OBJECT_0);
-  DWORD got = 0;
-  EXPECT_TRUE(GetExitCodeProcess(pi.hProcess, &got));
-  EXPECT_EQ(got, 44u);
-  CloseHandle(pi.hProcess);
-  CloseHandle(pi.hThread);
+  // The shell exits with 300 & 255.
+  EXPECT_EQ(exit_code_after(start_process("sh -c \"exit 300\"")), 44u);
 }

@@ -23,6 +23,37 @@ inline std::string self_path() {
   return std::string(self, n);
 }
 
+/// Starts `command_line` (CreateProcess, no inheritance, no window); returns the process handle
+/// (the thread handle is closed), or null after a test failure.
+inline HANDLE start_process(std::string command_line) {
+  STARTUPINFOA si{};
+  si.cb = sizeof si;
+  PROCESS_INFORMATION pi{};
+  if (!CreateProcessA(nullptr, command_line.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr,
+                      &si, &pi)) {
+    ADD_FAILURE() << "CreateProcess: " << GetLastError();
+    return nullptr;
+  }
+  CloseHandle(pi.hThread);
+  return pi.hProcess;
+}
+
+/// Starts this test binary as helper `helper` (SLUICE_TEST_HELPER) with `args`.
+inline HANDLE start_helper(const std::string& helper, const std::string& args) {
+  return start_process("\"" + self_path() + "\" --sluice-helper " + helper + " " + args);
+}
+
+/// Waits (20 s at most) for `process` to end, closes it and returns its exit code (0 and a test
+/// failure when it does not end or `process` is null).
+inline DWORD exit_code_after(HANDLE process) {
+  if (!process) return 0;
+  EXPECT_EQ(WaitForSingleObject(process, 20000), WAIT_OBJECT_0);
+  DWORD code = 0;
+  EXPECT_TRUE(GetExitCodeProcess(process, &code)) << GetLastError();
+  CloseHandle(process);
+  return code;
+}
+
 /// A synchronous byte-mode instance of the test's pipe (`suffix` as for unique_pipe_name) and
 /// a client connected to it; both close with it.
 struct ConnectedPipe {
