@@ -79,20 +79,25 @@ void PipeEndCore::note_peer_death_locked() noexcept {
     conn_->channel.drop_pending_writes_of_dead_peer();
 }
 
+std::error_code error_of(InstanceState state) noexcept {
+  switch (state) {
+    case InstanceState::kClosed:
+      return errc::kInvalidHandle;
+    case InstanceState::kListening:
+      return errc::kPipeListening;
+    case InstanceState::kDisconnected:
+      return errc::kPipeNotConnected;
+    case InstanceState::kConnected:
+      break;
+  }
+  return {};
+}
+
 std::error_code PipeEndCore::io_state_error() const {
   if (shared_error_) return shared_error_;
   if (server_) {
     if (disconnected() && state_.load() != InstanceState::kClosed) return errc::kPipeNotConnected;
-    switch (state_.load(std::memory_order_acquire)) {
-      case InstanceState::kClosed:
-        return errc::kInvalidHandle;
-      case InstanceState::kListening:
-        return errc::kPipeListening;
-      case InstanceState::kDisconnected:
-        return errc::kPipeNotConnected;
-      case InstanceState::kConnected:
-        break;
-    }
+    return error_of(state_.load(std::memory_order_acquire));
   } else if (disconnected()) {
     return errc::kPipeNotConnected;
   }

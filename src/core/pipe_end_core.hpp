@@ -31,6 +31,9 @@ namespace sluice::core {
 /// (DisconnectNamedPipe), CLOSED. Windows' CLOSING is kConnected with the peer gone.
 enum class InstanceState { kListening, kConnected, kDisconnected, kClosed };
 
+/// What a data operation on a server end in `state` fails with: nothing when connected.
+std::error_code error_of(InstanceState state) noexcept;
+
 using Deadline = std::optional<std::chrono::steady_clock::time_point>;
 
 // Access rights as Windows grants them to pipe handles (server_rights(), client_rights()).

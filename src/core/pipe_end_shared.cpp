@@ -85,16 +85,7 @@ Result<ExportedEnd> PipeEndCore::share() {
     }
   } serve_on_leave{*this, io};
   std::lock_guard lock(state_mu_);
-  switch (state_.load()) {
-    case InstanceState::kClosed:
-      return errc::kInvalidHandle;
-    case InstanceState::kListening:
-      return errc::kPipeListening;
-    case InstanceState::kDisconnected:
-      return errc::kPipeNotConnected;
-    case InstanceState::kConnected:
-      break;
-  }
+  if (auto e = error_of(state_.load())) return e;
   if (!conn_) return errc::kPipeNotConnected;
   if (!reads_.empty() || !writes_.empty() || !connects_.empty()) return errc::kNotSupported;
   if (!shared_) {
