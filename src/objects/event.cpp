@@ -91,16 +91,12 @@ std::optional<std::size_t> wait_for_events(std::span<Event* const> events, bool 
   std::vector<Waitable*> waitables(events.begin(), events.end());
   EventWatches watches(events);  // released after the block
   WaitBlock block(*me, waitables);
-  auto satisfied = [&]() -> std::optional<std::size_t> {
-    if (all) return block.take_all() ? std::optional<std::size_t>(0) : std::nullopt;
-    return block.take_any();
-  };
   for (;;) {
     const auto ticket = me->ticket();
-    if (auto done = satisfied()) return done;
+    if (auto done = block.take(all)) return done;
     if (deadline && Waiter::Clock::now() >= *deadline) return std::nullopt;
     if (watches.watch_new(me)) continue;  // look again: a set before the watch is not heard
-    if (!me->sleep(ticket, deadline)) return satisfied();  // one more look at the deadline
+    if (!me->sleep(ticket, deadline)) return block.take(all);  // one more look at the deadline
   }
 }
 

@@ -71,22 +71,20 @@ bool WaitBlock::take_all() {
   return all;
 }
 
+std::optional<std::size_t> WaitBlock::take(bool all) {
+  if (!all) return take_any();
+  return take_all() ? std::optional<std::size_t>(0) : std::nullopt;
+}
+
 std::optional<std::size_t> wait_for_objects(std::span<Waitable* const> objects, bool all,
                                             std::optional<Waiter::Clock::time_point> deadline) {
   Waiter& me = *Waiter::current();
   WaitBlock block(me, objects);
   for (;;) {
     const auto ticket = me.ticket();
-    if (all) {
-      if (block.take_all()) return 0;
-    } else if (auto i = block.take_any()) {
-      return i;
-    }
-    if (!me.sleep(ticket, deadline)) {
-      // One more look: the state may have changed right at the deadline.
-      if (all) return block.take_all() ? std::optional<std::size_t>(0) : std::nullopt;
-      return block.take_any();
-    }
+    if (auto taken = block.take(all)) return taken;
+    // At the deadline, one more look: the state may have changed right then.
+    if (!me.sleep(ticket, deadline)) return block.take(all);
   }
 }
 

@@ -68,6 +68,9 @@ class WaitBlock {
   /// locks: no other thread of this process sees some taken and others not).
   bool take_all();
 
+  /// take_all() when `all` (0 when it took them), else take_any().
+  std::optional<std::size_t> take(bool all);
+
   /// Lists the waiter on every object without looking at them, for a thread that waits for a
   /// condition of its own which changes only together with the objects (a completion sets its
   /// event after it stores the operation's status).

@@ -35,6 +35,14 @@ bool queue_apc(ApcQueue& queue, std::function<void()> apc) {
   return true;
 }
 
+void close_apc_queue(ApcQueue& queue) {
+  // Destroyed after the lock: an APC's captures may hold objects whose destructors take locks.
+  std::deque<std::function<void()>> dropped;
+  std::lock_guard lock(queue.mu);
+  queue.alive = false;
+  dropped.swap(queue.apcs);
+}
+
 bool has_apcs() {
   if (!t_io.apc) return false;
   std::lock_guard lock(t_io.apc->mu);

@@ -50,6 +50,8 @@ const std::shared_ptr<ApcQueue>& current_apc_queue();
 void adopt_apc_queue(std::shared_ptr<ApcQueue> queue);
 /// Queues `apc` to a thread and wakes it; false when that thread has exited.
 bool queue_apc(ApcQueue& queue, std::function<void()> apc);
+/// The queue's thread has left: its queued APCs are dropped, and queue_apc fails from now on.
+void close_apc_queue(ApcQueue& queue);
 /// Whether the calling thread has APCs queued.
 bool has_apcs();
 /// Runs the calling thread's APCs (also those queued meanwhile); false when it had none. Called

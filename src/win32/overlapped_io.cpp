@@ -135,11 +135,7 @@ BOOL start(NamedPipeObject& pipe, const OpArgs& args, LPDWORD count, LPOVERLAPPE
   ULONG_PTR key = 0;
   {
     std::lock_guard lock(io_mutex());
-    if (event) {
-      auto& e = static_cast<EventObject&>(*event);
-      std::lock_guard signal(e.mutex());
-      e.reset_locked();
-    }
+    if (event) static_cast<EventObject&>(*event).reset();
     {
       std::lock_guard signal(state->mutex());
       state->signaled = false;
@@ -309,9 +305,7 @@ BOOL overlapped_result(HANDLE file, LPOVERLAPPED ov, LPDWORD bytes, DWORD ms, bo
     }
     // The wait consumed an auto-reset event, as a wait on it would have.
     if (event && !static_cast<EventObject&>(*event).manual()) {
-      auto& e = static_cast<EventObject&>(*event);
-      std::lock_guard signal(e.mutex());
-      e.reset_locked();
+      static_cast<EventObject&>(*event).reset();
     }
   }
   DWORD status = load_internal(ov);

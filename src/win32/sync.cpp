@@ -95,12 +95,9 @@ DWORD wait_for(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms, bool
   std::optional<Clock::time_point> deadline;
   if (ms != INFINITE) deadline = Clock::now() + std::chrono::milliseconds(ms);
   auto satisfied = [&]() -> std::optional<DWORD> {
-    if (wait_all) {
-      if (block.take_all()) return WAIT_OBJECT_0;
-    } else if (auto i = block.take_any()) {
-      return static_cast<DWORD>(WAIT_OBJECT_0 + *i);
-    }
-    return std::nullopt;
+    auto taken = block.take(wait_all != FALSE);
+    if (!taken) return std::nullopt;
+    return static_cast<DWORD>(WAIT_OBJECT_0 + *taken);
   };
   std::optional<PortWaitGuard> not_running;  // from the first sleep on
   for (;;) {
@@ -198,12 +195,7 @@ thread_local std::shared_ptr<ThreadObject> t_current_thread;
 void finish_thread(ThreadObject& t, DWORD code) {
   // Its APCs die before it is seen to end: a QueueUserAPC after a wait on the thread returned
   // must fail, and the thread's own clean-up (ThreadIo) may run later than that wait.
-  if (t.apc) {
-    std::deque<std::function<void()>> dropped;  // destroyed after the lock
-    std::lock_guard lock(t.apc->mu);
-    t.apc->alive = false;
-    dropped.swap(t.apc->apcs);
-  }
+  if (t.apc) close_apc_queue(*t.apc);
   std::lock_guard lock(t.mutex());
   if (t.done) return;
   t.done = true;

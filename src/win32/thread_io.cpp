@@ -22,12 +22,7 @@ ThreadIo::~ThreadIo() {
   // pending operations on ends without a completion port are cancelled, as on Windows
   // (docs/architecture.md, "Where Windows is unclear"). The process's main thread leaves when the
   // process exits, which ends everything anyway.
-  if (apc) {
-    std::deque<std::function<void()>> dropped;  // destroyed after the lock
-    std::lock_guard lock(apc->mu);
-    apc->alive = false;
-    dropped.swap(apc->apcs);
-  }
+  if (apc) close_apc_queue(*apc);
   {
     std::lock_guard lock(io_mutex());
     if (auto freed = stop_running_locked(*this)) wake_port_locked(*freed);
