@@ -35,11 +35,15 @@ void PipeTest::TearDown() {
   std::filesystem::remove_all(directory_, ignored);
   // The agent thread may still hold the last reference to an end for the event it is handling
   // (a peer's hang-up); it lets go within microseconds. Leaks stay leaks past the deadline.
+  // The count judged is the one that ended the wait: counting again could catch a descriptor
+  // another thread holds for an instant (a file it reads), as CI's ASan run once did.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (open_descriptor_count() != descriptors_at_start_ &&
-         std::chrono::steady_clock::now() < deadline)
+  int open = open_descriptor_count();
+  while (open != descriptors_at_start_ && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::yield();
-  EXPECT_EQ(open_descriptor_count(), descriptors_at_start_) << "descriptor leak";
+    open = open_descriptor_count();
+  }
+  EXPECT_EQ(open, descriptors_at_start_) << "descriptor leak";
 }
 
 std::string PipeTest::pipe_name(std::string_view suffix) const {
