@@ -9,6 +9,8 @@
 #include <optional>
 #include <thread>
 
+#include <sys/mman.h>
+
 #include "freezer.hpp"
 #include "helper_process.hpp"
 #include "pipe_fixture.hpp"
@@ -495,6 +497,106 @@ TEST_F(PendingMessage, WhatAReadTookDoesNotOutliveTheConnection) {
   auto r = s.read(buf);
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(text(std::span(buf.data(), r->bytes)), "fresh");
+}
+
+// A message larger than the arena (kMaxArenaSize, 1 GiB) streams through the ring in pieces. A
+// read cancelled while the rest of such a message is still on its way keeps what it took in the
+// end (carry_); for the program those bytes are still in the pipe, as they would be on Windows,
+// where a cancelled read takes nothing: PeekNamedPipe counts them and a byte-mode read gets them.
+class StreamingMessage : public AsyncPipe {
+ protected:
+  static constexpr std::size_t kSize = (std::size_t{1} << 30) + (std::size_t{1} << 20);
+  void SetUp() override {
+    AsyncPipe::SetUp();
+    // Untouched anonymous pages read as zeros without being given memory: only the first page,
+    // the pattern a reader must see first, is written.
+    void* p = ::mmap(nullptr, kSize, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    ASSERT_NE(p, MAP_FAILED);
+    source_ = static_cast<std::byte*>(p);
+    for (std::size_t i = 0; i < 4096; ++i) source_[i] = static_cast<std::byte>('a' + i % 26);
+  }
+  // Ends the scene however the test ended (a failed assertion included): the reader goes, then
+  // the writer is let go and finds its reader gone; the server end closes after it.
+  void TearDown() override {
+    if (client_) client_->close();
+    freezer_.release();
+    if (writer_.joinable()) {
+      writer_.join();
+      EXPECT_TRUE(written_ && !*written_) << "the write outlived its reader";
+    }
+    server_.reset();
+    client_.reset();
+    if (source_) ::munmap(source_, kSize);
+    AsyncPipe::TearDown();
+  }
+  // Connects a message pipe with a 4 KiB ring, starts the huge write from the server, freezes
+  // the writer once the ring is full, and has an asynchronous read take the ring's part of the
+  // message and then be cancelled. Returns the client end and how many bytes the read took, as
+  // a peek counts them.
+  std::pair<ClientEnd&, std::size_t> cancel_a_read_inside_the_message() {
+    ServerOptions o = message_pipe();
+    o.out_buffer_size = 1024;
+    auto [s, c] = connected(o);
+    ServerEnd& server = server_.emplace(std::move(s));
+    ClientEnd& client = client_.emplace(std::move(c));
+    auto tid = std::make_shared<std::atomic<int>>(0);
+    writer_ = std::thread([&server, tid, this] {
+      *tid = sluice::testing::current_thread_id();
+      written_ = server.write(std::span<const std::byte>(source_, kSize));
+    });
+    EXPECT_TRUE(sluice::testing::wait_until_sleeping(*tid, 10s)) << "the write never waited";
+    // From here on the writer runs no code of its own until released: nothing more comes.
+    freezer_.freeze(writer_.native_handle());
+    std::vector<std::byte> buf(64 * 1024);
+    std::optional<Result<ReadResult>> read;
+    EXPECT_TRUE(
+        client.async_read(buf, context.executor(), [&](Result<ReadResult> r) { read = r; }));
+    EXPECT_EQ(context.poll(), 0u) << "the read was to wait for the rest of the message";
+    EXPECT_EQ(client.cancel(), 1u);
+    run_until([&] { return read.has_value(); });
+    EXPECT_FALSE(*read);
+    auto left = client.peek();
+    return {client, left ? left->total_available : 0};
+  }
+  std::string first(std::size_t n) const {
+    return std::string(reinterpret_cast<const char*>(source_), n);
+  }
+  std::byte* source_ = nullptr;
+  std::optional<ServerEnd> server_;
+  std::optional<ClientEnd> client_;
+  std::thread writer_;
+  std::optional<Result<std::size_t>> written_;
+  sluice::testing::Freezer freezer_;
+};
+
+TEST_F(StreamingMessage, BytesACancelledReadKeptArePeekedAtTheHeadOfThePipe) {
+  auto [c, kept] = cancel_a_read_inside_the_message();
+  ASSERT_GT(kept, 100u) << "PeekNamedPipe did not count what the cancelled read kept";
+  std::vector<std::byte> buf(100);
+  auto peeked = c.peek(buf);
+  ASSERT_TRUE(peeked) << peeked.error().message();
+  EXPECT_EQ(peeked->bytes_read, 100u);
+  EXPECT_EQ(text(buf), first(100));
+  EXPECT_GE(peeked->bytes_left_this_message, kept - 100);
+}
+
+TEST_F(StreamingMessage, BytesACancelledReadKeptReachAByteModeRead) {
+  auto [c, kept] = cancel_a_read_inside_the_message();
+  ASSERT_GT(kept, 100u);
+  // A no-wait byte read: before, it looked only at the (empty) ring and found nothing.
+  ASSERT_TRUE(c.set_state(ReadMode::kByte, WaitMode::kNoWait));
+  std::vector<std::byte> buf(100);
+  auto r = c.read(buf);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->bytes, 100u);
+  EXPECT_EQ(text(std::span(buf.data(), r->bytes)), first(100));
+  std::vector<std::byte> rest(kept);
+  auto r2 = c.read(rest);
+  ASSERT_TRUE(r2) << r2.error().message();
+  EXPECT_EQ(r2->bytes, kept - 100) << "the rest of what was kept, and nothing the writer holds";
+  EXPECT_EQ(text(std::span(rest.data(), std::min<std::size_t>(r2->bytes, 50))),
+            std::string(reinterpret_cast<const char*>(source_) + 100, 50));
 }
 
 }  // namespace

@@ -233,6 +233,7 @@ Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool me
     }
   } clear{pending, announced};
   std::optional<WaitToken> token;  // taken only once a look found nothing: the slow path
+  if (!message_mode && !carry_.empty()) return read_carried_bytes_locked(buffer, visit);
   if (message_mode && total == 0 && !carry_.empty()) {
     if (visit) {  // a view has no size: all that a cancelled read kept, then the rest
       (*visit)(std::span<const std::byte>(carry_));
@@ -290,6 +291,30 @@ Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool me
     }
     token.reset();
   }
+}
+
+ReadResult PipeEndCore::read_carried_bytes_locked(std::span<std::byte> buffer,
+                                                  const shm::Channel::Visitor* visit) {
+  // A byte read takes what a cancelled message read kept, then whatever the ring holds after it
+  // without waiting: those bytes were at the head of the pipe, as on Windows, where a cancelled
+  // read takes nothing.
+  std::size_t n;
+  if (visit) {
+    (*visit)(std::span<const std::byte>(carry_));
+    n = carry_.size();
+    carry_.clear();
+  } else {
+    n = std::min(carry_.size(), buffer.size());
+    std::copy_n(carry_.begin(), n, buffer.begin());
+    carry_.erase(carry_.begin(), carry_.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  if (carry_.empty()) {
+    shm::Channel& ch = conn_->channel;
+    // A ring that fails here fails the next read instead: these bytes are already taken.
+    auto t = visit ? ch.visit_bytes(*visit) : ch.read_bytes(buffer.data() + n, buffer.size() - n);
+    if (t) n += t->bytes;
+  }
+  return ReadResult{n, false};
 }
 
 Result<std::size_t> PipeEndCore::write(std::span<const std::byte> data) {
@@ -450,15 +475,20 @@ Result<PeekResult> PipeEndCore::peek(std::span<std::byte> buffer) {
   shm::Channel& ch = conn_->channel;
   note_peer_death_locked();
   bool message_pipe = type_ == PipeType::kMessage;
-  auto p = ch.peek(buffer.empty() ? nullptr : buffer.data(), buffer.size(), message_pipe);
+  // What a cancelled read kept (carry_) is the head of the pipe, then the ring.
+  std::size_t carried = std::min(carry_.size(), buffer.size());
+  std::copy_n(carry_.begin(), carried, buffer.begin());
+  auto rest = buffer.subspan(carried);
+  auto p =
+      ch.peek(rest.empty() ? nullptr : rest.data(), rest.size(), message_pipe, !carry_.empty());
   if (!p) return p.error();
   // As a read decides: nothing at the read position of a peer that is gone never comes. The
   // peer's count of bytes written is no witness (a dead liar's count would be reported for ever).
-  if (peer_gone() && !ch.has_fragment()) return errc::kBrokenPipe;
+  if (peer_gone() && !ch.has_fragment() && carry_.empty()) return errc::kBrokenPipe;
   PeekResult r;
-  r.bytes_read = clamp32(p->bytes);
-  r.total_available = clamp32(p->total_available);
-  std::uint32_t message_length = message_pipe ? clamp32(p->head_message) : 0;
+  r.bytes_read = clamp32(carried + p->bytes);
+  r.total_available = clamp32(carry_.size() + p->total_available);
+  std::uint32_t message_length = message_pipe ? clamp32(carry_.size() + p->head_message) : 0;
   r.bytes_left_this_message = message_length - r.bytes_read;  // 32-bit wrap, as Windows does
   return r;
 }
@@ -472,7 +502,8 @@ std::error_code PipeEndCore::transact_precondition_locked() {
   shm::Channel& ch = conn_->channel;
   auto available = ch.available();
   if (!available) return available.error();
-  if (*available > 0 || ch.has_fragment() || !reads_.empty()) return errc::kPipeBusy;
+  if (*available > 0 || ch.has_fragment() || !carry_.empty() || !reads_.empty())
+    return errc::kPipeBusy;
   return {};
 }
 

@@ -248,6 +248,9 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   Result<ReadResult> read_locked(std::span<std::byte> buffer, bool message_mode, bool may_wait,
                                  std::size_t* partial = nullptr,
                                  const shm::Channel::Visitor* visit = nullptr);
+  // A byte read while carry_ holds what a cancelled message read kept: that first.
+  ReadResult read_carried_bytes_locked(std::span<std::byte> buffer,
+                                       const shm::Channel::Visitor* visit);
 
   std::uint32_t own_quota() const noexcept { return server_ ? out_quota_ : in_quota_; }
   bool has(std::uint32_t right) const noexcept { return (granted_ & right) == right; }

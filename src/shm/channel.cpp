@@ -710,7 +710,8 @@ Result<Taken> Channel::take_bytes(std::size_t size, Sink& sink) {
   return t;
 }
 
-Result<Peeked> Channel::peek(std::byte* out, std::size_t size, bool message_pipe) const {
+Result<Peeked> Channel::peek(std::byte* out, std::size_t size, bool message_pipe,
+                             bool message_begun) const {
   Peeked p;
   auto avail = available();
   if (!avail) return avail.error();
@@ -727,7 +728,7 @@ Result<Peeked> Channel::peek(std::byte* out, std::size_t size, bool message_pipe
     std::uint64_t step = ring_step(f);
     if (f.flags & kWithdrawn) {
       // Not there for a reader: only a message already under way ends at its kLast.
-      if (message_pipe && (f.flags & kLast) && p.head_message > 0) break;
+      if (message_pipe && (f.flags & kLast) && (p.head_message > 0 || message_begun)) break;
       pos += step;
       walked += step;
       offset = 0;

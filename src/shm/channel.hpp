@@ -118,7 +118,10 @@ class Channel {
   Result<Taken> visit_message(const Visitor& visit, bool message_begun = false);
   Result<Taken> visit_bytes(const Visitor& visit);
   /// Copies without consuming: across fragments, or (message pipe) from the head message only.
-  Result<Peeked> peek(std::byte* out, std::size_t size, bool message_pipe) const;
+  /// `message_begun`: the caller already holds the first part of the head message (as
+  /// read_message's).
+  Result<Peeked> peek(std::byte* out, std::size_t size, bool message_pipe,
+                      bool message_begun = false) const;
 
   // ---- shared mode: several processes take turns on this side (under the end lock) ----
 
