@@ -51,11 +51,40 @@ enum class errc : int {
   kNotEnoughQuota = 1816,
 };
 
-/// The category of sluice error codes; message() gives the Windows system text.
+/// The category of sluice error codes.
+/// - message() gives the Windows system text and the Win32 name: "All pipe instances are busy.
+///   (ERROR_PIPE_BUSY)".
+/// - Codes compare equal to the portable conditions that mean the same outcome, so code that
+///   does not know Windows' numbers can test `error == std::errc::timed_out`:
+///   - timed_out: kWaitTimeout, kSemTimeout
+///   - broken_pipe: kBrokenPipe, kNoData (a write whose reader has gone; a no-wait read that
+///     finds nothing reports kNoData too: compare with errc::kNoData there)
+///   - operation_canceled: kOperationAborted
+///   - permission_denied: kAccessDenied
+///   - no_such_file_or_directory: kFileNotFound, kPathNotFound, kBadNetpath
+///   - device_or_resource_busy: kPipeBusy, kBusy
+///   - not_connected: kPipeNotConnected, kPipeListening; already_connected: kPipeConnected
+///   - invalid_argument: kInvalidParameter, kInvalidName, kBadPathname
+///   - bad_file_descriptor: kInvalidHandle; file_exists: kAlreadyExists;
+///     filename_too_long: kFilenameExcedRange
+///   - not_supported: kNotSupported; function_not_supported: kInvalidFunction
+///   - not_enough_memory: kNotEnoughMemory, kNotEnoughQuota; too_many_files_open:
+///     kTooManyOpenFiles; no_buffer_space: kInsufficientBuffer
+///   - operation_in_progress: kIoPending; resource_unavailable_try_again: kIoIncomplete;
+///     bad_address: kInvalidUserBuffer
+///   The others (kMoreData, kBadPipe, kPipeLocal, kHandleEof, kHandlesClosed, kAbandonedWait0,
+///   kNotFound, kCannotImpersonate) have no portable equivalent and equal only themselves.
 const std::error_category& category() noexcept;
 
 /// Makes an error_code in sluice's category.
 std::error_code make_error_code(errc e) noexcept;
+
+/// Windows' system text for `e` (FormatMessage's, without the name), or null for a value that
+/// is not one of the enumerators.
+const char* system_text(errc e) noexcept;
+
+/// The Win32 name of `e` ("ERROR_PIPE_BUSY", "WAIT_TIMEOUT"), or null as for system_text().
+const char* win32_name(errc e) noexcept;
 
 }  // namespace sluice
 

@@ -11,10 +11,36 @@ TEST(ErrorCodes, HaveTheWin32ValuesAndTexts) {
   std::error_code busy = errc::kPipeBusy;
   EXPECT_EQ(busy.value(), 231);
   EXPECT_EQ(busy.category().name(), std::string("sluice"));
-  EXPECT_EQ(busy.message(), "All pipe instances are busy.");
+  EXPECT_EQ(busy.message(), "All pipe instances are busy. (ERROR_PIPE_BUSY)");
   EXPECT_EQ(std::error_code(errc::kPipeConnected).value(), 535);
-  EXPECT_EQ(std::error_code(errc::kMoreData).message(), "More data is available.");
+  EXPECT_EQ(std::error_code(errc::kMoreData).message(),
+            "More data is available. (ERROR_MORE_DATA)");
   EXPECT_EQ(category().message(4242), "Unknown error 4242.");
+  EXPECT_STREQ(system_text(errc::kWaitTimeout), "The wait operation timed out.");
+  EXPECT_STREQ(win32_name(errc::kWaitTimeout), "WAIT_TIMEOUT");
+  EXPECT_EQ(system_text(static_cast<errc>(4242)), nullptr);
+}
+
+// Failed before: a time-out was not std::errc::timed_out, kBrokenPipe not broken_pipe.
+TEST(ErrorCodes, CompareWithThePortableConditionsOfTheSameOutcome) {
+  std::error_code timeout = errc::kWaitTimeout;
+  EXPECT_EQ(timeout, std::errc::timed_out);
+  EXPECT_EQ(std::error_code(errc::kSemTimeout), std::errc::timed_out);
+  EXPECT_EQ(std::error_code(errc::kBrokenPipe), std::errc::broken_pipe);
+  EXPECT_EQ(std::error_code(errc::kNoData), std::errc::broken_pipe);
+  EXPECT_EQ(std::error_code(errc::kOperationAborted), std::errc::operation_canceled);
+  EXPECT_EQ(std::error_code(errc::kAccessDenied), std::errc::permission_denied);
+  EXPECT_EQ(std::error_code(errc::kFileNotFound), std::errc::no_such_file_or_directory);
+  EXPECT_EQ(std::error_code(errc::kPipeBusy), std::errc::device_or_resource_busy);
+  EXPECT_EQ(std::error_code(errc::kInvalidParameter), std::errc::invalid_argument);
+  // The same outcome from the kernel compares equal through the condition too.
+  EXPECT_EQ(std::error_code(errc::kBrokenPipe).default_error_condition(),
+            std::make_error_code(std::errc::broken_pipe).default_error_condition());
+  // A code keeps its own identity: no condition makes two different sluice codes equal.
+  EXPECT_NE(std::error_code(errc::kWaitTimeout), std::error_code(errc::kSemTimeout));
+  EXPECT_NE(std::error_code(errc::kMoreData), std::errc::message_size);
+  EXPECT_EQ(std::error_code(errc::kMoreData).default_error_condition().category(), category());
+  EXPECT_EQ(std::error_code(errc::kSuccess).default_error_condition(), std::error_condition());
 }
 
 TEST(ResultType, ThrowsTheErrorFromValueWhenThereIsNone) {

@@ -105,13 +105,9 @@ const char* extra_text(DWORD code) {
 
 // The message definition of a system code, or false when the system has none.
 bool system_definition(DWORD code, std::wstring* out) {
-  std::string text;
-  if (const char* extra = extra_text(code)) {
-    text = extra;
-  } else {
-    text = sluice::category().message(static_cast<int>(code));
-    if (text.rfind("Unknown error", 0) == 0) return false;
-  }
+  const char* text = extra_text(code);
+  if (!text) text = sluice::system_text(static_cast<sluice::errc>(code));
+  if (!text) return false;
   *out = from_utf8(text) + L"\r\n";  // message-table entries end with a line break
   return true;
 }
