@@ -219,6 +219,34 @@ TEST_F(AsioAcceptor, DestroyingTheAcceptorAbortsAPendingAccept) {
   EXPECT_EQ(*pending, ::asio::error::operation_aborted);
 }
 
+// Failed before: every instance after the first was created with first_instance too, so the
+// second accept failed with kAccessDenied and the accept loop died.
+TEST_F(AsioAcceptor, FirstInstanceAppliesToTheAcceptorsFirstInstanceOnly) {
+  ServerOptions o;
+  o.first_instance = true;
+  auto acceptor = PipeAcceptor::create(context, registry(), pipe_name(), o);
+  ASSERT_TRUE(acceptor) << acceptor.error().message();
+  // The option still protects the name: a second acceptor cannot take it over.
+  auto rival = PipeAcceptor::create(context, registry(), pipe_name(), o);
+  ASSERT_FALSE(rival);
+  EXPECT_EQ(rival.error(), errc::kAccessDenied);
+  std::vector<PipeStream> accepted;
+  std::vector<ClientEnd> clients;
+  for (int i = 0; i < 3; ++i) {
+    auto client = ClientEnd::open(registry(), pipe_name());
+    ASSERT_TRUE(client) << "client " << i << ": " << client.error().message();
+    clients.push_back(std::move(*client));
+    std::optional<std::error_code> result;
+    acceptor->async_accept([&](std::error_code e, PipeStream s) {
+      result = e;
+      if (!e) accepted.push_back(std::move(s));
+    });
+    run_until([&] { return result.has_value(); });
+    ASSERT_FALSE(*result) << "accept " << i << ": " << result->message();
+  }
+  EXPECT_EQ(accepted.size(), 3u);
+}
+
 TEST_F(AsioAcceptor, AcceptAtTheInstanceLimitFailsWithPipeBusy) {
   ServerOptions o;
   o.max_instances = 1;

@@ -101,13 +101,17 @@ class AcceptorCore final : public Cancellable {
     auto made = ServerEnd::create(*registry_, name_, options_);
     if (!made) return made.error();
     spare_ = std::move(*made);
+    // FILE_FLAG_FIRST_PIPE_INSTANCE asks that the acceptor's first instance be the pipe's first;
+    // the instances it makes after it are later ones by design and would all fail with
+    // kAccessDenied.
+    options_.first_instance = false;
     return {};
   }
 
   std::mutex mu_;
   Registry* registry_;
   const std::string name_;
-  const ServerOptions options_;
+  ServerOptions options_;                            // guarded by mu_
   bool open_ = true;                                 // guarded by mu_
   ServerEnd spare_;                                  // guarded by mu_
   std::vector<std::shared_ptr<ServerEnd>> pending_;  // guarded by mu_
@@ -135,7 +139,9 @@ class BasicPipeAcceptor {
   using stream_type = BasicPipeStream<IoExecutor>;
 
   /// Creates the first instance of `name` at once (clients may connect before the first
-  /// async_accept). Errors: as ServerEnd::create.
+  /// async_accept). `options.first_instance` applies to that instance only: it makes sure the
+  /// acceptor owns the name, and the instances it creates later are its own. Errors: as
+  /// ServerEnd::create.
   static Result<BasicPipeAcceptor> create(const executor_type& executor, Registry& registry,
                                           std::string_view name,
                                           const ServerOptions& options = {}) {
