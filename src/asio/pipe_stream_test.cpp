@@ -16,6 +16,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
@@ -116,6 +117,71 @@ TEST_F(AsioStream, ReadSomeReturnsPartOfALongMessageAndKeepsTheRestForTheNextRea
   });
   run_until([&] { return second.has_value(); });
   EXPECT_EQ(std::string(buf, second->bytes), "fgh");
+}
+
+// Failed before (no way to tell): a 100-byte message read 40 bytes at a time arrived as 40, 40,
+// 20 with no sign where it ends.
+TEST_F(AsioStream, EachReadSaysWhetherItEndedItsMessage) {
+  auto [s, c] = connected(message_pipe());
+  ASSERT_TRUE(c.with_end([](PipeEnd& e) { return e.write(pattern(100, 1)); }));
+  ASSERT_TRUE(c.with_end([](PipeEnd& e) { return e.write(pattern(10, 2)); }));
+  EXPECT_TRUE(s.is_message_complete()) << "before any read";
+  std::vector<std::pair<std::size_t, bool>> reads;
+  char buf[40];
+  std::function<void(std::error_code, std::size_t)> next = [&](std::error_code e, std::size_t n) {
+    ASSERT_FALSE(e) << e.message();
+    reads.emplace_back(n, s.is_message_complete());
+    if (reads.size() < 4) s.async_read_some(::asio::buffer(buf), next);
+  };
+  s.async_read_some(::asio::buffer(buf), next);
+  run_until([&] { return reads.size() == 4; });
+  EXPECT_EQ(reads, (std::vector<std::pair<std::size_t, bool>>{
+                       {40, false}, {40, false}, {20, true}, {10, true}}));
+}
+
+TEST_F(AsioStream, ReadMessageAppendsOneWholeMessageOfAnySize) {
+  auto [s, c] = connected(message_pipe());
+  auto big = pattern(1 << 20, 3);  // far more than the first 4 KiB the buffer grows by
+  std::optional<Outcome> wrote;
+  s.async_write_some(::asio::buffer(big), [&](std::error_code e, std::size_t n) {
+    wrote = Outcome{e, n};
+  });
+  std::vector<std::byte> first, second;
+  std::optional<Outcome> read1, read2;
+  c.async_read_message(::asio::dynamic_buffer(first), [&](std::error_code e, std::size_t n) {
+    read1 = Outcome{e, n};
+  });
+  run_until([&] { return read1 && wrote; });
+  ASSERT_FALSE(read1->error) << read1->error.message();
+  EXPECT_EQ(read1->bytes, big.size());
+  EXPECT_EQ(first, big);
+  // An empty message is one message too, and the next one is not glued to it.
+  ASSERT_TRUE(s.with_end([](PipeEnd& e) { return e.write(std::span<const std::byte>()); }));
+  ASSERT_TRUE(s.with_end([](PipeEnd& e) { return e.write(bytes("after")); }));
+  c.async_read_message(::asio::dynamic_buffer(second), [&](std::error_code e, std::size_t n) {
+    read2 = Outcome{e, n};
+  });
+  run_until([&] { return read2.has_value(); });
+  EXPECT_FALSE(read2->error);
+  EXPECT_EQ(read2->bytes, 0u);
+  std::string after;
+  std::optional<Outcome> read3;
+  c.async_read_message(::asio::dynamic_buffer(after), [&](std::error_code e, std::size_t n) {
+    read3 = Outcome{e, n};
+  });
+  run_until([&] { return read3.has_value(); });
+  EXPECT_EQ(after, "after");
+  // A buffer whose max_size the message exceeds: message_size, the rest left for the next read.
+  std::string small;
+  std::optional<Outcome> read4;
+  ASSERT_TRUE(s.with_end([](PipeEnd& e) { return e.write(bytes("0123456789")); }));
+  c.async_read_message(::asio::dynamic_buffer(small, 4), [&](std::error_code e, std::size_t n) {
+    read4 = Outcome{e, n};
+  });
+  run_until([&] { return read4.has_value(); });
+  EXPECT_EQ(read4->error, ::asio::error::message_size);
+  EXPECT_EQ(small, "0123");
+  EXPECT_FALSE(c.is_message_complete());
 }
 
 TEST_F(AsioStream, PeerCloseIsEofSoAnAsyncReadLoopEndsNaturally) {

@@ -4,7 +4,11 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/async_result.hpp>
 #include <asio/buffer.hpp>
+#include <asio/compose.hpp>
+#include <asio/error.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -52,10 +56,15 @@ class StreamCore final : public Cancellable {
 
   const std::shared_ptr<Gate>& gate() const noexcept { return gate_; }
 
+  /// Whether the last read that completed ended its message (see is_message_complete()).
+  bool message_complete() const noexcept { return message_complete_.load(); }
+  void set_message_complete(bool complete) noexcept { message_complete_.store(complete); }
+
  private:
   const std::shared_ptr<Gate> gate_;
   std::mutex mu_;
   AnyEnd end_;  // guarded by mu_
+  std::atomic<bool> message_complete_{true};
 };
 
 }  // namespace detail
@@ -205,6 +214,26 @@ class BasicPipeStream {
                                                                                  token, buffers);
   }
 
+  /// Whether the last read that completed ended its message, as .NET's
+  /// PipeStream.IsMessageComplete: false after a message-mode read that filled its buffer before
+  /// the end of the message (Windows' ERROR_MORE_DATA; the rest comes with the next reads), true
+  /// otherwise (a byte-mode read, a failed one, and before any read).
+  bool is_message_complete() const { return !core_ || core_->message_complete(); }
+
+  /// Reads one whole message (message-read mode) and appends it to `buffers`, an Asio
+  /// DynamicBuffer (asio::dynamic_buffer(vector_or_string)), growing it as the message needs up
+  /// to its max_size(). In byte-read mode it appends what one read returns. Signature:
+  /// void(std::error_code, std::size_t bytes_appended). Errors: as async_read_some, and
+  /// asio::error::message_size (no room left below max_size(); what was read stays appended and
+  /// the rest of the message waits for the next read).
+  template <class DynamicBuffer,
+            class ReadToken = ::asio::default_completion_token_t<executor_type>>
+  auto async_read_message(DynamicBuffer buffers,
+                          ReadToken&& token = ::asio::default_completion_token_t<executor_type>()) {
+    return ::asio::async_compose<ReadToken, void(std::error_code, std::size_t)>(
+        ReadMessage<DynamicBuffer>{this, std::move(buffers)}, token, executor_);
+  }
+
   /// Writes the whole buffer sequence as one write (one message on a message pipe); completes
   /// once it fits the pipe's quota. Signature: void(std::error_code, std::size_t).
   template <class ConstBufferSequence,
@@ -233,6 +262,31 @@ class BasicPipeStream {
     }
   };
 
+  // async_read_message: reads into the buffer's free end, grown each time (4 KiB, then
+  // doubling), until a read ends the message.
+  template <class DynamicBuffer>
+  struct ReadMessage {
+    BasicPipeStream* stream;
+    DynamicBuffer buffers;
+    std::size_t appended = 0;
+    std::size_t chunk = 0;  // what the read in flight was given; 0 before the first
+
+    template <class Self>
+    void operator()(Self& self, std::error_code error = {}, std::size_t bytes = 0) {
+      if (chunk > 0) {
+        buffers.shrink(chunk - bytes);
+        appended += bytes;
+        if (error || stream->is_message_complete()) return self.complete(error, appended);
+      }
+      std::size_t room = buffers.max_size() - buffers.size();
+      if (room == 0) return self.complete(::asio::error::message_size, appended);
+      chunk = std::min(room, chunk == 0 ? std::size_t{4096} : chunk * 2);
+      std::size_t at = buffers.size();
+      buffers.grow(chunk);
+      stream->async_read_some(buffers.data(at, chunk), std::move(self));
+    }
+  };
+
   template <class Handler>
   using OperationFor = detail::Operation<std::decay_t<Handler>, executor_type>;
 
@@ -255,14 +309,16 @@ class BasicPipeStream {
     forward_cancellation(*op);
     std::span<std::byte> span(static_cast<std::byte*>(buffer.data()), buffer.size());
     auto started = core_->with_end([&](PipeEnd& end) {
-      return end.async_read(span, Op::sluice_executor(op, core_->gate()),
-                            [op](Result<ReadResult> r) {
-                              if (r) {
-                                op->complete(std::error_code(), r->bytes);
-                              } else {
-                                op->complete(detail::to_asio_read_error(r.error()), std::size_t{0});
-                              }
-                            });
+      return end.async_read(
+          span, Op::sluice_executor(op, core_->gate()),
+          [op, weak = std::weak_ptr<detail::StreamCore>(core_)](Result<ReadResult> r) {
+            if (auto core = weak.lock()) core->set_message_complete(!r || !r->more_data);
+            if (r) {
+              op->complete(std::error_code(), r->bytes);
+            } else {
+              op->complete(detail::to_asio_read_error(r.error()), std::size_t{0});
+            }
+          });
     });
     if (!started)
       Op::post_now(std::move(op), detail::to_asio_read_error(started.error()), std::size_t{0});
