@@ -47,7 +47,7 @@ void serve(sluice::ServerEnd& server, int instance, const std::atomic<bool>& sto
   std::byte request[512];
   while (!stop.load()) {
     auto connected = server.connect_for(100ms);
-    if (connected.error() == sluice::errc::kSemTimeout) continue;
+    if (connected.error() == sluice::errc::kWaitTimeout) continue;
     // kNoData: the client came and went before we looked; disconnect to listen again.
     if (connected || connected.error() == sluice::errc::kNoData) {
       ++stats.connections;
@@ -65,20 +65,6 @@ void serve(sluice::ServerEnd& server, int instance, const std::atomic<bool>& sto
       ++stats.transactions;
     }
     if (auto done = server.disconnect(); !done) return fail("disconnect", done.error());
-  }
-}
-
-// Opens the pipe, waiting while every instance is busy. wait_for_instance does not reserve the
-// instance it saw, so another client may take it first: then we wait again.
-sluice::Result<sluice::ClientEnd> open_when_free(sluice::Registry& registry,
-                                                 std::string_view name) {
-  auto deadline = Clock::now() + 30s;
-  for (;;) {
-    auto client = sluice::ClientEnd::open(registry, name);
-    if (client || client.error() != sluice::errc::kPipeBusy || Clock::now() > deadline)
-      return client;
-    auto waited = sluice::wait_for_instance(registry, name, 1000ms);
-    if (!waited && waited.error() != sluice::errc::kSemTimeout) return waited.error();
   }
 }
 
@@ -191,11 +177,13 @@ int run_client_process(const std::vector<std::string>& args) {
   std::uint32_t server_pid = 0;
   int verified = 0;
   char reply[512];
+  sluice::ClientOptions message_reads;
+  message_reads.read_mode = sluice::ReadMode::kMessage;
   while (verified < transactions) {
-    auto client = open_when_free(*registry, name);
+    // Waits while every instance is busy (another client may take the one it saw: it waits
+    // again), as .NET's NamedPipeClientStream.Connect(timeout).
+    auto client = sluice::ClientEnd::open_for(*registry, name, 30s, message_reads);
     if (!client) return report("open " + name, client.error()), 1;
-    if (auto set = client->set_state(sluice::ReadMode::kMessage, sluice::WaitMode::kWait); !set)
-      return report("set_state", set.error()), 1;
     my_pid = client->client_process_id().value();
     server_pid = client->server_process_id().value();
     for (int n = 0; n < per_connection && verified < transactions; ++n) {

@@ -217,7 +217,7 @@ class ServerEnd : public PipeEnd {
   /// closed; disconnect first), kPipeListening (no-wait mode, no client yet).
   Result<ConnectStatus> connect();
 
-  /// Like connect(), but gives up after `timeout` with kSemTimeout (a sluice extension).
+  /// Like connect(), but gives up after `timeout` with kWaitTimeout (a sluice extension).
   Result<ConnectStatus> connect_for(std::chrono::milliseconds timeout);
 
   /// Waits for a client asynchronously (see PipeEnd's asynchronous contract). A client that
@@ -242,11 +242,22 @@ class ClientEnd : public PipeEnd {
  public:
   ClientEnd() noexcept = default;
 
-  /// Connects to the instance that has been listening longest. Errors: kFileNotFound (no such
-  /// pipe), kPipeBusy (no instance listening), kAccessDenied (direction not offered),
-  /// kBadNetpath (a remote server name), kFilenameExcedRange, kInvalidName (a NUL in the name).
+  /// Connects to the instance that has been listening longest, at once. Errors: kFileNotFound
+  /// (no such pipe), kPipeBusy (no instance listening), kAccessDenied (direction not offered),
+  /// kBadNetpath (a remote server name), kFilenameExcedRange, kInvalidName (a NUL in the name),
+  /// kInvalidParameter (options.read_mode kMessage on a byte pipe).
   static Result<ClientEnd> open(Registry& registry, std::string_view name,
                                 const ClientOptions& options = {});
+
+  /// open() that waits up to `timeout` (kWaitForever: no limit; 0: one attempt) through a busy
+  /// pipe (every instance connected: WaitNamedPipe, then open again, as often as another client
+  /// takes the instance first) and through a pipe that does not exist yet (a server still
+  /// starting), as .NET's NamedPipeClientStream.Connect(timeout). Errors: kWaitTimeout, and
+  /// open()'s other errors at once (kAccessDenied, kInvalidName, ...); kInvalidParameter for a
+  /// negative timeout.
+  static Result<ClientEnd> open_for(Registry& registry, std::string_view name,
+                                    std::chrono::milliseconds timeout,
+                                    const ClientOptions& options = {});
 
   /// The client end another process shared (PipeEnd::share()); errors as ServerEnd::adopt().
   static Result<ClientEnd> adopt(Registry& registry, PortableEnd end);
@@ -264,13 +275,14 @@ class ClientEnd : public PipeEnd {
 Result<void> cancel_synchronous_io(std::uint32_t thread_id);
 
 /// Waits until an instance of `name` is listening (WaitNamedPipe). Does not reserve it.
-/// Errors: kFileNotFound (no such pipe; at once), kSemTimeout, kBadPathname.
+/// `timeout`: kUseDefaultWait (the pipe's default_timeout), kWaitForever, or a duration (0:
+/// look once). Errors: kFileNotFound (no such pipe; at once), kWaitTimeout, kBadPathname.
 Result<void> wait_for_instance(Registry& registry, std::string_view name,
                                std::chrono::milliseconds timeout = kUseDefaultWait);
 
 /// Opens `name` (waiting up to `timeout` for an instance), switches to message-read mode,
 /// transacts once and closes (CallNamedPipe). A reply that does not fit is cut (more_data).
-/// Errors: kInvalidParameter (byte pipe), kAccessDenied (not duplex), kSemTimeout, as open().
+/// Errors: kInvalidParameter (byte pipe), kAccessDenied (not duplex), kWaitTimeout, as open().
 Result<ReadResult> call(Registry& registry, std::string_view name,
                         std::span<const std::byte> request, std::span<std::byte> reply,
                         std::chrono::milliseconds timeout = kUseDefaultWait);

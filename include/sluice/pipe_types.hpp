@@ -26,8 +26,9 @@ enum class WaitMode : std::uint32_t { kWait = 0, kNoWait = 1 };
 
 /// PIPE_UNLIMITED_INSTANCES: no limit but resources (at least 300 instances work).
 inline constexpr std::uint32_t kUnlimitedInstances = 255;
-/// For wait_for_instance and call: use the pipe's default time-out.
-inline constexpr std::chrono::milliseconds kUseDefaultWait{0};
+/// For wait_for_instance and call: use the pipe's default time-out (NMPWAIT_USE_DEFAULT_WAIT).
+/// Not 0 ms as in the Win32 API: in the C++ API a time-out of 0 means "look once, do not wait".
+inline constexpr std::chrono::milliseconds kUseDefaultWait{-1};
 /// For wait_for_instance and call: wait without a time-out.
 inline constexpr std::chrono::milliseconds kWaitForever = std::chrono::milliseconds::max();
 
@@ -65,6 +66,9 @@ struct ClientOptions {
   bool write_through = false;
   /// What the server may do with the client's identity (SECURITY_SQOS_PRESENT).
   SecurityQos qos;
+  /// The read mode the end starts in (SetNamedPipeHandleState after CreateFile); kMessage
+  /// needs a message pipe.
+  ReadMode read_mode = ReadMode::kByte;
 };
 
 /// What a read transferred. more_data is ERROR_MORE_DATA: the message was longer than the buffer;

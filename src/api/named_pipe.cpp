@@ -10,6 +10,18 @@
 
 namespace sluice {
 
+namespace {
+
+// The C++ API has one time-out code, kWaitTimeout (Event::wait's, Process::wait's); the core
+// reports WaitNamedPipe's and ConnectNamedPipe's, which the Win32 layer keeps.
+template <class T>
+Result<T> one_timeout_code(Result<T> r) {
+  if (!r && r.error() == errc::kSemTimeout) return errc::kWaitTimeout;
+  return r;
+}
+
+}  // namespace
+
 PortableEnd::PortableEnd(PortableEnd&& other) noexcept
     : description_(std::move(other.description_)), fds_(std::exchange(other.fds_, {})) {}
 
@@ -297,7 +309,7 @@ Result<ConnectStatus> ServerEnd::connect() {
 
 Result<ConnectStatus> ServerEnd::connect_for(std::chrono::milliseconds timeout) {
   if (!end_) return errc::kInvalidHandle;
-  return end_->connect(std::chrono::steady_clock::now() + timeout);
+  return one_timeout_code(end_->connect(std::chrono::steady_clock::now() + timeout));
 }
 
 Result<void> ServerEnd::disconnect() {
@@ -309,7 +321,41 @@ Result<ClientEnd> ClientEnd::open(Registry& registry, std::string_view name,
                                   const ClientOptions& options) {
   auto end = core::PipeEndCore::open_client(EngineAccess::engine(registry), name, options);
   if (!end) return end.error();
-  return ClientEnd(std::move(*end));
+  ClientEnd client(std::move(*end));
+  if (options.read_mode != ReadMode::kByte) {
+    if (auto mode = client.set_state(options.read_mode, WaitMode::kWait); !mode)
+      return mode.error();  // the end closes: the server sees a client that came and went
+  }
+  return client;
+}
+
+Result<ClientEnd> ClientEnd::open_for(Registry& registry, std::string_view name,
+                                      std::chrono::milliseconds timeout,
+                                      const ClientOptions& options) {
+  using Clock = std::chrono::steady_clock;
+  if (timeout < std::chrono::milliseconds::zero()) return errc::kInvalidParameter;
+  std::optional<Clock::time_point> deadline;
+  if (timeout != kWaitForever) deadline = Clock::now() + timeout;
+  auto left = [&] {
+    if (!deadline) return kWaitForever;
+    return std::max(std::chrono::milliseconds::zero(),
+                    std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now()));
+  };
+  for (;;) {
+    auto client = open(registry, name, options);
+    if (client || (client.error() != errc::kPipeBusy && client.error() != errc::kFileNotFound))
+      return client;
+    if (left() == std::chrono::milliseconds::zero()) return errc::kWaitTimeout;
+    // Busy: wait for an instance to listen. Not there yet: wait for the server to create it.
+    // Either may be taken or go away by the time we open again; then we wait again. A wait that
+    // times out leaves the verdict to the next look.
+    auto waited = client.error() == errc::kPipeBusy
+                      ? wait_for_instance(registry, name, left())
+                      : one_timeout_code(core::PipeEndCore::wait_for_name(
+                            EngineAccess::engine(registry), name, left()));
+    if (!waited && waited.error() != errc::kFileNotFound && waited.error() != errc::kWaitTimeout)
+      return waited.error();
+  }
 }
 
 Result<void> cancel_synchronous_io(std::uint32_t thread_id) {
@@ -319,7 +365,8 @@ Result<void> cancel_synchronous_io(std::uint32_t thread_id) {
 
 Result<void> wait_for_instance(Registry& registry, std::string_view name,
                                std::chrono::milliseconds timeout) {
-  return core::PipeEndCore::wait_for_instance(EngineAccess::engine(registry), name, timeout);
+  return one_timeout_code(
+      core::PipeEndCore::wait_for_instance(EngineAccess::engine(registry), name, timeout));
 }
 
 Result<ReadResult> call(Registry& registry, std::string_view name,

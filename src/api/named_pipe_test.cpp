@@ -672,7 +672,8 @@ TEST_F(NamedPipe, WaitForInstanceTimesOutWhenAllAreBusyAndWakesOnANewOne) {
   ServerEnd s = server(o);
   ClientEnd c = client();
   auto start = std::chrono::steady_clock::now();
-  EXPECT_EQ(wait_for_instance(registry(), pipe_name(), kUseDefaultWait).error(), errc::kSemTimeout);
+  EXPECT_EQ(wait_for_instance(registry(), pipe_name(), kUseDefaultWait).error(),
+            errc::kWaitTimeout);
   auto waited = std::chrono::steady_clock::now() - start;
   EXPECT_GE(waited, 90ms);
   EXPECT_LT(waited, 2000ms);
@@ -686,6 +687,85 @@ TEST_F(NamedPipe, WaitForInstanceTimesOutWhenAllAreBusyAndWakesOnANewOne) {
   EXPECT_TRUE(wait_for_instance(registry(), pipe_name(), 5000ms));
   creator.join();
   ASSERT_TRUE(second && *second);
+}
+
+// Failed before: kUseDefaultWait was 0 ms, so a wait of 0 ms waited the pipe's default.
+TEST_F(NamedPipe, AWaitOfZeroLooksOnceInsteadOfWaitingTheDefault) {
+  ServerOptions o;
+  o.default_timeout = 5000ms;
+  ServerEnd s = server(o);
+  ClientEnd c = client();
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(wait_for_instance(registry(), pipe_name(), 0ms).error(), errc::kWaitTimeout);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2000ms);
+}
+
+// The C++ API's one time-out code compares as the portable one, whichever call gave it.
+TEST_F(NamedPipe, EveryTimeOutIsWaitTimeoutAndStdTimedOut) {
+  ServerEnd s = server();
+  auto connected = s.connect_for(10ms);
+  ASSERT_FALSE(connected);
+  EXPECT_EQ(connected.error(), errc::kWaitTimeout);
+  EXPECT_EQ(connected.error(), std::errc::timed_out);
+  ClientEnd c = client();
+  auto waited = wait_for_instance(registry(), pipe_name(), 10ms);
+  EXPECT_EQ(waited.error(), errc::kWaitTimeout);
+}
+
+TEST_F(NamedPipe, OpenForWaitsForAServerThatIsNotThereYet) {
+  std::atomic<int> opening{0};
+  std::optional<Result<ServerEnd>> made;
+  std::thread starter([&] {
+    ASSERT_TRUE(testing::wait_until_sleeping(opening, 5s));  // open_for waits for the name now
+    made.emplace(ServerEnd::create(registry(), pipe_name(), message_pipe()));
+  });
+  opening = testing::current_thread_id();
+  ClientOptions o;
+  o.read_mode = ReadMode::kMessage;
+  auto c = ClientEnd::open_for(registry(), pipe_name(), 10s, o);
+  starter.join();
+  ASSERT_TRUE(c) << c.error().message();
+  ASSERT_TRUE(made && *made);
+  EXPECT_EQ(c->state().value().read_mode, ReadMode::kMessage);
+  ASSERT_TRUE((*made)->write(bytes("one")));
+  ASSERT_TRUE((*made)->write(bytes("two")));
+  EXPECT_EQ(read_text(*c), "one") << "the client reads messages";
+}
+
+TEST_F(NamedPipe, OpenForWaitsThroughABusyPipeUntilAnInstanceListens) {
+  ServerOptions o;
+  o.max_instances = 1;
+  ServerEnd s = server(o);
+  ClientEnd first = client();
+  std::atomic<int> opening{0};
+  std::thread server_side([&] {
+    ASSERT_TRUE(testing::wait_until_sleeping(opening, 5s));  // open_for waits for an instance
+    ASSERT_TRUE(s.disconnect());
+    ASSERT_TRUE(s.connect());
+  });
+  opening = testing::current_thread_id();
+  auto c = ClientEnd::open_for(registry(), pipe_name(), 10s);
+  server_side.join();
+  ASSERT_TRUE(c) << c.error().message();
+  ASSERT_TRUE(c->write(bytes("second")));
+  EXPECT_EQ(read_text(s), "second");
+}
+
+TEST_F(NamedPipe, OpenForTimesOutWithWaitTimeoutAndFailsAtOnceOnOtherErrors) {
+  auto start = std::chrono::steady_clock::now();
+  auto missing = ClientEnd::open_for(registry(), pipe_name(), 100ms);
+  auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error(), errc::kWaitTimeout);
+  EXPECT_GE(waited, 100ms);
+  EXPECT_LT(waited, 5000ms);
+  EXPECT_EQ(ClientEnd::open_for(registry(), pipe_name(), 0ms).error(), errc::kWaitTimeout);
+  EXPECT_EQ(ClientEnd::open_for(registry(), pipe_name(), -1ms).error(), errc::kInvalidParameter);
+  ServerEnd s = server();  // a byte pipe: message-read mode is refused, without waiting
+  ClientOptions o;
+  o.read_mode = ReadMode::kMessage;
+  EXPECT_EQ(ClientEnd::open_for(registry(), pipe_name(), kWaitForever, o).error(),
+            errc::kInvalidParameter);
 }
 
 TEST_F(NamedPipe, FlushWaitsUntilThePeerHasReadEverything) {

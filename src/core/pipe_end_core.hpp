@@ -87,6 +87,10 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
                                                     std::vector<os::UniqueFd> fds);
   static Result<void> wait_for_instance(const std::shared_ptr<Engine>& engine,
                                         std::string_view name, std::chrono::milliseconds timeout);
+  /// Waits until `name` exists (a server has created an instance), up to `timeout`
+  /// (kWaitForever: no limit). Errors: kSemTimeout, the name's errors as wait_for_instance.
+  static Result<void> wait_for_name(const std::shared_ptr<Engine>& engine, std::string_view name,
+                                    std::chrono::milliseconds timeout);
 
   // With `visit`, the bytes are shown where they lie instead of copied to `buffer` (unused then),
   // and a read takes the whole message.

@@ -436,4 +436,37 @@ Result<void> PipeEndCore::wait_for_instance(const std::shared_ptr<Engine>& engin
     if (!view) return view.error();
   }
 }
+
+Result<void> PipeEndCore::wait_for_name(const std::shared_ptr<Engine>& engine,
+                                        std::string_view name, std::chrono::milliseconds timeout) {
+  registry::PipeName parsed;
+  if (auto problem = registry::parse_pipe_name(name, &parsed);
+      problem != registry::NameProblem::kNone)
+    return registry::error_for_wait(problem);
+  Deadline deadline;
+  if (timeout != kWaitForever) deadline = Clock::now() + timeout;
+  // A new name is mostly a new entry in the namespace directory: inotify there wakes us. An
+  // entry that outlived its last instance gets the new one inside, unseen here, so we look every
+  // kWaitSlice anyway; without a watch (inotify instances are limited per user), every
+  // kPollSlice.
+  std::optional<os::DirWatch> watch;
+  if (auto w = os::DirWatch::create(engine->names().directory()); w) watch.emplace(std::move(*w));
+  for (;;) {
+    auto view = engine->names().find(parsed);
+    if (view) return {};
+    if (view.error() != errc::kFileNotFound) return view.error();
+    auto slice = kWaitSlice;
+    if (deadline) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
+      if (left <= 0ms) return errc::kSemTimeout;
+      slice = std::min(slice, left);
+    }
+    SleepNotice asleep;
+    if (watch)
+      watch->wait(static_cast<int>(slice.count()));
+    else
+      std::this_thread::sleep_for(std::min(slice, kPollSlice));
+  }
+}
+
 }  // namespace sluice::core

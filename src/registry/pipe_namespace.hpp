@@ -112,6 +112,8 @@ class PipeNamespace {
   static constexpr unsigned kPrivateMode = 0700;
 
   const std::string& path() const noexcept { return path_; }
+  /// The namespace directory (for a watch on names coming and going).
+  int directory() const noexcept { return dir_.get(); }
 
   /// Adds an instance to `name` (creating the name when no instance exists), applying the
   /// checks in the order Windows applies them: instance limit (kPipeBusy), first

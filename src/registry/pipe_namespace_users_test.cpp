@@ -228,7 +228,7 @@ TEST_F(NamespaceUsers, NothingAnotherUserDoesInTheNamespaceBlocksOrFakesRootsPip
     EXPECT_EQ(client->server_process_id().value(), static_cast<std::uint32_t>(::getpid()));
   }
   EXPECT_EQ(ClientEnd::open(registry(), pipe_name()).error(), errc::kPipeBusy);
-  EXPECT_EQ(wait_for_instance(registry(), pipe_name(), 100ms).error(), errc::kSemTimeout);
+  EXPECT_EQ(wait_for_instance(registry(), pipe_name(), 100ms).error(), errc::kWaitTimeout);
 }
 
 TEST_F(NamespaceUsers, AUsersPipesAreInvisibleToOthersInAPrivateNamespace) {

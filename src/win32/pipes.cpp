@@ -34,6 +34,12 @@ std::chrono::milliseconds wait_time(DWORD timeout) {
   return std::chrono::milliseconds(timeout);
 }
 
+// WaitNamedPipe and CallNamedPipe time out with ERROR_SEM_TIMEOUT, where the C++ API has its
+// one time-out code.
+std::error_code win32_timeout(std::error_code e) {
+  return e == errc::kWaitTimeout ? make_error_code(errc::kSemTimeout) : e;
+}
+
 HANDLE fail_handle(DWORD code) {
   set_last_error(code);
   return INVALID_HANDLE_VALUE;
@@ -177,7 +183,7 @@ BOOL wait_named_pipe(const std::string& name, DWORD timeout) {
   Registry* reg = registry(&ec);
   if (!reg) return fail(ec);
   auto r = wait_for_instance(*reg, name, wait_time(timeout));
-  if (!r) return fail(r.error());
+  if (!r) return fail(win32_timeout(r.error()));
   return TRUE;
 }
 
@@ -190,7 +196,7 @@ BOOL call_named_pipe(const std::string& name, LPVOID in, DWORD in_size, LPVOID o
   // NMPWAIT_NOWAIT means "do not wait": the shortest wait the C++ API has.
   auto r = call(*reg, name, in_span(in, in_size), out_span(out, out_size),
                 timeout == NMPWAIT_NOWAIT ? std::chrono::milliseconds(1) : wait_time(timeout));
-  if (!r) return fail(r.error());
+  if (!r) return fail(win32_timeout(r.error()));
   if (bytes_read) *bytes_read = static_cast<DWORD>(r->bytes);
   if (r->more_data) return fail(ERROR_MORE_DATA);
   set_last_error(ERROR_SUCCESS);  // observed on Windows
