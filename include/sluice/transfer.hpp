@@ -69,7 +69,8 @@ void close_inbox() noexcept;
 /// Errors: kAccessDenied (`pid` is another user's process and we are not root, the inbox
 /// listening under its name is not `pid`'s, or `pid` exited while we sent), kInvalidParameter
 /// (no such process, or `end` is closed), kNotSupported (`pid` has no open inbox after
-/// `timeout`: a program without sluice, or one that never called open_inbox()), kWaitTimeout
+/// `timeout`: a program without sluice, or one that never called open_inbox(); a process whose
+/// inbox runs for the Win32 layer only says so at once), kWaitTimeout
 /// (it did not answer in time), kPipeListening / kPipeNotConnected / kBusy / kNotSupported
 /// (an end that cannot be shared now, as PipeEnd::share()), kBrokenPipe (it refused or died on
 /// the way). Thread safety: as the end's other operations.
@@ -91,7 +92,8 @@ Result<TransferToken> send_to_process(std::uint32_t pid, AnonWriteEnd&& end,
 Result<Arrival> receive_from_inbox(std::chrono::milliseconds timeout);
 
 /// Takes the object `token` out of the inbox. T is ServerEnd, ClientEnd, AnonReadEnd or
-/// AnonWriteEnd (the library instantiates those; another type does not link). Thread safety: any
+/// AnonWriteEnd (the library instantiates those; another type does not link). An object not
+/// taken stays until close_inbox() or the end of the process. Thread safety: any
 /// thread; each object is taken once. Errors: kInvalidHandle (no object has that token here, or it
 /// was taken, or it is of another kind: then it stays), as using a wrong handle value does on
 /// Windows.

@@ -127,11 +127,18 @@ Result<TransferToken> send_anonymous(std::uint32_t pid, End& end, char kind, std
 Result<void> open_inbox(Registry& registry) {
   static const bool registered = (objects::register_inbox_handler(std::string(kKind), serve), true);
   (void)registered;
-  auto started = objects::start_inbox();
-  if (!started) return started.error();
   auto& r = received();
-  std::lock_guard lock(r.mu);
-  r.registry = &registry;
+  {
+    // Before the listener exists: a sender that finds it must find the registry too.
+    std::lock_guard lock(r.mu);
+    r.registry = &registry;
+  }
+  auto started = objects::start_inbox();
+  if (!started) {
+    std::lock_guard lock(r.mu);
+    r.registry = nullptr;
+    return started.error();
+  }
   return {};
 }
 
