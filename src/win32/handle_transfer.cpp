@@ -1,25 +1,22 @@
 #include "handle_transfer.hpp"
 
 #include <chrono>
-#include <cstdio>
-#include <thread>
+#include <utility>
 
 #include "objects/named_event.hpp"
-#include "os/linux/child_process.hpp"
-#include "os/linux/directory.hpp"
-#include "os/linux/poller.hpp"
-#include "os/linux/unix_socket.hpp"
-#include "sluice/impersonation.hpp"
+#include "objects/text_fields.hpp"
+#include "sluice/process.hpp"
 #include "win32/async.hpp"
 #include "win32/remote_ports.hpp"
-#include "win32/text_fields.hpp"
 
 namespace sluice::win32 {
 namespace {
 
 using namespace std::chrono_literals;
+using objects::parse_decimal;
+using objects::split_fields;
 
-constexpr std::uint64_t kListenerKey = 0;  // the inbox's poller; other keys are issuers' pids
+constexpr std::string_view kKind = "win32";  // this layer's messages in the inbox
 
 // Item: kind,size,creator pid,flags,description — kind 'n' named-pipe end (flags: overlapped,
 // then "/pid/port id/key" of the completion port it is associated with, if any),
@@ -32,47 +29,27 @@ std::string make_item(char kind, std::uint32_t size, std::uint32_t pid, const st
          flags + "," + description;
 }
 
-std::string inbox_name(std::uint32_t pid) { return "sluice-win32-handles-" + std::to_string(pid); }
-
-// One request: a packet message (remote_ports.hpp), or DuplicateHandle's
-// "<handle flags>,<handle rights>|<item>" plus descriptors, whose reply is "ok <handle value>" or
-// "err <Win32 error>". The rights are the handle's, not the object's: a read-only duplicate of a
-// duplex end stays read-only in the process it went to.
-void serve_request(int socket, RemoteOperations& operations, os::Poller& poller) {
-  auto creds = os::peer_credentials(socket);
-  // Windows asks for PROCESS_DUP_HANDLE on the target; here: the same user (or root) only.
-  if (!creds || (creds->uid != os::current_user_id() && creds->uid != 0)) return;
-  if (!os::socket_wait_readable(socket, 5000ms)) return;
-  char buffer[1024];
-  os::UniqueFd fds[os::kMaxPassedFds];
-  int count = 0;
-  auto got = os::receive_message(socket, buffer, sizeof buffer - 1, fds, os::kMaxPassedFds, &count);
-  std::string reply = "err " + std::to_string(ERROR_INVALID_PARAMETER);
-  if (got && *got > 0) {
-    std::string request(buffer, *got);
-    if (operations.serve(creds->pid, request, poller)) return;  // nobody waits for a reply
-    std::size_t bar = request.find('|');
-    std::size_t comma = request.find(',');
-    std::uint32_t flags = 0;
-    std::uint32_t access = 0;
-    if (bar != std::string::npos && comma < bar &&
-        parse_decimal(std::string_view(request).substr(0, comma), &flags) &&
-        parse_decimal(std::string_view(request).substr(comma + 1, bar - comma - 1), &access)) {
-      std::vector<os::UniqueFd> received;
-      for (int i = 0; i < count; ++i) received.push_back(std::move(fds[i]));
-      std::error_code no_registry;
-      auto object =
-          accept_incoming(registry(&no_registry), request.substr(bar + 1), std::move(received));
-      if (object) {
-        HANDLE h =
-            globals().handles.insert(std::move(*object), flags & HANDLE_FLAG_INHERIT, access);
-        reply = "ok " + std::to_string(reinterpret_cast<std::uintptr_t>(h));
-      } else {
-        reply = "err " + std::to_string(win32_code(object.error()));
-      }
-    }
-  }
-  (void)os::send_message(socket, reply.data(), reply.size());
+// DuplicateHandle's request: "<handle flags>,<handle rights>|<item>" plus descriptors, answered
+// with the handle value. The rights are the handle's, not the object's: a read-only duplicate of
+// a duplex end stays read-only in the process it went to.
+objects::InboxReply serve_duplicate(objects::InboxMessage& message) {
+  std::string_view request = message.body;
+  std::size_t bar = request.find('|');
+  std::size_t comma = request.find(',');
+  std::uint32_t flags = 0;
+  std::uint32_t access = 0;
+  if (bar == std::string::npos || comma >= bar ||
+      !parse_decimal(request.substr(0, comma), &flags) ||
+      !parse_decimal(request.substr(comma + 1, bar - comma - 1), &access))
+    return Result<std::string>(errc::kInvalidParameter);
+  std::error_code no_registry;
+  auto object = accept_incoming(registry(&no_registry), std::string(request.substr(bar + 1)),
+                                std::move(message.fds));
+  if (!object)  // as this layer would report it here, in Windows' numbers
+    return Result<std::string>(
+        std::error_code(static_cast<int>(win32_code(object.error())), sluice::category()));
+  HANDLE h = globals().handles.insert(std::move(*object), flags & HANDLE_FLAG_INHERIT, access);
+  return Result<std::string>(std::to_string(reinterpret_cast<std::uintptr_t>(h)));
 }
 
 }  // namespace
@@ -92,7 +69,7 @@ Result<OutgoingObject> prepare_outgoing(const std::shared_ptr<Object>& object) {
       {
         std::lock_guard lock(io_mutex());
         const AsyncState& state = *pipe.async;
-        std::uint32_t pid = state.port ? os::current_process_id() : state.remote_port.pid;
+        std::uint32_t pid = state.port ? current_process_id() : state.remote_port.pid;
         std::uint64_t port_id = state.port ? state.port->id : state.remote_port.port_id;
         if (pid != 0)
           flags += "/" + std::to_string(pid) + "/" + std::to_string(port_id) + "/" +
@@ -137,7 +114,7 @@ Result<OutgoingObject> prepare_outgoing(const std::shared_ptr<Object>& object) {
 }
 
 Result<std::shared_ptr<Object>> accept_incoming(Registry* reg, const std::string& item,
-                                                std::vector<os::UniqueFd> fds) {
+                                                std::vector<objects::UniqueFd> fds) {
   auto fields = split_fields(item, ',');
   std::uint32_t size = 0, pid = 0;
   if (fields.size() != 5 || fields[0].size() != 1 || !parse_decimal(fields[1], &size) ||
@@ -198,86 +175,10 @@ Result<std::shared_ptr<Object>> accept_incoming(Registry* reg, const std::string
 }
 
 void start_handle_inbox() noexcept {
-  auto listener = os::listen_abstract(inbox_name(os::current_process_id()));
-  if (!listener) return;  // DuplicateHandle into this process then fails with ERROR_NOT_SUPPORTED
-  auto poller = os::Poller::create();
-  if (!poller || !poller->add(listener->get(), kListenerKey)) return;
-  std::thread([listener = std::move(*listener), poller = std::move(*poller)]() mutable {
-    RemoteOperations operations;
-    auto serve_queued = [&] {
-      for (;;) {
-        auto socket = os::accept_from(listener.get());
-        if (!socket) break;
-        serve_request(socket->get(), operations, poller);
-      }
-      operations.settle_gone_issuers();
-    };
-    std::vector<os::PollEvent> events;
-    for (;;) {
-      events.clear();
-      poller.wait(events, -1);
-      for (const auto& ev : events) {
-        if (ev.key == kListenerKey) {
-          serve_queued();
-        } else if (ev.key != os::Poller::kWakeKey) {
-          // An issuer of operations on our ports exited. What it sent before is queued on the
-          // listener: read it all first, so only what never completed is reported aborted.
-          serve_queued();
-          operations.process_exited(static_cast<std::uint32_t>(ev.key), poller);
-        }
-      }
-    }
-  }).detach();
-}
-
-namespace {
-
-// An abstract socket name belongs to whoever binds it first: any local user may bind
-// "sluice-win32-handles-<pid>" before process <pid> does. Nothing is sent before the kernel
-// confirms that the listener is that process's (SO_PEERCRED: the pid and effective uid of the
-// process that called listen()) and that the process runs as that uid now. TODO(security): a
-// listener inherited by a child of a dead process whose pid came back would pass the pid test;
-// SO_PEERPIDFD (Linux 6.5) would close that.
-Result<void> check_inbox(int socket, std::uint32_t pid) {
-  auto peer = os::peer_credentials(socket);
-  if (!peer) return peer.error();
-  auto owner = os::process_user_id(pid);
-  // Windows refuses DuplicateHandle into a process it may not reach with ERROR_ACCESS_DENIED.
-  if (!owner || peer->pid != pid || peer->uid != *owner) return errc::kAccessDenied;
-  return {};
-}
-
-}  // namespace
-
-Result<os::UniqueFd> send_to_inbox(std::uint32_t pid, const std::string& message,
-                                   const std::vector<int>& fds, std::chrono::milliseconds patience,
-                                   int pidfd) {
-  // A child just started may not have its inbox yet, and a busy inbox's backlog may be full for
-  // a moment: try again meanwhile, while the process lives.
-  auto deadline = std::chrono::steady_clock::now() + patience;
-  // The inbox checks its caller's uid: that must be the process's, not a client's this thread
-  // impersonates (Windows checks the process handle's access, not the thread's token).
-  ProcessIdentityScope as_process;
-  for (;;) {
-    auto socket = os::connect_abstract(inbox_name(pid));
-    if (socket) {
-      if (auto checked = check_inbox(socket->get(), pid); !checked) return checked.error();
-      // Checked after the inbox: a process alive now still holds its pid, so the inbox with
-      // that pid is its. Windows refuses a terminated target with ERROR_ACCESS_DENIED
-      // (STATUS_PROCESS_IS_TERMINATING).
-      if (pidfd >= 0 && os::wait_child_exit(pidfd, 0ms).value_or(true)) return errc::kAccessDenied;
-      if (auto sent = os::send_message(socket->get(), message.data(), message.size(), fds.data(),
-                                       static_cast<int>(fds.size()));
-          !sent)
-        return sent.error();
-      return socket;
-    }
-    if (pidfd >= 0 && os::wait_child_exit(pidfd, 0ms).value_or(true)) return errc::kAccessDenied;
-    bool retry = socket.error() == errc::kPipeBusy ||
-                 (socket.error() == errc::kFileNotFound && os::process_exists(pid));
-    if (!retry || std::chrono::steady_clock::now() >= deadline) return errc::kNotSupported;
-    std::this_thread::sleep_for(1ms);  // neither has an event to wait for
-  }
+  objects::register_inbox_handler(std::string(kKind), serve_duplicate);
+  install_remote_packet_sink();
+  // Without an inbox, DuplicateHandle into this process fails with ERROR_NOT_SUPPORTED.
+  (void)objects::start_inbox();
 }
 
 Result<HANDLE> send_to_process(std::uint32_t pid, const std::shared_ptr<Object>& object,
@@ -286,20 +187,12 @@ Result<HANDLE> send_to_process(std::uint32_t pid, const std::shared_ptr<Object>&
   if (!outgoing) return outgoing.error();
   std::string request =
       std::to_string(handle_flags) + "," + std::to_string(access) + "|" + outgoing->item;
-  auto socket =
-      send_to_inbox(pid, request, outgoing->fds, std::chrono::milliseconds(timeout_ms), pidfd);
-  if (!socket) return socket.error();
-  if (!os::socket_wait_readable(socket->get(), 10000ms)) return errc::kSemTimeout;
-  char buffer[64];
-  auto got = os::receive_message(socket->get(), buffer, sizeof buffer, nullptr, 0, nullptr);
-  if (!got || *got == 0) return errc::kBrokenPipe;
-  std::string reply(buffer, *got);
+  auto reply = objects::request_from_inbox(pid, kKind, request, outgoing->fds,
+                                           std::chrono::milliseconds(timeout_ms), 10000ms, pidfd);
+  if (!reply) return reply.error();
   std::uint32_t value = 0;
-  if (reply.rfind("ok ", 0) == 0 && parse_decimal(reply.substr(3), &value))
-    return reinterpret_cast<HANDLE>(static_cast<std::uintptr_t>(value));
-  if (reply.rfind("err ", 0) == 0 && parse_decimal(reply.substr(4), &value))
-    return std::error_code(static_cast<int>(value), sluice::category());
-  return errc::kBadPipe;
+  if (!parse_decimal(*reply, &value)) return errc::kBadPipe;
+  return reinterpret_cast<HANDLE>(static_cast<std::uintptr_t>(value));
 }
 
 }  // namespace sluice::win32

@@ -1,5 +1,8 @@
 // Handles that leave this process: inherited by a child (CreateProcess with bInheritHandles)
-// or duplicated into another process (DuplicateHandle through that process's handle inbox).
+// or duplicated into another process (DuplicateHandle through that process's inbox,
+// objects/inbox.hpp, as messages of kind "win32"). This layer decides which handle kinds travel
+// and how (the item), and what DuplicateHandle's arguments become there; the inbox (listener,
+// peer checks, its thread) is the objects layer's.
 //
 // An object travels as a text item plus descriptors. Pipe ends that the engine shares (named
 // pipes) go through PipeEnd::share(); anonymous pipes and files are plain descriptors; an event
@@ -14,7 +17,7 @@
 #include <vector>
 
 #include "objects.hpp"
-#include "os/linux/unique_fd.hpp"
+#include "objects/inbox.hpp"
 #include "sluice/named_pipe.hpp"
 #include "win32/async.hpp"
 
@@ -26,7 +29,7 @@ struct OutgoingObject {
   std::string item;
   std::vector<int> fds;
   PortableEnd shared;
-  os::UniqueFd
+  objects::UniqueFd
       event_open;  // a named event's travelling open (objects::NamedEvent::prepare_travel())
 };
 
@@ -38,28 +41,18 @@ Result<OutgoingObject> prepare_outgoing(const std::shared_ptr<Object>& object);
 /// Remakes an object from an item and the descriptors that came with it (taken over); named
 /// pipes join `registry`'s engine. kInvalidParameter for an item this layer does not make.
 Result<std::shared_ptr<Object>> accept_incoming(Registry* registry, const std::string& item,
-                                                std::vector<os::UniqueFd> fds);
+                                                std::vector<objects::UniqueFd> fds);
 
-/// Starts this process's handle inbox: a thread that takes handles other processes duplicate
-/// into this one (from processes of the same user only). Called once at initialisation.
+/// Starts this process's inbox with this layer's handlers: DuplicateHandle into this process
+/// (from processes of the same user only) and completion packets from other processes
+/// (remote_ports.hpp). Called once at initialisation.
 void start_handle_inbox() noexcept;
-
-/// Sends `message` (and `fds`) to process `pid`'s handle inbox on a connection of its own and
-/// returns that connection, for a reply. Waits up to `patience` for an inbox that does not exist
-/// yet (a child just started) or whose backlog is full. Nothing is sent to an inbox that is not
-/// `pid`'s (its listener's SO_PEERCRED pid and uid), nor, when `pidfd` (the target's, or -1) is
-/// given, once that process has exited: its pid may be another process's by then. Errors:
-/// kAccessDenied (not the target's inbox, or the target has exited), kNotSupported (no inbox:
-/// gone, or a process without this layer), the send's.
-Result<os::UniqueFd> send_to_inbox(std::uint32_t pid, const std::string& message,
-                                   const std::vector<int>& fds, std::chrono::milliseconds patience,
-                                   int pidfd = -1);
 
 /// DuplicateHandle into process `pid`: hands `object` to that process's inbox and returns the
 /// handle value it got there, a handle with `access` (mapped rights, as HandleTable keeps them).
 /// Errors: kNotSupported (an object that cannot travel, or a process without a sluice Win32 layer,
 /// after waiting `timeout_ms` for its inbox), kInvalidParameter, kBrokenPipe (it died on the way),
-/// kAccessDenied (as send_to_inbox).
+/// kAccessDenied (as objects::send_to_inbox), kSemTimeout (no answer).
 Result<HANDLE> send_to_process(std::uint32_t pid, const std::shared_ptr<Object>& object,
                                DWORD handle_flags, DWORD access, DWORD timeout_ms, int pidfd = -1);
 

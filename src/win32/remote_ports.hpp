@@ -1,26 +1,16 @@
-// Completion packets that cross processes (what Windows does; its documentation is silent): an end
-// associated with a completion port keeps that association when its handle reaches another process,
-// so what that process issues on it completes to the port, and when that process ends (exit or
-// kill) its pending operations still complete there, aborted.
-//
-// The issuing process talks to the port's process through its handle inbox (handle_transfer):
-// "pend" announces an operation before it starts, and exactly one "pkt" (queue a packet) or
-// "drop" (no packet: failed at once, or skipped) ends it. The inbox keeps the announced ones
-// per issuer and watches the issuer's exit; once it has read every message the issuer sent, it
-// queues an aborted packet for each operation still announced. One connection per message, so
-// these cost two connections per operation: fine for the case they serve (a child issuing I/O
-// on its parent's port), not for a hot path.
+// Completion packets that cross processes: the Win32 side of objects/remote_operations.hpp, which
+// keeps the bookkeeping (announced operations per issuer, the issuer's exit, what it left) and
+// carries the messages through the inbox. This layer gives the packets their meaning (key,
+// OVERLAPPED address, NTSTATUS), queues those that arrive on its ports, and keeps an end's
+// association with another process's port as the end travels.
 #pragma once
 
 #include <windows.h>
 
 #include <cstdint>
 #include <memory>
-#include <string>
-#include <unordered_map>
 
-#include "os/linux/poller.hpp"
-#include "os/linux/unique_fd.hpp"
+#include "objects/remote_operations.hpp"
 #include "win32/async.hpp"
 
 namespace sluice::win32 {
@@ -40,33 +30,13 @@ void retire_remote_operation(RemotePort port, std::uint64_t token);
 void adopt_association(const std::shared_ptr<AsyncState>& state, std::uint32_t pid,
                        std::uint64_t port_id, ULONG_PTR key);
 
-// ---- the port's process (its inbox thread) ----
+// ---- the port's process ----
 
-/// What the inbox knows of other processes' announced operations. Not thread-safe: the inbox
-/// thread's own.
-class RemoteOperations {
- public:
-  /// Handles `message` from process `sender` if it is a packet message (watching the sender's
-  /// exit through `poller`, with the sender's pid as key, from its first announcement); false
-  /// when it is not one.
-  bool serve(std::uint32_t sender, const std::string& message, os::Poller& poller);
-  /// Process `pid` has exited and the inbox has read what it sent: its operations that never
-  /// completed complete now, aborted.
-  void process_exited(std::uint32_t pid, os::Poller& poller);
-  /// The inbox has read its queue: the operations of issuers that had exited before their first
-  /// announcement was read (so they could not be watched) complete now, aborted.
-  void settle_gone_issuers();
+/// Makes packets other processes send (and those of operations they abandoned) go to this
+/// process's ports (post_to_local_port). Called once at initialisation, before the inbox starts.
+void install_remote_packet_sink();
 
- private:
-  struct Announced {
-    std::uint64_t port_id;
-    Packet aborted;  // what its port gets if the issuer ends first
-  };
-  struct Issuer {
-    os::UniqueFd exit_watch;
-    std::unordered_map<std::uint64_t, Announced> pending;  // by token
-  };
-  std::unordered_map<std::uint32_t, Issuer> issuers_;
-};
+/// What the inbox knows of other processes' announced operations (the objects layer's).
+using RemoteOperations = objects::RemoteOperations;
 
 }  // namespace sluice::win32

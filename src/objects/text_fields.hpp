@@ -1,4 +1,5 @@
-// The text this layer sends between processes (handle items, completion-packet messages):
+// The text sent between processes through the inbox (inbox.hpp: handle items, completion-packet
+// messages):
 // fields split at one separator, and decimal numbers that must fill their field.
 #pragma once
 
@@ -7,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace sluice::win32 {
+namespace sluice::objects {
 
 /// The fields of `text` between `separator`s (one more than there are separators).
 inline std::vector<std::string> split_fields(std::string_view text, char separator) {
@@ -29,4 +30,4 @@ bool parse_decimal(std::string_view field, Unsigned* out) {
   return error == std::errc{} && at == end;
 }
 
-}  // namespace sluice::win32
+}  // namespace sluice::objects
