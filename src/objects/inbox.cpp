@@ -106,12 +106,18 @@ void serve_request(int socket, RemoteOperations& operations, os::Poller& poller)
   if (reply) send_reply(socket, *reply);
 }
 
-void run_inbox(UniqueFd listener, os::Poller poller) {
+// `reserve`: out of descriptors, a pending connection would keep the listener readable and this
+// thread spinning; it is refused with this spare instead (the sender sees a hang-up).
+void run_inbox(UniqueFd listener, os::Poller poller, UniqueFd reserve) {
   RemoteOperations operations;
   auto serve_queued = [&] {
     for (;;) {
       auto socket = os::accept_from(listener.get());
-      if (!socket) break;
+      if (!socket) {
+        if (socket.error() == errc::kTooManyOpenFiles)
+          os::refuse_one_connection(listener.get(), reserve);
+        break;  // level-triggered: another pending one wakes us again
+      }
       serve_request(socket->get(), operations, poller);
     }
     operations.settle_gone_issuers();
@@ -142,7 +148,8 @@ Result<void> start_once() {
   auto poller = os::Poller::create();
   if (!poller) return poller.error();
   if (auto added = poller->add(listener->get(), kListenerKey); !added) return added.error();
-  std::thread(run_inbox, std::move(*listener), std::move(*poller)).detach();
+  std::thread(run_inbox, std::move(*listener), std::move(*poller), os::open_reserve_descriptor())
+      .detach();
   return {};
 }
 

@@ -2,10 +2,13 @@
 // process's own inbox and helpers of other users.
 #include "objects/inbox.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <filesystem>
@@ -145,6 +148,47 @@ TEST(Inbox, GarbageAndTooManyDescriptorsAreRefusedAndLeakNothing) {
 
 // Windows asks for PROCESS_DUP_HANDLE on the target; here the inbox takes its own user's and
 // root's messages only, and refuses another user's before reading a byte.
+// With every descriptor in use, connects to its own inbox (with the one it frees for that) and
+// reports through its exit code whether the inbox refused the connection (0) or kept failing
+// to accept it, burning the CPU (1), or neither (2).
+SLUICE_TEST_HELPER(inbox_out_of_descriptors) {
+  if (!start_inbox()) return 10;
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  limit.rlim_cur = std::min<rlim_t>(limit.rlim_cur, 256);
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) return 11;
+  int last = ::open("/dev/null", O_RDONLY);
+  for (int fd; last >= 0 && (fd = ::dup(last)) >= 0;) last = fd;
+  if (last < 0) return 12;
+  ::close(last);
+  auto socket = os::connect_abstract("sluice-win32-handles-" + std::to_string(::getpid()));
+  if (!socket) return 13;
+  rusage before{}, after{};
+  ::getrusage(RUSAGE_SELF, &before);
+  // The verdict: a hang-up on our connection within the bound, and the CPU time meanwhile.
+  bool refused = os::socket_wait_readable(socket->get(), 5s);
+  char byte;
+  refused = refused && ::recv(socket->get(), &byte, 1, MSG_DONTWAIT) == 0;
+  // Time for a spinning inbox to show: this thread sleeps, so CPU time now is the inbox's.
+  std::this_thread::sleep_for(300ms);
+  ::getrusage(RUSAGE_SELF, &after);
+  auto cpu_ms = [](const rusage& r) {
+    return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1000 +
+           (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1000;
+  };
+  if (cpu_ms(after) - cpu_ms(before) > 150) return 1;
+  return refused ? 0 : 2;
+}
+
+// Failed before (exit 1): accept failed with EMFILE and the listener stayed readable, so the
+// inbox thread woke, failed and woke again without end.
+TEST(Inbox, OutOfDescriptorsAConnectionIsRefusedInsteadOfSpinningTheInbox) {
+  auto child = testing::spawn_helper("inbox_out_of_descriptors");
+  ASSERT_TRUE(child) << child.error().message();
+  testing::KillOnExit kill(*child);
+  EXPECT_EQ(child->wait(20s).value_or(-1), 0);
+}
+
 TEST(Inbox, AProcessOfAnotherUserCannotSendIntoOurInbox) {
   SLUICE_SKIP_UNLESS_ROOT();
   register_test_handlers();
