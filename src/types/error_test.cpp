@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <string>
+
 #include "sluice/result.hpp"
 
 namespace sluice {
@@ -55,6 +58,38 @@ TEST(ResultType, ThrowsTheErrorFromValueWhenThereIsNone) {
   Result<void> done;
   EXPECT_TRUE(done);
   EXPECT_NO_THROW(done.value());
+}
+
+// Failed before (did not compile): the std::expected chaining C++ programmers reach for.
+TEST(ResultType, ChainsAsStdExpectedDoes) {
+  Result<int> seven = 7;
+  Result<int> broken = errc::kBrokenPipe;
+  auto half = [](int v) -> Result<double> { return v / 2.0; };
+  EXPECT_EQ(seven.and_then(half).value(), 3.5);
+  EXPECT_EQ(broken.and_then(half).error(), errc::kBrokenPipe);
+  EXPECT_EQ(seven.transform([](int v) { return std::to_string(v); }).value(), "7");
+  EXPECT_EQ(broken.transform([](int v) { return v + 1; }).error(), errc::kBrokenPipe);
+  int seen = 0;
+  Result<void> done = seven.transform([&](int v) { seen = v; });
+  EXPECT_TRUE(done);
+  EXPECT_EQ(seen, 7);
+  EXPECT_EQ(broken.or_else([](std::error_code) -> Result<int> { return 0; }).value(), 0);
+  EXPECT_EQ(seven.or_else([](std::error_code) -> Result<int> { return 0; }).value(), 7);
+  // Move-only values move through.
+  Result<std::unique_ptr<int>> owned = std::make_unique<int>(5);
+  auto moved = std::move(owned).transform([](std::unique_ptr<int> p) { return *p * 2; });
+  EXPECT_EQ(moved.value(), 10);
+  // Result<void>.
+  Result<void> ok;
+  Result<void> failed = errc::kWaitTimeout;
+  EXPECT_EQ(ok.and_then([]() -> Result<int> { return 1; }).value(), 1);
+  EXPECT_EQ(failed.and_then([]() -> Result<int> { return 1; }).error(), errc::kWaitTimeout);
+  EXPECT_EQ(ok.transform([] { return 2; }).value(), 2);
+  EXPECT_EQ(failed.transform([] { return 2; }).error(), std::errc::timed_out);
+  EXPECT_TRUE(failed.or_else([](std::error_code e) -> Result<void> {
+    if (e == std::errc::timed_out) return {};
+    return e;
+  }));
 }
 
 }  // namespace
