@@ -1474,4 +1474,7 @@ typedef LPSTARTUPINFOA LPSTARTUPINFO;
 #define lstrcmpi lstrcmpiA
 #endif
 
+/* Parts of the Windows SDK that have headers of their own, which windows.h includes. */
+#include <sysinfoapi.h>
+
 #endif /* SLUICE_WIN32_WINDOWS_H_ */

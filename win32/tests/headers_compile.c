@@ -6,6 +6,7 @@
 #include <conio.h>
 #include <sddl.h>
 #include <strsafe.h>
+#include <sysinfoapi.h>
 #include <tchar.h>
 
 #ifdef __cplusplus
