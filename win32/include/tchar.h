@@ -14,6 +14,7 @@
 #ifndef SLUICE_WIN32_TCHAR_H_
 #define SLUICE_WIN32_TCHAR_H_
 
+#include <crtdefs.h> /* _MAX_PATH and the other limits of MSVC's stdlib.h */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

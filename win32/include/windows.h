@@ -1479,6 +1479,11 @@ typedef LPSTARTUPINFOA LPSTARTUPINFO;
 #endif
 
 /* Parts of the Windows SDK that have headers of their own, which windows.h includes. */
+#include <consoleapi.h>
+#include <crtdefs.h>
+#include <interlockedapi.h>
 #include <sysinfoapi.h>
+#include <winerror.h>
+#include <winnls.h>
 
 #endif /* SLUICE_WIN32_WINDOWS_H_ */
