@@ -15,6 +15,7 @@
 #include <userenv.h>
 #include <winerror.h>
 #include <winnls.h>
+#include <winsvc.h>
 
 #ifdef __cplusplus
 static_assert(sizeof(OVERLAPPED) == 32, "OVERLAPPED has the SDK layout");
