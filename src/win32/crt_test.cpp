@@ -51,7 +51,7 @@ TEST(Interlocked, CompareExchangeCountsEveryIncrementAcrossThreads) {
     threads.emplace_back([&] {
       for (int i = 0; i < 20000; ++i) {
         LONG seen;
-        do seen = counter;
+        do seen = InterlockedCompareExchange(&counter, 0, 0);  // Windows' atomic read
         while (InterlockedCompareExchange(&counter, seen + 1, seen) != seen);
       }
     });

@@ -24,7 +24,7 @@ using namespace sluice::win32::testing;
 
 // The service, as Microsoft's service sample writes one: ServiceMain registers its handler,
 // reports START_PENDING then RUNNING, waits for the stop event the handler sets on
-// SERVICE_CONTROL_STOP, and reports STOPPED.
+// SERVICE_CONTROL_STOP, and reports STOP_PENDING and STOPPED.
 SERVICE_STATUS_HANDLE g_status_handle = nullptr;
 SERVICE_STATUS g_status{};
 HANDLE g_stop_event = nullptr;
@@ -40,10 +40,11 @@ void report(DWORD state, DWORD wait_hint) {
   SetServiceStatus(g_status_handle, &g_status);
 }
 
+// Runs on the dispatcher's thread; only ServiceMain's thread touches g_status (Microsoft's
+// sample reports from both and races on it).
 DWORD WINAPI control_handler(DWORD control, DWORD, LPVOID, LPVOID context) {
   if (control == SERVICE_CONTROL_STOP && context == &g_context) {
     ++g_controls_seen;
-    report(SERVICE_STOP_PENDING, 3000);
     SetEvent(g_stop_event);
   }
   return NO_ERROR;
@@ -62,6 +63,7 @@ VOID WINAPI service_main(DWORD argc, LPSTR* argv) {
     CloseHandle(running);
   }
   WaitForSingleObject(g_stop_event, INFINITE);
+  report(SERVICE_STOP_PENDING, 3000);
   report(SERVICE_STOPPED, 0);
 }
 
