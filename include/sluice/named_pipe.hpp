@@ -130,6 +130,12 @@ class PipeEnd {
   /// effective uid and gid then), so a reused pid cannot pass for it. Errors as
   /// client_process_id().
   Result<ProcessCredentials> client_credentials() const;
+  /// Whether the client named the pipe through this computer's name (`\\myhost\pipe\x`,
+  /// `\\localhost\pipe\x`, a loopback address) instead of `.`: Windows routes such a client
+  /// through the network redirector and treats it as remote (reject_remote_clients refuses it;
+  /// Win32 GetNamedPipeClientComputerName names it, and fails with ERROR_PIPE_LOCAL for the
+  /// others). Errors as client_process_id().
+  Result<bool> client_via_network() const;
   /// Session ids: the audit session of the process (0 where the kernel has none).
   Result<std::uint32_t> client_session_id() const;
   Result<std::uint32_t> server_session_id() const;

@@ -51,7 +51,8 @@ struct ServerOptions {
   bool first_instance = false;
   /// Stored and reported; no effect on a local pipe.
   bool write_through = false;
-  /// Stored; there are no remote clients.
+  /// Refuse (kAccessDenied) clients that come "remotely": through this computer's name rather
+  /// than `.` (PipeEnd::client_via_network); there are no other remote clients.
   bool reject_remote_clients = false;
   /// Who may open the pipe and add instances to it; only the first instance's counts for the
   /// name. Default: the owner and root only. Clients are checked against it with the

@@ -190,6 +190,13 @@ Result<ProcessCredentials> PipeEnd::client_credentials() const {
   return ProcessCredentials{who->pid, who->uid, who->gid, who->groups, who->qos};
 }
 
+Result<bool> PipeEnd::client_via_network() const {
+  if (!end_) return errc::kInvalidHandle;
+  auto who = end_->client_identity();
+  if (!who) return who.error();
+  return who->via_network;
+}
+
 Result<std::uint32_t> PipeEnd::server_process_id() const {
   if (!end_) return errc::kInvalidHandle;
   return identity_field(end_->server_identity(), pid_of);

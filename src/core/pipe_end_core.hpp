@@ -57,6 +57,9 @@ struct ProcessIdentity {
   /// A client's SQOS. An end that reached this process from another one knows neither groups
   /// nor the client's word, so it says identification level.
   SecurityQos qos{ImpersonationLevel::kIdentification, false, false};
+  /// A client that named the pipe through this computer's name (transport::kHelloViaNetwork):
+  /// Windows' client through the network redirector, a remote one to the server.
+  bool via_network = false;
 };
 
 /// An end on its way to another process: duplicates of its descriptors (close-on-exec) and a
@@ -332,6 +335,9 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   std::uint32_t out_quota_ = 0;
   std::uint32_t in_quota_ = 0;
   std::uint32_t max_instances_ = 255;
+  // PIPE_REJECT_REMOTE_CLIENTS (server ends): clients with kHelloViaNetwork are refused.
+  // TODO(compat): an end shared with another process accepts them there.
+  bool reject_remote_ = false;
   std::uint32_t granted_ = 0;
   std::uint32_t own_pid_ = 0;
   std::uint32_t own_session_ = 0;

@@ -76,6 +76,8 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::create_server(
   if (auto problem = registry::parse_pipe_name(name, &parsed);
       problem != registry::NameProblem::kNone)
     return registry::error_for_server(problem);
+  // A server creates its pipes on its own computer, as `\\.\pipe\X` only.
+  if (parsed.via_network) return registry::error_for_server(registry::NameProblem::kRemote);
   auto access = static_cast<std::uint32_t>(o.access);
   if (access < 1 || access > 3 || o.max_instances == 0 || o.max_instances > 255 ||
       (o.type == PipeType::kByte && o.read_mode == ReadMode::kMessage) ||
@@ -118,6 +120,7 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::create_server(
   end->access_ = slot->pipe.access;
   end->type_ = static_cast<PipeType>(slot->pipe.type);
   end->max_instances_ = slot->pipe.max_instances;
+  end->reject_remote_ = o.reject_remote_clients;
   end->security_ = std::move(*name_security);
   end->out_quota_ = o.out_buffer_size;
   end->in_quota_ = o.in_buffer_size;
@@ -259,9 +262,19 @@ void PipeEndCore::handshake(os::UniqueFd socket) {
   auto peer = peer_identity(socket.get());
   if (!peer) return;
   peer->qos = transport::decode_qos(hello->qos);
+  peer->via_network = (hello->flags & transport::kHelloViaNetwork) != 0;
 
   transport::Reply reply;
   std::unique_lock lock(state_mu_);
+  // PIPE_REJECT_REMOTE_CLIENTS refuses a client that came through the network redirector.
+  // Microsoft's pages name no error for it; the client gets ERROR_ACCESS_DENIED, as for any open
+  // the server refuses. The flag is the client's own word, which is enough: see
+  // transport::kHelloViaNetwork.
+  if (reject_remote_ && peer->via_network) {
+    reply.status = static_cast<std::uint32_t>(errc::kAccessDenied);
+    (void)transport::send_reply(socket.get(), reply, -1);
+    return;
+  }
   // The descriptor first, with what the kernel says of the client (as Windows checks the DACL
   // before it looks for a free instance): a refused client learns nothing of the pipe.
   // A client never asks for kCreatePipeInstance: GENERIC_WRITE's FILE_APPEND_DATA is that bit,
@@ -349,6 +362,7 @@ Result<std::shared_ptr<PipeEndCore>> PipeEndCore::open_client(const std::shared_
     transport::Hello hello;
     hello.desired_access = o.desired_access;
     hello.qos = transport::encode_qos(o.qos);
+    if (parsed.via_network) hello.flags |= transport::kHelloViaNetwork;
     auto segment = channel->descriptor_for_peer();  // read-only: the server never writes it
     if (!segment) return segment.error();
     if (!transport::send_hello(socket->get(), hello, segment->get())) continue;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "os/linux/host_name.hpp"
 #include "registry/upcase.hpp"
 
 namespace sluice::registry {
@@ -109,6 +110,7 @@ std::uint64_t fnv1a(std::string_view s, std::uint64_t seed) {
 // Fills `out` for the (parsed, normalised) pipe name `pipe`.
 void name_pipe(std::string_view pipe, PipeName* out) {
   out->display = std::string(kLocalPrefix) + std::string(pipe);
+  out->via_network = false;
   out->folded = fold(pipe);
   char key[33];
   std::snprintf(key, sizeof key, "%016llx%016llx",
@@ -117,7 +119,42 @@ void name_pipe(std::string_view pipe, PipeName* out) {
   out->key = key;
 }
 
+// Whether `s` is a dotted-decimal IPv4 address in 127.0.0.0/8, the loopback network.
+bool ipv4_loopback(std::string_view s) {
+  std::size_t octets = 0;
+  std::size_t i = 0;
+  while (i <= s.size()) {
+    std::size_t end = s.find('.', i);
+    if (end == std::string_view::npos) end = s.size();
+    std::string_view part = s.substr(i, end - i);
+    if (part.empty() || part.size() > 3) return false;
+    unsigned value = 0;
+    for (char c : part) {
+      if (c < '0' || c > '9') return false;
+      value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (value > 255 || (octets == 0 && value != 127)) return false;
+    ++octets;
+    i = end + 1;
+  }
+  return octets == 4;
+}
+
 }  // namespace
+
+bool names_this_computer(std::string_view server) {
+  if (server.empty()) return false;
+  if (iequals(server, "localhost") || ipv4_loopback(server) || server == "::1" ||
+      server == "[::1]" || iequals(server, "0--1.ipv6-literal.net"))
+    return true;
+  auto host = os::host_name();
+  if (!host) return false;
+  std::string_view full = *host;
+  std::string_view first = full.substr(0, full.find('.'));
+  // GetComputerName's NetBIOS name: the first label cut to MAX_COMPUTERNAME_LENGTH (15).
+  std::string_view netbios = first.substr(0, 15);
+  return iequals(server, full) || iequals(server, first) || iequals(server, netbios);
+}
 
 NameProblem parse_pipe_name(std::string_view name, PipeName* out) {
   if (name.empty()) return NameProblem::kEmpty;
@@ -154,7 +191,11 @@ NameProblem parse_pipe_name(std::string_view name, PipeName* out) {
     parts = std::move(resolved);
   }
   if (parts.size() < 2 || !iequals(parts[1], "pipe")) return NameProblem::kNotAPipe;
-  if (server != "." && server != "?") return NameProblem::kRemote;
+  bool via_network = false;
+  if (server != "." && server != "?") {
+    if (!names_this_computer(server)) return NameProblem::kRemote;
+    via_network = true;
+  }
   std::string pipe;
   for (std::size_t i = 2; i < parts.size(); ++i) {
     if (i > 2) pipe += '\\';
@@ -162,6 +203,7 @@ NameProblem parse_pipe_name(std::string_view name, PipeName* out) {
   }
   if (pipe.empty()) return NameProblem::kNotAPipe;
   name_pipe(pipe, out);
+  out->via_network = via_network;
   return NameProblem::kNone;
 }
 

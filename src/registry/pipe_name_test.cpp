@@ -1,6 +1,10 @@
 #include "registry/pipe_name.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <string>
 
 namespace sluice::registry {
 namespace {
@@ -146,6 +150,49 @@ TEST(PipeNameParsing, FoldsNonAsciiByUnicodeSimpleUppercase) {
             parsed("\\\\.\\pipe\\\xF0\x90\x90\x80").key);
   // The display keeps the creator's spelling.
   EXPECT_EQ(parsed("\\\\.\\pipe\\\xC3\xA9").display, "\\\\.\\pipe\\\xC3\xA9");
+}
+
+}  // namespace
+}  // namespace sluice::registry
+
+namespace sluice::registry {
+namespace {
+
+std::string this_host() {
+  char name[256] = {};
+  EXPECT_EQ(gethostname(name, sizeof name - 1), 0);
+  return name;
+}
+
+TEST(PipeNameParsing, ThisComputersNamesReachTheLocalPipeThroughTheNetwork) {
+  std::string host = this_host();
+  std::string first = host.substr(0, host.find('.'));
+  std::string upper = first;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const std::string local_key = parsed("\\\\.\\pipe\\x").key;
+  for (const std::string& server :
+       {std::string("localhost"), std::string("LocalHost"), std::string("127.0.0.1"),
+        std::string("127.1.2.3"), std::string("::1"), std::string("[::1]"),
+        std::string("0--1.ipv6-literal.net"), host, first, upper, upper.substr(0, 15)}) {
+    PipeName out;
+    std::string name = "\\\\" + server + "\\pipe\\x";
+    ASSERT_EQ(parse_pipe_name(name, &out), NameProblem::kNone) << name;
+    EXPECT_TRUE(out.via_network) << name;
+    EXPECT_EQ(out.key, local_key) << name;
+    EXPECT_EQ(out.display, "\\\\.\\pipe\\x") << name;
+  }
+  EXPECT_FALSE(parsed("\\\\.\\pipe\\x").via_network);
+  EXPECT_FALSE(parsed("\\\\?\\pipe\\x").via_network);
+}
+
+TEST(PipeNameParsing, OtherServersAndAddressesStayRemote) {
+  for (const char* server : {"128.0.0.1", "127.0.0", "127.0.0.1.5", "127.0.0.256", "::2",
+                             "10.0.0.1", "localhost2", "no-such-host-here"}) {
+    PipeName out;
+    std::string name = std::string("\\\\") + server + "\\pipe\\x";
+    EXPECT_EQ(parse_pipe_name(name, &out), NameProblem::kRemote) << name;
+  }
+  EXPECT_FALSE(names_this_computer(""));
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ Result<Hello> receive_hello(int socket, os::UniqueFd* segment) {
   auto n = os::receive_message(socket, &hello, sizeof hello, segment, 1, &fds);
   if (!n) return n.error();
   if (*n != sizeof hello || fds != 1 || hello.magic != kHelloMagic ||
-      hello.version != kProtocolVersion)
+      hello.version != kProtocolVersion || (hello.flags & ~kHelloViaNetwork) != 0)
     return errc::kBadPipe;
   return hello;
 }

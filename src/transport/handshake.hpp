@@ -18,13 +18,24 @@ namespace sluice::transport {
 
 inline constexpr std::uint32_t kHelloMagic = 0x53484C4F;  // "SHLO"
 inline constexpr std::uint32_t kReplyMagic = 0x53524550;  // "SREP"
-inline constexpr std::uint32_t kProtocolVersion = 1;
+// Version 2 added Hello::flags. A server refuses a Hello of another version (kBadPipe), so
+// processes of one sluice version talk only to each other.
+inline constexpr std::uint32_t kProtocolVersion = 2;
+
+/// Hello::flags: the client named the pipe through a server name that is this computer
+/// (`\\myhost\pipe\x`, registry::PipeName::via_network), which Windows routes through the
+/// network redirector: the server treats the client as remote (PIPE_REJECT_REMOTE_CLIENTS
+/// refuses it, GetNamedPipeClientComputerName names it). The server takes the client's word for
+/// it, and may: a client can always call itself local by naming the pipe with `.`, so saying
+/// "remote" only takes rights away from the client that says it.
+inline constexpr std::uint32_t kHelloViaNetwork = 1u;
 
 struct Hello {
   std::uint32_t magic = kHelloMagic;
   std::uint32_t version = kProtocolVersion;
   std::uint32_t desired_access = 0;  ///< access rights the client asks for
   std::uint32_t qos = 0;             ///< encode_qos(): what the server may do with its identity
+  std::uint32_t flags = 0;           ///< kHelloViaNetwork; other bits are zero (kBadPipe if not)
 };
 
 /// The SQOS bits of a Hello: the level in bits 0-1, dynamic tracking bit 8, effective-only bit 9.

@@ -15,9 +15,11 @@
 #include "sluice/impersonation.hpp"
 #include "sluice/process.hpp"
 #include "win32/async.hpp"
+#include "win32/computer_name.hpp"
 #include "win32/objects.hpp"
 #include "win32/overlapped.hpp"
 #include "win32/security.hpp"
+#include "win32/text_out.hpp"
 
 namespace sluice::win32 {
 namespace {
@@ -308,7 +310,10 @@ BOOL pipe_id(HANDLE h, PULONG out, IdQuery query, bool client_side, bool session
   return TRUE;
 }
 
-BOOL computer_name(HANDLE h, bool has_buffer) {
+// GetNamedPipeClientComputerName: a client that came through this computer's name (as through
+// Windows' network redirector) is named with the computer's NetBIOS name; `size` counts bytes.
+template <class Char>
+BOOL computer_name(HANDLE h, Char* buffer, ULONG size) {
   auto object = globals().handles.get(h);
   if (!object) return fail(ERROR_INVALID_HANDLE);
   if (object->kind() == Kind::kAnonRead) return fail(ERROR_PIPE_LOCAL);
@@ -318,10 +323,14 @@ BOOL computer_name(HANDLE h, bool has_buffer) {
   }
   auto& pipe = static_cast<NamedPipeObject&>(*object);
   if (!pipe.is_server()) return fail(ERROR_INVALID_PARAMETER);
-  auto pid = pipe.end().client_process_id();
-  if (!pid) return fail(pid.error());
-  (void)has_buffer;
-  return fail(ERROR_PIPE_LOCAL);  // every client is local
+  auto remote = pipe.end().client_via_network();
+  if (!remote) return fail(remote.error());
+  if (!*remote) return fail(ERROR_PIPE_LOCAL);
+  auto name = netbios_name();
+  if (!name) return fail(name.error());
+  if (!copy_out(in_chars<Char>(*name), buffer, size / sizeof(Char)))
+    return fail(ERROR_INSUFFICIENT_BUFFER);
+  return TRUE;
 }
 
 // ImpersonateNamedPipeClient's impersonation of the calling thread, until RevertToSelf. Its
@@ -669,13 +678,13 @@ BOOL WINAPI GetNamedPipeServerSessionId(HANDLE Pipe, PULONG ServerSessionId) {
 
 BOOL WINAPI GetNamedPipeClientComputerNameA(HANDLE Pipe, LPSTR ClientComputerName,
                                             ULONG ClientComputerNameLength) {
-  (void)ClientComputerNameLength;
-  return guarded<BOOL>(FALSE, [&] { return computer_name(Pipe, ClientComputerName != nullptr); });
+  return guarded<BOOL>(
+      FALSE, [&] { return computer_name(Pipe, ClientComputerName, ClientComputerNameLength); });
 }
 BOOL WINAPI GetNamedPipeClientComputerNameW(HANDLE Pipe, LPWSTR ClientComputerName,
                                             ULONG ClientComputerNameLength) {
-  (void)ClientComputerNameLength;
-  return guarded<BOOL>(FALSE, [&] { return computer_name(Pipe, ClientComputerName != nullptr); });
+  return guarded<BOOL>(
+      FALSE, [&] { return computer_name(Pipe, ClientComputerName, ClientComputerNameLength); });
 }
 
 BOOL WINAPI GetUserNameA(LPSTR lpBuffer, LPDWORD pcbBuffer) {

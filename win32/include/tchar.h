@@ -1,9 +1,12 @@
 /* sluice — tchar.h: generic-text mappings keyed on _UNICODE (as on Windows).
  *
  * In _UNICODE builds _tmain is wmain, and _TCHAR is wchar_t (32-bit on Linux, see windows.h).
- * Linux starts programs at main(); libsluice_win32 holds a main() that converts argv from the
- * locale's multibyte encoding (UTF-8) to wchar_t and calls wmain(). The linker takes it from the
- * library only when the program defines no main of its own.
+ * Linux starts programs at main(); libsluice_win32 holds a main() that converts argv (and envp)
+ * from the locale's multibyte encoding (UTF-8) to wchar_t and calls wmain(). The linker takes it
+ * from the library only when the program defines no main of its own. wmain may take any form
+ * MSVC accepts, in C and C++: (void), (int argc, wchar_t** argv) or (int argc, wchar_t** argv,
+ * wchar_t** envp); this header therefore declares none of them (a C prototype would refuse the
+ * other forms, and in C++ each form is an overload of its own).
  *
  * _tprintf in _UNICODE builds follows Windows' wide printf conventions (%s is a wide string,
  * %S a narrow one) and writes UTF-8 to stdout, so it mixes freely with printf.
@@ -11,6 +14,7 @@
 #ifndef SLUICE_WIN32_TCHAR_H_
 #define SLUICE_WIN32_TCHAR_H_
 
+#include <crtdefs.h> /* _MAX_PATH and the other limits of MSVC's stdlib.h */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +26,6 @@ extern "C" {
 
 /* Windows-style wide printf to stdout (used by _tprintf in _UNICODE builds). */
 int sluice_wprintf(const wchar_t* format, ...);
-/* Windows' main for Unicode programs. */
-int wmain(int argc, wchar_t** argv);
 
 #ifdef __cplusplus
 }

@@ -990,7 +990,11 @@ BOOL WINAPI GetNamedPipeClientProcessId(HANDLE Pipe, PULONG ClientProcessId);
 BOOL WINAPI GetNamedPipeServerProcessId(HANDLE Pipe, PULONG ServerProcessId);
 BOOL WINAPI GetNamedPipeClientSessionId(HANDLE Pipe, PULONG ClientSessionId);
 BOOL WINAPI GetNamedPipeServerSessionId(HANDLE Pipe, PULONG ServerSessionId);
-/// Always FALSE + ERROR_PIPE_LOCAL for a connected server end (there are no remote clients).
+/// A connected server end whose client came as Windows' remote clients do, through this
+/// computer's name (`\\MYHOST\pipe\x`, `\\localhost\pipe\x`, `\\127.0.0.1\pipe\x`): the
+/// computer's NetBIOS name (GetComputerName's), NUL-terminated; ClientComputerNameLength counts
+/// bytes, too small: ERROR_INSUFFICIENT_BUFFER. A client that named the pipe with `.`: FALSE +
+/// ERROR_PIPE_LOCAL. No client: ERROR_NOT_FOUND.
 BOOL WINAPI GetNamedPipeClientComputerNameA(HANDLE Pipe, LPSTR ClientComputerName,
                                             ULONG ClientComputerNameLength);
 BOOL WINAPI GetNamedPipeClientComputerNameW(HANDLE Pipe, LPWSTR ClientComputerName,
@@ -1473,5 +1477,13 @@ typedef LPSTARTUPINFOA LPSTARTUPINFO;
 #define lstrcmp lstrcmpA
 #define lstrcmpi lstrcmpiA
 #endif
+
+/* Parts of the Windows SDK that have headers of their own, which windows.h includes. */
+#include <consoleapi.h>
+#include <crtdefs.h>
+#include <interlockedapi.h>
+#include <sysinfoapi.h>
+#include <winerror.h>
+#include <winnls.h>
 
 #endif /* SLUICE_WIN32_WINDOWS_H_ */

@@ -4,9 +4,18 @@
 #include <accctrl.h>
 #include <aclapi.h>
 #include <conio.h>
+#include <consoleapi.h>
+#include <interlockedapi.h>
+#include <lmcons.h>
+#include <process.h>
 #include <sddl.h>
 #include <strsafe.h>
+#include <sysinfoapi.h>
 #include <tchar.h>
+#include <userenv.h>
+#include <winerror.h>
+#include <winnls.h>
+#include <winsvc.h>
 
 #ifdef __cplusplus
 static_assert(sizeof(OVERLAPPED) == 32, "OVERLAPPED has the SDK layout");
