@@ -149,7 +149,7 @@ Result<std::shared_ptr<ChildProcess>> ChildProcess::start(ChildOptions options) 
   child->pid_ = started->pid;
   child->pidfd_ = std::move(started->pidfd);
   if (channel) child->exit_channel_ = std::move(channel->read);  // our write end closes here
-  child->relays_ = std::move(options.relays);
+  child->relays_ = options.relays;  // the watcher's from now on: start() uses its own list
   auto watcher = ChildWatcher::watch(child);
   if (!watcher) {
     // Without a watch its exit would never be signalled: the child goes now.
@@ -159,7 +159,7 @@ Result<std::shared_ptr<ChildProcess>> ChildProcess::start(ChildOptions options) 
   }
   // The relays wake the watcher as they end, without keeping it (and its descriptors) alive.
   std::weak_ptr<ChildWatcher> weak = *watcher;
-  for (auto& relay : child->relays_) {
+  for (auto& relay : options.relays) {
     // A relay without its thread is finished.
     (void)relay->start([weak] {
       if (auto w = weak.lock()) w->wake();
