@@ -26,7 +26,10 @@ struct SpawnOptions {
   int stdout_fd = -1;
   int stderr_fd = -1;
   /// Whether the child also gets the descriptors marked inheritable (bInheritHandles). Nothing
-  /// else leaks: every descriptor sluice makes is close-on-exec unless made inheritable.
+  /// else leaks: every descriptor sluice makes is close-on-exec unless made inheritable. One
+  /// more descriptor always goes to the child: the write end of a pipe named by the environment
+  /// variable SLUICE_EXIT_CODE, through which a sluice child reports its 32-bit exit code (a
+  /// sluice child closes it on exec; another program may ignore it).
   bool inherit_handles = true;
   /// Descriptors the child gets at the same numbers although they are close-on-exec here (for
   /// example PortableEnd::descriptors()), without making them inheritable for other spawns;
