@@ -55,41 +55,45 @@ bool wait_signalled(ChildProcess& child) {
   return wait_for_objects(list, false, Waiter::Clock::now() + kLong).has_value();
 }
 
-TEST(ChildProcess, ItsExitIsSignalledOnlyOnceItsRelayFromTheChildHasPassedOnItsOutput) {
-  auto end = std::make_shared<FakeEnd>();
-  auto relay = StdioRelay::create(end, false);
-  ASSERT_TRUE(relay) << relay.error().message();
-  ChildOptions options;
-  options.argv = {"sh", "-c", "echo hello; exit 3"};
-  options.stdio.out = (*relay)->child_fd();
-  options.inherit_fds = false;
-  options.relays = {*relay};
-  auto child = ChildProcess::start(std::move(options));
-  ASSERT_TRUE(child) << child.error().message();
-  ASSERT_TRUE(wait_signalled(**child));
-  EXPECT_EQ(end->written(), "hello\n") << "the output is there when the exit is signalled";
-  EXPECT_EQ((*child)->exit_code(), 3u);
-  EXPECT_TRUE((*relay)->finished());
+// A child `sh -c script` with a relay of a FakeEnd as its stdin (into the child) or stdout.
+class ChildWithRelay : public ::testing::Test {
+ protected:
+  // Starts it and waits for its exit to be signalled.
+  void run(const std::string& script, bool child_reads) {
+    auto relay = StdioRelay::create(end_, child_reads);
+    ASSERT_TRUE(relay) << relay.error().message();
+    relay_ = *relay;
+    ChildOptions options;
+    options.argv = {"sh", "-c", script};
+    (child_reads ? options.stdio.in : options.stdio.out) = relay_->child_fd();
+    options.inherit_fds = false;
+    options.relays = {relay_};
+    auto child = ChildProcess::start(std::move(options));
+    ASSERT_TRUE(child) << child.error().message();
+    child_ = *child;
+    ASSERT_TRUE(wait_signalled(*child_));
+  }
+
+  const std::shared_ptr<FakeEnd> end_ = std::make_shared<FakeEnd>();
+  std::shared_ptr<StdioRelay> relay_;
+  std::shared_ptr<ChildProcess> child_;
+};
+
+TEST_F(ChildWithRelay, ItsExitIsSignalledOnlyOnceItsRelayFromTheChildHasPassedOnItsOutput) {
+  ASSERT_NO_FATAL_FAILURE(run("echo hello; exit 3", false));
+  EXPECT_EQ(end_->written(), "hello\n") << "the output is there when the exit is signalled";
+  EXPECT_EQ(child_->exit_code(), 3u);
+  EXPECT_TRUE(relay_->finished());
 }
 
-TEST(ChildProcess, ARelayIntoAnExitedChildStopsWaitingForData) {
-  auto end = std::make_shared<FakeEnd>();
-  auto relay = StdioRelay::create(end, true);
-  ASSERT_TRUE(relay) << relay.error().message();
-  ChildOptions options;
-  options.argv = {"sh", "-c", "exit 0"};
-  options.stdio.in = (*relay)->child_fd();
-  options.inherit_fds = false;
-  options.relays = {*relay};
-  auto child = ChildProcess::start(std::move(options));
-  ASSERT_TRUE(child) << child.error().message();
-  ASSERT_TRUE(wait_signalled(**child));
-  EXPECT_EQ((*child)->exit_code(), 0u);
+TEST_F(ChildWithRelay, ARelayIntoAnExitedChildStopsWaitingForData) {
+  ASSERT_NO_FATAL_FAILURE(run("exit 0", true));
+  EXPECT_EQ(child_->exit_code(), 0u);
   // The watcher cancels the relay's read of the end until the relay notices.
   auto deadline = std::chrono::steady_clock::now() + kLong;
-  while (!(*relay)->finished() && std::chrono::steady_clock::now() < deadline)
+  while (!relay_->finished() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::yield();
-  EXPECT_TRUE((*relay)->finished());
+  EXPECT_TRUE(relay_->finished());
 }
 
 TEST(ChildProcess, TerminateSetsTheCodeAndFailsOnceTheExitIsSignalled) {
