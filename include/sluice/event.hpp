@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -16,7 +17,26 @@ class Registry;
 
 namespace objects {
 class Event;
-}
+class Waitable;
+}  // namespace objects
+
+/// What wait_any() and wait_all() wait for, as WaitForMultipleObjects waits for any object
+/// handle: an Event (until it is set) or a Process (until its child has exited). Only sluice's
+/// own classes derive from it.
+class Waitable {
+ protected:
+  Waitable() noexcept = default;
+  Waitable(const Waitable&) noexcept = default;
+  Waitable& operator=(const Waitable&) noexcept = default;
+  virtual ~Waitable() = default;
+
+ private:
+  friend struct WaitAccess;
+  /// The object a wait looks at; null for an empty one.
+  virtual std::shared_ptr<objects::Waitable> wait_object() const noexcept = 0;
+  /// An event's object (a named one is watched for other processes' sets); null for others.
+  virtual objects::Event* wait_event() const noexcept { return nullptr; }
+};
 
 /// How a new event behaves.
 struct EventOptions {
@@ -41,12 +61,12 @@ struct EventOptions {
 /// Move-only. A default-constructed or moved-from Event is empty (valid() false): set() and
 /// reset() do nothing and the waits fail with kInvalidHandle.
 /// Thread safety: set(), reset() and the waits may be called from any thread at once.
-class Event {
+class Event final : public Waitable {
  public:
   Event() noexcept;
   Event(Event&&) noexcept;
   Event& operator=(Event&&) noexcept;
-  ~Event();
+  ~Event() override;
 
   /// An unnamed event, for the threads of this process (CreateEvent(NULL, ...)).
   static Event unnamed(EventOptions options = {});
@@ -78,25 +98,38 @@ class Event {
   Result<void> wait(std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
 
  private:
-  friend Result<std::size_t> wait_any(std::span<Event* const>, std::chrono::milliseconds);
-  friend Result<void> wait_all(std::span<Event* const>, std::chrono::milliseconds);
   Event(std::shared_ptr<objects::Event> event, bool existed) noexcept;
-  static Result<std::size_t> wait_on(std::span<Event* const> events, bool all,
-                                     std::chrono::milliseconds timeout);
+  std::shared_ptr<objects::Waitable> wait_object() const noexcept override;
+  objects::Event* wait_event() const noexcept override { return event_.get(); }
   std::shared_ptr<objects::Event> event_;
   bool existed_ = false;
 };
 
-/// WaitForMultipleObjects(bWaitAll = FALSE): waits until one of `events` is set, takes it (an
-/// auto-reset event's set) and returns its index, the lowest when several are set. Errors:
-/// kInvalidParameter (none, more than 64 or a null pointer), kInvalidHandle (an empty Event),
-/// kWaitTimeout.
+/// WaitForMultipleObjects(bWaitAll = FALSE): waits until one of `objects` is signalled (an
+/// Event set, a Process's child exited), takes it (an auto-reset event's set) and returns its
+/// index, the lowest when several are. Errors: kInvalidParameter (none, more than 64 or a null
+/// pointer), kInvalidHandle (an empty Event or Process), kWaitTimeout (0: just look; max(): no
+/// limit). Thread safety: any threads at once, also on the same objects.
+Result<std::size_t> wait_any(std::span<Waitable* const> objects,
+                             std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
+
+/// WaitForMultipleObjects(bWaitAll = TRUE): waits until all of `objects` are signalled at once
+/// and takes them all together (no waiter of this process sees some taken and others not).
+/// Errors: as wait_any().
+Result<void> wait_all(std::span<Waitable* const> objects,
+                      std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
+
+/// wait_any() and wait_all() on a list written in place: wait_any({&event, &process}).
+Result<std::size_t> wait_any(std::initializer_list<Waitable*> objects,
+                             std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
+Result<void> wait_all(std::initializer_list<Waitable*> objects,
+                      std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
+
+/// wait_any() on events only.
 Result<std::size_t> wait_any(std::span<Event* const> events,
                              std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
 
-/// WaitForMultipleObjects(bWaitAll = TRUE): waits until all of `events` are set at once and
-/// takes them all together (no waiter of this process sees some taken and others not). Errors:
-/// as wait_any().
+/// wait_all() on events only.
 Result<void> wait_all(std::span<Event* const> events,
                       std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
 

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/wait_access.hpp"
 #include "objects/event.hpp"
 #include "objects/named_event.hpp"
 #include "sluice/registry.hpp"
@@ -67,39 +68,65 @@ void Event::reset() noexcept {
   if (event_) event_->reset();
 }
 
+std::shared_ptr<objects::Waitable> Event::wait_object() const noexcept { return event_; }
+
 Result<void> Event::wait(std::chrono::milliseconds timeout) {
-  Event* self = this;
-  auto done = wait_on(std::span<Event* const>(&self, 1), false, timeout);
+  Waitable* self = this;
+  auto done = WaitAccess::wait(std::span<Waitable* const>(&self, 1), false, timeout);
   if (!done) return done.error();
   return {};
 }
 
-Result<std::size_t> Event::wait_on(std::span<Event* const> events, bool all,
-                                   std::chrono::milliseconds timeout) {
-  if (events.empty() || events.size() > kMaxWaitObjects) return errc::kInvalidParameter;
-  std::vector<std::shared_ptr<objects::Event>> keep;  // the objects, held for the wait
-  std::vector<objects::Event*> list;
-  keep.reserve(events.size());
-  list.reserve(events.size());
-  for (Event* e : events) {
-    if (!e) return errc::kInvalidParameter;
-    if (!e->event_) return errc::kInvalidHandle;
-    keep.push_back(e->event_);
-    list.push_back(e->event_.get());
+Result<std::size_t> WaitAccess::wait(std::span<Waitable* const> objects, bool all,
+                                     std::chrono::milliseconds timeout) {
+  if (objects.empty() || objects.size() > kMaxWaitObjects) return errc::kInvalidParameter;
+  std::vector<std::shared_ptr<objects::Waitable>> keep;  // the objects, held for the wait
+  std::vector<objects::Waitable*> list;
+  std::vector<objects::Event*> events;
+  keep.reserve(objects.size());
+  list.reserve(objects.size());
+  events.reserve(objects.size());
+  for (Waitable* o : objects) {
+    if (!o) return errc::kInvalidParameter;
+    auto object = o->wait_object();
+    if (!object) return errc::kInvalidHandle;
+    list.push_back(object.get());
+    events.push_back(o->wait_event());
+    keep.push_back(std::move(object));
   }
-  auto taken = objects::wait_for_events(list, all, deadline_of(timeout));
+  auto taken = objects::wait_for_objects_and_events(list, events, all, deadline_of(timeout));
   if (!taken) return errc::kWaitTimeout;
   return *taken;
 }
 
+Result<std::size_t> wait_any(std::span<Waitable* const> objects,
+                             std::chrono::milliseconds timeout) {
+  return WaitAccess::wait(objects, false, timeout);
+}
+
+Result<void> wait_all(std::span<Waitable* const> objects, std::chrono::milliseconds timeout) {
+  auto done = WaitAccess::wait(objects, true, timeout);
+  if (!done) return done.error();
+  return {};
+}
+
+Result<std::size_t> wait_any(std::initializer_list<Waitable*> objects,
+                             std::chrono::milliseconds timeout) {
+  return wait_any(std::span<Waitable* const>(objects.begin(), objects.size()), timeout);
+}
+
+Result<void> wait_all(std::initializer_list<Waitable*> objects, std::chrono::milliseconds timeout) {
+  return wait_all(std::span<Waitable* const>(objects.begin(), objects.size()), timeout);
+}
+
 Result<std::size_t> wait_any(std::span<Event* const> events, std::chrono::milliseconds timeout) {
-  return Event::wait_on(events, false, timeout);
+  std::vector<Waitable*> objects(events.begin(), events.end());
+  return wait_any(objects, timeout);
 }
 
 Result<void> wait_all(std::span<Event* const> events, std::chrono::milliseconds timeout) {
-  auto done = Event::wait_on(events, true, timeout);
-  if (!done) return done.error();
-  return {};
+  std::vector<Waitable*> objects(events.begin(), events.end());
+  return wait_all(objects, timeout);
 }
 
 }  // namespace sluice

@@ -406,6 +406,10 @@ long cpu_ticks_of(std::uint32_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
   std::getline(stat, line);
+  // A child that has exited is reaped at once (objects/child_process.hpp) and has no stat left;
+  // it burns nothing. (Under UBSan the helper dies when a client comes: its vptr check needs a
+  // pipe, and the helper has no descriptor left for one.)
+  if (line.empty()) return 0;
   std::istringstream fields(line.substr(line.rfind(')') + 2));
   std::string skip;
   for (int i = 0; i < 11; ++i) fields >> skip;  // fields 3..13

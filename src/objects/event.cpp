@@ -85,10 +85,10 @@ bool EventWatches::watch_new(const std::shared_ptr<Waiter>& waiter) {
   return added;
 }
 
-std::optional<std::size_t> wait_for_events(std::span<Event* const> events, bool all,
-                                           std::optional<Waiter::Clock::time_point> deadline) {
+std::optional<std::size_t> wait_for_objects_and_events(
+    std::span<Waitable* const> waitables, std::span<Event* const> events, bool all,
+    std::optional<Waiter::Clock::time_point> deadline) {
   const std::shared_ptr<Waiter>& me = Waiter::current();
-  std::vector<Waitable*> waitables(events.begin(), events.end());
   EventWatches watches(events);  // released after the block
   WaitBlock block(*me, waitables);
   for (;;) {

@@ -84,10 +84,13 @@ class EventWatches {
   std::vector<std::unique_ptr<WatchGuard>> guards_;
 };
 
-/// A whole wait of the calling thread on events, named or not: the index of the event taken
-/// (0 for `all`), or nullopt at the deadline. Wait-any takes the first signalled event; wait-all
-/// takes them all at once (WaitBlock).
-std::optional<std::size_t> wait_for_events(std::span<Event* const> events, bool all,
-                                           std::optional<Waiter::Clock::time_point> deadline);
+/// A whole wait of the calling thread on objects, events among them (named or not): the index of
+/// the object taken (0 for `all`), or nullopt at the deadline. Wait-any takes the first signalled
+/// object; wait-all takes them all at once (WaitBlock). `events` runs parallel to `objects`: the
+/// event where an object is one (a named event's state is watched for other processes' sets),
+/// else null.
+std::optional<std::size_t> wait_for_objects_and_events(
+    std::span<Waitable* const> objects, std::span<Event* const> events, bool all,
+    std::optional<Waiter::Clock::time_point> deadline);
 
 }  // namespace sluice::objects

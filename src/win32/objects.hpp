@@ -20,6 +20,7 @@
 #include <system_error>
 #include <vector>
 
+#include "objects/child_process.hpp"
 #include "objects/event.hpp"
 #include "objects/waitable.hpp"
 #include "os/linux/unique_fd.hpp"
@@ -163,22 +164,26 @@ class TokenObject final : public Object {
   DWORD access = 0;  ///< the rights the handle was opened with (generic bits mapped)
 };
 
-/// A child process; `primary_thread` objects stand for pi.hThread and are signalled with it: a
-/// wait on either waits on the process object (waitable()).
-class ProcessObject final : public Object, public objects::Waitable {
+/// A child process's handle (pi.hProcess) or, with `is_thread_handle`, its primary thread's
+/// (pi.hThread): both stand for the objects layer's child process, signalled when it has exited
+/// (objects/child_process.hpp), and a wait on either waits on it (waitable()).
+class ProcessObject final : public Object {
  public:
-  ProcessObject() : Object(Kind::kProcess) {}
-  bool signalled_locked() noexcept override { return done; }
-  std::uint32_t pid = 0;
-  /// The child's pidfd (TerminateProcess signals through it; invalid for a thread handle).
-  os::UniqueFd pidfd;
-  bool done = false;    // guarded by target().mutex()
-  DWORD exit_code = 0;  // guarded by target().mutex()
-  /// Set by TerminateProcess: the code the process is to report instead of 128 + SIGKILL.
-  std::optional<DWORD> terminated_with;  // guarded by target().mutex()
-  bool is_thread_handle = false;
-  std::shared_ptr<ProcessObject> process;  // for a thread handle: the process it belongs to
-  ProcessObject& target() noexcept { return process ? *process : *this; }
+  ProcessObject(std::shared_ptr<objects::ChildProcess> child, bool thread_handle) noexcept
+      : Object(Kind::kProcess),
+        pid(child->pid()),
+        pidfd(child->pidfd()),
+        is_thread_handle(thread_handle),
+        child_(std::move(child)) {}
+  const std::uint32_t pid;
+  /// The child's pidfd, the child object's (TerminateProcess signals through it, and the handle
+  /// inbox checks that the child still runs).
+  const os::UniqueFd& pidfd;
+  const bool is_thread_handle;
+  objects::ChildProcess& target() noexcept { return *child_; }
+
+ private:
+  const std::shared_ptr<objects::ChildProcess> child_;
 };
 
 /// What a wait on `object` waits on, or null for an object that cannot be waited on.

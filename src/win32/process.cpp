@@ -5,15 +5,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "os/linux/child_process.hpp"
+#include "objects/child_process.hpp"
 #include "os/linux/directory.hpp"
 #include "os/linux/file.hpp"
-#include "os/linux/kernel_pipe.hpp"
 #include "sluice/impersonation.hpp"
-#include "win32/exit_codes.hpp"
 #include "win32/handle_transfer.hpp"
 #include "win32/objects.hpp"
 #include "win32/stdio_relay.hpp"
@@ -164,9 +161,9 @@ BOOL create_process(const std::string* application, const std::string* command_l
   if (program.empty()) return fail(ERROR_FILE_NOT_FOUND);
   args[0] = program;
 
-  SpawnOptions options;
+  objects::ChildOptions options;
   options.argv = args;
-  options.inherit_handles = inherit != FALSE;
+  options.inherit_fds = inherit != FALSE;
   // Standard handles: STARTF_USESTDHANDLES gives them explicitly; otherwise a child that
   // inherits handles gets our current standard handles (SetStdHandle redirection).
   HANDLE stdio[3] = {std_in, std_out, std_err};
@@ -175,18 +172,18 @@ BOOL create_process(const std::string* application, const std::string* command_l
   }
   int fds[3] = {-1, -1, -1};
   std::vector<std::shared_ptr<Object>> keep;  // alive until the child has its copies
-  std::vector<std::shared_ptr<StdioRelay>> relays;
   for (int i = 0; i < 3; ++i) {
     if (!stdio[i] || stdio[i] == INVALID_HANDLE_VALUE) continue;
     auto object = globals().handles.get(stdio[i]);
     if (!object) continue;  // Windows passes invalid standard handles through; so do we (none)
     if (object->kind() == Kind::kNamedPipe) {
       bool child_reads = i == 0;
+      auto& relays = options.relays;
       auto same = std::find_if(relays.begin(), relays.end(), [&](const auto& r) {
-        return r->end() == object.get() && r->child_reads() == child_reads;
+        return relays_end(*r, object.get()) && r->child_reads() == child_reads;
       });
       if (same == relays.end()) {
-        auto relay = StdioRelay::create(object, child_reads);
+        auto relay = relay_for(object, child_reads);
         if (!relay) return fail(relay.error());
         relays.push_back(std::move(*relay));
         same = relays.end() - 1;
@@ -199,13 +196,11 @@ BOOL create_process(const std::string* application, const std::string* command_l
     fds[i] = fd;
     keep.push_back(std::move(object));
   }
-  options.stdin_fd = fds[0];
-  options.stdout_fd = fds[1];
-  options.stderr_fd = fds[2];
+  options.stdio = {fds[0], fds[1], fds[2]};
 
   Globals& g = globals();
   std::lock_guard spawn_lock(g.spawn_mu);
-  // The child, its waiter and the relays start with the process's credentials even if this
+  // The child, the watcher and the relays start with the process's credentials even if this
   // thread impersonates (CreateProcess uses the process's primary token, not the thread's;
   // CreateProcessAsUser is for starting one as the client).
   ProcessIdentityScope as_process;
@@ -224,67 +219,18 @@ BOOL create_process(const std::string* application, const std::string* command_l
       for (int fd : out->fds) numbers += (numbers.empty() ? "" : ":") + std::to_string(fd);
       list += std::to_string(reinterpret_cast<std::uintptr_t>(value)) + "/" + numbers + "/" +
               out->item + ";";
-      options.pass_descriptors.insert(options.pass_descriptors.end(), out->fds.begin(),
-                                      out->fds.end());
+      options.pass_fds.insert(options.pass_fds.end(), out->fds.begin(), out->fds.end());
       keep.push_back(entry.object);
       outgoing.push_back(std::move(*out));
     }
   }
-  // The child's exit code with all its bits (exit_codes.hpp); without the channel (no
-  // descriptor left), it reports what Linux reports.
-  auto exit_channel = open_exit_code_channel();
-  std::string exit_fd;
-  if (exit_channel) {
-    exit_fd = std::to_string(exit_channel->write.get());
-    options.pass_descriptors.push_back(exit_channel->write.get());
-  }
-  // TODO(cleanup): SpawnOptions has no environment; setenv here races with getenv elsewhere.
-  if (!list.empty()) ::setenv("SLUICE_WIN32_HANDLES", list.c_str(), 1);
-  if (!exit_fd.empty()) ::setenv(kExitCodeVariable, exit_fd.c_str(), 1);
-  auto child = Process::spawn(options);
-  if (!list.empty()) ::unsetenv("SLUICE_WIN32_HANDLES");
-  if (!exit_fd.empty()) ::unsetenv(kExitCodeVariable);
+  if (!list.empty()) options.environment.push_back("SLUICE_WIN32_HANDLES=" + list);
+  // The child's exit becomes the handles' signalled state, its exit code keeps its 32 bits, and
+  // the relays finish, all in the objects layer (objects/child_process.hpp).
+  auto child = objects::ChildProcess::start(std::move(options));
   if (!child) return fail(child.error());
-  os::UniqueFd exit_code_pipe;  // the read end, for the waiter; our write end closes now
-  if (exit_channel) {
-    exit_code_pipe = std::move(exit_channel->read);
-    exit_channel->write = os::UniqueFd();
-  }
-
-  auto process = std::make_shared<ProcessObject>();
-  process->pid = child->pid();
-  // The child stays unreaped until the waiter below starts, so this pidfd is the child's.
-  auto pidfd = os::watch_process_exit(process->pid);
-  if (!pidfd) {
-    (void)child->kill();
-    (void)child->wait();
-    return fail(pidfd.error());
-  }
-  process->pidfd = std::move(*pidfd);
-  for (auto& relay : relays) relay->start();
-  // One waiter thread per child turns its exit into the signalled state, then lets the relays
-  // finish (they hold named-pipe ends the child used as stdio).
-  std::thread([process, proc = std::move(*child), relays = std::move(relays),
-               exit_code_pipe = std::move(exit_code_pipe)]() mutable {
-    auto code = proc.wait();
-    std::optional<DWORD> full_code;
-    if (exit_code_pipe) full_code = read_exit_code(exit_code_pipe.get());
-    for (auto& relay : relays)
-      if (!relay->child_reads()) (void)relay->wait_drained(std::chrono::seconds(1));
-    {
-      std::lock_guard lock(process->mutex());
-      process->done = true;
-      process->exit_code = process->terminated_with.value_or(
-          full_code.value_or(code ? static_cast<DWORD>(*code) : 1));
-      process->wake_waiters_locked();
-    }
-    for (auto& relay : relays) relay->child_exited();
-    relays.clear();  // waits for the relays: output the child left in its pipe still arrives
-  }).detach();
-  auto thread = std::make_shared<ProcessObject>();
-  thread->is_thread_handle = true;
-  thread->process = process;
-  thread->pid = process->pid;
+  auto process = std::make_shared<ProcessObject>(*child, false);
+  auto thread = std::make_shared<ProcessObject>(std::move(*child), true);
   pi->hProcess = g.handles.insert(process, 0);
   pi->hThread = g.handles.insert(thread, 0);
   pi->dwProcessId = process->pid;
@@ -352,8 +298,7 @@ BOOL WINAPI GetExitCodeProcess(HANDLE hProcess, LPDWORD lpExitCode) {
     }
     auto process = process_of(hProcess);
     if (!process || process->is_thread_handle) return fail(ERROR_INVALID_HANDLE);
-    std::lock_guard lock(process->mutex());
-    *lpExitCode = process->done ? process->exit_code : STILL_ACTIVE;
+    *lpExitCode = process->target().exit_code().value_or(STILL_ACTIVE);
     return TRUE;
   });
 }
@@ -363,16 +308,8 @@ BOOL WINAPI TerminateProcess(HANDLE hProcess, UINT uExitCode) {
     if (hProcess == GetCurrentProcess()) ExitProcess(uExitCode);
     auto process = process_of(hProcess);
     if (!process || process->is_thread_handle) return fail(ERROR_INVALID_HANDLE);
-    {
-      std::lock_guard lock(process->mutex());
-      if (process->done) return fail(ERROR_ACCESS_DENIED);  // Windows: the process is gone
-      // Linux can only report 128 + SIGKILL; we know better, so the code is the one asked for.
-      if (!process->terminated_with) process->terminated_with = uExitCode;
-    }
-    // Through the pidfd, never the pid: a pid reused after the waiter reaped the child must not
-    // be hit.
-    if (auto killed = sluice::os::kill_child(process->pidfd.get()); !killed)
-      return fail(killed.error());
+    // kAccessDenied once it has exited (Windows: the process is gone).
+    if (auto killed = process->target().terminate(uExitCode); !killed) return fail(killed.error());
     return TRUE;
   });
 }

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -41,6 +42,13 @@ bool wait_until_sleeping(const std::atomic<int>& tid, std::chrono::milliseconds 
     std::this_thread::yield();
   }
   return false;
+}
+
+std::size_t thread_count() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& task : std::filesystem::directory_iterator("/proc/self/task"))
+    ++n;
+  return n;
 }
 
 }  // namespace sluice::testing

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 
 namespace sluice::testing {
 
@@ -18,5 +19,8 @@ bool wait_until_sleeping(const std::atomic<int>& tid, std::chrono::milliseconds 
 /// Waits up to `limit` until `flag` is true; false on time-out. (Also used to show that
 /// something does not happen within a short time.)
 bool becomes_true(const std::atomic<bool>& flag, std::chrono::milliseconds limit);
+
+/// How many threads this process has now (/proc/self/task).
+std::size_t thread_count();
 
 }  // namespace sluice::testing

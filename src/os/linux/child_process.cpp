@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <climits>
 #include <csignal>
+#include <string_view>
 
 #include "os/linux/errno_map.hpp"
 
@@ -38,13 +39,34 @@ struct SpawnSetup {
   }
 };
 
+// This process's environment with `added` ("NAME=value") in place of the variables of the same
+// names, null-terminated; the strings stay owned by environ and `added`.
+std::vector<char*> child_environment(const std::vector<std::string>& added) {
+  std::vector<char*> env;
+  for (char** entry = environ; entry && *entry; ++entry) {
+    std::string_view current(*entry);
+    std::size_t equals = current.find('=');
+    std::string_view name = current.substr(0, equals == current.npos ? 0 : equals + 1);  // "NAME="
+    bool replaced = !name.empty() && std::any_of(added.begin(), added.end(), [&](const auto& a) {
+      return std::string_view(a).starts_with(name);
+    });
+    if (!replaced) env.push_back(*entry);
+  }
+  for (const auto& entry : added) env.push_back(const_cast<char*>(entry.c_str()));
+  env.push_back(nullptr);
+  return env;
+}
+
 }  // namespace
 
 Result<Child> spawn_child(const std::vector<std::string>& argv, ChildStdio stdio, bool inherit_fds,
-                          const std::vector<int>& pass_fds) {
+                          const std::vector<int>& pass_fds,
+                          const std::vector<std::string>& environment) {
   if (argv.empty() || argv[0].empty()) return errc::kInvalidParameter;
   for (int fd : pass_fds)
     if (fd < 3) return errc::kInvalidParameter;
+  for (const auto& entry : environment)
+    if (entry.find('=') == std::string::npos) return errc::kInvalidParameter;
   SpawnSetup setup;
   if (setup.failed != 0) return from_errno(setup.failed);
 
@@ -109,9 +131,10 @@ Result<Child> spawn_child(const std::vector<std::string>& argv, ChildStdio stdio
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
 
+  std::vector<char*> env = child_environment(environment);
   pid_t pid = -1;
   // glibc's posix_spawnp reports exec failures (ENOENT, EACCES) as its own return value.
-  int failed = posix_spawnp(&pid, args[0], &setup.actions, &setup.attr, args.data(), environ);
+  int failed = posix_spawnp(&pid, args[0], &setup.actions, &setup.attr, args.data(), env.data());
   if (failed != 0) return from_errno(failed);
 
   // The pid cannot be reused before we reap it, so opening the pidfd afterwards is race-free

@@ -27,11 +27,14 @@ struct Child {
 /// Starts argv[0] (searched in PATH when it has no slash) with this environment, the given
 /// stdio, an empty signal mask and default SIGPIPE. The child gets those in `pass_fds` (above 2)
 /// at the same numbers even if they are close-on-exec; with `inherit_fds` also every descriptor
-/// without FD_CLOEXEC, without it nothing else but 0, 1 and 2.
-/// Errors: kInvalidParameter (empty argv, a pass_fds entry below 3), kFileNotFound,
-/// kAccessDenied, resource errors.
+/// without FD_CLOEXEC, without it nothing else but 0, 1 and 2. `environment` ("NAME=value"
+/// entries) is added to the child's copy of this process's environment, replacing a variable of
+/// the same name: the parent's own environment is never changed, so nothing races with getenv.
+/// Errors: kInvalidParameter (empty argv, a pass_fds entry below 3, an environment entry without
+/// '='), kFileNotFound, kAccessDenied, resource errors.
 Result<Child> spawn_child(const std::vector<std::string>& argv, ChildStdio stdio, bool inherit_fds,
-                          const std::vector<int>& pass_fds = {});
+                          const std::vector<int>& pass_fds = {},
+                          const std::vector<std::string>& environment = {});
 
 /// Waits up to `timeout` (milliseconds::max(): forever) for the child to exit; returns whether
 /// it has. Does not reap it.

@@ -1,13 +1,12 @@
-#include "win32/exit_codes.hpp"
+#include "objects/exit_code.hpp"
 
 #include <array>
-#include <cstdint>
 #include <cstdlib>
-#include <cstring>
+#include <span>
 
 #include "os/linux/directory.hpp"
 
-namespace sluice::win32 {
+namespace sluice::objects {
 namespace {
 
 // The record a child writes: a tag (so that nothing else written to the descriptor by mistake
@@ -24,6 +23,9 @@ void report_exit(int status, void*) {
   (void)os::write_nowait(channel_fd, std::as_bytes(std::span(record)));
 }
 
+// A sluice child adopts its channel as the library starts, whichever front door it uses.
+[[maybe_unused]] const bool adopted_at_start = (adopt_exit_code_channel(), true);
+
 }  // namespace
 
 Result<os::KernelPipe> open_exit_code_channel() {
@@ -31,19 +33,21 @@ Result<os::KernelPipe> open_exit_code_channel() {
   return os::create_pipe(sizeof(Record), false);
 }
 
-std::optional<DWORD> read_exit_code(int read_fd) {
+std::optional<std::uint32_t> read_exit_code(int read_fd) {
   Record record{};
   auto got = os::read_nowait(read_fd, std::as_writable_bytes(std::span(record)));
   if (!got || *got != sizeof record || record[0] != kTag) return std::nullopt;
-  return static_cast<DWORD>(record[1]);
+  return record[1];
 }
+
+int adopted_exit_code_fd() noexcept { return channel_fd; }
 
 void adopt_exit_code_channel() {
   const char* value = std::getenv(kExitCodeVariable);
   if (!value) return;
   char* end = nullptr;
   long fd = std::strtol(value, &end, 10);
-  ::unsetenv(kExitCodeVariable);  // not for grandchildren
+  ::unsetenv(kExitCodeVariable);  // not for grandchildren (nor for a second call)
   if (end == value || *end != '\0' || fd < 3 || fd > 1 << 20) return;
   // Only a pipe the parent passed: it must be open, and it must not reach this process's own
   // children (it becomes close-on-exec).
@@ -55,4 +59,4 @@ void adopt_exit_code_channel() {
   (void)::on_exit(report_exit, nullptr);
 }
 
-}  // namespace sluice::win32
+}  // namespace sluice::objects
