@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "sluice/io_context.hpp"
@@ -98,11 +99,23 @@ class PipeEnd {
   /// from `visit` propagates, and what it was shown stays unread.
   Result<ReadResult> read_in_place(const std::function<void(std::span<const std::byte>)>& visit);
 
+  /// read_in_place() into a string: one whole message in message-read mode (whatever its size),
+  /// what is there in byte-read mode. Errors: as read().
+  Result<std::string> read_string();
+
   /// Writes all of `data` as one write (one message on a message pipe; a zero-length write is an
   /// empty message there and does nothing on a byte pipe). Returns once the data fits the
   /// direction's quota (docs/data-path.md, "The quota rule"). In no-wait mode never waits and
   /// may return fewer bytes (0 when the data does not fit). Errors: kNoData (peer closed).
   Result<std::size_t> write(std::span<const std::byte> data);
+  /// write() of a string's bytes (UTF-8 text, or any bytes), without a terminating NUL: a
+  /// std::string, std::string_view or literal. (A template, so that write({}) stays the empty
+  /// write of bytes.)
+  template <class Text>
+  requires std::is_convertible_v<const Text&, std::string_view> Result<std::size_t> write(
+      const Text& text) {
+    return write(std::as_bytes(std::span(std::string_view(text))));
+  }
 
   /// Copies without removing. An empty buffer peeks nothing but still reports the counts. Never
   /// waits for data. Errors: kBadPipe (server end without a client), kBrokenPipe (peer closed,

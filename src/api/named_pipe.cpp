@@ -132,6 +132,15 @@ Result<ReadResult> PipeEnd::read_in_place(
   return end_->read({}, &visit);
 }
 
+Result<std::string> PipeEnd::read_string() {
+  std::string text;
+  auto got = read_in_place([&](std::span<const std::byte> piece) {
+    text.append(reinterpret_cast<const char*>(piece.data()), piece.size());
+  });
+  if (!got) return got.error();
+  return text;
+}
+
 Result<std::size_t> PipeEnd::write(std::span<const std::byte> data) {
   if (!end_) return errc::kInvalidHandle;
   return end_->write(data);

@@ -809,6 +809,27 @@ TEST_F(NamedPipe, CloseFromAnotherThreadEndsAWriteBlockedOnTheSameEnd) {
   EXPECT_EQ(written->error(), errc::kOperationAborted);
 }
 
+// Failed before (did not compile): text in and whole messages out without buffers to size.
+TEST_F(NamedPipe, StringsGoInAndWholeMessagesComeOutAsStrings) {
+  ServerOptions so = message_pipe();
+  so.out_buffer_size = 1024 * 1024;  // the big write returns before anyone reads
+  ServerEnd s = server(so);
+  ClientOptions o;
+  o.read_mode = ReadMode::kMessage;
+  ClientEnd c = client(o);
+  std::string big(300 * 1024, 'q');
+  ASSERT_EQ(s.write("hello").value(), 5u);
+  ASSERT_EQ(s.write(std::string_view("")).value(), 0u);
+  ASSERT_EQ(s.write(big).value(), big.size());
+  EXPECT_EQ(c.read_string().value(), "hello");
+  EXPECT_EQ(c.read_string().value(), "");
+  EXPECT_EQ(c.read_string().value(), big) << "one read, whatever the size";
+  ASSERT_TRUE(s.write({}));  // still the empty write of bytes
+  EXPECT_EQ(c.read_string().value(), "");
+  s.close();
+  EXPECT_EQ(c.read_string().error(), errc::kBrokenPipe);
+}
+
 TEST_F(NamedPipe, FlushWaitsUntilThePeerHasReadEverything) {
   ServerEnd s = server();
   ClientEnd c = client();
