@@ -68,11 +68,8 @@ class PortableEnd {
 /// then kBrokenPipe, writes kNoData).
 ///
 /// Thread safety: any thread may call any member; I/O on one end is serialised (a blocked read
-/// holds back a write on the same end, as on a synchronous Windows handle). close() from another
-/// thread ends what is blocked on the end: a read, write, flush or transaction fails with
-/// kOperationAborted (as after cancel_synchronous_io), a connect with kBrokenPipe, pending
-/// asynchronous reads with kBrokenPipe. Do not destroy or move an end while another thread uses
-/// it: close() it, and destroy it once that thread has returned.
+/// holds back a write on the same end, as on a synchronous Windows handle). Do not destroy or
+/// move an end while another thread uses it.
 ///
 /// Errors common to every operation: kInvalidHandle on a closed or moved-from end;
 /// kAccessDenied when the end lacks the right; kPipeNotConnected after the server disconnected

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <optional>
 #include <thread>
 
 #include "pipe_fixture.hpp"
@@ -767,46 +766,6 @@ TEST_F(NamedPipe, OpenForTimesOutWithWaitTimeoutAndFailsAtOnceOnOtherErrors) {
   o.read_mode = ReadMode::kMessage;
   EXPECT_EQ(ClientEnd::open_for(registry(), pipe_name(), kWaitForever, o).error(),
             errc::kInvalidParameter);
-}
-
-// close() from another thread is defined (PipeEnd's thread-safety note): a read blocked on the
-// same end ends with kOperationAborted, as a read cancelled by CancelSynchronousIo, and the
-// close returns without waiting for data that may never come.
-TEST_F(NamedPipe, CloseFromAnotherThreadEndsAReadBlockedOnTheSameEnd) {
-  ServerEnd s = server();
-  ClientEnd c = client();
-  std::atomic<int> reading{0};
-  std::optional<Result<ReadResult>> read;
-  std::thread reader([&] {
-    reading = testing::current_thread_id();
-    std::byte buf[16];
-    read.emplace(c.read(buf));
-  });
-  ASSERT_TRUE(testing::wait_until_sleeping(reading, 5s));
-  c.close();
-  reader.join();
-  ASSERT_TRUE(read && !*read);
-  EXPECT_EQ(read->error(), errc::kOperationAborted);
-  std::byte buf[4];
-  EXPECT_EQ(s.read(buf).error(), errc::kBrokenPipe) << "the server sees the client gone";
-}
-
-TEST_F(NamedPipe, CloseFromAnotherThreadEndsAWriteBlockedOnTheSameEnd) {
-  ServerOptions o;
-  o.out_buffer_size = 0;  // every write waits for the reader
-  ServerEnd s = server(o);
-  ClientEnd c = client();
-  std::atomic<int> writing{0};
-  std::optional<Result<std::size_t>> written;
-  std::thread writer([&] {
-    writing = testing::current_thread_id();
-    written.emplace(s.write(bytes("never read")));
-  });
-  ASSERT_TRUE(testing::wait_until_sleeping(writing, 5s));
-  s.close();
-  writer.join();
-  ASSERT_TRUE(written && !*written);
-  EXPECT_EQ(written->error(), errc::kOperationAborted);
 }
 
 // Failed before (did not compile): text in and whole messages out without buffers to size.

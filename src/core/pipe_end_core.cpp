@@ -119,7 +119,7 @@ PipeEndCore::WaitToken PipeEndCore::wait_token(WaitFor what) const noexcept {
 
 bool PipeEndCore::wait(WaitFor what, WaitToken token, Deadline deadline) {
   enter_blocking(*this);  // from here on CancelSynchronousIo can find this operation
-  if (cancelled_or_closed()) return true;
+  if (blocking_cancelled()) return true;
   shm::Channel& ch = conn_->channel;
   bool data = what == WaitFor::kData;
   const auto& peer_word = data ? ch.peer().data_seq : ch.peer().read_seq;
@@ -283,7 +283,7 @@ Result<ReadResult> PipeEndCore::read_locked(std::span<std::byte> buffer, bool me
                     std::memory_order_seq_cst);
     }
     wait(WaitFor::kData, *token, std::nullopt);
-    if (cancelled_or_closed()) {  // CancelSynchronousIo, or close() from another thread
+    if (blocking_cancelled()) {  // CancelSynchronousIo
       // What a copying read took is kept for the next read; a view has handed it over.
       if (!visit)
         carry_.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(total));
@@ -422,8 +422,8 @@ Result<std::size_t> PipeEndCore::write_locked(std::span<const std::byte> data,
       continue;  // look once more now that the token covers everything after it
     }
     wait(WaitFor::kSpace, *token, std::nullopt);
-    if (cancelled_or_closed()) {  // CancelSynchronousIo: as a cancelled asynchronous write
-      if (withdraw_locked(w)) {   // the reader had it all: too late to cancel
+    if (blocking_cancelled()) {  // CancelSynchronousIo: as a cancelled asynchronous write
+      if (withdraw_locked(w)) {  // the reader had it all: too late to cancel
         write_completed_locked(w);
         return w.done;
       }
@@ -539,7 +539,7 @@ Result<void> PipeEndCore::flush() {
       continue;
     }
     wait(WaitFor::kSpace, *token, std::nullopt);
-    if (cancelled_or_closed()) return errc::kOperationAborted;
+    if (blocking_cancelled()) return errc::kOperationAborted;
     token.reset();
   }
 }

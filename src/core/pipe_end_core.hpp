@@ -255,11 +255,6 @@ class PipeEndCore : public Watched, public std::enable_shared_from_this<PipeEndC
   Result<ReadResult> read_locked(std::span<std::byte> buffer, bool message_mode, bool may_wait,
                                  std::size_t* partial = nullptr,
                                  const shm::Channel::Visitor* visit = nullptr);
-  // What ends a synchronous wait besides its outcome: CancelSynchronousIo, or close() from
-  // another thread (which wakes it through abort_word_): the call fails with kOperationAborted.
-  bool cancelled_or_closed() const noexcept {
-    return blocking_cancelled() || state_.load() == InstanceState::kClosed;
-  }
   // A byte read while carry_ holds what a cancelled message read kept: that first.
   ReadResult read_carried_bytes_locked(std::span<std::byte> buffer,
                                        const shm::Channel::Visitor* visit);
