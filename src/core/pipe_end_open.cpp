@@ -3,6 +3,7 @@
 // data path, states and waits are in pipe_end_core.cpp; asynchronous operations in
 // pipe_end_async.cpp; shared ends in pipe_end_shared.cpp.
 #include <algorithm>
+#include <functional>
 #include <thread>
 
 #include "core/clamp32.hpp"
@@ -67,6 +68,32 @@ Result<ProcessIdentity> peer_identity(int socket) {
 }
 
 Identity identity_of(const ProcessIdentity& p) { return Identity{p.uid, p.gid, p.groups}; }
+
+// WaitNamedPipe's loop: `ready` looks (true: done; an error ends the wait), then the thread
+// sleeps until inotify reports a change in `dir` or kWaitSlice passes, and looks again, until
+// `deadline` (kSemTimeout). Without a watch (each costs an inotify instance, 128 per user by
+// default) it looks every kPollSlice. The slice bounds every wait anyway: some changes send no
+// event there (a killed server; a new instance inside an entry below `dir`).
+Result<void> wait_watching(int dir, Deadline deadline, const std::function<Result<bool>()>& ready) {
+  std::optional<os::DirWatch> watch;
+  if (auto w = os::DirWatch::create(dir); w) watch.emplace(std::move(*w));
+  for (;;) {
+    auto done = ready();
+    if (!done) return done.error();
+    if (*done) return {};
+    auto slice = kWaitSlice;
+    if (deadline) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
+      if (left <= 0ms) return errc::kSemTimeout;
+      slice = std::min(slice, left);
+    }
+    SleepNotice asleep;  // a wait as any other: a completion-port thread counts out meanwhile
+    if (watch)
+      watch->wait(static_cast<int>(slice.count()));
+    else
+      std::this_thread::sleep_for(std::min(slice, kPollSlice));
+  }
+}
 
 }  // namespace
 
@@ -425,30 +452,17 @@ Result<void> PipeEndCore::wait_for_instance(const std::shared_ptr<Engine>& engin
     timeout = std::chrono::milliseconds(view->pipe.default_timeout_ms);
   Deadline deadline;
   if (timeout != kWaitForever) deadline = Clock::now() + timeout;
-  // inotify on the owner's entry wakes us when a listener appears there or an instance goes.
-  // Without one (each costs an inotify instance, 128 per user by default) we look every
-  // kWaitSlice, as we do anyway: a killed server leaves no event, and must be noticed soon.
-  std::optional<os::DirWatch> watch;
-  if (auto w = os::DirWatch::create(view->entries.front().dir.get()); w)
-    watch.emplace(std::move(*w));
-  for (;;) {
-    if (!registry::PipeNamespace::listeners(*view, true).empty()) return {};
-    auto slice = kWaitSlice;
-    if (deadline) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
-      if (left <= 0ms) return errc::kSemTimeout;
-      slice = std::min(slice, left);
+  // The owner's entry changes when a listener appears there or an instance goes. The watch is
+  // made before the first look, while this view holds the entry open.
+  bool first = true;
+  return wait_watching(view->entries.front().dir.get(), deadline, [&]() -> Result<bool> {
+    if (!first) {
+      view = engine->names().find(parsed);
+      if (!view) return view.error();
     }
-    {
-      SleepNotice asleep;  // a wait as any other: a completion-port thread counts out meanwhile
-      if (watch)
-        watch->wait(static_cast<int>(slice.count()));
-      else
-        std::this_thread::sleep_for(std::min(slice, kPollSlice));
-    }
-    view = engine->names().find(parsed);
-    if (!view) return view.error();
-  }
+    first = false;
+    return !registry::PipeNamespace::listeners(*view, true).empty();
+  });
 }
 
 Result<void> PipeEndCore::wait_for_name(const std::shared_ptr<Engine>& engine,
@@ -459,28 +473,13 @@ Result<void> PipeEndCore::wait_for_name(const std::shared_ptr<Engine>& engine,
     return registry::error_for_wait(problem);
   Deadline deadline;
   if (timeout != kWaitForever) deadline = Clock::now() + timeout;
-  // A new name is mostly a new entry in the namespace directory: inotify there wakes us. An
-  // entry that outlived its last instance gets the new one inside, unseen here, so we look every
-  // kWaitSlice anyway; without a watch (inotify instances are limited per user), every
-  // kPollSlice.
-  std::optional<os::DirWatch> watch;
-  if (auto w = os::DirWatch::create(engine->names().directory()); w) watch.emplace(std::move(*w));
-  for (;;) {
+  // A new name is mostly a new entry in the namespace directory.
+  return wait_watching(engine->names().directory(), deadline, [&]() -> Result<bool> {
     auto view = engine->names().find(parsed);
-    if (view) return {};
+    if (view) return true;
     if (view.error() != errc::kFileNotFound) return view.error();
-    auto slice = kWaitSlice;
-    if (deadline) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
-      if (left <= 0ms) return errc::kSemTimeout;
-      slice = std::min(slice, left);
-    }
-    SleepNotice asleep;
-    if (watch)
-      watch->wait(static_cast<int>(slice.count()));
-    else
-      std::this_thread::sleep_for(std::min(slice, kPollSlice));
-  }
+    return false;
+  });
 }
 
 }  // namespace sluice::core
