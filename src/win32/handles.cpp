@@ -518,8 +518,9 @@ BOOL WINAPI DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle,
           ok = fail(ERROR_INVALID_HANDLE);
         } else {
           auto& process = static_cast<ProcessObject&>(*target);
-          auto sent = send_to_process(process.pid, object, bInheritHandle ? HANDLE_FLAG_INHERIT : 0,
-                                      access, 5000, process.pidfd.get());
+          auto sent = send_to_process(process.target().pid(), object,
+                                      bInheritHandle ? HANDLE_FLAG_INHERIT : 0, access, 5000,
+                                      process.target().pidfd().get());
           if (sent) {
             *lpTargetHandle = *sent;
           } else {

@@ -170,16 +170,10 @@ class TokenObject final : public Object {
 class ProcessObject final : public Object {
  public:
   ProcessObject(std::shared_ptr<objects::ChildProcess> child, bool thread_handle) noexcept
-      : Object(Kind::kProcess),
-        pid(child->pid()),
-        pidfd(child->pidfd()),
-        is_thread_handle(thread_handle),
-        child_(std::move(child)) {}
-  const std::uint32_t pid;
-  /// The child's pidfd, the child object's (TerminateProcess signals through it, and the handle
-  /// inbox checks that the child still runs).
-  const os::UniqueFd& pidfd;
+      : Object(Kind::kProcess), is_thread_handle(thread_handle), child_(std::move(child)) {}
   const bool is_thread_handle;
+  /// The child: its pid, and its pidfd (TerminateProcess signals through it, and DuplicateHandle
+  /// into it checks that it still runs).
   objects::ChildProcess& target() noexcept { return *child_; }
 
  private:

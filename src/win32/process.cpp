@@ -233,8 +233,8 @@ BOOL create_process(const std::string* application, const std::string* command_l
   auto thread = std::make_shared<ProcessObject>(std::move(*child), true);
   pi->hProcess = g.handles.insert(process, 0);
   pi->hThread = g.handles.insert(thread, 0);
-  pi->dwProcessId = process->pid;
-  pi->dwThreadId = process->pid;  // the main thread's tid is the pid
+  pi->dwProcessId = process->target().pid();
+  pi->dwThreadId = process->target().pid();  // the main thread's tid is the pid
   return TRUE;
 }
 
@@ -322,7 +322,7 @@ DWORD WINAPI GetProcessId(HANDLE Process) {
       set_last_error(ERROR_INVALID_HANDLE);
       return 0;
     }
-    return process->pid;
+    return process->target().pid();
   });
 }
 
